@@ -1,0 +1,55 @@
+"""Checks across stack files: every file that names an account must give it the same ID, and each
+member stack's environment must match the organization's description of that account."""
+
+import json
+from pathlib import Path
+
+from .stack_files import load_stack_config, stack_names
+
+ACCOUNT_IDS_KEY = "diagnyx:accountIds"
+
+
+def account_ids_by_file(project_dir: Path) -> dict[str, dict[str, str]]:
+    """Stack file name -> its ``accountIds`` mapping, as written."""
+    found = {}
+    for stack in stack_names(project_dir):
+        config = load_stack_config(project_dir, stack)
+        raw = config.values.get(ACCOUNT_IDS_KEY)
+        ids = json.loads(raw) if raw else {}
+        found[f"Pulumi.{stack}.yaml"] = {str(k): str(v) for k, v in ids.items()}
+    return found
+
+
+def disagreements(project_dir: Path) -> list[str]:
+    problems = []
+    seen: dict[str, dict[str, list[str]]] = {}
+    for file_name, ids in account_ids_by_file(project_dir).items():
+        for account, account_id in ids.items():
+            seen.setdefault(account, {}).setdefault(account_id, []).append(file_name)
+    for account, variants in sorted(seen.items()):
+        if len(variants) > 1:
+            detail = "; ".join(
+                f"{i} in {', '.join(files)}" for i, files in sorted(variants.items())
+            )
+            problems.append(f"account '{account}' has different IDs: {detail}")
+    problems.extend(_environment_disagreements(project_dir))
+    return problems
+
+
+def _environment_disagreements(project_dir: Path) -> list[str]:
+    stacks = stack_names(project_dir)
+    if "management" not in stacks:
+        return []
+    management = load_stack_config(project_dir, "management").values
+    organization = json.loads(management.get("diagnyx:organization", "{}"))
+    problems = []
+    for name, account in (organization.get("accounts") or {}).items():
+        if name not in stacks:
+            continue
+        environment = load_stack_config(project_dir, name).values.get("diagnyx:environment")
+        if environment != account.get("environment"):
+            problems.append(
+                f"account '{name}': Pulumi.management.yaml says environment "
+                f"'{account.get('environment')}', Pulumi.{name}.yaml says '{environment}'"
+            )
+    return problems

@@ -1,0 +1,166 @@
+"""Turn a stack's raw Pulumi config (``{"namespace:key": "string"}``) into ``StackSettings``.
+
+Pulumi hands a program every config value as a string; structured values (objects, lists) arrive
+JSON-encoded. All problems are collected and reported together as one ``ConfigError`` whose lines
+each name the setting and what is wrong.
+"""
+
+import difflib
+import json
+import re
+from collections.abc import Mapping
+from typing import Any
+
+from pydantic import ValidationError
+
+from .. import CONFIG_NAMESPACE
+from ..errors import ConfigError
+from .models import StackSettings
+
+# Settings whose values are structured (JSON objects or lists) rather than plain strings.
+_STRUCTURED_KEYS = {"accountIds", "budget", "deployment", "allowedRegions", "organization"}
+# Model fields that do not come from a diagnyx:* key.
+_FIELD_KEYS = {"stack": "stack name", "region": "aws:region"}
+_QUALIFIED_PREFIX = re.compile(r"^([A-Za-z0-9_.:\[\]-]+): (.*)$", re.DOTALL)
+
+
+def known_keys() -> list[str]:
+    fields = StackSettings.model_fields
+    return [f.alias or name for name, f in fields.items() if name not in _FIELD_KEYS]
+
+
+def settings_from_config(stack: str, config: Mapping[str, Any]) -> StackSettings:
+    """Validate a stack's whole config. Raises ``ConfigError`` listing every problem."""
+    problems: list[str] = []
+    data: dict[str, Any] = {"stack": stack}
+    if "aws:region" in config:
+        data["region"] = config["aws:region"]
+    prefix = f"{CONFIG_NAMESPACE}:"
+    for key, raw in config.items():
+        if not key.startswith(prefix):
+            continue
+        name = key[len(prefix) :]
+        if name in _STRUCTURED_KEYS and isinstance(raw, str):
+            try:
+                data[name] = json.loads(raw)
+            except json.JSONDecodeError:
+                problems.append(f"{key}: is not a structured value (expected a mapping or a list)")
+        else:
+            data[name] = raw
+    if problems:
+        raise ConfigError(problems)
+    try:
+        return StackSettings.model_validate(data)
+    except ValidationError as error:
+        raise ConfigError(describe_validation_error(error)) from None
+
+
+def describe_validation_error(error: ValidationError) -> list[str]:
+    details = error.errors(include_url=False)
+    # A misspelt key also leaves the real one missing; the typo message alone says it all.
+    misspelt = {
+        (*detail["loc"][:-1], suggestion)
+        for detail in details
+        if detail["type"] == "extra_forbidden"
+        and (suggestion := _suggestion(tuple(detail["loc"]))) is not None
+    }
+    return [
+        _describe(detail)
+        for detail in details
+        if not (detail["type"] == "missing" and tuple(detail["loc"]) in misspelt)
+    ]
+
+
+def _setting_name(loc: tuple[Any, ...]) -> str:
+    if not loc:
+        return ""
+    head, *rest = loc
+    key = _FIELD_KEYS.get(str(head), f"{CONFIG_NAMESPACE}:{head}")
+    for part in rest:
+        key += f"[{part}]" if isinstance(part, int) else f".{part}"
+    return key
+
+
+def _describe(detail: Mapping[str, Any]) -> str:
+    loc = tuple(detail["loc"])
+    kind = detail["type"]
+    message = str(detail["msg"]).removeprefix("Value error, ")
+    if kind == "extra_forbidden":
+        return _unknown_setting(loc)
+    if kind == "missing":
+        return f"{_setting_name(loc)}: is required but not set"
+    if kind == "string_type" and "accountIds" in loc:
+        return (
+            f"{_setting_name(loc)}: must be a quoted string of 12 digits "
+            f"(got {detail['input']!r}; an unquoted number loses leading zeros)"
+        )
+    if kind in {"dict_type", "model_type"}:
+        return f"{_setting_name(loc)}: must be a mapping, got {type(detail['input']).__name__}"
+    if kind == "list_type":
+        return f"{_setting_name(loc)}: must be a list, got {type(detail['input']).__name__}"
+    if kind == "enum":
+        return f"{_setting_name(loc)}: {detail['input']!r} is not allowed; {message.lower()}"
+    qualified = _QUALIFIED_PREFIX.match(message)
+    if qualified and kind == "value_error":
+        # A cross-field check names the setting it is about, relative to where it ran.
+        inner, rest = qualified.groups()
+        if ":" in inner:
+            return f"{inner}: {rest}"
+        base = _setting_name(loc)
+        return f"{base}.{inner}: {rest}" if base else f"{CONFIG_NAMESPACE}:{inner}: {rest}"
+    setting = _setting_name(loc)
+    return f"{setting}: {message}" if setting else message
+
+
+def _unknown_setting(loc: tuple[Any, ...]) -> str:
+    suggestion = _suggestion(loc)
+    hint = f"; did you mean '{suggestion}'?" if suggestion else ""
+    return f"{_setting_name(loc)}: unknown setting{hint}"
+
+
+def _suggestion(loc: tuple[Any, ...]) -> str | None:
+    candidates = known_keys() if len(loc) == 1 else _sibling_fields(loc)
+    matches = difflib.get_close_matches(str(loc[-1]), candidates, n=1)
+    return matches[0] if matches else None
+
+
+def _sibling_fields(loc: tuple[Any, ...]) -> list[str]:
+    """The camelCase field names of the model that holds ``loc[-1]``."""
+    model: Any = StackSettings
+    for part in loc[:-1]:
+        if isinstance(part, int) or model is None:
+            continue
+        field = _find_field(model, str(part))
+        if field is not None:  # otherwise ``part`` is a key of a mapping of models
+            model = _model_of(field.annotation)
+    if model is None:
+        return []
+    return [f.alias or n for n, f in model.model_fields.items()]
+
+
+def _find_field(model: Any, name: str) -> Any:
+    for field_name, field in model.model_fields.items():
+        if name in (field_name, field.alias):
+            return field
+    return None
+
+
+def _model_of(annotation: Any) -> Any:
+    """The pydantic model inside ``X | None``, ``list[X]`` or ``dict[str, X]``."""
+    if isinstance(annotation, type) and hasattr(annotation, "model_fields"):
+        return annotation
+    for arg in getattr(annotation, "__args__", ()):
+        found = _model_of(arg)
+        if found is not None:
+            return found
+    return None
+
+
+def settings_from_pulumi() -> StackSettings:
+    """Validate the config of the stack the Pulumi engine is running."""
+    import pulumi
+    from pulumi.runtime import config as runtime_config
+
+    # The engine passes config either in the process environment or through the runtime settings.
+    values = {**runtime_config.get_config_env(), **runtime_config.CONFIG.get()}
+    return settings_from_config(pulumi.get_stack(), values)

@@ -1,0 +1,322 @@
+"""Typed stack configuration. Every stack's config is validated in full by these models before the
+program registers a single resource.
+
+Field names are snake_case here and camelCase in the stack files (``accountIds``), as Pulumi users
+write them.
+"""
+
+import re
+from enum import StrEnum
+from typing import Annotated
+
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    StrictStr,
+    field_validator,
+    model_validator,
+)
+from pydantic.alias_generators import to_camel
+
+MANAGEMENT_ACCOUNT = "management"
+REQUIRED_TAG_KEYS = ("Environment", "Project", "CostCenter", "Owner", "ManagedBy")
+MANAGED_BY = "pulumi"
+# AWS attaches FullAWSAccess to every target; it counts against the per-target SCP limit.
+AWS_MANAGED_SCPS_PER_TARGET = 1
+
+
+class Environment(StrEnum):
+    """Allowed values of the Environment tag (enforced by the tag policy)."""
+
+    MANAGEMENT = "management"
+    SECURITY = "security"
+    SHARED_SERVICES = "shared-services"
+    DEVELOPMENT = "development"
+    STAGING = "staging"
+    UAT = "uat"
+    PRODUCTION = "production"
+
+
+class Model(BaseModel):
+    model_config = ConfigDict(
+        alias_generator=to_camel,
+        populate_by_name=True,
+        extra="forbid",
+        frozen=True,
+        str_strip_whitespace=True,
+    )
+
+
+def _account_id(value: str) -> str:
+    if not re.fullmatch(r"\d{12}", value):
+        raise ValueError(f"'{value}' is not an AWS account ID (exactly 12 digits)")
+    return value
+
+
+def _region(value: str) -> str:
+    if not re.fullmatch(r"[a-z]{2}(-gov)?-[a-z]+-\d", value):
+        raise ValueError(f"'{value}' is not an AWS region name (for example us-east-1)")
+    return value
+
+
+def _account_name(value: str) -> str:
+    if not re.fullmatch(r"[a-z][a-z0-9-]{1,39}", value):
+        raise ValueError(
+            f"'{value}' is not a valid account name (lowercase letters, digits and '-', "
+            "starting with a letter; it is also the stack name)"
+        )
+    return value
+
+
+_EMAIL_LOCAL_FORBIDDEN = set(" \"'()<>[]:;,\\|%&")
+
+
+def _account_email(value: str) -> str:
+    """The rules AWS Organizations applies to a new account's e-mail (CreateAccount API)."""
+    problem = None
+    if not 6 <= len(value) <= 64:
+        problem = "must be 6 to 64 characters long"
+    elif not value.isascii():
+        problem = "must be ASCII"
+    elif value.count("@") != 1:
+        problem = "must contain exactly one '@'"
+    else:
+        local, domain = value.split("@")
+        if not local or local.startswith(".") or _EMAIL_LOCAL_FORBIDDEN & set(local):
+            problem = "has an invalid part before '@'"
+        elif (
+            not re.fullmatch(r"[A-Za-z0-9.-]+", domain)
+            or "." not in domain
+            or domain[0] in ".-"
+            or domain[-1] in ".-"
+        ):
+            problem = "has an invalid domain"
+    if problem:
+        raise ValueError(f"'{value}' is not a valid account e-mail: it {problem}")
+    return value.lower()
+
+
+AccountId = Annotated[StrictStr, AfterValidator(_account_id)]
+Region = Annotated[StrictStr, AfterValidator(_region)]
+AccountName = Annotated[StrictStr, AfterValidator(_account_name)]
+AccountEmail = Annotated[StrictStr, AfterValidator(_account_email)]
+NonEmpty = Annotated[StrictStr, Field(min_length=1, max_length=256)]
+
+
+class Budget(Model):
+    """The account's monthly cost budget (the guide's "Budget Limits by Account")."""
+
+    monthly_limit_usd: float = Field(gt=0, le=10_000_000)
+
+
+class Deployment(Model):
+    """How a member stack's provider reaches its account.
+
+    By default it assumes ``role_name`` in the stack's account (the guide's Step 3). Set
+    ``callerInAccount: true`` when the caller already is in the account, as CI is after assuming
+    the deployment role through OIDC. The management stack always runs as the caller.
+    """
+
+    caller_in_account: bool = False
+    role_name: Annotated[StrictStr, Field(pattern=r"^[\w+=,.@-]{1,64}$")] = (
+        "OrganizationAccountAccessRole"
+    )
+    session_name: Annotated[StrictStr, Field(pattern=r"^[\w+=,.@-]{2,64}$")] = "diagnyx-pulumi"
+
+
+def _known_policies(keys: list[str]) -> list[str]:
+    from ..policies.scp import CATALOGUE
+
+    unknown = [k for k in keys if k not in CATALOGUE]
+    if unknown:
+        raise ValueError(
+            f"unknown service control policy {', '.join(unknown)} (known: {', '.join(CATALOGUE)})"
+        )
+    if len(set(keys)) != len(keys):
+        raise ValueError("a policy is listed twice")
+    return keys
+
+
+class OrganizationalUnit(Model):
+    name: Annotated[StrictStr, Field(pattern=r"^[A-Za-z][A-Za-z0-9-]{0,127}$")]
+    policies: list[NonEmpty] = []
+
+    @field_validator("policies")
+    @classmethod
+    def _known(cls, keys: list[str]) -> list[str]:
+        return _known_policies(keys)
+
+
+class OrganizationAccount(Model):
+    """A member account as the management stack creates it."""
+
+    email: AccountEmail
+    ou: NonEmpty
+    environment: Environment
+    display_name: NonEmpty | None = None
+
+
+class Guardrails(Model):
+    """Service control policy settings (design.md: SCP limits)."""
+
+    # The stricter pre-2026 limits by default, so the policies work on any organization.
+    scp_max_chars: int = Field(default=5120, ge=1024, le=10240)
+    scp_max_per_target: int = Field(default=5, ge=2, le=10)
+    root_policies: list[NonEmpty] = []
+    non_production_instance_types: list[
+        Annotated[StrictStr, Field(pattern=r"^[a-z0-9*-]+\.[a-z0-9*-]+$")]
+    ] = Field(min_length=1)
+
+    @field_validator("root_policies")
+    @classmethod
+    def _known_root_policies(cls, keys: list[str]) -> list[str]:
+        return _known_policies(keys)
+
+
+class OrganizationSettings(Model):
+    """The management stack's description of the organization."""
+
+    organizational_units: list[OrganizationalUnit] = Field(min_length=1)
+    accounts: dict[AccountName, OrganizationAccount] = Field(min_length=1)
+    guardrails: Guardrails
+
+    @model_validator(mode="after")
+    def _check_references(self) -> "OrganizationSettings":
+        ou_names = [ou.name for ou in self.organizational_units]
+        duplicates = sorted({n for n in ou_names if ou_names.count(n) > 1})
+        if duplicates:
+            raise ValueError(f"organizational unit names are repeated: {', '.join(duplicates)}")
+        if MANAGEMENT_ACCOUNT in self.accounts:
+            raise ValueError(
+                f"accounts.{MANAGEMENT_ACCOUNT}: the management account is the organization's "
+                "own account and is not created as a member"
+            )
+        for name, account in self.accounts.items():
+            if account.ou not in ou_names:
+                raise ValueError(
+                    f"accounts.{name}.ou: unknown organizational unit '{account.ou}' "
+                    f"(known: {', '.join(ou_names)})"
+                )
+        emails: dict[str, str] = {}
+        for name, account in self.accounts.items():
+            if account.email in emails:
+                raise ValueError(
+                    f"accounts.{name}.email: '{account.email}' is already the e-mail of account "
+                    f"'{emails[account.email]}' (every AWS account needs its own address)"
+                )
+            emails[account.email] = name
+        self._check_production_isolation()
+        self._check_policies_per_target()
+        return self
+
+    def _check_policies_per_target(self) -> None:
+        limit = self.guardrails.scp_max_per_target - AWS_MANAGED_SCPS_PER_TARGET
+        targets = {"guardrails.rootPolicies": self.guardrails.root_policies}
+        for index, ou in enumerate(self.organizational_units):
+            targets[f"organizationalUnits[{index}].policies"] = ou.policies
+        for key, policies in targets.items():
+            if len(policies) > limit:
+                raise ValueError(
+                    f"{key}: {len(policies)} policies plus AWS's FullAWSAccess exceed the limit "
+                    f"of {self.guardrails.scp_max_per_target} SCPs per target"
+                )
+
+    def _check_production_isolation(self) -> None:
+        """A production account never shares an OU with non-production ones: OU guardrails
+        differ between the two."""
+        for ou in self.organizational_units:
+            members = {n: a for n, a in self.accounts.items() if a.ou == ou.name}
+            production = sorted(
+                n for n, a in members.items() if a.environment == Environment.PRODUCTION
+            )
+            others = sorted(n for n in members if n not in production)
+            if production and others:
+                raise ValueError(
+                    f"organizational unit '{ou.name}' mixes production accounts "
+                    f"({', '.join(production)}) with others ({', '.join(others)})"
+                )
+
+    def ou_of(self, account_name: str) -> str:
+        return self.accounts[account_name].ou
+
+
+class StackSettings(Model):
+    """Everything one stack's program needs, validated."""
+
+    stack: AccountName
+    region: Region
+    environment: Environment
+    account_ids: dict[AccountName, AccountId]
+    budget: Budget
+    deployment: Deployment = Deployment()
+    allowed_regions: list[Region] = Field(min_length=1)
+    project_name: NonEmpty
+    cost_center: NonEmpty
+    owner: NonEmpty
+    organization: OrganizationSettings | None = None
+
+    @field_validator("allowed_regions")
+    @classmethod
+    def _unique_regions(cls, regions: list[str]) -> list[str]:
+        if len(set(regions)) != len(regions):
+            raise ValueError("regions are repeated")
+        return regions
+
+    @model_validator(mode="after")
+    def _check_stack(self) -> "StackSettings":
+        if self.region not in self.allowed_regions:
+            raise ValueError(
+                f"aws:region: '{self.region}' is outside the allowed regions "
+                f"({', '.join(self.allowed_regions)})"
+            )
+        if self.stack not in self.account_ids:
+            raise ValueError(f"accountIds: no ID for this stack's account '{self.stack}'")
+        if MANAGEMENT_ACCOUNT not in self.account_ids:
+            raise ValueError(f"accountIds: no ID for the '{MANAGEMENT_ACCOUNT}' account")
+        ids = list(self.account_ids.values())
+        repeated = sorted({i for i in ids if ids.count(i) > 1})
+        if repeated:
+            owners = {i: sorted(n for n, v in self.account_ids.items() if v == i) for i in repeated}
+            detail = "; ".join(f"{i} for {', '.join(names)}" for i, names in owners.items())
+            raise ValueError(f"accountIds: one ID is given to several accounts: {detail}")
+        self._check_organization()
+        return self
+
+    def _check_organization(self) -> None:
+        is_management = self.stack == MANAGEMENT_ACCOUNT
+        if is_management and self.organization is None:
+            raise ValueError("organization: required in the management stack")
+        if not is_management and self.organization is not None:
+            raise ValueError("organization: only the management stack describes the organization")
+        if is_management and self.environment != Environment.MANAGEMENT:
+            raise ValueError("environment: the management stack's environment must be 'management'")
+        if self.organization is None:
+            return
+        missing = sorted(set(self.organization.accounts) - set(self.account_ids))
+        if missing:
+            raise ValueError(f"accountIds: no ID for member account(s) {', '.join(missing)}")
+        unknown = sorted(set(self.account_ids) - set(self.organization.accounts) - {self.stack})
+        if unknown:
+            raise ValueError(
+                f"accountIds: account(s) {', '.join(unknown)} are not in organization.accounts"
+            )
+
+    @property
+    def account_id(self) -> str:
+        return self.account_ids[self.stack]
+
+    @property
+    def is_management(self) -> bool:
+        return self.stack == MANAGEMENT_ACCOUNT
+
+    def default_tags(self) -> dict[str, str]:
+        """The required tags, applied to every resource through the provider's default_tags."""
+        return {
+            "Environment": self.environment.value,
+            "Project": self.project_name,
+            "CostCenter": self.cost_center,
+            "Owner": self.owner,
+            "ManagedBy": MANAGED_BY,
+        }

@@ -1,0 +1,122 @@
+"""Read ``Pulumi.yaml`` and ``Pulumi.<stack>.yaml`` as the Pulumi CLI hands config to a program:
+project-level defaults first, stack values over them, every value a string (structured values
+JSON-encoded). Secrets (``secure:``) cannot be decrypted without the CLI; offline they are replaced
+by a dummy and reported as secret keys.
+"""
+
+import json
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from ..errors import ConfigError
+
+PROJECT_FILE = "Pulumi.yaml"
+_DECLARATION_KEYS = {"type", "description", "default", "value", "secret", "items"}
+
+
+@dataclass(frozen=True)
+class StackConfig:
+    stack: str
+    project: str
+    values: dict[str, str]
+    secret_keys: frozenset[str]
+
+
+def stack_file(project_dir: Path, stack: str) -> Path:
+    return project_dir / f"Pulumi.{stack}.yaml"
+
+
+def stack_names(project_dir: Path) -> list[str]:
+    """Every stack that has a settings file in the project, in file-name order."""
+    names = [
+        p.name.removeprefix("Pulumi.").removesuffix(".yaml")
+        for p in project_dir.glob("Pulumi.*.yaml")
+    ]
+    return sorted(names)
+
+
+def read_yaml_mapping(path: Path) -> dict[str, Any]:
+    """A YAML file that must hold a mapping. Any other content is a ConfigError naming the file."""
+    try:
+        text = path.read_text()
+    except FileNotFoundError:
+        raise ConfigError([f"{path.name}: file not found"]) from None
+    try:
+        data = yaml.safe_load(text)
+    except yaml.YAMLError as error:
+        mark = getattr(error, "problem_mark", None)
+        where = f" (line {mark.line + 1}, column {mark.column + 1})" if mark else ""
+        problem = getattr(error, "problem", None) or "invalid YAML"
+        raise ConfigError([f"{path.name}: is not valid YAML{where}: {problem}"]) from None
+    if data is None:
+        raise ConfigError([f"{path.name}: is empty"])
+    if not isinstance(data, dict):
+        raise ConfigError([f"{path.name}: must be a YAML mapping, got {type(data).__name__}"])
+    return data
+
+
+def load_stack_config(project_dir: Path, stack: str) -> StackConfig:
+    project = read_yaml_mapping(project_dir / PROJECT_FILE)
+    project_name = str(project.get("name", ""))
+    values: dict[str, str] = {}
+    secrets: set[str] = set()
+    for key, entry in (project.get("config") or {}).items():
+        full_key = _qualify(str(key), project_name)
+        if isinstance(entry, dict) and entry and set(entry) <= _DECLARATION_KEYS:
+            if "value" in entry:
+                entry = entry["value"]
+            elif "default" in entry:
+                entry = entry["default"]
+            else:
+                continue
+        values[full_key] = _as_config_string(full_key, entry, secrets)
+
+    path = stack_file(project_dir, stack)
+    settings = read_yaml_mapping(path)
+    config = settings.get("config")
+    if config is None:
+        config = {}
+    if not isinstance(config, dict):
+        raise ConfigError([f"{path.name}: 'config' must be a mapping, got {type(config).__name__}"])
+    for key, entry in config.items():
+        full_key = _qualify(str(key), project_name)
+        values[full_key] = _as_config_string(full_key, entry, secrets)
+    return StackConfig(stack, project_name, values, frozenset(secrets))
+
+
+def _qualify(key: str, project_name: str) -> str:
+    return key if ":" in key else f"{project_name}:{key}"
+
+
+def _as_config_string(key: str, value: Any, secrets: set[str]) -> str:
+    if _contains_secret(value):
+        secrets.add(key)
+        value = _replace_secrets(key, value)
+    if isinstance(value, str):
+        return value
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return json.dumps(value)
+
+
+def _contains_secret(value: Any) -> bool:
+    if isinstance(value, dict):
+        if set(value) == {"secure"}:
+            return True
+        return any(_contains_secret(v) for v in value.values())
+    if isinstance(value, list):
+        return any(_contains_secret(v) for v in value)
+    return False
+
+
+def _replace_secrets(key: str, value: Any) -> Any:
+    if isinstance(value, dict):
+        if set(value) == {"secure"}:
+            return f"offline-secret-{key.replace(':', '-')}"
+        return {k: _replace_secrets(key, v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_replace_secrets(key, v) for v in value]
+    return value

@@ -1,0 +1,133 @@
+"""A Pulumi mock monitor that records every registration with its options.
+
+Pulumi's ``Mocks.new_resource`` sees only type, name, inputs and provider. The monitor receives the
+whole RegisterResource request, so it also records parent, protect, retain-on-delete and
+ignore-changes: the options that keep data safe, which the tests assert.
+"""
+
+import contextlib
+import json
+from dataclasses import dataclass, field
+from typing import Any
+
+from pulumi.runtime import mocks as pulumi_mocks
+from pulumi.runtime import rpc
+
+PROVIDER_PREFIX = "pulumi:providers:"
+
+
+@dataclass
+class RecordedResource:
+    urn: str
+    type: str
+    name: str
+    id: str
+    custom: bool
+    inputs: dict[str, Any]
+    state: dict[str, Any]
+    parent: str
+    provider: str  # "<provider urn>::<provider id>" or "" for components and default providers
+    protect: bool
+    retain_on_delete: bool
+    ignore_changes: list[str]
+    dependencies: list[str] = field(default_factory=list)
+
+    @property
+    def is_provider(self) -> bool:
+        return self.type.startswith(PROVIDER_PREFIX)
+
+    @property
+    def provider_urn(self) -> str:
+        return self.provider.rsplit("::", 1)[0] if self.provider else ""
+
+
+class RecordingMocks(pulumi_mocks.Mocks):
+    """Answers like a freshly created resource: outputs echo inputs, with stable fake IDs.
+
+    A few resource types get the computed outputs the program reads (for example an
+    organization's root ID), so outputs derived from them look like the real thing.
+    """
+
+    def __init__(self) -> None:
+        self.counter = 0
+
+    def new_resource(self, args: pulumi_mocks.MockResourceArgs) -> tuple[str | None, dict]:
+        self.counter += 1
+        resource_id = f"{args.name}-id"
+        state = dict(args.inputs)
+        computed = _COMPUTED.get(args.typ)
+        if computed:
+            state.update(computed(args, self.counter))
+        return resource_id, state
+
+    def call(self, args: pulumi_mocks.MockCallArgs) -> tuple[dict, list | None]:
+        return {}, None
+
+
+def _organization_outputs(args: pulumi_mocks.MockResourceArgs, n: int) -> dict[str, Any]:
+    return {
+        "roots": [
+            {"id": "r-mock", "arn": "arn:aws:organizations::111111111111:root/o-mock/r-mock"}
+        ],
+        "masterAccountId": "111111111111",
+    }
+
+
+def _ou_outputs(args: pulumi_mocks.MockResourceArgs, n: int) -> dict[str, Any]:
+    return {"arn": f"arn:aws:organizations::111111111111:ou/o-mock/ou-mock-{n:08d}"}
+
+
+def _account_outputs(args: pulumi_mocks.MockResourceArgs, n: int) -> dict[str, Any]:
+    return {"arn": f"arn:aws:organizations::111111111111:account/o-mock/{n:012d}"}
+
+
+_COMPUTED = {
+    "aws:organizations/organization:Organization": _organization_outputs,
+    "aws:organizations/organizationalUnit:OrganizationalUnit": _ou_outputs,
+    "aws:organizations/account:Account": _account_outputs,
+}
+
+
+class RecordingMonitor(pulumi_mocks.MockMonitor):
+    def __init__(self, mocks: pulumi_mocks.Mocks):
+        super().__init__(mocks)
+        self.recorded: list[RecordedResource] = []
+
+    def RegisterResource(self, request):
+        response = super().RegisterResource(request)
+        if request.type == "pulumi:pulumi:Stack":
+            return response
+        registration = self.resources[response.urn]
+        self.recorded.append(
+            RecordedResource(
+                urn=response.urn,
+                type=request.type,
+                name=request.name,
+                id=registration.id or "",
+                custom=bool(request.custom),
+                inputs=_decode_provider_inputs(
+                    request.type, rpc.deserialize_properties(request.object)
+                ),
+                state=dict(registration.state),
+                parent=request.parent,
+                provider=request.provider,
+                protect=bool(request.protect),
+                retain_on_delete=bool(request.retainOnDelete),
+                ignore_changes=list(request.ignoreChanges),
+                dependencies=list(request.dependencies),
+            )
+        )
+        return response
+
+
+def _decode_provider_inputs(type_: str, inputs: dict[str, Any]) -> dict[str, Any]:
+    """Provider inputs reach the engine JSON-encoded (design.md); decode them for readers."""
+    if not type_.startswith(PROVIDER_PREFIX):
+        return inputs
+    decoded = {}
+    for key, value in inputs.items():
+        if isinstance(value, str) and value[:1] in "[{":
+            with contextlib.suppress(json.JSONDecodeError):
+                value = json.loads(value)
+        decoded[key] = value
+    return decoded

@@ -1,0 +1,103 @@
+"""Run the real ``__main__.py`` for one stack under Pulumi mocks and record what it registers.
+
+This is what ``plan`` prints and what the tests assert: the program exactly as ``pulumi up``
+runs it, with the stack's real config, but no engine, no credentials and no cloud.
+"""
+
+import asyncio
+import logging
+import runpy
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pulumi
+from pulumi.runtime import config as runtime_config
+from pulumi.runtime import mocks as pulumi_mocks
+from pulumi.runtime import settings as runtime_settings
+from pulumi.runtime.stack import run_pulumi_func
+
+from ..config.stack_files import StackConfig, load_stack_config
+from .recording import RecordedResource, RecordingMocks, RecordingMonitor
+
+PROJECT_DIR = Path(__file__).resolve().parents[2]
+
+
+@dataclass
+class StackRecording:
+    stack: str
+    config: StackConfig
+    resources: list[RecordedResource]
+    outputs: dict[str, Any]
+    warnings: list[str] = field(default_factory=list)
+
+    def of_type(self, type_: str) -> list[RecordedResource]:
+        return [r for r in self.resources if r.type == type_]
+
+    def by_urn(self) -> dict[str, RecordedResource]:
+        return {r.urn: r for r in self.resources}
+
+    def named(self, name: str) -> RecordedResource:
+        matches = [r for r in self.resources if r.name == name]
+        if len(matches) != 1:
+            raise KeyError(f"{len(matches)} resources named {name!r} in stack {self.stack}")
+        return matches[0]
+
+
+class _WarningCollector(logging.Handler):
+    def __init__(self) -> None:
+        super().__init__(level=logging.WARNING)
+        self.messages: list[str] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.messages.append(record.getMessage())
+
+
+def run_stack(
+    stack: str,
+    project_dir: Path = PROJECT_DIR,
+    config: StackConfig | None = None,
+) -> StackRecording:
+    """Evaluate ``project_dir/__main__.py`` for ``stack``.
+
+    ``config`` replaces the stack's files (tests use it for bad configs). A ``ConfigError`` raised
+    by the program propagates unchanged.
+    """
+    config = config or load_stack_config(project_dir, stack)
+    mocks = RecordingMocks()
+    monitor = RecordingMonitor(mocks)
+    collector = _WarningCollector()
+    logger = logging.getLogger(f"diagnyx.engine.{stack}")
+    logger.propagate = False
+    logger.handlers = [collector]
+
+    loop = asyncio.new_event_loop()
+    asyncio.set_event_loop(loop)
+    try:
+        runtime_config.set_all_config(dict(config.values), sorted(config.secret_keys))
+        pulumi_mocks.set_mocks(
+            mocks,
+            project=config.project,
+            stack=stack,
+            preview=False,
+            logger=logger,
+            monitor=monitor,
+        )
+        program = str(project_dir / "__main__.py")
+        loop.run_until_complete(run_pulumi_func(lambda: runpy.run_path(program)))
+        outputs = loop.run_until_complete(_resolve_outputs())
+    finally:
+        runtime_settings.reset_options()
+        runtime_config.set_all_config({}, [])
+        asyncio.set_event_loop(None)
+        loop.close()
+    return StackRecording(stack, config, monitor.recorded, outputs, collector.messages)
+
+
+async def _resolve_outputs() -> dict[str, Any]:
+    root = runtime_settings.get_root_resource()
+    exported = getattr(root, "outputs", {}) or {}
+    resolved = {}
+    for name, value in exported.items():
+        resolved[name] = await pulumi.Output.from_input(value).future()
+    return resolved

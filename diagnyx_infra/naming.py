@@ -1,0 +1,25 @@
+"""Deterministic names shared by components, policies and tooling.
+
+Names that other accounts or guardrails refer to (roles, the organization trail, the audit bucket)
+are fixed here so an SCP written in the management stack protects exactly what the member stacks
+create.
+"""
+
+ORG_ACCESS_ROLE = "OrganizationAccountAccessRole"
+CICD_ROLE = "DiagnyxCrossAccountCICD"
+CICD_POLICY = "CICDPolicy"
+PREVIEW_ROLE = "DiagnyxCICDPreview"
+AUDIT_ROLE = "DiagnyxAuditReadOnly"
+COST_EXPLORER_ROLE = "DiagnyxCostExplorerAccess"
+ROLE_PREFIX = "Diagnyx"
+
+ORGANIZATION_TRAIL = "diagnyx-organization-trail"
+AUDIT_BUCKET_PREFIX = "diagnyx-audit-logs-"
+
+# Roles allowed to change guarded baseline resources and to work outside the allowed regions:
+# the organization's break-glass role and the deployment role.
+DEPLOYMENT_ROLES = (ORG_ACCESS_ROLE, CICD_ROLE)
+
+
+def audit_bucket_name(security_account_id: str) -> str:
+    return f"{AUDIT_BUCKET_PREFIX}{security_account_id}"

@@ -1,0 +1,1 @@
+"""Pure policy builders: plain dicts, no Pulumi. Components and tests both use them."""

@@ -1,0 +1,50 @@
+"""Which guardrail goes where: the SCPs and tag policy of the organization and their targets,
+worked out from the validated settings before any resource is registered."""
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from ..config.models import REQUIRED_TAG_KEYS, Environment, OrganizationSettings
+from . import scp
+from .documents import size
+from .tag_policy import TAG_POLICY_MAX_CHARS, tag_policy
+
+ROOT_TARGET = "Root"
+
+
+@dataclass(frozen=True)
+class GuardrailPlan:
+    policies: dict[str, scp.ServiceControlPolicy]
+    # target ("Root" or an OU name) -> keys of the SCPs attached to it
+    attachments: dict[str, tuple[str, ...]]
+    tag_policy: dict[str, Any]
+    problems: list[str] = field(default_factory=list)
+
+
+def plan_guardrails(org: OrganizationSettings, allowed_regions: Sequence[str]) -> GuardrailPlan:
+    attachments = {ROOT_TARGET: tuple(org.guardrails.root_policies)}
+    for ou in org.organizational_units:
+        attachments[ou.name] = tuple(ou.policies)
+    inputs = scp.ScpInputs(
+        allowed_regions=allowed_regions,
+        non_production_instance_types=org.guardrails.non_production_instance_types,
+    )
+    used = [key for keys in attachments.values() for key in keys]
+    policies = scp.build_all(used, inputs)
+    environments = [
+        Environment.MANAGEMENT.value,
+        *(a.environment.value for a in org.accounts.values()),
+    ]
+    tags = tag_policy(REQUIRED_TAG_KEYS, sorted(set(environments)))
+
+    problems = [
+        f"diagnyx:organization.guardrails: {problem}"
+        for problem in scp.oversized(policies, org.guardrails.scp_max_chars)
+    ]
+    if size(tags) > TAG_POLICY_MAX_CHARS:
+        problems.append(
+            f"diagnyx:organization: the tag policy is {size(tags)} characters, "
+            f"over the limit of {TAG_POLICY_MAX_CHARS}"
+        )
+    return GuardrailPlan(policies, attachments, tags, problems)

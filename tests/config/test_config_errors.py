@@ -1,0 +1,215 @@
+"""Bad config is refused with one message naming the setting, and nothing is registered."""
+
+import pytest
+
+from diagnyx_infra.engine.runner import run_stack
+from diagnyx_infra.errors import ConfigError
+from tests.helpers import edited_config
+
+
+def _org(config):
+    return config["diagnyx:organization"]
+
+
+def _set_account_id(config):
+    config["diagnyx:accountIds"]["dev"] = "44444444444"
+
+
+def _unquoted_account_id(config):
+    config["diagnyx:accountIds"]["dev"] = 444444444444
+
+
+def _duplicate_email(config):
+    _org(config)["accounts"]["uat"]["email"] = "aws+staging@diagnyx.ai"
+
+
+def _unknown_ou(config):
+    _org(config)["accounts"]["dev"]["ou"] = "Sandbox"
+
+
+def _zero_budget(config):
+    config["diagnyx:budget"]["monthlyLimitUsd"] = 0
+
+
+def _negative_budget(config):
+    config["diagnyx:budget"]["monthlyLimitUsd"] = -5
+
+
+def _typo_top_level(config):
+    config["diagnyx:acountIds"] = config.pop("diagnyx:accountIds")
+
+
+def _typo_nested(config):
+    _org(config)["accounts"]["dev"]["emial"] = _org(config)["accounts"]["dev"].pop("email")
+
+
+def _region_outside_allow_list(config):
+    config["aws:region"] = "eu-central-1"
+
+
+def _invalid_region(config):
+    config["diagnyx:allowedRegions"] = ["us-east-1", "mars-north-1"]
+
+
+def _unknown_scp(config):
+    _org(config)["organizationalUnits"][1]["policies"] = ["require-mfa-for-everyone"]
+
+
+def _too_many_root_scps(config):
+    guardrails = _org(config)["guardrails"]
+    guardrails["rootPolicies"] = [*guardrails["rootPolicies"], "non-production-cost-control"]
+
+
+def _bad_email(config):
+    _org(config)["accounts"]["dev"]["email"] = "dev-at-diagnyx.ai"
+
+
+def _unknown_environment(config):
+    _org(config)["accounts"]["dev"]["environment"] = "sandbox"
+
+
+def _missing_budget(config):
+    del config["diagnyx:budget"]
+
+
+def _production_with_nonproduction(config):
+    _org(config)["accounts"]["dev"]["ou"] = "Production"
+
+
+def _same_id_twice(config):
+    config["diagnyx:accountIds"]["uat"] = config["diagnyx:accountIds"]["staging"]
+
+
+def _oversized_scp(config):
+    _org(config)["guardrails"]["nonProductionInstanceTypes"] = [
+        f"m{i}.family{i}xlarge" for i in range(400)
+    ]
+
+
+CASES = {
+    "account ID of 11 digits": (
+        _set_account_id,
+        "diagnyx:accountIds.dev: '44444444444' is not an AWS account ID (exactly 12 digits)",
+    ),
+    "account ID as a number": (
+        _unquoted_account_id,
+        "diagnyx:accountIds.dev: must be a quoted string of 12 digits",
+    ),
+    "duplicate account e-mail": (
+        _duplicate_email,
+        "diagnyx:organization.accounts.uat.email: 'aws+staging@diagnyx.ai' is already the e-mail "
+        "of account 'staging'",
+    ),
+    "account in unknown OU": (
+        _unknown_ou,
+        "diagnyx:organization.accounts.dev.ou: unknown organizational unit 'Sandbox'",
+    ),
+    "zero budget": (_zero_budget, "diagnyx:budget.monthlyLimitUsd: Input should be greater than 0"),
+    "negative budget": (
+        _negative_budget,
+        "diagnyx:budget.monthlyLimitUsd: Input should be greater than 0",
+    ),
+    "typo in a top-level key": (
+        _typo_top_level,
+        "diagnyx:acountIds: unknown setting; did you mean 'accountIds'?",
+    ),
+    "typo in a nested key": (
+        _typo_nested,
+        "diagnyx:organization.accounts.dev.emial: unknown setting; did you mean 'email'?",
+    ),
+    "region outside the allow-list": (
+        _region_outside_allow_list,
+        "aws:region: 'eu-central-1' is outside the allowed regions (us-east-1, us-west-2)",
+    ),
+    "not a region": (
+        _invalid_region,
+        "diagnyx:allowedRegions[1]: 'mars-north-1' is not an AWS region name",
+    ),
+    "unknown SCP": (
+        _unknown_scp,
+        "diagnyx:organization.organizationalUnits[1].policies: unknown service control policy "
+        "require-mfa-for-everyone",
+    ),
+    "too many SCPs on the root": (
+        _too_many_root_scps,
+        "diagnyx:organization.guardrails.rootPolicies: 5 policies plus AWS's FullAWSAccess exceed "
+        "the limit of 5 SCPs per target",
+    ),
+    "invalid e-mail": (
+        _bad_email,
+        "diagnyx:organization.accounts.dev.email: 'dev-at-diagnyx.ai' is not a valid account "
+        "e-mail: it must contain exactly one '@'",
+    ),
+    "unknown environment": (
+        _unknown_environment,
+        "diagnyx:organization.accounts.dev.environment: 'sandbox' is not allowed",
+    ),
+    "missing budget": (_missing_budget, "diagnyx:budget: is required but not set"),
+    "production OU shared with non-production": (
+        _production_with_nonproduction,
+        "diagnyx:organization: organizational unit 'Production' mixes production accounts (prod) "
+        "with others (dev)",
+    ),
+    "one ID for two accounts": (
+        _same_id_twice,
+        "diagnyx:accountIds: one ID is given to several accounts: 555555555555 for staging, uat",
+    ),
+    "SCP over the size limit": (
+        _oversized_scp,
+        "diagnyx:organization.guardrails: SCP 'non-production-cost-control' is",
+    ),
+}
+
+
+@pytest.mark.parametrize("case", CASES, ids=list(CASES))
+def test_bad_management_config_is_refused_before_anything_is_registered(case):
+    edit, expected = CASES[case]
+    config = edited_config("management", edit)
+    with pytest.raises(ConfigError) as raised:
+        run_stack("management", config=config)
+    message = str(raised.value)
+    assert expected in message, message
+    assert len(raised.value.problems) == 1, raised.value.problems
+
+
+def test_config_error_registers_nothing(monkeypatch):
+    from diagnyx_infra.engine import recording
+
+    registered = []
+    original = recording.RecordingMonitor.RegisterResource
+
+    def spy(self, request):
+        registered.append(request.type)
+        return original(self, request)
+
+    monkeypatch.setattr(recording.RecordingMonitor, "RegisterResource", spy)
+    with pytest.raises(ConfigError):
+        run_stack("management", config=edited_config("management", _zero_budget))
+    # The root stack is the engine's own; no resource of the program may follow it.
+    assert [t for t in registered if t != "pulumi:pulumi:Stack"] == []
+
+
+def test_member_stack_needs_its_own_account_id():
+    def drop_own_id(config):
+        del config["diagnyx:accountIds"]["dev"]
+
+    with pytest.raises(ConfigError, match="accountIds: no ID for this stack's account 'dev'"):
+        run_stack("dev", config=edited_config("dev", drop_own_id))
+
+
+def test_member_stack_cannot_describe_the_organization():
+    organization = edited_config("management", lambda c: None).values["diagnyx:organization"]
+
+    def add_org(config):
+        config["diagnyx:organization"] = organization
+
+    with pytest.raises(ConfigError, match="only the management stack describes the organization"):
+        run_stack("dev", config=edited_config("dev", add_org))
+
+
+def test_structured_value_that_is_not_json():
+    def break_budget(config):
+        config["diagnyx:budget"] = "{monthlyLimitUsd: 200"
+
+    with pytest.raises(ConfigError, match="diagnyx:budget: is not a structured value"):
+        run_stack("dev", config=edited_config("dev", break_budget))
