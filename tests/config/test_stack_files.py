@@ -1,0 +1,72 @@
+"""Stack config is read as the Pulumi CLI hands it to the program."""
+
+import json
+import shutil
+from pathlib import Path
+
+import pytest
+
+from diagnyx_infra.config.stack_files import load_stack_config, stack_names
+from diagnyx_infra.engine.runner import PROJECT_DIR
+from diagnyx_infra.errors import ConfigError
+from tests.helpers import ALL_STACKS
+
+
+@pytest.fixture
+def project(tmp_path: Path) -> Path:
+    shutil.copy(PROJECT_DIR / "Pulumi.yaml", tmp_path)
+    return tmp_path
+
+
+def test_every_stack_of_the_design_has_a_file():
+    assert set(stack_names(PROJECT_DIR)) == set(ALL_STACKS)
+
+
+def test_project_defaults_apply_and_stack_values_override(project):
+    (project / "Pulumi.dev.yaml").write_text(
+        "config:\n  diagnyx:owner: dev-team@diagnyx.ai\n  aws:region: us-west-2\n"
+    )
+    values = load_stack_config(project, "dev").values
+    assert values["diagnyx:owner"] == "dev-team@diagnyx.ai"
+    assert values["diagnyx:costCenter"] == "platform-engineering"
+    assert json.loads(values["diagnyx:allowedRegions"]) == ["us-east-1", "us-west-2"]
+    assert values["aws:region"] == "us-west-2"
+
+
+def test_structured_and_scalar_values_are_encoded_like_the_cli(project):
+    (project / "Pulumi.dev.yaml").write_text(
+        "config:\n  diagnyx:budget:\n    monthlyLimitUsd: 200\n  diagnyx:flag: true\n"
+    )
+    values = load_stack_config(project, "dev").values
+    assert json.loads(values["diagnyx:budget"]) == {"monthlyLimitUsd": 200}
+    assert values["diagnyx:flag"] == "true"
+
+
+def test_secure_values_become_offline_dummies_marked_secret(project):
+    (project / "Pulumi.dev.yaml").write_text(
+        "config:\n  diagnyx:ciExternalId:\n    secure: v1:abc\n"
+    )
+    config = load_stack_config(project, "dev")
+    assert "diagnyx:ciExternalId" in config.secret_keys
+    assert config.values["diagnyx:ciExternalId"].startswith("offline-secret-")
+
+
+@pytest.mark.parametrize(
+    ("content", "message"),
+    [
+        ("", "Pulumi.dev.yaml: is empty"),
+        ("- a\n- b\n", "Pulumi.dev.yaml: must be a YAML mapping, got list"),
+        ("config: [1, 2]\n", "Pulumi.dev.yaml: 'config' must be a mapping, got list"),
+        ("config:\n  a: [\n", "Pulumi.dev.yaml: is not valid YAML (line"),
+    ],
+)
+def test_unreadable_stack_files_are_config_errors(project, content, message):
+    (project / "Pulumi.dev.yaml").write_text(content)
+    with pytest.raises(ConfigError) as raised:
+        load_stack_config(project, "dev")
+    assert message in str(raised.value)
+
+
+def test_missing_stack_file_is_a_config_error(project):
+    with pytest.raises(ConfigError, match=r"Pulumi.nope.yaml: file not found"):
+        load_stack_config(project, "nope")
