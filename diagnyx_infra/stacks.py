@@ -7,6 +7,7 @@ from dataclasses import dataclass
 
 import pulumi
 
+from .components.baseline import AccountBaseline
 from .components.guardrails import Guardrails
 from .components.organization import Organization, OrganizationArgs
 from .config.loading import settings_from_pulumi
@@ -46,6 +47,12 @@ def build(plan: StackPlan) -> None:
     in_account = pulumi.ResourceOptions(provider=provider)
     pulumi.export("accountId", settings.account_id)
     pulumi.export("region", settings.region)
+
+    baseline = AccountBaseline("baseline", settings, opts=in_account)
+    pulumi.export("stateBucket", baseline.state_bucket.bucket)
+    pulumi.export("lockTable", baseline.lock_table.name)
+    pulumi.export("kmsKeyArn", baseline.key.arn)
+    pulumi.export("alarmTopicArn", baseline.alarm_topic.arn)
 
     if settings.organization is not None and plan.guardrails is not None:
         organization = Organization(

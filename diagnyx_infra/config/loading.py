@@ -18,7 +18,15 @@ from ..errors import ConfigError
 from .models import StackSettings
 
 # Settings whose values are structured (JSON objects or lists) rather than plain strings.
-_STRUCTURED_KEYS = {"accountIds", "budget", "deployment", "allowedRegions", "organization"}
+_STRUCTURED_KEYS = {
+    "accountIds",
+    "budget",
+    "deployment",
+    "allowedRegions",
+    "organization",
+    "ecrRepositories",
+    "retention",
+}
 # Model fields that do not come from a diagnyx:* key.
 _FIELD_KEYS = {"stack": "stack name", "region": "aws:region"}
 _QUALIFIED_PREFIX = re.compile(r"^([A-Za-z0-9_.:\[\]-]+): (.*)$", re.DOTALL)

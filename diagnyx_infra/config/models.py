@@ -105,10 +105,29 @@ AccountEmail = Annotated[StrictStr, AfterValidator(_account_email)]
 NonEmpty = Annotated[StrictStr, Field(min_length=1, max_length=256)]
 
 
+def _notification_email(value: str) -> str:
+    if not re.fullmatch(r"[^@\s]+@[A-Za-z0-9.-]+\.[A-Za-z]{2,}", value):
+        raise ValueError(f"'{value}' is not an e-mail address")
+    return value
+
+
+NotificationEmail = Annotated[StrictStr, AfterValidator(_notification_email)]
+EcrRepositoryName = Annotated[
+    StrictStr, Field(pattern=r"^[a-z0-9]+(?:[._-][a-z0-9]+)*(?:/[a-z0-9]+(?:[._-][a-z0-9]+)*)*$")
+]
+
+
 class Budget(Model):
     """The account's monthly cost budget (the guide's "Budget Limits by Account")."""
 
     monthly_limit_usd: float = Field(gt=0, le=10_000_000)
+
+
+class Retention(Model):
+    """How long the baseline keeps what it can expire."""
+
+    state_noncurrent_version_days: int = Field(default=90, ge=1, le=3650)
+    ecr_untagged_image_days: int = Field(default=14, ge=1, le=3650)
 
 
 class Deployment(Model):
@@ -250,6 +269,10 @@ class StackSettings(Model):
     environment: Environment
     account_ids: dict[AccountName, AccountId]
     budget: Budget
+    alarm_email: NotificationEmail
+    budget_alert_email: NotificationEmail
+    ecr_repositories: list[EcrRepositoryName] = []
+    retention: Retention = Retention()
     deployment: Deployment = Deployment()
     allowed_regions: list[Region] = Field(min_length=1)
     project_name: NonEmpty

@@ -55,6 +55,7 @@ class RecordingMocks(pulumi_mocks.Mocks):
         self.counter += 1
         resource_id = f"{args.name}-id"
         state = dict(args.inputs)
+        state.setdefault("arn", _mock_arn(args))
         computed = _COMPUTED.get(args.typ)
         if computed:
             state.update(computed(args, self.counter))
@@ -62,6 +63,25 @@ class RecordingMocks(pulumi_mocks.Mocks):
 
     def call(self, args: pulumi_mocks.MockCallArgs) -> tuple[dict, list | None]:
         return {}, None
+
+
+def _mock_arn(args: pulumi_mocks.MockResourceArgs) -> str:
+    """An ARN shaped like the real one for the resource's service, so policies built from it can
+    be checked (``aws:s3/bucket:Bucket`` -> ``arn:aws:s3:::<bucket>``)."""
+    service = args.typ.split(":")[1].split("/")[0] if args.typ.startswith("aws:") else "mock"
+    if service == "s3":
+        return f"arn:aws:s3:::{args.inputs.get('bucket', args.name)}"
+    name = args.inputs.get("name", args.name)
+    return f"arn:aws:{service}:us-east-1:000000000000:{name}"
+
+
+def _kms_key_outputs(args: pulumi_mocks.MockResourceArgs, n: int) -> dict[str, Any]:
+    key_id = f"00000000-0000-0000-0000-{n:012d}"
+    return {"keyId": key_id, "arn": f"arn:aws:kms:us-east-1:000000000000:key/{key_id}"}
+
+
+def _ecr_outputs(args: pulumi_mocks.MockResourceArgs, n: int) -> dict[str, Any]:
+    return {"repositoryUrl": f"000000000000.dkr.ecr.us-east-1.amazonaws.com/{args.inputs['name']}"}
 
 
 def _organization_outputs(args: pulumi_mocks.MockResourceArgs, n: int) -> dict[str, Any]:
@@ -82,6 +102,8 @@ def _account_outputs(args: pulumi_mocks.MockResourceArgs, n: int) -> dict[str, A
 
 
 _COMPUTED = {
+    "aws:kms/key:Key": _kms_key_outputs,
+    "aws:ecr/repository:Repository": _ecr_outputs,
     "aws:organizations/organization:Organization": _organization_outputs,
     "aws:organizations/organizationalUnit:OrganizationalUnit": _ou_outputs,
     "aws:organizations/account:Account": _account_outputs,
