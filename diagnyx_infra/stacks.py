@@ -11,7 +11,7 @@ from .components.baseline import AccountBaseline
 from .components.guardrails import Guardrails
 from .components.organization import Organization, OrganizationArgs
 from .config.loading import settings_from_pulumi
-from .config.models import StackSettings
+from .config.models import SECURITY_ACCOUNT, StackSettings
 from .errors import ConfigError
 from .policies.guardrail_plan import ROOT_TARGET, GuardrailPlan, plan_guardrails
 from .providers import account_provider
@@ -57,7 +57,12 @@ def build(plan: StackPlan) -> None:
     if settings.organization is not None and plan.guardrails is not None:
         organization = Organization(
             "organization",
-            OrganizationArgs(settings.organization, TRUSTED_SERVICE_PRINCIPALS),
+            OrganizationArgs(
+                settings.organization,
+                TRUSTED_SERVICE_PRINCIPALS,
+                # The security account owns the organization trail (design.md).
+                delegated_administrators={"cloudtrail.amazonaws.com": SECURITY_ACCOUNT},
+            ),
             opts=in_account,
         )
         Guardrails(

@@ -1,5 +1,6 @@
 """The account baseline (guide, Phase 2 "Bootstrap Individual Accounts"), in every stack:
-the account's KMS key, IaC state bucket and lock table, alert topics, budget and ECR repositories.
+the account's KMS key, IaC state bucket and lock table, alert topics, budget, ECR repositories,
+CI/CD and cross-account roles, security alarms, and the audit trail where this account owns it.
 """
 
 import json
@@ -7,20 +8,33 @@ import json
 import pulumi
 import pulumi_aws as aws
 
-from ..config.models import StackSettings
+from ..config.models import SECURITY_ACCOUNT, SHARED_SERVICES_ACCOUNT, AuditArchive, StackSettings
 from ..policies import baseline as policies
+from ..policies.audit import trail_arn
 from ..policies.documents import to_json
+from .access_roles import AccessRoles, AccessRolesArgs
+from .audit_trail import AuditTrail, AuditTrailArgs
+from .secure_bucket import KEEP, SecureBucket, SecureBucketArgs
+from .security_alarms import SecurityAlarms
 
-# Stateful resources survive `pulumi destroy` and a config edit that drops them: protect refuses
-# the delete, retain_on_delete keeps the cloud resource if protection is lifted by mistake.
-KEEP = pulumi.ResourceOptions(protect=True, retain_on_delete=True)
 KEY_DELETION_WINDOW_DAYS = 30
 LOCK_TABLE_NAME = "diagnyx-pulumi-locks"
+ACCOUNT_TRAIL = "diagnyx-account-trail"
 
 
 def state_bucket_name(account_id: str, region: str) -> str:
     """Globally unique and predictable: `pulumi login s3://<this>` needs no lookup."""
     return f"diagnyx-pulumi-state-{account_id}-{region}"
+
+
+def owned_trail_arn(settings: StackSettings) -> str | None:
+    """The trail this account owns, if any: the organization trail in the security account, or
+    an account trail when config asks for one."""
+    if settings.audit_archive is not None:
+        return trail_arn(settings.region, settings.account_id)
+    if settings.account_trail:
+        return trail_arn(settings.region, settings.account_id, ACCOUNT_TRAIL)
+    return None
 
 
 class AccountBaseline(pulumi.ComponentResource):
@@ -29,6 +43,8 @@ class AccountBaseline(pulumi.ComponentResource):
     lock_table: aws.dynamodb.Table
     alarm_topic: aws.sns.Topic
     budget_topic: aws.sns.Topic
+    roles: AccessRoles
+    audit_trail: AuditTrail | None
 
     def __init__(
         self,
@@ -49,6 +65,22 @@ class AccountBaseline(pulumi.ComponentResource):
         self.repository_urls = {
             repo: self._create_repository(name, repo) for repo in settings.ecr_repositories
         }
+        self.roles = AccessRoles(
+            f"{name}-roles",
+            AccessRolesArgs(
+                stack=settings.stack,
+                is_management=settings.is_management,
+                github_repository=settings.github_repository,
+                shared_account_id=settings.account_ids[SHARED_SERVICES_ACCOUNT],
+                security_account_id=settings.account_ids[SECURITY_ACCOUNT],
+                external_id=pulumi.Output.secret(settings.ci_external_id),
+                state_bucket_arn=self.state_bucket.arn,
+                kms_key_arn=self.key.arn,
+            ),
+            opts=self._child,
+        )
+        SecurityAlarms(f"{name}-security-alarms", self.alarm_topic.arn, opts=self._child)
+        self.audit_trail = self._create_trail(name)
         self.register_outputs(
             {
                 "kmsKeyArn": self.key.arn,
@@ -63,10 +95,10 @@ class AccountBaseline(pulumi.ComponentResource):
         s = self._settings
         self.key = aws.kms.Key(
             f"{name}-key",
-            description=f"Diagnyx {s.stack} account key: state, locks, topics, images",
+            description=f"Diagnyx {s.stack} account key: state, locks, topics, images, logs",
             enable_key_rotation=True,
             deletion_window_in_days=KEY_DELETION_WINDOW_DAYS,
-            policy=to_json(policies.kms_key_policy(s.account_id, s.region)),
+            policy=to_json(policies.kms_key_policy(s.account_id, s.region, owned_trail_arn(s))),
             opts=self._kept,
         )
         aws.kms.Alias(
@@ -78,66 +110,26 @@ class AccountBaseline(pulumi.ComponentResource):
 
     def _create_state_backend(self, name: str) -> None:
         s = self._settings
-        bucket_name = state_bucket_name(s.account_id, s.region)
-        bucket = aws.s3.Bucket(f"{name}-state", bucket=bucket_name, opts=self._kept)
-        self.state_bucket = bucket
-        aws.s3.BucketVersioning(
-            f"{name}-state-versioning",
-            bucket=bucket.id,
-            versioning_configuration={"status": "Enabled"},
+        state = SecureBucket(
+            f"{name}-state",
+            SecureBucketArgs(
+                bucket_name=state_bucket_name(s.account_id, s.region),
+                kms_key_arn=self.key.arn,
+                lifecycle_rules=[
+                    {
+                        "id": "expire-old-state-versions",
+                        "status": "Enabled",
+                        "filter": {},
+                        "noncurrent_version_expiration": {
+                            "noncurrent_days": s.retention.state_noncurrent_version_days
+                        },
+                        "abort_incomplete_multipart_upload": {"days_after_initiation": 7},
+                    }
+                ],
+            ),
             opts=self._child,
         )
-        aws.s3.BucketServerSideEncryptionConfiguration(
-            f"{name}-state-encryption",
-            bucket=bucket.id,
-            rules=[
-                {
-                    "apply_server_side_encryption_by_default": {
-                        "sse_algorithm": "aws:kms",
-                        "kms_master_key_id": self.key.arn,
-                    },
-                    "bucket_key_enabled": True,
-                }
-            ],
-            opts=self._child,
-        )
-        aws.s3.BucketPublicAccessBlock(
-            f"{name}-state-public-access",
-            bucket=bucket.id,
-            block_public_acls=True,
-            block_public_policy=True,
-            ignore_public_acls=True,
-            restrict_public_buckets=True,
-            opts=self._child,
-        )
-        aws.s3.BucketOwnershipControls(
-            f"{name}-state-ownership",
-            bucket=bucket.id,
-            rule={"object_ownership": "BucketOwnerEnforced"},
-            opts=self._child,
-        )
-        aws.s3.BucketPolicy(
-            f"{name}-state-policy",
-            bucket=bucket.id,
-            policy=bucket.arn.apply(lambda arn: to_json(policies.state_bucket_policy(arn))),
-            opts=self._child,
-        )
-        aws.s3.BucketLifecycleConfiguration(
-            f"{name}-state-lifecycle",
-            bucket=bucket.id,
-            rules=[
-                {
-                    "id": "expire-old-state-versions",
-                    "status": "Enabled",
-                    "filter": {},
-                    "noncurrent_version_expiration": {
-                        "noncurrent_days": s.retention.state_noncurrent_version_days
-                    },
-                    "abort_incomplete_multipart_upload": {"days_after_initiation": 7},
-                }
-            ],
-            opts=self._child,
-        )
+        self.state_bucket = state.bucket
         self.lock_table = aws.dynamodb.Table(
             f"{name}-locks",
             name=LOCK_TABLE_NAME,
@@ -215,3 +207,26 @@ class AccountBaseline(pulumi.ComponentResource):
             opts=self._child,
         )
         return repo.repository_url
+
+    def _create_trail(self, name: str) -> AuditTrail | None:
+        """The organization trail lives in the security account. Any other account gets a trail
+        only when config asks: the organization trail already is its free copy of management
+        events, and a second copy is billed."""
+        s = self._settings
+        if s.audit_archive is not None:
+            args = AuditTrailArgs(s.account_id, s.region, self.key.arn, s.audit_archive)
+        elif s.account_trail:
+            args = AuditTrailArgs(
+                s.account_id,
+                s.region,
+                self.key.arn,
+                AuditArchive(),
+                organization_trail=False,
+                trail_name=ACCOUNT_TRAIL,
+                bucket_name=f"{ACCOUNT_TRAIL}-{s.account_id}",
+            )
+        else:
+            return None
+        return AuditTrail(
+            f"{name}-{args.trail_name.removeprefix('diagnyx-')}", args, opts=self._child
+        )

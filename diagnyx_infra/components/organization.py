@@ -1,7 +1,7 @@
 """The AWS Organization: the organization itself, its OUs and member accounts (guide, Phase 1)."""
 
-from collections.abc import Sequence
-from dataclasses import dataclass
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
 
 import pulumi
 import pulumi_aws as aws
@@ -21,6 +21,8 @@ ACCOUNT_IGNORED_FIELDS = ["role_name", "iam_user_access_to_billing", "email"]
 class OrganizationArgs:
     settings: OrganizationSettings
     service_access_principals: Sequence[str]
+    # service principal -> name of the member account that administers it for the organization
+    delegated_administrators: Mapping[str, str] = field(default_factory=dict)
     policy_types: Sequence[str] = ("SERVICE_CONTROL_POLICY", "TAG_POLICY")
 
 
@@ -70,6 +72,14 @@ class Organization(pulumi.ComponentResource):
                 ),
             )
             self.account_ids[account_name] = member.id
+
+        for service, account_name in args.delegated_administrators.items():
+            aws.organizations.DelegatedAdministrator(
+                f"{name}-delegate-{service.split('.')[0]}-to-{account_name}",
+                account_id=self.account_ids[account_name],
+                service_principal=service,
+                opts=child,
+            )
 
         self.register_outputs(
             {

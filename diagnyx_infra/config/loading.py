@@ -8,7 +8,7 @@ each name the setting and what is wrong.
 import difflib
 import json
 import re
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from typing import Any
 
 from pydantic import ValidationError
@@ -26,7 +26,10 @@ _STRUCTURED_KEYS = {
     "organization",
     "ecrRepositories",
     "retention",
+    "auditArchive",
 }
+# Settings that must arrive encrypted (`pulumi config set --secret`), never as plain text.
+_SECRET_SETTINGS = ("ciExternalId",)
 # Model fields that do not come from a diagnyx:* key.
 _FIELD_KEYS = {"stack": "stack name", "region": "aws:region"}
 _QUALIFIED_PREFIX = re.compile(r"^([A-Za-z0-9_.:\[\]-]+): (.*)$", re.DOTALL)
@@ -37,9 +40,17 @@ def known_keys() -> list[str]:
     return [f.alias or name for name, f in fields.items() if name not in _FIELD_KEYS]
 
 
-def settings_from_config(stack: str, config: Mapping[str, Any]) -> StackSettings:
+def settings_from_config(
+    stack: str, config: Mapping[str, Any], secret_keys: Collection[str] = ()
+) -> StackSettings:
     """Validate a stack's whole config. Raises ``ConfigError`` listing every problem."""
     problems: list[str] = []
+    for name in _SECRET_SETTINGS:
+        key = f"{CONFIG_NAMESPACE}:{name}"
+        if key in config and key not in secret_keys:
+            problems.append(
+                f"{key}: must be a secret; set it with `pulumi config set --secret {key} <value>`"
+            )
     data: dict[str, Any] = {"stack": stack}
     if "aws:region" in config:
         data["region"] = config["aws:region"]
@@ -171,4 +182,6 @@ def settings_from_pulumi() -> StackSettings:
 
     # The engine passes config either in the process environment or through the runtime settings.
     values = {**runtime_config.get_config_env(), **runtime_config.CONFIG.get()}
-    return settings_from_config(pulumi.get_stack(), values)
+    secret_keys = {key for key in values if runtime_config.is_config_secret(key)}
+    secret_keys |= set(runtime_config.get_config_secret_keys_env())
+    return settings_from_config(pulumi.get_stack(), values, secret_keys)

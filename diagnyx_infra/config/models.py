@@ -7,7 +7,7 @@ write them.
 
 import re
 from enum import StrEnum
-from typing import Annotated
+from typing import Annotated, Literal
 
 from pydantic import (
     AfterValidator,
@@ -21,6 +21,12 @@ from pydantic import (
 from pydantic.alias_generators import to_camel
 
 MANAGEMENT_ACCOUNT = "management"
+# Accounts other stacks refer to by name: CI assumes roles from shared services, auditors come
+# from security.
+SHARED_SERVICES_ACCOUNT = "shared"
+SECURITY_ACCOUNT = "security"
+# The guide prints this external ID; a value everybody can read protects nothing.
+PUBLISHED_EXTERNAL_IDS = frozenset({"diagnyx-secure-external-id-2024"})
 REQUIRED_TAG_KEYS = ("Environment", "Project", "CostCenter", "Owner", "ManagedBy")
 MANAGED_BY = "pulumi"
 # AWS attaches FullAWSAccess to every target; it counts against the per-target SCP limit.
@@ -121,6 +127,39 @@ class Budget(Model):
     """The account's monthly cost budget (the guide's "Budget Limits by Account")."""
 
     monthly_limit_usd: float = Field(gt=0, le=10_000_000)
+
+
+def _external_id(value: str) -> str:
+    if not re.fullmatch(r"[\w+=,.@:/-]{2,1224}", value):
+        raise ValueError("must be 2 to 1224 characters of letters, digits and +=,.@:/-_")
+    if value in PUBLISHED_EXTERNAL_IDS:
+        raise ValueError("is the example value printed in the guide; choose a secret one")
+    return value
+
+
+ExternalId = Annotated[StrictStr, AfterValidator(_external_id)]
+
+
+class AuditArchive(Model):
+    """The organization trail's log archive, in the security account."""
+
+    # COMPLIANCE: nobody, root included, can delete or shorten retention of a locked log.
+    # GOVERNANCE: principals with s3:BypassGovernanceRetention can; use for a trial period only.
+    object_lock_mode: Literal["COMPLIANCE", "GOVERNANCE"] = "COMPLIANCE"
+    retention_days: int = Field(default=2557, ge=1, le=36500)  # 7 years, leap days included
+    transition_days: int = Field(default=90, ge=30)
+    transition_storage_class: Literal["STANDARD_IA", "GLACIER_IR", "GLACIER", "DEEP_ARCHIVE"] = (
+        "GLACIER_IR"
+    )
+
+    @model_validator(mode="after")
+    def _transition_before_expiry(self) -> "AuditArchive":
+        if self.transition_days >= self.retention_days:
+            raise ValueError(
+                f"transitionDays: {self.transition_days} is not before the end of retention "
+                f"({self.retention_days} days)"
+            )
+        return self
 
 
 class Retention(Model):
@@ -273,6 +312,10 @@ class StackSettings(Model):
     budget_alert_email: NotificationEmail
     ecr_repositories: list[EcrRepositoryName] = []
     retention: Retention = Retention()
+    github_repository: Annotated[StrictStr, Field(pattern=r"^[A-Za-z0-9_.-]+/[A-Za-z0-9_.-]+$")]
+    ci_external_id: ExternalId
+    account_trail: bool = False
+    audit_archive: AuditArchive | None = None
     deployment: Deployment = Deployment()
     allowed_regions: list[Region] = Field(min_length=1)
     project_name: NonEmpty
@@ -296,8 +339,14 @@ class StackSettings(Model):
             )
         if self.stack not in self.account_ids:
             raise ValueError(f"accountIds: no ID for this stack's account '{self.stack}'")
-        if MANAGEMENT_ACCOUNT not in self.account_ids:
-            raise ValueError(f"accountIds: no ID for the '{MANAGEMENT_ACCOUNT}' account")
+        for required in (MANAGEMENT_ACCOUNT, SHARED_SERVICES_ACCOUNT, SECURITY_ACCOUNT):
+            if required not in self.account_ids:
+                raise ValueError(f"accountIds: no ID for the '{required}' account")
+        owns_archive = self.stack == SECURITY_ACCOUNT
+        if owns_archive and self.audit_archive is None:
+            raise ValueError("auditArchive: required in the security stack")
+        if not owns_archive and self.audit_archive is not None:
+            raise ValueError("auditArchive: only the security stack holds the audit archive")
         ids = list(self.account_ids.values())
         repeated = sorted({i for i in ids if ids.count(i) > 1})
         if repeated:

@@ -31,6 +31,7 @@ class RecordedResource:
     retain_on_delete: bool
     ignore_changes: list[str]
     dependencies: list[str] = field(default_factory=list)
+    secret_inputs: list[str] = field(default_factory=list)  # top-level inputs that are secret
 
     @property
     def is_provider(self) -> bool:
@@ -120,6 +121,8 @@ class RecordingMonitor(pulumi_mocks.MockMonitor):
         if request.type == "pulumi:pulumi:Stack":
             return response
         registration = self.resources[response.urn]
+        raw_inputs = rpc.deserialize_properties(request.object, keep_unknowns=False)
+        inputs = {key: _reveal(value) for key, value in raw_inputs.items()}
         self.recorded.append(
             RecordedResource(
                 urn=response.urn,
@@ -127,9 +130,7 @@ class RecordingMonitor(pulumi_mocks.MockMonitor):
                 name=request.name,
                 id=registration.id or "",
                 custom=bool(request.custom),
-                inputs=_decode_provider_inputs(
-                    request.type, rpc.deserialize_properties(request.object)
-                ),
+                inputs=_decode_provider_inputs(request.type, inputs),
                 state=dict(registration.state),
                 parent=request.parent,
                 provider=request.provider,
@@ -137,9 +138,25 @@ class RecordingMonitor(pulumi_mocks.MockMonitor):
                 retain_on_delete=bool(request.retainOnDelete),
                 ignore_changes=list(request.ignoreChanges),
                 dependencies=list(request.dependencies),
+                secret_inputs=sorted(k for k, v in raw_inputs.items() if _is_secret(v)),
             )
         )
         return response
+
+
+def _is_secret(value: Any) -> bool:
+    return isinstance(value, dict) and value.get(rpc._special_sig_key) == rpc._special_secret_sig
+
+
+def _reveal(value: Any) -> Any:
+    """Unwrap secret markers so tests can read the value; ``secret_inputs`` keeps the fact."""
+    if _is_secret(value):
+        return _reveal(value["value"])
+    if isinstance(value, dict):
+        return {k: _reveal(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_reveal(v) for v in value]
+    return value
 
 
 def _decode_provider_inputs(type_: str, inputs: dict[str, Any]) -> dict[str, Any]:

@@ -7,6 +7,10 @@ import pytest
 from diagnyx_infra.components.baseline import state_bucket_name
 from tests.helpers import ALL_STACKS
 
+BUCKET = "aws:s3/bucket:Bucket"
+LIFECYCLE = "aws:s3/bucketLifecycleConfiguration:BucketLifecycleConfiguration"
+SSE = "aws:s3/bucketServerSideEncryptionConfiguration:BucketServerSideEncryptionConfiguration"
+
 GUIDE_BUDGETS = {
     "dev": 200,
     "staging": 400,
@@ -67,24 +71,38 @@ def test_key_policy_keeps_administrators_and_scopes_services(stack):
     assert publishers["Condition"] == {"StringEquals": {"aws:SourceAccount": account_id(stack)}}
 
 
+def state_bucket(stack):
+    name = state_bucket_name(account_id(stack), "us-east-1")
+    (bucket,) = [b for b in stack.of_type(BUCKET) if b.inputs["bucket"] == name]
+    return bucket
+
+
+def of_bucket(stack, type_, bucket):
+    """The one resource of ``type_`` configuring ``bucket``."""
+    (resource,) = [r for r in stack.of_type(type_) if r.inputs["bucket"] == bucket.id]
+    return resource
+
+
 def test_state_bucket_is_versioned_encrypted_private_and_tls_only(stack):
-    bucket = one(stack, "aws:s3/bucket:Bucket")
-    assert bucket.inputs["bucket"] == state_bucket_name(account_id(stack), "us-east-1")
+    bucket = state_bucket(stack)
     assert bucket.protect and bucket.retain_on_delete
     assert stack.outputs["stateBucket"] == bucket.inputs["bucket"]
+    assert_hardened(stack, bucket)
+    lifecycle = of_bucket(stack, LIFECYCLE, bucket)
+    (expiry,) = lifecycle.inputs["rules"]
+    assert expiry["noncurrentVersionExpiration"]["noncurrentDays"] == 90
 
-    versioning = one(stack, "aws:s3/bucketVersioning:BucketVersioning")
+
+def assert_hardened(stack, bucket):
+    versioning = of_bucket(stack, "aws:s3/bucketVersioning:BucketVersioning", bucket)
     assert versioning.inputs["versioningConfiguration"]["status"] == "Enabled"
-    sse = one(
-        stack,
-        "aws:s3/bucketServerSideEncryptionConfiguration:BucketServerSideEncryptionConfiguration",
-    )
+    sse = of_bucket(stack, SSE, bucket)
     (rule,) = sse.inputs["rules"]
     assert rule["bucketKeyEnabled"] is True
     default = rule["applyServerSideEncryptionByDefault"]
     assert default["sseAlgorithm"] == "aws:kms"
     assert default["kmsMasterKeyId"] == one(stack, "aws:kms/key:Key").state["arn"]
-    block = one(stack, "aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock")
+    block = of_bucket(stack, "aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock", bucket)
     for setting in (
         "blockPublicAcls",
         "blockPublicPolicy",
@@ -92,19 +110,18 @@ def test_state_bucket_is_versioned_encrypted_private_and_tls_only(stack):
         "restrictPublicBuckets",
     ):
         assert block.inputs[setting] is True
-    ownership = one(stack, "aws:s3/bucketOwnershipControls:BucketOwnershipControls")
+    ownership = of_bucket(stack, "aws:s3/bucketOwnershipControls:BucketOwnershipControls", bucket)
     assert ownership.inputs["rule"]["objectOwnership"] == "BucketOwnerEnforced"
 
-    policy = statements(one(stack, "aws:s3/bucketPolicy:BucketPolicy").inputs["policy"])
+    policy = statements(
+        of_bucket(stack, "aws:s3/bucketPolicy:BucketPolicy", bucket).inputs["policy"]
+    )
     tls = policy["DenyInsecureTransport"]
     assert tls["Effect"] == "Deny"
     assert tls["Condition"] == {"Bool": {"aws:SecureTransport": "false"}}
     bucket_arn = f"arn:aws:s3:::{bucket.inputs['bucket']}"
     assert tls["Resource"] == [bucket_arn, f"{bucket_arn}/*"]
-
-    lifecycle = one(stack, "aws:s3/bucketLifecycleConfiguration:BucketLifecycleConfiguration")
-    (expiry,) = lifecycle.inputs["rules"]
-    assert expiry["noncurrentVersionExpiration"]["noncurrentDays"] == 90
+    return policy
 
 
 def test_lock_table(stack):

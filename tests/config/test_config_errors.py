@@ -213,3 +213,56 @@ def test_structured_value_that_is_not_json():
 
     with pytest.raises(ConfigError, match="diagnyx:budget: is not a structured value"):
         run_stack("dev", config=edited_config("dev", break_budget))
+
+
+def test_external_id_in_plain_text_is_refused():
+    config = edited_config("dev", lambda c: None, plain_text=["diagnyx:ciExternalId"])
+    with pytest.raises(ConfigError) as raised:
+        run_stack("dev", config=config)
+    assert raised.value.problems == [
+        "diagnyx:ciExternalId: must be a secret; set it with "
+        "`pulumi config set --secret diagnyx:ciExternalId <value>`"
+    ]
+
+
+def test_the_guides_published_external_id_is_refused():
+    def published(config):
+        config["diagnyx:ciExternalId"] = "diagnyx-secure-external-id-2024"
+
+    with pytest.raises(ConfigError, match="is the example value printed in the guide"):
+        run_stack("dev", config=edited_config("dev", published))
+
+
+def test_audit_archive_belongs_to_the_security_stack_only():
+    archive = edited_config("security", lambda c: None).values["diagnyx:auditArchive"]
+
+    def add_archive(config):
+        config["diagnyx:auditArchive"] = archive
+
+    with pytest.raises(ConfigError, match="only the security stack holds the audit archive"):
+        run_stack("dev", config=edited_config("dev", add_archive))
+
+    def drop_archive(config):
+        del config["diagnyx:auditArchive"]
+
+    with pytest.raises(ConfigError, match="auditArchive: required in the security stack"):
+        run_stack("security", config=edited_config("security", drop_archive))
+
+
+def test_archive_transition_must_come_before_the_end_of_retention():
+    def late(config):
+        config["diagnyx:auditArchive"]["transitionDays"] = 3000
+
+    with pytest.raises(ConfigError) as raised:
+        run_stack("security", config=edited_config("security", late))
+    assert raised.value.problems == [
+        "diagnyx:auditArchive.transitionDays: 3000 is not before the end of retention (2557 days)"
+    ]
+
+
+def test_object_lock_mode_is_compliance_or_governance():
+    def wrong(config):
+        config["diagnyx:auditArchive"]["objectLockMode"] = "LEGAL_HOLD"
+
+    with pytest.raises(ConfigError, match=r"diagnyx:auditArchive\.objectLockMode"):
+        run_stack("security", config=edited_config("security", wrong))

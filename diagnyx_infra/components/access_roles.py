@@ -1,0 +1,122 @@
+"""CI/CD identity and cross-account roles of one account: the GitHub Actions OIDC provider, the
+deployment role (with the `CICDPolicy` the guide's isolation procedure deletes), the read-only
+preview role for pull requests, and the auditors' read-only role."""
+
+from dataclasses import dataclass
+
+import pulumi
+import pulumi_aws as aws
+
+from .. import naming
+from ..delivery import github_deploy_subject, github_pull_request_subject
+from ..policies import iam
+from ..policies.documents import to_json
+
+READ_ONLY_ACCESS = "arn:aws:iam::aws:policy/ReadOnlyAccess"
+SECURITY_AUDIT = "arn:aws:iam::aws:policy/SecurityAudit"
+PREVIEW_STATE_POLICY = "PreviewStateAccess"
+
+
+@dataclass(frozen=True)
+class AccessRolesArgs:
+    stack: str
+    is_management: bool
+    github_repository: str
+    shared_account_id: str
+    security_account_id: str
+    external_id: pulumi.Input[str]  # a secret
+    state_bucket_arn: pulumi.Input[str]
+    kms_key_arn: pulumi.Input[str]
+
+
+class AccessRoles(pulumi.ComponentResource):
+    cicd_role: aws.iam.Role
+    preview_role: aws.iam.Role
+    audit_role: aws.iam.Role
+
+    def __init__(
+        self, name: str, args: AccessRolesArgs, opts: pulumi.ResourceOptions | None = None
+    ):
+        super().__init__("diagnyx:baseline:AccessRoles", name, None, opts)
+        child = pulumi.ResourceOptions(parent=self)
+        oidc = aws.iam.OpenIdConnectProvider(
+            f"{name}-github-oidc",
+            url=f"https://{iam.GITHUB_OIDC_HOST}",
+            client_id_lists=[iam.GITHUB_OIDC_AUDIENCE],
+            opts=child,
+        )
+
+        deploy_subject = github_deploy_subject(args.github_repository, args.stack)
+        cicd_trust = pulumi.Output.all(oidc.arn, args.external_id).apply(
+            lambda values: to_json(
+                iam.cicd_trust_policy(args.shared_account_id, values[1], values[0], deploy_subject)
+            )
+        )
+        self.cicd_role = aws.iam.Role(
+            f"{name}-cicd",
+            name=naming.CICD_ROLE,
+            description="Deploys this account's stack from CI (GitHub OIDC or shared services)",
+            assume_role_policy=pulumi.Output.secret(cicd_trust),
+            max_session_duration=3600,
+            opts=child,
+        )
+        aws.iam.RolePolicy(
+            f"{name}-cicd-policy",
+            name=naming.CICD_POLICY,
+            role=self.cicd_role.id,
+            policy=to_json(iam.cicd_permissions(args.is_management)),
+            opts=child,
+        )
+
+        pull_requests = github_pull_request_subject(args.github_repository)
+        self.preview_role = aws.iam.Role(
+            f"{name}-preview",
+            name=naming.PREVIEW_ROLE,
+            description="Read-only `pulumi preview` from pull requests",
+            assume_role_policy=oidc.arn.apply(
+                lambda arn: to_json(iam.preview_trust_policy(arn, pull_requests))
+            ),
+            max_session_duration=3600,
+            opts=child,
+        )
+        aws.iam.RolePolicyAttachment(
+            f"{name}-preview-read-only",
+            role=self.preview_role.name,
+            policy_arn=READ_ONLY_ACCESS,
+            opts=child,
+        )
+        aws.iam.RolePolicy(
+            f"{name}-preview-state",
+            name=PREVIEW_STATE_POLICY,
+            role=self.preview_role.id,
+            policy=pulumi.Output.all(args.state_bucket_arn, args.kms_key_arn).apply(
+                lambda values: to_json(iam.preview_state_access(values[0], values[1]))
+            ),
+            opts=child,
+        )
+
+        self.audit_role = aws.iam.Role(
+            f"{name}-audit",
+            name=naming.AUDIT_ROLE,
+            description="Read-only and security audit access for the security account",
+            assume_role_policy=to_json(iam.audit_trust_policy(args.security_account_id)),
+            max_session_duration=3600,
+            opts=child,
+        )
+        for label, policy_arn in (
+            ("read-only", READ_ONLY_ACCESS),
+            ("security-audit", SECURITY_AUDIT),
+        ):
+            aws.iam.RolePolicyAttachment(
+                f"{name}-audit-{label}",
+                role=self.audit_role.name,
+                policy_arn=policy_arn,
+                opts=child,
+            )
+        self.register_outputs(
+            {
+                "cicdRoleArn": self.cicd_role.arn,
+                "previewRoleArn": self.preview_role.arn,
+                "auditRoleArn": self.audit_role.arn,
+            }
+        )
