@@ -9,11 +9,15 @@ import pulumi
 
 from .components.baseline import AccountBaseline
 from .components.guardrails import Guardrails
+from .components.network import WorkloadNetwork, WorkloadNetworkArgs
 from .components.organization import Organization, OrganizationArgs
+from .components.shared_services import SharedServices, SharedServicesArgs
 from .config.loading import settings_from_pulumi
 from .config.models import SECURITY_ACCOUNT, StackSettings
 from .errors import ConfigError
 from .policies.guardrail_plan import ROOT_TARGET, GuardrailPlan, plan_guardrails
+from .policies.network import flow_log_key_statement
+from .policies.shared_services import image_decrypt_statement
 from .providers import account_provider
 
 # Services trusted with organization access, each for something this program sets up.
@@ -48,11 +52,47 @@ def build(plan: StackPlan) -> None:
     pulumi.export("accountId", settings.account_id)
     pulumi.export("region", settings.region)
 
-    baseline = AccountBaseline("baseline", settings, opts=in_account)
+    baseline = AccountBaseline(
+        "baseline", settings, extra_key_statements(settings), opts=in_account
+    )
     pulumi.export("stateBucket", baseline.state_bucket.bucket)
     pulumi.export("lockTable", baseline.lock_table.name)
     pulumi.export("kmsKeyArn", baseline.key.arn)
     pulumi.export("alarmTopicArn", baseline.alarm_topic.arn)
+
+    if settings.shared_services is not None:
+        shared = SharedServices(
+            "shared-services",
+            SharedServicesArgs(
+                settings=settings.shared_services,
+                shared_account_id=settings.account_id,
+                pull_account_ids=pull_account_ids(settings),
+                kms_key_arn=baseline.key.arn,
+                untagged_image_days=settings.retention.ecr_untagged_image_days,
+            ),
+            opts=in_account,
+        )
+        pulumi.export("repositoryUrls", shared.repository_urls)
+        pulumi.export("zoneIds", shared.zone_ids)
+        pulumi.export("certificateArns", shared.certificate_arns)
+
+    if settings.network is not None and settings.networks is not None:
+        network = WorkloadNetwork(
+            "network",
+            WorkloadNetworkArgs(
+                stack=settings.stack,
+                account_id=settings.account_id,
+                region=settings.region,
+                network=settings.network,
+                networks=settings.networks,
+                account_ids=settings.account_ids,
+                kms_key_arn=baseline.key.arn,
+            ),
+            opts=in_account,
+        )
+        pulumi.export("vpcId", network.vpc.id)
+        pulumi.export("privateSubnetIds", network.private_subnet_ids)
+        pulumi.export("publicSubnetIds", network.public_subnet_ids)
 
     if settings.organization is not None and plan.guardrails is not None:
         organization = Organization(
@@ -75,6 +115,21 @@ def build(plan: StackPlan) -> None:
         pulumi.export("rootId", organization.root_id)
         pulumi.export("organizationalUnitIds", organization.ou_ids)
         pulumi.export("accountIds", organization.account_ids)
+
+
+def pull_account_ids(settings: StackSettings) -> list[str]:
+    assert settings.shared_services is not None
+    return [settings.account_ids[name] for name in settings.shared_services.pull_accounts]
+
+
+def extra_key_statements(settings: StackSettings) -> list[dict]:
+    """Uses of the account's one key by parts of the stack beyond the baseline."""
+    statements = []
+    if settings.shared_services is not None:
+        statements.append(image_decrypt_statement(pull_account_ids(settings), settings.region))
+    if settings.network is not None and settings.network.flow_logs:
+        statements.append(flow_log_key_statement(settings.account_id))
+    return statements
 
 
 def main() -> None:

@@ -4,6 +4,7 @@ CI/CD and cross-account roles, security alarms, and the audit trail where this a
 """
 
 import json
+from collections.abc import Sequence
 
 import pulumi
 import pulumi_aws as aws
@@ -50,10 +51,14 @@ class AccountBaseline(pulumi.ComponentResource):
         self,
         name: str,
         settings: StackSettings,
+        extra_key_statements: Sequence[dict] = (),
         opts: pulumi.ResourceOptions | None = None,
     ):
+        """``extra_key_statements`` grant other components of the stack use of the account's
+        one key (for example accounts pulling central images)."""
         super().__init__("diagnyx:baseline:AccountBaseline", name, None, opts)
         self._settings = settings
+        self._extra_key_statements = extra_key_statements
         self._child = pulumi.ResourceOptions(parent=self)
         self._kept = pulumi.ResourceOptions.merge(self._child, KEEP)
 
@@ -98,7 +103,11 @@ class AccountBaseline(pulumi.ComponentResource):
             description=f"Diagnyx {s.stack} account key: state, locks, topics, images, logs",
             enable_key_rotation=True,
             deletion_window_in_days=KEY_DELETION_WINDOW_DAYS,
-            policy=to_json(policies.kms_key_policy(s.account_id, s.region, owned_trail_arn(s))),
+            policy=to_json(
+                policies.kms_key_policy(
+                    s.account_id, s.region, owned_trail_arn(s), self._extra_key_statements
+                )
+            ),
             opts=self._kept,
         )
         aws.kms.Alias(

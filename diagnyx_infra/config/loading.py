@@ -27,6 +27,9 @@ _STRUCTURED_KEYS = {
     "ecrRepositories",
     "retention",
     "auditArchive",
+    "networks",
+    "network",
+    "sharedServices",
 }
 # Settings that must arrive encrypted (`pulumi config set --secret`), never as plain text.
 _SECRET_SETTINGS = ("ciExternalId",)

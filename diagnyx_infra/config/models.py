@@ -5,6 +5,7 @@ Field names are snake_case here and camelCase in the stack files (``accountIds``
 write them.
 """
 
+import ipaddress
 import re
 from enum import StrEnum
 from typing import Annotated, Literal
@@ -162,6 +163,70 @@ class AuditArchive(Model):
         return self
 
 
+def _cidr(value: str) -> str:
+    try:
+        network = ipaddress.IPv4Network(value, strict=True)
+    except ValueError as error:
+        raise ValueError(f"'{value}' is not an IPv4 network in CIDR notation ({error})") from None
+    if not 16 <= network.prefixlen <= 24:
+        raise ValueError(f"'{value}': a VPC's prefix must be between /16 and /24")
+    return value
+
+
+VpcCidr = Annotated[StrictStr, AfterValidator(_cidr)]
+VpcId = Annotated[StrictStr, Field(pattern=r"^vpc-[0-9a-f]{8,17}$")]
+DnsLabel = Annotated[StrictStr, Field(pattern=r"^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$")]
+DomainName = Annotated[
+    StrictStr, Field(pattern=r"^([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$")
+]
+
+
+class NetworkEntry(Model):
+    """One workload account's VPC as every network stack sees it."""
+
+    cidr: VpcCidr
+    environment: Environment
+    # Written after that account's stack is deployed (`pulumi stack output vpcId`); needed only
+    # by accounts that peer with it.
+    vpc_id: VpcId | None = None
+
+    @property
+    def is_production(self) -> bool:
+        return self.environment == Environment.PRODUCTION
+
+
+class Network(Model):
+    """This account's VPC."""
+
+    availability_zones: int = Field(default=2, ge=1, le=6)
+    # A NAT gateway costs about $32.85 a month even idle: off unless asked for.
+    nat_gateway: bool = False
+    # Flow logs to S3 cost per GB: off unless asked for.
+    flow_logs: bool = False
+    peerings: list[tuple[AccountName, AccountName]] = []
+
+
+class SharedServices(Model):
+    """The shared services account's central ECR, DNS zones and certificates."""
+
+    domain: DomainName
+    # One delegated zone (and certificate) per label: `<label>.<domain>`. Each zone is $0.50/month.
+    environment_zones: list[DnsLabel] = []
+    repositories: list[EcrRepositoryName] = []
+    pull_accounts: list[AccountName] = Field(min_length=1)
+
+    @model_validator(mode="after")
+    def _unique(self) -> "SharedServices":
+        for key, values in (
+            ("environmentZones", self.environment_zones),
+            ("repositories", self.repositories),
+            ("pullAccounts", self.pull_accounts),
+        ):
+            if len(set(values)) != len(values):
+                raise ValueError(f"{key}: an entry is listed twice")
+        return self
+
+
 class Retention(Model):
     """How long the baseline keeps what it can expire."""
 
@@ -316,6 +381,9 @@ class StackSettings(Model):
     ci_external_id: ExternalId
     account_trail: bool = False
     audit_archive: AuditArchive | None = None
+    networks: dict[AccountName, NetworkEntry] | None = None
+    network: Network | None = None
+    shared_services: SharedServices | None = None
     deployment: Deployment = Deployment()
     allowed_regions: list[Region] = Field(min_length=1)
     project_name: NonEmpty
@@ -354,7 +422,68 @@ class StackSettings(Model):
             detail = "; ".join(f"{i} for {', '.join(names)}" for i, names in owners.items())
             raise ValueError(f"accountIds: one ID is given to several accounts: {detail}")
         self._check_organization()
+        self._check_networks()
+        self._check_shared_services()
         return self
+
+    def _check_shared_services(self) -> None:
+        is_shared = self.stack == SHARED_SERVICES_ACCOUNT
+        if is_shared and self.shared_services is None:
+            raise ValueError("sharedServices: required in the shared services stack")
+        if not is_shared and self.shared_services is not None:
+            raise ValueError("sharedServices: only the shared services stack holds shared services")
+        if self.shared_services is None:
+            return
+        for index, name in enumerate(self.shared_services.pull_accounts):
+            if name not in self.account_ids:
+                raise ValueError(f"sharedServices.pullAccounts[{index}]: unknown account '{name}'")
+            if name in (MANAGEMENT_ACCOUNT, SHARED_SERVICES_ACCOUNT):
+                raise ValueError(
+                    f"sharedServices.pullAccounts[{index}]: '{name}' runs no workloads; "
+                    "only workload accounts pull images"
+                )
+
+    def _check_networks(self) -> None:
+        if self.network is None:
+            if self.networks is not None:
+                raise ValueError("networks: set only in stacks that have a network")
+            return
+        if self.networks is None:
+            raise ValueError("networks: required where network is set (every VPC's CIDR)")
+        own = self.networks.get(self.stack)
+        if own is None:
+            raise ValueError(f"networks: no entry for this stack's account '{self.stack}'")
+        if own.environment != self.environment:
+            raise ValueError(
+                f"networks.{self.stack}.environment: '{own.environment.value}' differs from "
+                f"this stack's environment '{self.environment.value}'"
+            )
+        names = sorted(self.networks)
+        for i, first in enumerate(names):
+            for second in names[i + 1 :]:
+                a = ipaddress.IPv4Network(self.networks[first].cidr)
+                b = ipaddress.IPv4Network(self.networks[second].cidr)
+                if a.overlaps(b):
+                    raise ValueError(
+                        f"networks: the VPCs of {first} ({a}) and {second} ({b}) overlap"
+                    )
+        seen = set()
+        for index, (left, right) in enumerate(self.network.peerings):
+            key = f"network.peerings[{index}]"
+            for name in (left, right):
+                if name not in self.networks:
+                    raise ValueError(f"{key}: '{name}' has no entry in networks")
+            if left == right:
+                raise ValueError(f"{key}: '{left}' cannot peer with itself")
+            if self.networks[left].is_production != self.networks[right].is_production:
+                raise ValueError(
+                    f"{key}: {left} ({self.networks[left].environment.value}) may not peer with "
+                    f"{right} ({self.networks[right].environment.value}): production and "
+                    "non-production networks stay apart"
+                )
+            if frozenset((left, right)) in seen:
+                raise ValueError(f"{key}: {left} and {right} are already peered")
+            seen.add(frozenset((left, right)))
 
     def _check_organization(self) -> None:
         is_management = self.stack == MANAGEMENT_ACCOUNT

@@ -51,6 +51,7 @@ class RecordingMocks(pulumi_mocks.Mocks):
 
     def __init__(self) -> None:
         self.counter = 0
+        self.provider_regions: dict[str, str] = {}
 
     def new_resource(self, args: pulumi_mocks.MockResourceArgs) -> tuple[str | None, dict]:
         self.counter += 1
@@ -60,10 +61,20 @@ class RecordingMocks(pulumi_mocks.Mocks):
         computed = _COMPUTED.get(args.typ)
         if computed:
             state.update(computed(args, self.counter))
+        if args.typ == "pulumi:providers:aws":
+            self.provider_regions[resource_id] = str(args.inputs.get("region", "us-east-1"))
         return resource_id, state
 
     def call(self, args: pulumi_mocks.MockCallArgs) -> tuple[dict, list | None]:
-        return {}, None
+        if args.token == "aws:index/getAvailabilityZones:getAvailabilityZones":
+            region = self.provider_regions.get(
+                (args.provider or "").rsplit("::", 1)[-1], "us-east-1"
+            )
+            names = [f"{region}{letter}" for letter in "abcdef"]
+            return {"names": names, "zoneIds": [f"use1-az{i}" for i in range(1, 7)]}, []
+        if args.token == "aws:ec2/getVpcPeeringConnection:getVpcPeeringConnection":
+            return {"id": f"pcx-{args.args.get('vpcId', 'mock')[-8:]}"}, []
+        return {}, []
 
 
 def _mock_arn(args: pulumi_mocks.MockResourceArgs) -> str:
@@ -85,6 +96,37 @@ def _ecr_outputs(args: pulumi_mocks.MockResourceArgs, n: int) -> dict[str, Any]:
     return {"repositoryUrl": f"000000000000.dkr.ecr.us-east-1.amazonaws.com/{args.inputs['name']}"}
 
 
+def _zone_outputs(args: pulumi_mocks.MockResourceArgs, n: int) -> dict[str, Any]:
+    return {
+        "zoneId": f"Z{n:020d}",
+        "nameServers": [f"ns-{n}-{i}.awsdns-mock.net" for i in range(4)],
+    }
+
+
+def _record_outputs(args: pulumi_mocks.MockResourceArgs, n: int) -> dict[str, Any]:
+    return {"fqdn": str(args.inputs.get("name", "")).rstrip(".")}
+
+
+def _certificate_outputs(args: pulumi_mocks.MockResourceArgs, n: int) -> dict[str, Any]:
+    names = [args.inputs["domainName"], *args.inputs.get("subjectAlternativeNames", [])]
+    apex = args.inputs["domainName"].removeprefix("*.")
+    return {
+        "domainValidationOptions": [
+            {
+                "domainName": domain,
+                "resourceRecordName": f"_mock{n}.{apex}.",
+                "resourceRecordType": "CNAME",
+                "resourceRecordValue": f"_mock{n}.acm-validations.aws.",
+            }
+            for domain in names
+        ]
+    }
+
+
+def _vpc_outputs(args: pulumi_mocks.MockResourceArgs, n: int) -> dict[str, Any]:
+    return {"defaultSecurityGroupId": f"sg-{n:08x}"}
+
+
 def _organization_outputs(args: pulumi_mocks.MockResourceArgs, n: int) -> dict[str, Any]:
     return {
         "roots": [
@@ -103,6 +145,10 @@ def _account_outputs(args: pulumi_mocks.MockResourceArgs, n: int) -> dict[str, A
 
 
 _COMPUTED = {
+    "aws:route53/zone:Zone": _zone_outputs,
+    "aws:route53/record:Record": _record_outputs,
+    "aws:acm/certificate:Certificate": _certificate_outputs,
+    "aws:ec2/vpc:Vpc": _vpc_outputs,
     "aws:kms/key:Key": _kms_key_outputs,
     "aws:ecr/repository:Repository": _ecr_outputs,
     "aws:organizations/organization:Organization": _organization_outputs,

@@ -20,7 +20,12 @@ TOPIC_PUBLISHERS = (
 KEY_USE_ACTIONS = ["kms:Decrypt", "kms:GenerateDataKey*", "kms:Encrypt", "kms:DescribeKey"]
 
 
-def kms_key_policy(account_id: str, region: str, trail_arn: str | None = None) -> PolicyDocument:
+def kms_key_policy(
+    account_id: str,
+    region: str,
+    trail_arn: str | None = None,
+    extra_statements: Sequence[dict] = (),
+) -> PolicyDocument:
     """The account's key: administrators keep control through IAM (the account root principal),
     AWS services use it only on behalf of this account."""
     statements = [
@@ -73,6 +78,7 @@ def kms_key_policy(account_id: str, region: str, trail_arn: str | None = None) -
                 },
             }
         )
+    statements.extend(extra_statements)
     return document(*statements)
 
 

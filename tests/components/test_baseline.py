@@ -177,16 +177,23 @@ def test_budget_alerts_at_50_80_100_actual_and_100_forecast(stack):
         assert notification["subscriberEmailAddresses"] == ["finance@diagnyx.ai"]
 
 
-def test_ecr_repositories_from_config(recordings):
-    repos = recordings["dev"].of_type("aws:ecr/repository:Repository")
+def test_ecr_repositories_from_config():
+    from diagnyx_infra.engine.runner import run_stack
+    from tests.helpers import edited_config
+
+    def add_repositories(config):
+        config["diagnyx:ecrRepositories"] = ["diagnyx/api", "diagnyx/worker"]
+
+    dev = run_stack("dev", config=edited_config("dev", add_repositories))
+    repos = dev.of_type("aws:ecr/repository:Repository")
     assert sorted(r.inputs["name"] for r in repos) == ["diagnyx/api", "diagnyx/worker"]
     for repo in repos:
         assert repo.inputs["imageTagMutability"] == "IMMUTABLE"
         assert repo.inputs["imageScanningConfiguration"] == {"scanOnPush": True}
         assert repo.inputs["encryptionConfigurations"][0]["encryptionType"] == "KMS"
         assert repo.protect
-    for lifecycle in recordings["dev"].of_type("aws:ecr/lifecyclePolicy:LifecyclePolicy"):
+    for lifecycle in dev.of_type("aws:ecr/lifecyclePolicy:LifecyclePolicy"):
         (rule,) = json.loads(lifecycle.inputs["policy"])["rules"]
         assert rule["selection"]["tagStatus"] == "untagged"
         assert rule["action"] == {"type": "expire"}
-    assert recordings["management"].of_type("aws:ecr/repository:Repository") == []
+    assert run_stack("uat").of_type("aws:ecr/repository:Repository") == []
