@@ -1,5 +1,6 @@
-"""Checks across stack files: every file that names an account must give it the same ID, and each
-member stack's environment must match the organization's description of that account."""
+"""Checks across stack files: every file that names an account must give it the same ID, each
+member stack's environment must match the organization's description of that account, and all
+network stacks must list the same VPCs."""
 
 import json
 from pathlib import Path
@@ -7,6 +8,7 @@ from pathlib import Path
 from .stack_files import load_stack_config, stack_names
 
 ACCOUNT_IDS_KEY = "diagnyx:accountIds"
+NETWORKS_KEY = "diagnyx:networks"
 
 
 def account_ids_by_file(project_dir: Path) -> dict[str, dict[str, str]]:
@@ -33,7 +35,22 @@ def disagreements(project_dir: Path) -> list[str]:
             )
             problems.append(f"account '{account}' has different IDs: {detail}")
     problems.extend(_environment_disagreements(project_dir))
+    problems.extend(_network_disagreements(project_dir))
     return problems
+
+
+def _network_disagreements(project_dir: Path) -> list[str]:
+    """Every network stack must see the same set of VPCs, or overlap checks mean nothing."""
+    variants: dict[str, list[str]] = {}
+    for stack in stack_names(project_dir):
+        raw = load_stack_config(project_dir, stack).values.get(NETWORKS_KEY)
+        if raw:
+            canonical = json.dumps(json.loads(raw), sort_keys=True)
+            variants.setdefault(canonical, []).append(f"Pulumi.{stack}.yaml")
+    if len(variants) <= 1:
+        return []
+    groups = " vs ".join(", ".join(files) for files in variants.values())
+    return [f"'{NETWORKS_KEY}' differs between stack files: {groups}"]
 
 
 def _environment_disagreements(project_dir: Path) -> list[str]:

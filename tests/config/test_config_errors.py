@@ -266,3 +266,57 @@ def test_object_lock_mode_is_compliance_or_governance():
 
     with pytest.raises(ConfigError, match=r"diagnyx:auditArchive\.objectLockMode"):
         run_stack("security", config=edited_config("security", wrong))
+
+
+def _network_error(stack, edit):
+    with pytest.raises(ConfigError) as raised:
+        run_stack(stack, config=edited_config(stack, edit))
+    assert len(raised.value.problems) == 1, raised.value.problems
+    return raised.value.problems[0]
+
+
+def test_overlapping_vpcs_name_both_accounts():
+    def overlap(config):
+        config["diagnyx:networks"]["uat"]["cidr"] = "10.20.128.0/17"
+
+    assert _network_error("dev", overlap) == (
+        "diagnyx:networks: the VPCs of staging (10.20.0.0/16) and uat (10.20.128.0/17) overlap"
+    )
+
+
+def test_production_never_peers_with_non_production():
+    def peer(config):
+        config["diagnyx:network"]["peerings"] = [["prod", "staging"]]
+
+    assert _network_error("prod", peer) == (
+        "diagnyx:network.peerings[0]: prod (production) may not peer with staging (staging): "
+        "production and non-production networks stay apart"
+    )
+
+
+def test_peering_with_an_unknown_network():
+    def peer(config):
+        config["diagnyx:network"]["peerings"] = [["dev", "sandbox"]]
+
+    assert _network_error("dev", peer) == (
+        "diagnyx:network.peerings[0]: 'sandbox' has no entry in networks"
+    )
+
+
+def test_vpc_cidr_must_be_a_network():
+    def bad(config):
+        config["diagnyx:networks"]["dev"]["cidr"] = "10.10.0.1/16"
+
+    assert _network_error("dev", bad).startswith(
+        "diagnyx:networks.dev.cidr: '10.10.0.1/16' is not an IPv4 network in CIDR notation"
+    )
+
+
+def test_shared_services_pull_accounts_must_be_workload_accounts():
+    def bad(config):
+        config["diagnyx:sharedServices"]["pullAccounts"].append("management")
+
+    assert _network_error("shared", bad) == (
+        "diagnyx:sharedServices.pullAccounts[4]: 'management' runs no workloads; "
+        "only workload accounts pull images"
+    )

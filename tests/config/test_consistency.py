@@ -31,8 +31,19 @@ def test_an_environment_that_differs_from_the_organization_is_found(tmp_path):
     for path in PROJECT_DIR.glob("Pulumi*.yaml"):
         shutil.copy(path, tmp_path)
     uat = tmp_path / "Pulumi.uat.yaml"
-    uat.write_text(uat.read_text().replace("environment: uat", "environment: staging"))
+    text = uat.read_text()
+    uat.write_text(text.replace("diagnyx:environment: uat", "diagnyx:environment: staging"))
     assert disagreements(tmp_path) == [
         "account 'uat': Pulumi.management.yaml says environment 'uat', "
         "Pulumi.uat.yaml says 'staging'"
     ]
+
+
+def test_network_maps_that_differ_are_found(tmp_path):
+    for path in PROJECT_DIR.glob("Pulumi*.yaml"):
+        shutil.copy(path, tmp_path)
+    prod = tmp_path / "Pulumi.prod.yaml"
+    prod.write_text(prod.read_text().replace("cidr: 10.10.0.0/16", "cidr: 10.11.0.0/16"))
+    (problem,) = disagreements(tmp_path)
+    assert problem.startswith("'diagnyx:networks' differs between stack files:")
+    assert "Pulumi.prod.yaml" in problem

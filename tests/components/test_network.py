@@ -1,0 +1,114 @@
+"""Workload networks: one isolated VPC per account, no NAT by default, peering by allow-list."""
+
+import ipaddress
+
+import pytest
+
+from diagnyx_infra.addressing import subnet_layout
+from diagnyx_infra.engine.runner import run_stack
+from tests.helpers import ALL_STACKS, edited_config
+
+NETWORK_STACKS = ("dev", "staging", "uat", "prod")
+CIDRS = {
+    "dev": "10.10.0.0/16",
+    "staging": "10.20.0.0/16",
+    "uat": "10.30.0.0/16",
+    "prod": "10.40.0.0/16",
+}
+
+
+def test_only_workload_accounts_have_a_vpc(recordings):
+    with_vpc = {s for s in ALL_STACKS if recordings[s].of_type("aws:ec2/vpc:Vpc")}
+    assert with_vpc == set(NETWORK_STACKS)
+
+
+@pytest.mark.parametrize("stack", NETWORK_STACKS)
+def test_vpc_subnets_and_locked_default_security_group(recordings, stack):
+    recording = recordings[stack]
+    (vpc,) = recording.of_type("aws:ec2/vpc:Vpc")
+    assert vpc.inputs["cidrBlock"] == CIDRS[stack]
+    (default_sg,) = recording.of_type("aws:ec2/defaultSecurityGroup:DefaultSecurityGroup")
+    assert default_sg.inputs["vpcId"] == vpc.id
+    assert default_sg.inputs.get("ingress", []) == [] and default_sg.inputs.get("egress", []) == []
+    subnets = recording.of_type("aws:ec2/subnet:Subnet")
+    assert len(subnets) == 4  # two zones, public and private
+    assert {s.inputs["availabilityZone"] for s in subnets} == {"us-east-1a", "us-east-1b"}
+    network = ipaddress.IPv4Network(CIDRS[stack])
+    for subnet in subnets:
+        assert ipaddress.IPv4Network(subnet.inputs["cidrBlock"]).subnet_of(network)
+        assert subnet.inputs["mapPublicIpOnLaunch"] is False
+    assert recording.outputs["vpcId"] == vpc.id
+
+
+@pytest.mark.parametrize("stack", NETWORK_STACKS)
+def test_no_nat_gateway_or_peering_by_default(recordings, stack):
+    recording = recordings[stack]
+    assert recording.of_type("aws:ec2/natGateway:NatGateway") == []
+    assert recording.of_type("aws:ec2/eip:Eip") == []
+    assert recording.of_type("aws:ec2/vpcPeeringConnection:VpcPeeringConnection") == []
+    assert recording.of_type("aws:ec2/flowLog:FlowLog") == []
+
+
+def test_subnet_layout_never_overlaps_and_keeps_numbering():
+    two = subnet_layout("10.10.0.0/16", 2)
+    three = subnet_layout("10.10.0.0/16", 3)
+    assert three[:2] == two
+    cidrs = [ipaddress.IPv4Network(c) for p in three for c in (p.public, p.private)]
+    assert all(not a.overlaps(b) for i, a in enumerate(cidrs) for b in cidrs[i + 1 :])
+
+
+def test_nat_gateway_switch_adds_one_nat_and_a_default_route():
+    def nat_on(config):
+        config["diagnyx:network"]["natGateway"] = True
+
+    recording = run_stack("dev", config=edited_config("dev", nat_on))
+    (nat,) = recording.of_type("aws:ec2/natGateway:NatGateway")
+    (route,) = recording.of_type("aws:ec2/route:Route")
+    assert route.inputs["destinationCidrBlock"] == "0.0.0.0/0"
+    assert route.inputs["natGatewayId"] == nat.id
+
+
+def test_flow_logs_switch_delivers_to_an_encrypted_bucket():
+    def flow_logs_on(config):
+        config["diagnyx:network"]["flowLogs"] = True
+
+    recording = run_stack("dev", config=edited_config("dev", flow_logs_on))
+    (flow_log,) = recording.of_type("aws:ec2/flowLog:FlowLog")
+    assert flow_log.inputs["logDestinationType"] == "s3"
+    assert (
+        flow_log.inputs["logDestination"] == "arn:aws:s3:::diagnyx-flow-logs-444444444444-us-east-1"
+    )
+
+
+def _peer_dev_staging(config, with_ids=True):
+    config["diagnyx:network"]["peerings"] = [["dev", "staging"]]
+    if with_ids:
+        config["diagnyx:networks"]["dev"]["vpcId"] = "vpc-0123456789abcdef0"
+        config["diagnyx:networks"]["staging"]["vpcId"] = "vpc-0fedcba9876543210"
+
+
+def test_peering_requester_and_accepter_sides():
+    requester = run_stack("dev", config=edited_config("dev", _peer_dev_staging))
+    (connection,) = requester.of_type("aws:ec2/vpcPeeringConnection:VpcPeeringConnection")
+    assert connection.inputs["peerVpcId"] == "vpc-0fedcba9876543210"
+    assert connection.inputs["peerOwnerId"] == "555555555555"
+    routes = requester.of_type("aws:ec2/route:Route")
+    assert {r.inputs["destinationCidrBlock"] for r in routes} == {CIDRS["staging"]}
+    assert len(routes) == 2
+
+    accepter = run_stack("staging", config=edited_config("staging", _peer_dev_staging))
+    (accept,) = accepter.of_type(
+        "aws:ec2/vpcPeeringConnectionAccepter:VpcPeeringConnectionAccepter"
+    )
+    assert accept.inputs["autoAccept"] is True
+    assert {r.inputs["destinationCidrBlock"] for r in accepter.of_type("aws:ec2/route:Route")} == {
+        CIDRS["dev"]
+    }
+    untouched = run_stack("uat", config=edited_config("uat", _peer_dev_staging))
+    assert untouched.of_type("aws:ec2/route:Route") == []
+
+
+def test_peering_waits_for_the_peers_vpc_id():
+    recording = run_stack("dev", config=edited_config("dev", lambda c: _peer_dev_staging(c, False)))
+    assert recording.of_type("aws:ec2/vpcPeeringConnection:VpcPeeringConnection") == []
+    assert any("waits for networks.staging.vpcId" in w for w in recording.warnings)
