@@ -3,7 +3,6 @@ the account's KMS key, IaC state bucket and lock table, alert topics, budget, EC
 CI/CD and cross-account roles, security alarms, and the audit trail where this account owns it.
 """
 
-import json
 from collections.abc import Sequence
 
 import pulumi
@@ -15,6 +14,7 @@ from ..policies.audit import trail_arn
 from ..policies.documents import to_json
 from .access_roles import AccessRoles, AccessRolesArgs
 from .audit_trail import AuditTrail, AuditTrailArgs
+from .ecr import image_repository
 from .secure_bucket import KEEP, SecureBucket, SecureBucketArgs
 from .security_alarms import SecurityAlarms
 
@@ -198,24 +198,13 @@ class AccountBaseline(pulumi.ComponentResource):
         )
 
     def _create_repository(self, name: str, repository: str) -> pulumi.Output[str]:
-        resource_name = f"{name}-ecr-{repository.replace('/', '-')}"
-        repo = aws.ecr.Repository(
-            resource_name,
-            name=repository,
-            image_tag_mutability="IMMUTABLE",
-            image_scanning_configuration={"scan_on_push": True},
-            encryption_configurations=[{"encryption_type": "KMS", "kms_key": self.key.arn}],
-            opts=self._kept,
-        )
-        aws.ecr.LifecyclePolicy(
-            f"{resource_name}-lifecycle",
-            repository=repo.name,
-            policy=json.dumps(
-                policies.ecr_lifecycle_policy(self._settings.retention.ecr_untagged_image_days)
-            ),
-            opts=self._child,
-        )
-        return repo.repository_url
+        return image_repository(
+            f"{name}-ecr-{repository.replace('/', '-')}",
+            repository,
+            self.key.arn,
+            self._settings.retention.ecr_untagged_image_days,
+            parent=self,
+        ).repository_url
 
     def _create_trail(self, name: str) -> AuditTrail | None:
         """The organization trail lives in the security account. Any other account gets a trail

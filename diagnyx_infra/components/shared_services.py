@@ -2,17 +2,15 @@
 the company's public zone with one delegated zone per environment, and DNS-validated
 certificates."""
 
-import json
 from dataclasses import dataclass
 
 import pulumi
 import pulumi_aws as aws
 
 from ..config.models import SharedServices as SharedServicesSettings
-from ..policies.baseline import ecr_lifecycle_policy
 from ..policies.documents import to_json
 from ..policies.shared_services import repository_policy
-from .secure_bucket import KEEP
+from .ecr import image_repository
 
 NS_TTL = 172800  # two days: the TTL registrars use for delegations
 VALIDATION_TTL = 300
@@ -51,24 +49,17 @@ class SharedServices(pulumi.ComponentResource):
 
     def _repository(self, name: str, repository: str, args: SharedServicesArgs) -> pulumi.Output:
         resource_name = f"{name}-ecr-{repository.replace('/', '-')}"
-        repo = aws.ecr.Repository(
+        repo = image_repository(
             resource_name,
-            name=repository,
-            image_tag_mutability="IMMUTABLE",
-            image_scanning_configuration={"scan_on_push": True},
-            encryption_configurations=[{"encryption_type": "KMS", "kms_key": args.kms_key_arn}],
-            opts=pulumi.ResourceOptions.merge(self._child, KEEP),
+            repository,
+            args.kms_key_arn,
+            args.untagged_image_days,
+            parent=self,
         )
         aws.ecr.RepositoryPolicy(
             f"{resource_name}-policy",
             repository=repo.name,
             policy=to_json(repository_policy(args.pull_account_ids, args.shared_account_id)),
-            opts=self._child,
-        )
-        aws.ecr.LifecyclePolicy(
-            f"{resource_name}-lifecycle",
-            repository=repo.name,
-            policy=json.dumps(ecr_lifecycle_policy(args.untagged_image_days)),
             opts=self._child,
         )
         return repo.repository_url
