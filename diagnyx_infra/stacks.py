@@ -7,13 +7,21 @@ from dataclasses import dataclass
 
 import pulumi
 
+from .access_matrix import expand
 from .components.baseline import AccountBaseline
+from .components.cost_governance import CostGovernance, CostGovernanceArgs
 from .components.guardrails import Guardrails
+from .components.identity_center import IdentityCenter
 from .components.network import WorkloadNetwork, WorkloadNetworkArgs
 from .components.organization import Organization, OrganizationArgs
 from .components.shared_services import SharedServices, SharedServicesArgs
 from .config.loading import settings_from_pulumi
-from .config.models import SECURITY_ACCOUNT, StackSettings
+from .config.models import (
+    MANAGEMENT_ACCOUNT,
+    REQUIRED_TAG_KEYS,
+    SECURITY_ACCOUNT,
+    StackSettings,
+)
 from .errors import ConfigError
 from .policies.guardrail_plan import ROOT_TARGET, GuardrailPlan, plan_guardrails
 from .policies.network import flow_log_key_statement
@@ -111,10 +119,49 @@ def build(plan: StackPlan) -> None:
             target_ids={ROOT_TARGET: organization.root_id, **organization.ou_ids},
             opts=in_account,
         )
+        identity = IdentityCenter(
+            "identity-center",
+            expand(settings.access_assignments(), settings.account_ous()),
+            account_ids={MANAGEMENT_ACCOUNT: settings.account_id, **organization.account_ids},
+            opts=in_account,
+        )
+        pulumi.export("ssoPortalUrl", identity.portal_url)
+        pulumi.export("ssoGroupIds", identity.group_ids)
+        governance = CostGovernance(
+            "cost-governance",
+            cost_governance_args(settings, organization.account_ids, baseline),
+            opts=in_account,
+        )
+        pulumi.export("costExplorerRoleArn", governance.role_arn)
         pulumi.export("organizationId", organization.organization.id)
         pulumi.export("rootId", organization.root_id)
         pulumi.export("organizationalUnitIds", organization.ou_ids)
         pulumi.export("accountIds", organization.account_ids)
+
+
+def cost_governance_args(
+    settings: StackSettings, member_account_ids: dict, baseline: AccountBaseline
+) -> CostGovernanceArgs:
+    assert settings.organization is not None and settings.cost_governance is not None
+    governance = settings.cost_governance
+    return CostGovernanceArgs(
+        organization_budget_usd=organization_budget(settings),
+        member_account_ids=member_account_ids,
+        budget_topic_arn=baseline.budget_topic.arn,
+        budget_email=settings.budget_alert_email,
+        anomaly_email=governance.anomaly_email or settings.budget_alert_email,
+        anomaly_threshold_usd=governance.anomaly_threshold_usd,
+        cost_allocation_tags=REQUIRED_TAG_KEYS,
+        trusted_principals=[
+            (settings.account_ids[p.account], p.role) for p in governance.cost_explorer_access
+        ],
+    )
+
+
+def organization_budget(settings: StackSettings) -> float:
+    """The guide's total: the sum of the member accounts' budgets, never typed twice."""
+    assert settings.organization is not None
+    return sum(a.monthly_budget_usd for a in settings.organization.accounts.values())
 
 
 def pull_account_ids(settings: StackSettings) -> list[str]:

@@ -183,6 +183,10 @@ class AccountBaseline(pulumi.ComponentResource):
             limit_amount=f"{s.budget.monthly_limit_usd:.2f}",
             limit_unit="USD",
             time_unit="MONTHLY",
+            # In the management account an unfiltered budget would count the whole organization.
+            cost_filters=(
+                [{"name": "LinkedAccount", "values": [s.account_id]}] if s.is_management else None
+            ),
             notifications=[
                 {
                     "comparison_operator": "GREATER_THAN",

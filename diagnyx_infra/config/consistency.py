@@ -63,10 +63,17 @@ def _environment_disagreements(project_dir: Path) -> list[str]:
     for name, account in (organization.get("accounts") or {}).items():
         if name not in stacks:
             continue
-        environment = load_stack_config(project_dir, name).values.get("diagnyx:environment")
+        values = load_stack_config(project_dir, name).values
+        environment = values.get("diagnyx:environment")
         if environment != account.get("environment"):
             problems.append(
                 f"account '{name}': Pulumi.management.yaml says environment "
                 f"'{account.get('environment')}', Pulumi.{name}.yaml says '{environment}'"
+            )
+        budget = json.loads(values.get("diagnyx:budget", "{}")).get("monthlyLimitUsd")
+        if budget != account.get("monthlyBudgetUsd"):
+            problems.append(
+                f"account '{name}': Pulumi.management.yaml says a budget of "
+                f"{account.get('monthlyBudgetUsd')}, Pulumi.{name}.yaml says {budget}"
             )
     return problems

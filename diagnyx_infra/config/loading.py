@@ -30,6 +30,8 @@ _STRUCTURED_KEYS = {
     "networks",
     "network",
     "sharedServices",
+    "identityCenter",
+    "costGovernance",
 }
 # Settings that must arrive encrypted (`pulumi config set --secret`), never as plain text.
 _SECRET_SETTINGS = ("ciExternalId",)

@@ -227,6 +227,33 @@ class SharedServices(Model):
         return self
 
 
+class AccessAssignment(Model):
+    group: NonEmpty
+    permission_set: NonEmpty
+    # account names, or `ou:<OU name>` for every account in that OU
+    targets: list[NonEmpty] = Field(min_length=1)
+
+
+class IdentityCenter(Model):
+    """The least-privilege matrix (guide, Phase 3); checked against the guide's rules."""
+
+    assignments: list[AccessAssignment] = Field(min_length=1)
+
+
+class TrustedPrincipal(Model):
+    account: AccountName
+    # A role name or pattern, e.g. `aws-reserved/sso.amazonaws.com/AWSReservedSSO_Finance_*`
+    role: Annotated[StrictStr, Field(pattern=r"^[A-Za-z0-9_+=,.@/*-]+$", max_length=512)]
+
+
+class CostGovernance(Model):
+    """Organization-wide cost controls in the management account."""
+
+    anomaly_threshold_usd: float = Field(gt=0, le=1_000_000)
+    anomaly_email: NotificationEmail | None = None  # default: budgetAlertEmail
+    cost_explorer_access: list[TrustedPrincipal] = Field(min_length=1)
+
+
 class Retention(Model):
     """How long the baseline keeps what it can expire."""
 
@@ -278,6 +305,9 @@ class OrganizationAccount(Model):
     email: AccountEmail
     ou: NonEmpty
     environment: Environment
+    # The same figure as the account's own stack (a test checks); the organization budget is
+    # their sum.
+    monthly_budget_usd: float = Field(gt=0, le=10_000_000)
     display_name: NonEmpty | None = None
 
 
@@ -390,6 +420,8 @@ class StackSettings(Model):
     cost_center: NonEmpty
     owner: NonEmpty
     organization: OrganizationSettings | None = None
+    identity_center: IdentityCenter | None = None
+    cost_governance: CostGovernance | None = None
 
     @field_validator("allowed_regions")
     @classmethod
@@ -493,6 +525,14 @@ class StackSettings(Model):
             raise ValueError("organization: only the management stack describes the organization")
         if is_management and self.environment != Environment.MANAGEMENT:
             raise ValueError("environment: the management stack's environment must be 'management'")
+        for key, value in (
+            ("identityCenter", self.identity_center),
+            ("costGovernance", self.cost_governance),
+        ):
+            if is_management and value is None:
+                raise ValueError(f"{key}: required in the management stack")
+            if not is_management and value is not None:
+                raise ValueError(f"{key}: only the management stack sets {key}")
         if self.organization is None:
             return
         missing = sorted(set(self.organization.accounts) - set(self.account_ids))
@@ -503,6 +543,41 @@ class StackSettings(Model):
             raise ValueError(
                 f"accountIds: account(s) {', '.join(unknown)} are not in organization.accounts"
             )
+        self._check_access_matrix()
+        self._check_cost_governance()
+
+    def account_ous(self) -> dict[str, str]:
+        """Every account of the organization -> its OU ("" for the management account)."""
+        assert self.organization is not None
+        return {MANAGEMENT_ACCOUNT: "", **{n: a.ou for n, a in self.organization.accounts.items()}}
+
+    def access_assignments(self) -> list[tuple[str, str, list[str]]]:
+        assert self.identity_center is not None
+        return [(a.group, a.permission_set, a.targets) for a in self.identity_center.assignments]
+
+    def _check_access_matrix(self) -> None:
+        from ..access_matrix import problems
+
+        assert self.organization is not None
+        production = {
+            name
+            for name, account in self.organization.accounts.items()
+            if account.environment == Environment.PRODUCTION
+        }
+        found = problems(
+            self.access_assignments(), self.account_ous(), production, MANAGEMENT_ACCOUNT
+        )
+        if found:
+            raise ValueError(found[0])
+
+    def _check_cost_governance(self) -> None:
+        assert self.cost_governance is not None
+        for index, principal in enumerate(self.cost_governance.cost_explorer_access):
+            if principal.account not in self.account_ids:
+                raise ValueError(
+                    f"costGovernance.costExplorerAccess[{index}].account: unknown account "
+                    f"'{principal.account}'"
+                )
 
     @property
     def account_id(self) -> str:

@@ -72,6 +72,12 @@ class RecordingMocks(pulumi_mocks.Mocks):
             )
             names = [f"{region}{letter}" for letter in "abcdef"]
             return {"names": names, "zoneIds": [f"use1-az{i}" for i in range(1, 7)]}, []
+        if args.token == "aws:ssoadmin/getInstances:getInstances":
+            return {
+                "arns": ["arn:aws:sso:::instance/ssoins-0000000000000000"],
+                "identityStoreIds": ["d-0000000000"],
+                "id": "us-east-1",
+            }, []
         if args.token == "aws:ec2/getVpcPeeringConnection:getVpcPeeringConnection":
             return {"id": f"pcx-{args.args.get('vpcId', 'mock')[-8:]}"}, []
         return {}, []
@@ -123,6 +129,10 @@ def _certificate_outputs(args: pulumi_mocks.MockResourceArgs, n: int) -> dict[st
     }
 
 
+def _group_outputs(args: pulumi_mocks.MockResourceArgs, n: int) -> dict[str, Any]:
+    return {"groupId": f"00000000-0000-0000-0000-{n:012d}"}
+
+
 def _vpc_outputs(args: pulumi_mocks.MockResourceArgs, n: int) -> dict[str, Any]:
     return {"defaultSecurityGroupId": f"sg-{n:08x}"}
 
@@ -149,6 +159,7 @@ _COMPUTED = {
     "aws:route53/record:Record": _record_outputs,
     "aws:acm/certificate:Certificate": _certificate_outputs,
     "aws:ec2/vpc:Vpc": _vpc_outputs,
+    "aws:identitystore/group:Group": _group_outputs,
     "aws:kms/key:Key": _kms_key_outputs,
     "aws:ecr/repository:Repository": _ecr_outputs,
     "aws:organizations/organization:Organization": _organization_outputs,

@@ -34,11 +34,9 @@ def test_github_oidc_provider(stack):
 
 
 def test_exactly_the_three_baseline_roles(stack):
-    assert set(roles(stack)) == {
-        "DiagnyxCrossAccountCICD",
-        "DiagnyxCICDPreview",
-        "DiagnyxAuditReadOnly",
-    }
+    baseline = {"DiagnyxCrossAccountCICD", "DiagnyxCICDPreview", "DiagnyxAuditReadOnly"}
+    extra = {"DiagnyxCostExplorerAccess"} if stack.stack == "management" else set()
+    assert set(roles(stack)) == baseline | extra
 
 
 def test_cicd_role_trusts_shared_services_with_external_id_and_this_stacks_ref(stack):

@@ -156,13 +156,29 @@ def test_topics_are_encrypted_and_only_this_account_publishes(stack):
 
 @pytest.mark.parametrize(("name", "limit"), GUIDE_BUDGETS.items())
 def test_member_budgets_match_the_guide(recordings, name, limit):
-    budget = one(recordings[name], "aws:budgets/budget:Budget")
+    budget = account_budget(recordings[name])
     assert float(budget.inputs["limitAmount"]) == limit
     assert budget.inputs["timeUnit"] == "MONTHLY"
+    assert "costFilters" not in budget.inputs  # a member account's budget sees only itself
+
+
+def test_management_budget_counts_only_the_management_account(management):
+    budget = account_budget(management)
+    assert float(budget.inputs["limitAmount"]) == 25
+    assert budget.inputs["costFilters"] == [{"name": "LinkedAccount", "values": ["111111111111"]}]
+
+
+def account_budget(stack):
+    (budget,) = [
+        b
+        for b in stack.of_type("aws:budgets/budget:Budget")
+        if b.inputs["name"] == f"diagnyx-{stack.stack}-monthly"
+    ]
+    return budget
 
 
 def test_budget_alerts_at_50_80_100_actual_and_100_forecast(stack):
-    budget = one(stack, "aws:budgets/budget:Budget")
+    budget = account_budget(stack)
     thresholds = sorted(
         (n["notificationType"], n["threshold"]) for n in budget.inputs["notifications"]
     )
