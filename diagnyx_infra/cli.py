@@ -11,7 +11,10 @@ import typer
 from rich.console import Console
 
 from . import plan as plan_view
-from .config.stack_files import stack_names
+from .components.baseline import state_bucket_name
+from .config.loading import settings_from_config
+from .config.stack_files import load_stack_config, stack_names
+from .delivery import needs_approval, stack_for_branch
 from .engine.runner import PROJECT_DIR, run_stack
 from .errors import ConfigError
 
@@ -74,6 +77,41 @@ def plan(
             plan_view.render(recording, console)
     if as_json:
         print(json.dumps(results, indent=2, default=str))
+
+
+@app.command("ci-target")
+def ci_target(
+    stack: Annotated[str | None, typer.Argument(help="Stack to deploy or preview")] = None,
+    branch: Annotated[
+        str | None, typer.Option(help="Git branch pushed; prints the stack it deploys")
+    ] = None,
+    project_dir: Annotated[Path, typer.Option(help="Folder holding the stack files")] = PROJECT_DIR,
+) -> None:
+    """Print `key=value` lines for $GITHUB_OUTPUT: stack, account_id, region, backend, approval.
+
+    The workflows use this so the branch-to-stack mapping and account IDs live in one place.
+    """
+    err = Console(stderr=True)
+    if (stack is None) == (branch is None):
+        err.print("error: give either a STACK or --branch")
+        raise typer.Exit(EXIT_CONFIG_ERROR)
+    if branch is not None:
+        stack = stack_for_branch(branch)
+        if stack is None:
+            err.print(f"error: branch '{branch}' deploys no stack")
+            raise typer.Exit(EXIT_CONFIG_ERROR)
+    assert stack is not None
+    try:
+        config = load_stack_config(project_dir, stack)
+        settings = settings_from_config(stack, config.values, config.secret_keys)
+    except ConfigError as error:
+        err.print(f"error: stack {stack}: {error}", markup=False, highlight=False)
+        raise typer.Exit(EXIT_CONFIG_ERROR) from None
+    print(f"stack={stack}")
+    print(f"account_id={settings.account_id}")
+    print(f"region={settings.region}")
+    print(f"backend=s3://{state_bucket_name(settings.account_id, settings.region)}")
+    print(f"approval={'true' if needs_approval(stack) else 'false'}")
 
 
 def main() -> None:

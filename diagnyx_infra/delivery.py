@@ -1,16 +1,29 @@
-"""Which git ref deploys which stack (the delivery pipeline and the CI role's trust use it)."""
+"""Which git ref deploys which stack, and how CI reaches the stack's account. The workflows ask
+`diagnyx ci-target` instead of repeating this mapping."""
 
-# Branch pushes that deploy a stack; every other stack deploys by manual dispatch through a GitHub
-# environment of the stack's name, which requires approval.
-DEPLOY_BRANCHES = {"dev": "develop", "staging": "staging", "prod": "main"}
+# Pushes to these branches deploy the stack without a manual approval.
+BRANCH_DEPLOYED = {"dev": "develop", "staging": "staging"}
+# Pushes to main deploy prod, through the `prod` GitHub environment (approval required).
+PRODUCTION_BRANCH = {"prod": "main"}
+DEPLOY_BRANCHES = {**BRANCH_DEPLOYED, **PRODUCTION_BRANCH}
+
+
+def needs_approval(stack: str) -> bool:
+    """Every stack but dev and staging deploys through a GitHub environment named after it."""
+    return stack not in BRANCH_DEPLOYED
+
+
+def stack_for_branch(branch: str) -> str | None:
+    return next((stack for stack, b in DEPLOY_BRANCHES.items() if b == branch), None)
 
 
 def github_deploy_subject(repository: str, stack: str) -> str:
-    """The OIDC `sub` claim of a GitHub Actions job allowed to deploy ``stack``."""
-    branch = DEPLOY_BRANCHES.get(stack)
-    if branch:
-        return f"repo:{repository}:ref:refs/heads/{branch}"
-    return f"repo:{repository}:environment:{stack}"
+    """The OIDC `sub` claim of the GitHub Actions job allowed to deploy ``stack``. A job that
+    uses an environment gets `environment:<name>` as its subject; the environment's deployment
+    branch rule (main only for prod) then limits which branch can get there."""
+    if needs_approval(stack):
+        return f"repo:{repository}:environment:{stack}"
+    return f"repo:{repository}:ref:refs/heads/{BRANCH_DEPLOYED[stack]}"
 
 
 def github_pull_request_subject(repository: str) -> str:

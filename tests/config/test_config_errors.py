@@ -320,3 +320,69 @@ def test_shared_services_pull_accounts_must_be_workload_accounts():
         "diagnyx:sharedServices.pullAccounts[4]: 'management' runs no workloads; "
         "only workload accounts pull images"
     )
+
+
+def _matrix_error(edit):
+    with pytest.raises(ConfigError) as raised:
+        run_stack("management", config=edited_config("management", edit))
+    assert len(raised.value.problems) == 1, raised.value.problems
+    return raised.value.problems[0]
+
+
+def _assignment(config, group):
+    return next(a for a in config["diagnyx:identityCenter"]["assignments"] if a["group"] == group)
+
+
+def test_developers_on_production_are_refused():
+    def prod_for_developers(config):
+        _assignment(config, "Developers")["targets"].append("ou:Production")
+
+    assert _matrix_error(prod_for_developers) == (
+        "diagnyx:identityCenter.assignments[2]: Developers get no production access (prod)"
+    )
+
+
+def test_finance_outside_management_is_refused():
+    def finance_in_dev(config):
+        _assignment(config, "Finance")["targets"].append("dev")
+
+    assert _matrix_error(finance_in_dev) == (
+        "diagnyx:identityCenter.assignments[3]: Finance has access only in the management "
+        "account (not dev)"
+    )
+
+
+def test_auditors_must_be_read_only_and_everywhere():
+    def writable_auditors(config):
+        _assignment(config, "Auditors")["permissionSet"] = "DevOps"
+
+    assert "Auditors are read-only" in _matrix_error(writable_auditors)
+
+    def partial_auditors(config):
+        _assignment(config, "Auditors")["targets"] = ["management"]
+
+    assert _matrix_error(partial_auditors).endswith(
+        "Auditors must reach every account (dev, prod, security, shared, staging, uat)"
+    )
+
+
+def test_unknown_group_in_the_matrix():
+    def unknown(config):
+        _assignment(config, "DevOps")["group"] = "Contractors"
+
+    assert "unknown group 'Contractors'" in _matrix_error(unknown)
+
+
+def test_member_budget_must_agree_between_files(tmp_path):
+    import shutil
+
+    from diagnyx_infra.config.consistency import disagreements
+    from diagnyx_infra.engine.runner import PROJECT_DIR
+
+    for path in PROJECT_DIR.glob("Pulumi*.yaml"):
+        shutil.copy(path, tmp_path)
+    dev = tmp_path / "Pulumi.dev.yaml"
+    dev.write_text(dev.read_text().replace("monthlyLimitUsd: 200", "monthlyLimitUsd: 250"))
+    assert disagreements(tmp_path) == [
+        "account 'dev': Pulumi.management.yaml says a budget of 200, Pulumi.dev.yaml says 250"
+    ]

@@ -1,0 +1,91 @@
+"""Organization budget, anomaly detection, cost allocation tags, Cost Explorer access role."""
+
+import json
+
+from diagnyx_infra.config.models import REQUIRED_TAG_KEYS
+
+GUIDE_TOTAL = 2850
+
+
+def test_organization_budget_is_the_sum_of_the_account_budgets(management):
+    (budget,) = [
+        b
+        for b in management.of_type("aws:budgets/budget:Budget")
+        if b.inputs["name"] == "diagnyx-organization-monthly"
+    ]
+    assert float(budget.inputs["limitAmount"]) == GUIDE_TOTAL
+    assert "costFilters" not in budget.inputs
+    thresholds = sorted(
+        (n["notificationType"], n["threshold"]) for n in budget.inputs["notifications"]
+    )
+    assert thresholds == [("ACTUAL", 50), ("ACTUAL", 80), ("ACTUAL", 100), ("FORECASTED", 100)]
+
+
+def test_budget_total_follows_config():
+    from diagnyx_infra.engine.runner import run_stack
+    from tests.helpers import edited_config
+
+    def raise_prod(config):
+        config["diagnyx:organization"]["accounts"]["prod"]["monthlyBudgetUsd"] = 2000
+
+    recording = run_stack("management", config=edited_config("management", raise_prod))
+    (budget,) = [
+        b
+        for b in recording.of_type("aws:budgets/budget:Budget")
+        if b.inputs["name"] == "diagnyx-organization-monthly"
+    ]
+    assert float(budget.inputs["limitAmount"]) == GUIDE_TOTAL + 200
+
+
+def test_anomaly_monitors_and_daily_subscription(management):
+    monitors = management.of_type("aws:costexplorer/anomalyMonitor:AnomalyMonitor")
+    by_type = {m.inputs["monitorType"]: m for m in monitors}
+    assert by_type["DIMENSIONAL"].inputs["monitorDimension"] == "SERVICE"
+    spec = json.loads(by_type["CUSTOM"].inputs["monitorSpecification"])
+    assert spec["Dimensions"]["Key"] == "LINKED_ACCOUNT"
+    assert len(spec["Dimensions"]["Values"]) == 6
+    (subscription,) = management.of_type("aws:costexplorer/anomalySubscription:AnomalySubscription")
+    assert subscription.inputs["frequency"] == "DAILY"
+    assert sorted(subscription.inputs["monitorArnLists"]) == sorted(
+        m.state["arn"] for m in monitors
+    )
+    assert subscription.inputs["subscribers"] == [
+        {"type": "EMAIL", "address": "finance@diagnyx.ai"}
+    ]
+    dimension = subscription.inputs["thresholdExpression"]["dimension"]
+    assert dimension["key"] == "ANOMALY_TOTAL_IMPACT_ABSOLUTE"
+    assert dimension["values"] == ["50"]
+
+
+def test_required_tags_are_activated_for_cost_allocation(management):
+    tags = management.of_type("aws:costexplorer/costAllocationTag:CostAllocationTag")
+    assert sorted(t.inputs["tagKey"] for t in tags) == sorted(REQUIRED_TAG_KEYS)
+    assert {t.inputs["status"] for t in tags} == {"Active"}
+
+
+def test_cost_explorer_role_is_trusted_only_by_configured_roles(management):
+    (role,) = [
+        r
+        for r in management.of_type("aws:iam/role:Role")
+        if r.inputs["name"] == "DiagnyxCostExplorerAccess"
+    ]
+    (statement,) = json.loads(role.inputs["assumeRolePolicy"])["Statement"]
+    assert statement["Principal"] == {"AWS": ["arn:aws:iam::111111111111:root"]}
+    assert statement["Condition"]["ArnLike"]["aws:PrincipalArn"] == [
+        "arn:aws:iam::111111111111:role/aws-reserved/sso.amazonaws.com/AWSReservedSSO_Finance_*",
+        "arn:aws:iam::111111111111:role/aws-reserved/sso.amazonaws.com/AWSReservedSSO_Administrator_*",
+    ]
+    (policy,) = [
+        p
+        for p in management.of_type("aws:iam/rolePolicy:RolePolicy")
+        if p.inputs["name"] == "CostExplorerRead"
+    ]
+    actions = json.loads(policy.inputs["policy"])["Statement"][0]["Action"]
+    assert "ce:GetCostAndUsage" in actions or "ce:Get*" in actions
+    assert not any(a.endswith(":*") and not a.startswith("ce:") for a in actions)
+
+
+def test_cost_governance_only_in_management(recordings):
+    for stack, recording in recordings.items():
+        present = bool(recording.of_type("aws:costexplorer/anomalyMonitor:AnomalyMonitor"))
+        assert present == (stack == "management")
