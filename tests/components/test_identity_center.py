@@ -138,3 +138,31 @@ def test_no_accepted_matrix_gives_developers_production(group, permission_set, t
     assert not any(r.group == "Developers" and r.account in PRODUCTION for r in rows)
     assert not any(r.group == "Finance" and r.account != "management" for r in rows)
     assert not any(r.group == "Auditors" and r.permission_set != "Auditor" for r in rows)
+
+
+def test_readme_matrix_matches_the_config():
+    from diagnyx_infra.config.loading import settings_from_config
+    from diagnyx_infra.config.stack_files import load_stack_config
+    from diagnyx_infra.engine.runner import PROJECT_DIR
+
+    config = load_stack_config(PROJECT_DIR, "management")
+    settings = settings_from_config("management", config.values, config.secret_keys)
+    expected = {
+        (row.group, row.permission_set, row.account)
+        for row in expand(settings.access_assignments(), settings.account_ous())
+    }
+    lines = (PROJECT_DIR / "README.md").read_text().splitlines()
+    start = lines.index(
+        "| group | permission set | management | security | shared | dev | staging | uat | prod |"
+    )
+    columns = ["management", "security", "shared", "dev", "staging", "uat", "prod"]
+    documented = set()
+    for line in lines[start + 2 :]:
+        if not line.startswith("|"):
+            break
+        cells = [c.strip() for c in line.strip("|").split("|")]
+        group, permission_set, marks = cells[0], cells[1], cells[2:]
+        documented |= {
+            (group, permission_set, a) for a, m in zip(columns, marks, strict=True) if m == "x"
+        }
+    assert documented == expected
