@@ -50,7 +50,9 @@ def test_cicd_role_trusts_shared_services_with_external_id_and_this_stacks_ref(s
     assert github["Action"] == "sts:AssumeRoleWithWebIdentity"
     conditions = github["Condition"]["StringEquals"]
     assert conditions["token.actions.githubusercontent.com:aud"] == "sts.amazonaws.com"
-    branch = DEPLOY_BRANCHES.get(stack.stack)
+    # dev and staging deploy from their branch; prod and the manually dispatched stacks through
+    # an approval environment, which becomes the OIDC subject.
+    branch = {"dev": "develop", "staging": "staging"}.get(stack.stack)
     expected = (
         f"repo:{REPO}:ref:refs/heads/{branch}"
         if branch
