@@ -8,8 +8,11 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
+from botocore.exceptions import BotoCoreError, ClientError, NoCredentialsError
 from rich.console import Console
+from rich.table import Table
 
+from . import naming
 from . import plan as plan_view
 from .components.baseline import state_bucket_name
 from .config.loading import settings_from_config
@@ -17,6 +20,17 @@ from .config.stack_files import load_stack_config, stack_names
 from .delivery import needs_approval, stack_for_branch
 from .engine.runner import PROJECT_DIR, run_stack
 from .errors import ConfigError
+from .ops.accounts_sync import sync
+from .ops.aws import Aws, classify
+from .ops.checklist import Checklist
+from .ops.cost_report import last_full_month, month_range
+from .ops.cost_report import report as build_cost_report
+from .ops.doctor import diagnose
+from .ops.findings import EXIT_FINDINGS, Finding, exit_code
+from .ops.findings import as_json as findings_json
+from .ops.findings import render as render_findings
+from .ops.isolation import Isolation, Record, record_path
+from .ops.landing_zone import LandingZone
 
 EXIT_CONFIG_ERROR = 2
 # The guide's deployment order (design.md): organization first, workloads last.
@@ -112,6 +126,306 @@ def ci_target(
     print(f"region={settings.region}")
     print(f"backend=s3://{state_bucket_name(settings.account_id, settings.region)}")
     print(f"approval={'true' if needs_approval(stack) else 'false'}")
+
+
+# --- operations tooling (boto3) -------------------------------------------------------------
+
+accounts_app = typer.Typer(help="Account IDs in the stack files.", no_args_is_help=True)
+cost_app = typer.Typer(help="Cost reports.", no_args_is_help=True)
+app.add_typer(accounts_app, name="accounts")
+app.add_typer(cost_app, name="cost")
+
+ProjectDir = Annotated[Path, typer.Option(help="Folder holding the stack files")]
+AsJson = Annotated[bool, typer.Option("--json", help="Machine-readable output")]
+Region = Annotated[str | None, typer.Option(help="AWS region for API calls (default AWS_REGION)")]
+AccessRole = Annotated[str, typer.Option(help="Role the tooling assumes in member accounts")]
+
+
+def _fail(message: str, code: int) -> typer.Exit:
+    Console(stderr=True).print(f"error: {message}", markup=False, highlight=False)
+    return typer.Exit(code)
+
+
+def _landing_zone(project_dir: Path) -> LandingZone:
+    try:
+        return LandingZone.load(project_dir)
+    except ConfigError as error:
+        raise _fail(str(error), EXIT_CONFIG_ERROR) from None
+
+
+def _caller(region: str | None) -> Aws:
+    aws = Aws.from_environment(region)
+    try:
+        aws.account_id  # noqa: B018 - fail early and clearly without credentials
+    except NoCredentialsError:
+        raise _fail(
+            "no AWS credentials: log in to the management account (aws sso login, or a profile)",
+            EXIT_CONFIG_ERROR,
+        ) from None
+    except Exception as error:
+        raise _fail(f"cannot reach AWS: {classify(error).message}", EXIT_FINDINGS) from None
+    return aws
+
+
+@accounts_app.command("sync")
+def accounts_sync(
+    check: Annotated[
+        bool, typer.Option("--check", help="Only report differences (for CI)")
+    ] = False,
+    project_dir: ProjectDir = PROJECT_DIR,
+    region: Region = None,
+    as_json: AsJson = False,
+) -> None:
+    """Write the organization's real account IDs into every stack file (the guide's Step 2).
+
+    Accounts are matched by the e-mail in Pulumi.management.yaml; comments and order survive.
+    """
+    zone = _landing_zone(project_dir)
+    caller = _caller(region)
+    try:
+        result = sync(caller, zone, project_dir, write=not check)
+    except (ClientError, BotoCoreError) as error:
+        raise _fail(classify(error).message, EXIT_FINDINGS) from None
+    if as_json:
+        print(
+            json.dumps(
+                {"changes": [vars(c) for c in result.changes], "unresolved": result.unresolved},
+                indent=2,
+            )
+        )
+    else:
+        console = Console()
+        for change in result.changes:
+            verb = "differs" if check else "written"
+            before = change.written or "(none)"
+            console.print(f"{change.file}: {change.account} {before} -> {change.actual} ({verb})")
+        for problem in result.unresolved:
+            console.print(f"[red]{problem}[/red]")
+        if not result.changes and not result.unresolved:
+            console.print("every stack file has the organization's account IDs")
+    failed = result.unresolved or (check and result.changes)
+    raise typer.Exit(EXIT_FINDINGS if failed else 0)
+
+
+@app.command()
+def checklist(
+    account: Annotated[str | None, typer.Option(help="One account by name")] = None,
+    all_accounts: Annotated[bool, typer.Option("--all", help="Every account")] = False,
+    project_dir: ProjectDir = PROJECT_DIR,
+    region: Region = None,
+    access_role: AccessRole = naming.ORG_ACCESS_ROLE,
+    as_json: AsJson = False,
+) -> None:
+    """Verify the guide's Account Bootstrap Checklist against AWS. Exit 1 on any failure."""
+    zone = _landing_zone(project_dir)
+    if (account is None) == (not all_accounts):
+        raise _fail("give either --account NAME or --all", EXIT_CONFIG_ERROR)
+    names = zone.account_names() if all_accounts else [account]
+    unknown = [n for n in names if n not in zone.account_ids]
+    if unknown:
+        raise _fail(
+            f"unknown account {unknown[0]} (known: {', '.join(zone.account_names())})",
+            EXIT_CONFIG_ERROR,
+        )
+    findings = Checklist(_caller(region), zone, access_role).run(names)
+    _report(findings, "Account bootstrap checklist", as_json)
+
+
+@app.command()
+def doctor(
+    external_id: Annotated[
+        str | None,
+        typer.Option(
+            envvar="DIAGNYX_CI_EXTERNAL_ID", help="External ID of DiagnyxCrossAccountCICD"
+        ),
+    ] = None,
+    project_dir: ProjectDir = PROJECT_DIR,
+    region: Region = None,
+    as_json: AsJson = False,
+) -> None:
+    """The guide's troubleshooting: identity, organization, accounts, SSO, role assumptions."""
+    zone = _landing_zone(project_dir)
+    _report(diagnose(_caller(region), zone, external_id), "Doctor", as_json)
+
+
+def _report(findings: list[Finding], title: str, as_json: bool) -> None:
+    if as_json:
+        print(findings_json(findings))
+    else:
+        render_findings(findings, title, Console())
+    raise typer.Exit(exit_code(findings))
+
+
+@cost_app.command("report")
+def cost_report(
+    month: Annotated[str | None, typer.Option(help="YYYY-MM; default the last full month")] = None,
+    project_dir: ProjectDir = PROJECT_DIR,
+    region: Region = None,
+    as_json: AsJson = False,
+) -> None:
+    """Spend per account from Cost Explorer against each account's budget. Exit 1 when an
+    account reaches the 80% alert threshold or the total exceeds the organization budget."""
+    month = month or last_full_month()
+    try:
+        month_range(month)
+    except ValueError:
+        raise _fail(f"--month: '{month}' is not YYYY-MM", EXIT_CONFIG_ERROR) from None
+    zone = _landing_zone(project_dir)
+    try:
+        result = build_cost_report(_caller(region), zone, month)
+    except (ClientError, BotoCoreError) as error:
+        raise _fail(f"Cost Explorer: {classify(error).message}", EXIT_FINDINGS) from None
+    over_total = result.total_usd > result.organization_budget_usd
+    if as_json:
+        print(
+            json.dumps(
+                {
+                    "month": result.month,
+                    "accounts": [
+                        {**vars(r), "percent": r.percent, "overAlert": r.over_alert}
+                        for r in result.rows
+                    ],
+                    "totalUsd": result.total_usd,
+                    "organizationBudgetUsd": result.organization_budget_usd,
+                },
+                indent=2,
+            )
+        )
+    else:
+        table = Table(title=f"Spend by account, {result.month}")
+        for column in ("account", "id", "spend", "budget", "used", ""):
+            table.add_column(
+                column, justify="right" if column in ("spend", "budget", "used") else "left"
+            )
+        for row in result.rows:
+            table.add_row(
+                row.account,
+                row.account_id,
+                f"${row.spend_usd:,.2f}",
+                f"${row.budget_usd:,.0f}" if row.budget_usd else "-",
+                f"{row.percent:.0f}%" if row.percent is not None else "-",
+                "[red]over 80%[/red]" if row.over_alert else "",
+            )
+        table.add_row(
+            "total",
+            "",
+            f"${result.total_usd:,.2f}",
+            f"${result.organization_budget_usd:,.0f}",
+            f"{100 * result.total_usd / result.organization_budget_usd:.0f}%",
+            "[red]over[/red]" if over_total else "",
+        )
+        Console().print(table)
+    flagged = any(r.over_alert for r in result.rows) or over_total
+    raise typer.Exit(EXIT_FINDINGS if flagged else 0)
+
+
+@app.command()
+def isolate(
+    account: Annotated[str, typer.Argument(help="Account to cut off (name)")],
+    apply: Annotated[
+        bool, typer.Option("--apply", help="Act; without it, only show the plan")
+    ] = False,
+    yes: Annotated[bool, typer.Option("--yes", help="Do not ask for confirmation")] = False,
+    records_dir: Annotated[Path, typer.Option(help="Where isolation records are written")] = Path(
+        "isolation-records"
+    ),
+    project_dir: ProjectDir = PROJECT_DIR,
+    region: Region = None,
+    access_role: AccessRole = naming.ORG_ACCESS_ROLE,
+    as_json: AsJson = False,
+) -> None:
+    """The guide's account isolation: remove CICDPolicy and the account's SSO assignments.
+
+    Dry run by default. With --apply a record of exactly what is removed is written first, so
+    `diagnyx restore RECORD --apply` puts it back.
+    """
+    zone = _landing_zone(project_dir)
+    if account not in zone.account_ids:
+        raise _fail(f"unknown account {account}", EXIT_CONFIG_ERROR)
+    isolation = Isolation(_caller(region), zone, access_role)
+    try:
+        record = isolation.plan(account)
+    except (ClientError, BotoCoreError) as error:
+        raise _fail(classify(error).message, EXIT_FINDINGS) from None
+    _print_items(record, "would remove" if not apply else "removing", as_json)
+    if not record.items:
+        Console(stderr=True).print("nothing to remove: the account is already isolated")
+        raise typer.Exit(0)
+    if not apply:
+        Console(stderr=True).print("dry run: nothing changed (use --apply)")
+        raise typer.Exit(0)
+    if not yes and not typer.confirm(f"Isolate {account}?", default=False):
+        raise _fail("aborted", EXIT_FINDINGS)
+    path = record_path(records_dir, account)
+    try:
+        isolation.isolate(record, path)
+    except (ClientError, BotoCoreError) as error:
+        done = sum(i.removed for i in record.items)
+        raise _fail(
+            f"stopped after {done} of {len(record.items)} removals: {classify(error).message}; "
+            f"the record {path} lists what was removed",
+            EXIT_FINDINGS,
+        ) from None
+    Console(stderr=True).print(f"isolated {account}; record: {path}")
+
+
+@app.command()
+def restore(
+    record_file: Annotated[Path, typer.Argument(help="Record written by `diagnyx isolate`")],
+    apply: Annotated[
+        bool, typer.Option("--apply", help="Act; without it, only show the plan")
+    ] = False,
+    yes: Annotated[bool, typer.Option("--yes", help="Do not ask for confirmation")] = False,
+    project_dir: ProjectDir = PROJECT_DIR,
+    region: Region = None,
+    access_role: AccessRole = naming.ORG_ACCESS_ROLE,
+    as_json: AsJson = False,
+) -> None:
+    """Put back what `diagnyx isolate` removed, as its record says. Dry run by default."""
+    try:
+        record = Record.load(record_file)
+    except (OSError, ValueError, KeyError, TypeError) as error:
+        raise _fail(
+            f"{record_file}: not an isolation record ({error})", EXIT_CONFIG_ERROR
+        ) from None
+    zone = _landing_zone(project_dir)
+    pending = [i for i in record.items if i.removed and not i.restored]
+    shown = Record(record.account, record.account_id, record.created, pending)
+    _print_items(shown, "would restore" if not apply else "restoring", as_json)
+    if not pending:
+        Console(stderr=True).print("nothing to restore")
+        raise typer.Exit(0)
+    if not apply:
+        Console(stderr=True).print("dry run: nothing changed (use --apply)")
+        raise typer.Exit(0)
+    if not yes and not typer.confirm(f"Restore {record.account}?", default=False):
+        raise _fail("aborted", EXIT_FINDINGS)
+    try:
+        Isolation(_caller(region), zone, access_role).restore(record, record_file)
+    except (ClientError, BotoCoreError) as error:
+        raise _fail(
+            f"restore stopped: {classify(error).message}; run it again", EXIT_FINDINGS
+        ) from None
+    Console(stderr=True).print(f"restored {record.account}")
+
+
+def _print_items(record: Record, verb: str, as_json: bool) -> None:
+    if as_json:
+        print(
+            json.dumps(
+                {
+                    "account": record.account,
+                    "accountId": record.account_id,
+                    "items": [vars(i) for i in record.items],
+                },
+                indent=2,
+                default=str,
+            )
+        )
+        return
+    console = Console()
+    for item in record.items:
+        console.print(f"{record.account}: {verb} {item.describe()}")
 
 
 def main() -> None:

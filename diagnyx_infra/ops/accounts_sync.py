@@ -1,0 +1,79 @@
+"""`diagnyx accounts sync`: the guide's Step 2 ("note the account IDs, update every config file")
+as one command. Reads AWS Organizations and writes the real IDs into every stack file, keeping
+comments, order and quoting."""
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from ruamel.yaml import YAML
+from ruamel.yaml.scalarstring import DoubleQuotedScalarString
+
+from ..config.consistency import ACCOUNT_IDS_KEY
+from ..config.models import MANAGEMENT_ACCOUNT
+from ..config.stack_files import stack_file, stack_names
+from .aws import Aws
+from .landing_zone import LandingZone
+
+
+@dataclass(frozen=True)
+class IdChange:
+    file: str
+    account: str
+    written: str | None  # what the file says
+    actual: str  # what AWS Organizations says
+
+
+@dataclass(frozen=True)
+class SyncResult:
+    changes: list[IdChange]
+    unresolved: list[str]  # accounts of the config that the organization does not have
+
+
+def organization_ids(aws: Aws, zone: LandingZone) -> tuple[dict[str, str], list[str]]:
+    """Account name -> ID, matched by the e-mail in the management stack's config."""
+    organizations = aws.client("organizations")
+    master = organizations.describe_organization()["Organization"]["MasterAccountId"]
+    by_email = {}
+    for page in organizations.get_paginator("list_accounts").paginate():
+        for account in page["Accounts"]:
+            by_email[account["Email"].lower()] = account["Id"]
+    found = {MANAGEMENT_ACCOUNT: master}
+    missing = []
+    organization = zone.management.organization
+    assert organization is not None
+    for name, account in organization.accounts.items():
+        if account.email in by_email:
+            found[name] = by_email[account.email]
+        else:
+            missing.append(f"{name} ({account.email}) is not an account of the organization")
+    return found, missing
+
+
+def _yaml() -> YAML:
+    yaml = YAML()  # round-trip: comments, order and quotes survive
+    yaml.preserve_quotes = True
+    yaml.width = 4096
+    return yaml
+
+
+def sync(aws: Aws, zone: LandingZone, project_dir: Path, write: bool) -> SyncResult:
+    actual, unresolved = organization_ids(aws, zone)
+    changes = []
+    yaml = _yaml()
+    for stack in stack_names(project_dir):
+        path = stack_file(project_dir, stack)
+        document = yaml.load(path.read_text())
+        ids = document.get("config", {}).get(ACCOUNT_IDS_KEY)
+        if ids is None:
+            continue
+        for name, account_id in actual.items():
+            current = ids.get(name)
+            if current is None or str(current) != account_id:
+                changes.append(
+                    IdChange(path.name, name, None if current is None else str(current), account_id)
+                )
+                ids[name] = DoubleQuotedScalarString(account_id)
+        if write and any(c.file == path.name for c in changes):
+            with path.open("w") as handle:
+                yaml.dump(document, handle)
+    return SyncResult(changes, unresolved)

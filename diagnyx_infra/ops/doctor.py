@@ -1,0 +1,135 @@
+"""`diagnyx doctor`: the guide's troubleshooting section in one command — who am I, is the
+organization healthy, is every account active, does Identity Center hold its permission sets and
+assignments, and can every cross-account role be assumed."""
+
+from .. import naming
+from ..config.models import MANAGEMENT_ACCOUNT, SECURITY_ACCOUNT, SHARED_SERVICES_ACCOUNT
+from .aws import Aws
+from .findings import Finding, run_check
+from .landing_zone import LandingZone
+
+ORGANIZATION = "organization"
+
+
+def diagnose(caller: Aws, zone: LandingZone, external_id: str | None) -> list[Finding]:
+    findings = [
+        run_check(
+            ORGANIZATION,
+            "caller identity",
+            lambda: _identity(caller, zone),
+            "run with credentials of the management account",
+        ),
+        run_check(
+            ORGANIZATION,
+            "organization",
+            lambda: _organization(caller, zone),
+            "`aws organizations describe-organization`; run `pulumi up -s management`",
+        ),
+        run_check(
+            ORGANIZATION,
+            "Identity Center",
+            lambda: _identity_center(caller),
+            "enable IAM Identity Center in the console, then `pulumi up -s management`",
+        ),
+    ]
+    for name in zone.account_names():
+        account_id = zone.account_ids[name]
+        findings.append(
+            run_check(
+                name,
+                "account status",
+                lambda a=account_id: _account(caller, a),
+                "`aws organizations describe-account`; new accounts take minutes",
+            )
+        )
+        if name != MANAGEMENT_ACCOUNT:
+            findings.append(
+                run_check(
+                    name,
+                    f"assume {naming.ORG_ACCESS_ROLE}",
+                    lambda a=account_id: _assumes(caller.assume(a)),
+                    "its trust policy must allow the management account (AWS creates it so)",
+                )
+            )
+        findings.append(_cicd(caller, zone, name, external_id))
+        findings.append(
+            run_check(
+                name,
+                f"assume {naming.AUDIT_ROLE} from security",
+                lambda a=account_id: _assumes(
+                    _from_security(caller, zone).assume(a, naming.AUDIT_ROLE)
+                ),
+                "the trust policy must name the security account (aws:PrincipalAccount condition)",
+            )
+        )
+    return findings
+
+
+def _identity(caller: Aws, zone: LandingZone) -> tuple[bool, str]:
+    identity = caller.client("sts").get_caller_identity()
+    expected = zone.account_ids[MANAGEMENT_ACCOUNT]
+    ok = identity["Account"] == expected
+    return ok, f"{identity['Arn']}" + ("" if ok else f" (not the management account {expected})")
+
+
+def _organization(caller: Aws, zone: LandingZone) -> tuple[bool, str]:
+    organization = caller.client("organizations").describe_organization()["Organization"]
+    problems = []
+    if organization["FeatureSet"] != "ALL":
+        problems.append(f"feature set {organization['FeatureSet']}, expected ALL")
+    if organization["MasterAccountId"] != zone.account_ids[MANAGEMENT_ACCOUNT]:
+        problems.append("config's management account ID is not the organization's")
+    return not problems, "; ".join(problems) or f"{organization['Id']}, all features"
+
+
+def _identity_center(caller: Aws) -> tuple[bool, str]:
+    sso = caller.client("sso-admin")
+    instances = sso.list_instances()["Instances"]
+    if not instances:
+        return False, "no Identity Center instance"
+    instance = instances[0]["InstanceArn"]
+    names = []
+    for arn in sso.list_permission_sets(InstanceArn=instance)["PermissionSets"]:
+        names.append(
+            sso.describe_permission_set(InstanceArn=instance, PermissionSetArn=arn)[
+                "PermissionSet"
+            ]["Name"]
+        )
+    return bool(names), f"{instance}: permission sets {', '.join(sorted(names)) or 'none'}"
+
+
+def _account(caller: Aws, account_id: str) -> tuple[bool, str]:
+    account = caller.client("organizations").describe_account(AccountId=account_id)["Account"]
+    state = account.get("State") or account.get("Status")
+    return state == "ACTIVE", f"{account['Name']} {state}"
+
+
+def _assumes(session: Aws) -> tuple[bool, str]:
+    identity = session.client("sts").get_caller_identity()
+    return True, identity["Arn"]
+
+
+def _from_security(caller: Aws, zone: LandingZone) -> Aws:
+    return caller.assume(zone.account_ids[SECURITY_ACCOUNT])
+
+
+def _cicd(caller: Aws, zone: LandingZone, name: str, external_id: str | None) -> Finding:
+    item = f"assume {naming.CICD_ROLE} from shared services"
+    if not external_id:
+        from .findings import Status
+
+        return Finding(
+            name,
+            item,
+            Status.CANNOT,
+            "no external ID given (--external-id or DIAGNYX_CI_EXTERNAL_ID)",
+        )
+    account_id = zone.account_ids[name]
+    shared = lambda: caller.assume(zone.account_ids[SHARED_SERVICES_ACCOUNT])  # noqa: E731
+    return run_check(
+        name,
+        item,
+        lambda: _assumes(shared().assume(account_id, naming.CICD_ROLE, external_id)),
+        "check the trust policy's sts:ExternalId (the secret diagnyx:ciExternalId of this stack) "
+        "and the shared services account principal",
+    )

@@ -1,0 +1,89 @@
+"""What the tooling expects to find in AWS, read from the same stack config the program uses."""
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from ..access_matrix import Assignment, expand
+from ..config.loading import settings_from_config
+from ..config.models import MANAGEMENT_ACCOUNT, SECURITY_ACCOUNT, StackSettings
+from ..config.stack_files import load_stack_config, stack_names
+from ..policies import scp
+from ..policies.guardrail_plan import ROOT_TARGET
+
+
+@dataclass(frozen=True)
+class LandingZone:
+    stacks: dict[str, StackSettings]
+
+    @classmethod
+    def load(cls, project_dir: Path) -> "LandingZone":
+        """Every stack's validated settings; a ConfigError names the file's problem."""
+        stacks = {}
+        for stack in stack_names(project_dir):
+            config = load_stack_config(project_dir, stack)
+            stacks[stack] = settings_from_config(stack, config.values, config.secret_keys)
+        if MANAGEMENT_ACCOUNT not in stacks:
+            from ..errors import ConfigError
+
+            raise ConfigError(
+                [f"Pulumi.{MANAGEMENT_ACCOUNT}.yaml: the management stack is missing"]
+            )
+        return cls(stacks)
+
+    @property
+    def management(self) -> StackSettings:
+        return self.stacks[MANAGEMENT_ACCOUNT]
+
+    @property
+    def account_ids(self) -> dict[str, str]:
+        return dict(self.management.account_ids)
+
+    def account_names(self) -> list[str]:
+        """Management first, then the members in the organization's order."""
+        organization = self.management.organization
+        assert organization is not None
+        return [MANAGEMENT_ACCOUNT, *organization.accounts]
+
+    def expected_ou(self, account: str) -> str | None:
+        organization = self.management.organization
+        assert organization is not None
+        member = organization.accounts.get(account)
+        return member.ou if member else None
+
+    def expected_scps(self, account: str) -> set[str]:
+        """Names of the SCPs that should reach ``account`` (root and its OU)."""
+        organization = self.management.organization
+        assert organization is not None
+        ou = self.expected_ou(account)
+        keys = list(organization.guardrails.root_policies)
+        keys += next((u.policies for u in organization.organizational_units if u.name == ou), [])
+        return {scp.CATALOGUE[key][0] for key in keys}
+
+    def assignments_for(self, account: str) -> list[Assignment]:
+        rows = expand(self.management.access_assignments(), self.management.account_ous())
+        return [row for row in rows if row.account == account]
+
+    def expected_repositories(self, account: str) -> list[str]:
+        settings = self.stacks.get(account)
+        if settings is None:
+            return []
+        repositories = list(settings.ecr_repositories)
+        if settings.shared_services is not None:
+            repositories += settings.shared_services.repositories
+        return repositories
+
+    def monthly_budget(self, account: str) -> float | None:
+        settings = self.stacks.get(account)
+        return settings.budget.monthly_limit_usd if settings else None
+
+    def member_budgets(self) -> dict[str, float]:
+        organization = self.management.organization
+        assert organization is not None
+        return {name: a.monthly_budget_usd for name, a in organization.accounts.items()}
+
+    @property
+    def trail_owner(self) -> str:
+        return SECURITY_ACCOUNT
+
+
+__all__ = ["ROOT_TARGET", "LandingZone"]

@@ -1,0 +1,209 @@
+"""A healthy landing zone built with boto3 in the moto server, as `pulumi up` of every stack would
+leave it (the rehearsal of issue 8 will build it through the program itself)."""
+
+import json
+
+from diagnyx_infra import naming
+from diagnyx_infra.access_matrix import expand
+from diagnyx_infra.components.baseline import LOCK_TABLE_NAME, state_bucket_name
+from diagnyx_infra.config.models import MANAGEMENT_ACCOUNT
+from diagnyx_infra.ops.aws import Aws
+from diagnyx_infra.ops.landing_zone import LandingZone
+from diagnyx_infra.policies.audit import security_event_patterns
+from diagnyx_infra.policies.baseline import budget_thresholds
+from diagnyx_infra.policies.documents import to_json
+from diagnyx_infra.policies.guardrail_plan import ROOT_TARGET, plan_guardrails
+from diagnyx_infra.policies.iam import cicd_permissions
+from diagnyx_infra.policies.identity import GROUPS, PERMISSION_SETS
+
+TRUST = json.dumps(
+    {
+        "Version": "2012-10-17",
+        "Statement": [{"Effect": "Allow", "Principal": {"AWS": "*"}, "Action": "sts:AssumeRole"}],
+    }
+)
+
+
+def create_organization(caller: Aws, zone: LandingZone) -> None:
+    """The organization, its OUs and the member accounts, e-mails as in the management stack."""
+    organizations = caller.client("organizations")
+    organizations.create_organization(FeatureSet="ALL")
+    root = organizations.list_roots()["Roots"][0]["Id"]
+    organization = zone.management.organization
+    ou_ids = {}
+    for ou in organization.organizational_units:
+        unit = organizations.create_organizational_unit(ParentId=root, Name=ou.name)
+        ou_ids[ou.name] = unit["OrganizationalUnit"]["Id"]
+    for name, account in organization.accounts.items():
+        created = organizations.create_account(Email=account.email, AccountName=f"diagnyx-{name}")
+        account_id = created["CreateAccountStatus"]["AccountId"]
+        organizations.move_account(
+            AccountId=account_id, SourceParentId=root, DestinationParentId=ou_ids[account.ou]
+        )
+
+
+def build_healthy(caller: Aws, zone: LandingZone) -> None:
+    """Everything the checklist verifies, for every account of ``zone`` (IDs already synced)."""
+    _guardrails(caller, zone)
+    _identity_center(caller, zone)
+    for name in zone.account_names():
+        account_id = zone.account_ids[name]
+        aws = caller if name == MANAGEMENT_ACCOUNT else caller.assume(account_id)
+        _baseline(aws, zone, name)
+    _organization_trail(caller.assume(zone.account_ids["security"]))
+
+
+def _guardrails(caller: Aws, zone: LandingZone) -> None:
+    organizations = caller.client("organizations")
+    plan = plan_guardrails(zone.management.organization, zone.management.allowed_regions)
+    root = organizations.list_roots()["Roots"][0]["Id"]
+    targets = {ROOT_TARGET: root}
+    for ou in organizations.list_organizational_units_for_parent(ParentId=root)[
+        "OrganizationalUnits"
+    ]:
+        targets[ou["Name"]] = ou["Id"]
+    policy_ids = {}
+    for key, policy in plan.policies.items():
+        created = organizations.create_policy(
+            Name=policy.name,
+            Description=policy.description,
+            Type="SERVICE_CONTROL_POLICY",
+            Content=to_json(policy.document),
+        )
+        policy_ids[key] = created["Policy"]["PolicySummary"]["Id"]
+    for target, keys in plan.attachments.items():
+        for key in keys:
+            organizations.attach_policy(PolicyId=policy_ids[key], TargetId=targets[target])
+
+
+def _identity_center(caller: Aws, zone: LandingZone) -> None:
+    sso = caller.client("sso-admin")
+    instance = sso.list_instances()["Instances"][0]
+    store = caller.client("identitystore")
+    groups = {
+        name: store.create_group(IdentityStoreId=instance["IdentityStoreId"], DisplayName=name)[
+            "GroupId"
+        ]
+        for name in GROUPS
+    }
+    sets = {
+        name: sso.create_permission_set(
+            InstanceArn=instance["InstanceArn"], Name=name, SessionDuration=spec.session_duration
+        )["PermissionSet"]["PermissionSetArn"]
+        for name, spec in PERMISSION_SETS.items()
+    }
+    for row in expand(zone.management.access_assignments(), zone.management.account_ous()):
+        sso.create_account_assignment(
+            InstanceArn=instance["InstanceArn"],
+            TargetId=zone.account_ids[row.account],
+            TargetType="AWS_ACCOUNT",
+            PermissionSetArn=sets[row.permission_set],
+            PrincipalType="GROUP",
+            PrincipalId=groups[row.group],
+        )
+
+
+def _baseline(aws: Aws, zone: LandingZone, name: str) -> None:
+    settings = zone.stacks[name]
+    kms = aws.client("kms")
+    key_id = kms.create_key(Description=f"diagnyx {name}")["KeyMetadata"]["KeyId"]
+    kms.create_alias(AliasName=f"alias/diagnyx-{name}", TargetKeyId=key_id)
+    kms.enable_key_rotation(KeyId=key_id)
+
+    s3 = aws.client("s3")
+    bucket = state_bucket_name(settings.account_id, settings.region)
+    s3.create_bucket(Bucket=bucket)
+    s3.put_bucket_versioning(Bucket=bucket, VersioningConfiguration={"Status": "Enabled"})
+    s3.put_bucket_encryption(
+        Bucket=bucket,
+        ServerSideEncryptionConfiguration={
+            "Rules": [
+                {
+                    "ApplyServerSideEncryptionByDefault": {
+                        "SSEAlgorithm": "aws:kms",
+                        "KMSMasterKeyID": key_id,
+                    },
+                    "BucketKeyEnabled": True,
+                }
+            ]
+        },
+    )
+    s3.put_public_access_block(
+        Bucket=bucket,
+        PublicAccessBlockConfiguration={
+            "BlockPublicAcls": True,
+            "IgnorePublicAcls": True,
+            "BlockPublicPolicy": True,
+            "RestrictPublicBuckets": True,
+        },
+    )
+    aws.client("dynamodb").create_table(
+        TableName=LOCK_TABLE_NAME,
+        BillingMode="PAY_PER_REQUEST",
+        AttributeDefinitions=[{"AttributeName": "LockID", "AttributeType": "S"}],
+        KeySchema=[{"AttributeName": "LockID", "KeyType": "HASH"}],
+        DeletionProtectionEnabled=True,
+    )
+
+    sns = aws.client("sns")
+    topic = sns.create_topic(Name="diagnyx-alarms")["TopicArn"]
+    sns.subscribe(TopicArn=topic, Protocol="email", Endpoint=settings.alarm_email)
+    events = aws.client("events")
+    for alarm, pattern in security_event_patterns().items():
+        rule = f"diagnyx-security-{alarm}"
+        events.put_rule(Name=rule, EventPattern=json.dumps(pattern))
+        events.put_targets(Rule=rule, Targets=[{"Id": "alarm-topic", "Arn": topic}])
+
+    aws.client("budgets").create_budget(
+        AccountId=settings.account_id,
+        Budget={
+            "BudgetName": f"diagnyx-{name}-monthly",
+            "BudgetLimit": {"Amount": str(settings.budget.monthly_limit_usd), "Unit": "USD"},
+            "TimeUnit": "MONTHLY",
+            "BudgetType": "COST",
+        },
+        NotificationsWithSubscribers=[
+            {
+                "Notification": {
+                    "NotificationType": kind,
+                    "ComparisonOperator": "GREATER_THAN",
+                    "Threshold": percent,
+                    "ThresholdType": "PERCENTAGE",
+                },
+                "Subscribers": [
+                    {"SubscriptionType": "EMAIL", "Address": settings.budget_alert_email}
+                ],
+            }
+            for kind, percent in budget_thresholds()
+        ],
+    )
+
+    iam = aws.client("iam")
+    for role in (naming.CICD_ROLE, naming.PREVIEW_ROLE, naming.AUDIT_ROLE):
+        iam.create_role(RoleName=role, AssumeRolePolicyDocument=TRUST)
+    iam.put_role_policy(
+        RoleName=naming.CICD_ROLE,
+        PolicyName=naming.CICD_POLICY,
+        PolicyDocument=to_json(cicd_permissions(settings.is_management)),
+    )
+    ecr = aws.client("ecr")
+    for repository in zone.expected_repositories(name):
+        ecr.create_repository(
+            repositoryName=repository,
+            imageTagMutability="IMMUTABLE",
+            imageScanningConfiguration={"scanOnPush": True},
+        )
+
+
+def _organization_trail(security: Aws) -> None:
+    bucket = naming.audit_bucket_name(security.account_id)
+    security.client("s3").create_bucket(Bucket=bucket)
+    cloudtrail = security.client("cloudtrail")
+    cloudtrail.create_trail(
+        Name=naming.ORGANIZATION_TRAIL,
+        S3BucketName=bucket,
+        IsOrganizationTrail=True,
+        IsMultiRegionTrail=True,
+        EnableLogFileValidation=True,
+    )
+    cloudtrail.start_logging(Name=naming.ORGANIZATION_TRAIL)

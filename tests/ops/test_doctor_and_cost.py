@@ -1,0 +1,122 @@
+"""`diagnyx doctor` and `diagnyx cost report` against the moto server."""
+
+import json
+
+import requests
+
+from diagnyx_infra.ops.aws import Aws
+from diagnyx_infra.ops.cost_report import last_full_month, month_range
+from diagnyx_infra.ops.landing_zone import LandingZone
+from tests.ops.conftest import run_diagnyx
+
+
+def test_doctor_passes_on_a_healthy_landing_zone(aws_env, healthy):
+    result = run_diagnyx(
+        aws_env, "doctor", "--json", "--external-id", "a-secret-id", "--project-dir", str(healthy)
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    report = json.loads(result.stdout)
+    assert report["summary"]["fail"] == 0
+    items = {(f["account"], f["item"]) for f in report["findings"]}
+    assert ("organization", "caller identity") in items
+    assert ("prod", "assume DiagnyxCrossAccountCICD from shared services") in items
+    assert ("dev", "assume OrganizationAccountAccessRole") in items
+    sso = next(f for f in report["findings"] if f["item"] == "Identity Center")
+    assert "Administrator" in sso["detail"] and "Finance" in sso["detail"]
+
+
+def test_doctor_without_external_id_cannot_check_the_ci_role(aws_env, healthy):
+    result = run_diagnyx(aws_env, "doctor", "--json", "--project-dir", str(healthy))
+    report = json.loads(result.stdout)
+    ci = [f for f in report["findings"] if "DiagnyxCrossAccountCICD" in f["item"]]
+    assert len(ci) == 7
+    assert {f["status"] for f in ci} == {"cannot check"}
+    assert result.returncode == 0
+
+
+def test_doctor_reports_a_wrong_management_account_with_a_hint(aws_env, healthy, tmp_path):
+    for path in healthy.glob("Pulumi*.yaml"):
+        text = path.read_text().replace('management: "123456789012"', 'management: "210987654321"')
+        (tmp_path / path.name).write_text(text)
+    result = run_diagnyx(aws_env, "doctor", "--json", "--project-dir", str(tmp_path))
+    assert result.returncode == 1
+    report = json.loads(result.stdout)
+    identity = next(f for f in report["findings"] if f["item"] == "caller identity")
+    assert identity["status"] == "fail"
+    assert "not the management account 210987654321" in identity["detail"]
+    assert identity["hint"]
+
+
+def _inject_costs(endpoint, spend_by_account, month):
+    start, end = month_range(month)
+    groups = [
+        {"Keys": [account_id], "Metrics": {"UnblendedCost": {"Amount": str(amount), "Unit": "USD"}}}
+        for account_id, amount in spend_by_account.items()
+    ]
+    result = {
+        "ResultsByTime": [
+            {
+                "TimePeriod": {"Start": start, "End": end},
+                "Total": {},
+                "Groups": groups,
+                "Estimated": False,
+            }
+        ]
+    }
+    response = requests.post(
+        f"{endpoint}/moto-api/static/ce/cost-and-usage-results",
+        json={"results": [result]},
+        timeout=10,
+    )
+    response.raise_for_status()
+
+
+def test_cost_report_flags_accounts_over_80_percent(aws_env, moto_endpoint, healthy):
+    zone = LandingZone.load(healthy)
+    ids = zone.account_ids
+    _inject_costs(
+        moto_endpoint, {ids["dev"]: 170.0, ids["prod"]: 900.0, ids["shared"]: 20.0}, "2026-10"
+    )
+    result = run_diagnyx(
+        aws_env, "cost", "report", "--month", "2025-09", "--json", "--project-dir", str(healthy)
+    )
+    assert result.returncode == 1, result.stderr
+    report = json.loads(result.stdout)
+    rows = {r["account"]: r for r in report["accounts"]}
+    assert rows["dev"]["spend_usd"] == 170.0 and rows["dev"]["budget_usd"] == 200
+    assert rows["dev"]["percent"] == 85.0 and rows["dev"]["overAlert"] is True
+    assert rows["prod"]["percent"] == 50.0 and rows["prod"]["overAlert"] is False
+    assert rows["uat"]["spend_usd"] == 0.0
+    assert report["totalUsd"] == 1090.0
+    assert report["organizationBudgetUsd"] == 2850
+
+
+def test_cost_report_within_budget_exits_0_and_prints_a_table(aws_env, moto_endpoint, healthy):
+    zone = LandingZone.load(healthy)
+    month = last_full_month()
+    _inject_costs(moto_endpoint, {zone.account_ids["staging"]: 100.0}, month)
+    result = run_diagnyx(aws_env, "cost", "report", "--project-dir", str(healthy))
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert f"Spend by account, {month}" in result.stdout
+    assert "$2,850" in result.stdout
+
+
+def test_cost_report_rejects_a_bad_month(aws_env, healthy):
+    result = run_diagnyx(
+        aws_env, "cost", "report", "--month", "2026-13", "--project-dir", str(healthy)
+    )
+    assert result.returncode == 2
+    assert "--month: '2026-13' is not YYYY-MM" in result.stderr
+
+
+def test_last_full_month():
+    import datetime as dt
+
+    assert last_full_month(dt.date(2026, 1, 15)) == "2025-12"
+    assert month_range("2026-02") == ("2026-02-01", "2026-03-01")
+
+
+def test_retry_configuration_is_standard_mode():
+    config = Aws.from_environment().client("sts").meta.config
+    assert config.retries["mode"] == "standard"
+    assert config.connect_timeout == 5 and config.read_timeout == 30
