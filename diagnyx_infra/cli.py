@@ -31,6 +31,7 @@ from .ops.findings import as_json as findings_json
 from .ops.findings import render as render_findings
 from .ops.isolation import Isolation, Record, record_path
 from .ops.landing_zone import LandingZone
+from .policy_config import pack_config_file
 
 EXIT_CONFIG_ERROR = 2
 # The guide's deployment order (design.md): organization first, workloads last.
@@ -126,6 +127,20 @@ def ci_target(
     print(f"region={settings.region}")
     print(f"backend=s3://{state_bucket_name(settings.account_id, settings.region)}")
     print(f"approval={'true' if needs_approval(stack) else 'false'}")
+
+
+@app.command("policy-config")
+def policy_config(
+    stack: Annotated[str, typer.Argument(help="Stack whose config the policy pack follows")],
+    project_dir: Annotated[Path, typer.Option(help="Folder holding the stack files")] = PROJECT_DIR,
+) -> None:
+    """Print the policy pack's config for a stack (`pulumi preview --policy-pack-config`)."""
+    try:
+        config = load_stack_config(project_dir, stack)
+        settings = settings_from_config(stack, config.values, config.secret_keys)
+    except ConfigError as error:
+        raise _fail(f"stack {stack}: {error}", EXIT_CONFIG_ERROR) from None
+    print(json.dumps(pack_config_file(settings), indent=2))
 
 
 # --- operations tooling (boto3) -------------------------------------------------------------

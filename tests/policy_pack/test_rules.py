@@ -1,0 +1,347 @@
+"""The policy pack: every stack passes every rule, and every rule can fail."""
+
+import json
+
+import pytest
+from pulumi_policy import (
+    PolicyProviderResource,
+    PolicyResourceOptions,
+    ResourceValidationArgs,
+    ResourceValidationPolicy,
+    StackValidationPolicy,
+)
+from pulumi_policy.policy import PolicyCustomTimeouts
+
+import diagnyx_rules as rules
+import pack
+from diagnyx_infra.config.loading import settings_from_config
+from diagnyx_infra.policy_config import pack_settings
+from tests.helpers import ALL_STACKS
+from tests.policy_pack.subjects import subjects_of
+
+ALL_RULES = [r.name for r in rules.RULES] + [r.name for r in rules.STACK_RULES]
+
+
+def stack_config(recording):
+    config = recording.config
+    return pack_settings(settings_from_config(recording.stack, config.values, config.secret_keys))
+
+
+def test_at_least_25_rules_with_unique_names():
+    assert len(ALL_RULES) >= 25
+    assert len(set(ALL_RULES)) == len(ALL_RULES)
+
+
+def test_the_pack_wraps_every_rule():
+    policies = pack.policies()
+    assert [p.name for p in policies] == ALL_RULES
+    assert all(isinstance(p, ResourceValidationPolicy | StackValidationPolicy) for p in policies)
+
+
+@pytest.mark.parametrize("stack", ALL_STACKS)
+def test_every_stack_passes_every_rule(recordings, stack):
+    recording = recordings[stack]
+    violations = rules.evaluate(subjects_of(recording), stack_config(recording))
+    assert violations == []
+
+
+def _args(subject, config=None) -> ResourceValidationArgs:
+    options = PolicyResourceOptions(
+        protect=subject.protect,
+        ignore_changes=[],
+        delete_before_replace=None,
+        aliases=[],
+        custom_timeouts=PolicyCustomTimeouts(0, 0, 0),
+        additional_secret_outputs=[],
+    )
+    provider = PolicyProviderResource("pulumi:providers:aws", subject.provider_props, "urn:p", "p")
+    return ResourceValidationArgs(
+        subject.type, subject.props, f"urn:{subject.name}", subject.name, options, provider, config
+    )
+
+
+def _through_pack(subject, config=None) -> list[str]:
+    """Run the pack's own policy objects, as the Pulumi engine would."""
+    reported = []
+    for policy in pack.policies():
+        if isinstance(policy, ResourceValidationPolicy):
+            policy.validate(
+                _args(subject, config),
+                lambda message, urn=None, name=policy.name: reported.append(name),
+            )
+    return reported
+
+
+@pytest.mark.parametrize("stack", ["management", "security", "prod"])
+def test_the_pack_objects_agree_with_the_offline_rules(recordings, stack):
+    for subject in subjects_of(recordings[stack]):
+        assert _through_pack(subject, stack_config(recordings[stack])) == [], subject.name
+
+
+def S(type_, props, **kwargs):
+    return rules.Subject(type=type_, name="bad", props=props, **kwargs)
+
+
+GOOD_TAGS = {"tags": {k: "x" for k in rules.REQUIRED_TAGS}}
+OPEN = json.dumps(
+    {
+        "Statement": [
+            {"Sid": "Open", "Effect": "Allow", "Principal": "*", "Action": "*", "Resource": "*"}
+        ]
+    }
+)
+
+VIOLATIONS = {
+    "s3-public-access-block-complete": S(rules.PUBLIC_ACCESS_BLOCK, {"blockPublicAcls": True}),
+    "s3-sse-kms": S(
+        rules.ENCRYPTION,
+        {
+            "rules": [
+                {
+                    "applyServerSideEncryptionByDefault": {"sseAlgorithm": "AES256"},
+                    "bucketKeyEnabled": True,
+                }
+            ]
+        },
+    ),
+    "s3-bucket-keys": S(
+        rules.ENCRYPTION,
+        {
+            "rules": [
+                {
+                    "applyServerSideEncryptionByDefault": {
+                        "sseAlgorithm": "aws:kms",
+                        "kmsMasterKeyId": "k",
+                    }
+                }
+            ]
+        },
+    ),
+    "s3-versioning": S(rules.VERSIONING, {"versioningConfiguration": {"status": "Suspended"}}),
+    "s3-tls-only": S(rules.BUCKET_POLICY, {"policy": json.dumps({"Statement": []})}),
+    "s3-no-public-policy": S(rules.BUCKET_POLICY, {"policy": OPEN}),
+    "s3-owner-enforced": S(rules.OWNERSHIP, {"rule": {"objectOwnership": "ObjectWriter"}}),
+    "s3-audit-archive-object-lock": S(
+        rules.BUCKET, {"bucket": "diagnyx-audit-logs-333333333333"}, protect=True
+    ),
+    "kms-rotation": S(
+        rules.KEY, {"enableKeyRotation": False, "deletionWindowInDays": 30}, protect=True
+    ),
+    "kms-deletion-window": S(
+        rules.KEY, {"enableKeyRotation": True, "deletionWindowInDays": 7}, protect=True
+    ),
+    "kms-no-open-principal": S(
+        rules.KEY, {"enableKeyRotation": True, "policy": OPEN}, protect=True
+    ),
+    "dynamodb-pitr": S(
+        rules.TABLE,
+        {
+            "deletionProtectionEnabled": True,
+            "serverSideEncryption": {"enabled": True, "kmsKeyArn": "k"},
+        },
+        protect=True,
+    ),
+    "dynamodb-deletion-protection": S(
+        rules.TABLE,
+        {
+            "pointInTimeRecovery": {"enabled": True},
+            "serverSideEncryption": {"enabled": True, "kmsKeyArn": "k"},
+        },
+        protect=True,
+    ),
+    "dynamodb-kms": S(
+        rules.TABLE,
+        {"pointInTimeRecovery": {"enabled": True}, "deletionProtectionEnabled": True},
+        protect=True,
+    ),
+    "sns-encrypted": S(rules.TOPIC, {"kmsMasterKeyId": "alias/aws/sns"}),
+    "sns-no-public-publish": S(
+        rules.TOPIC_POLICY,
+        {
+            "policy": json.dumps(
+                {
+                    "Statement": [
+                        {
+                            "Sid": "Budgets",
+                            "Effect": "Allow",
+                            "Principal": {"Service": "budgets.amazonaws.com"},
+                            "Action": "sns:Publish",
+                        }
+                    ]
+                }
+            )
+        },
+    ),
+    "ecr-scan-on-push": S(
+        rules.REPOSITORY,
+        {
+            "imageTagMutability": "IMMUTABLE",
+            "encryptionConfigurations": [{"encryptionType": "KMS"}],
+        },
+        protect=True,
+    ),
+    "ecr-immutable-tags": S(
+        rules.REPOSITORY,
+        {
+            "imageTagMutability": "MUTABLE",
+            "imageScanningConfiguration": {"scanOnPush": True},
+            "encryptionConfigurations": [{"encryptionType": "KMS"}],
+        },
+        protect=True,
+    ),
+    "ecr-kms": S(
+        rules.REPOSITORY,
+        {
+            "imageTagMutability": "IMMUTABLE",
+            "imageScanningConfiguration": {"scanOnPush": True},
+            "encryptionConfigurations": [{"encryptionType": "AES256"}],
+        },
+        protect=True,
+    ),
+    "ecr-no-public-pull": S(rules.REPOSITORY_POLICY, {"policy": OPEN}),
+    "iam-no-wildcard-admin": S(
+        rules.ROLE_POLICY,
+        {
+            "policy": json.dumps(
+                {"Statement": [{"Sid": "All", "Effect": "Allow", "Action": "*", "Resource": "*"}]}
+            )
+        },
+    ),
+    "iam-trust-constrained": S(
+        rules.ROLE,
+        {
+            "assumeRolePolicy": json.dumps(
+                {
+                    "Statement": [
+                        {
+                            "Sid": "Anyone",
+                            "Effect": "Allow",
+                            "Principal": {"AWS": "arn:aws:iam::222222222222:root"},
+                            "Action": "sts:AssumeRole",
+                        }
+                    ]
+                }
+            ),
+            **GOOD_TAGS,
+        },
+    ),
+    "iam-inline-policy-size": S(
+        rules.ROLE_POLICY,
+        {
+            "policy": json.dumps(
+                {
+                    "Statement": [
+                        {
+                            "Sid": "Big",
+                            "Effect": "Allow",
+                            "Action": [f"s3:Get{i:05d}" for i in range(800)],
+                            "Resource": "*",
+                        }
+                    ]
+                }
+            )
+        },
+    ),
+    "cloudtrail-multi-region": S(
+        rules.TRAIL,
+        {
+            "isMultiRegionTrail": False,
+            "enableLogFileValidation": True,
+            "kmsKeyId": "k",
+            **GOOD_TAGS,
+        },
+        protect=True,
+    ),
+    "cloudtrail-log-validation": S(
+        rules.TRAIL,
+        {
+            "isMultiRegionTrail": True,
+            "enableLogFileValidation": False,
+            "kmsKeyId": "k",
+            **GOOD_TAGS,
+        },
+        protect=True,
+    ),
+    "cloudtrail-kms": S(
+        rules.TRAIL,
+        {"isMultiRegionTrail": True, "enableLogFileValidation": True, **GOOD_TAGS},
+        protect=True,
+    ),
+    "cloudtrail-global-events": S(
+        rules.TRAIL,
+        {
+            "isMultiRegionTrail": True,
+            "enableLogFileValidation": True,
+            "kmsKeyId": "k",
+            "includeGlobalServiceEvents": False,
+            **GOOD_TAGS,
+        },
+        protect=True,
+    ),
+    "organizations-scp-size": S(
+        rules.ORG_POLICY,
+        {
+            "type": "SERVICE_CONTROL_POLICY",
+            "content": json.dumps({"Statement": [{"Sid": "x" * 6000}]}),
+            **GOOD_TAGS,
+        },
+    ),
+    "organizations-account-never-closed": S(
+        rules.ACCOUNT, {"closeOnDeletion": True, **GOOD_TAGS}, protect=True
+    ),
+    "ec2-no-nat-gateway": S(rules.NAT_GATEWAY, GOOD_TAGS),
+    "ec2-default-security-group-empty": S(
+        rules.DEFAULT_SECURITY_GROUP, {"ingress": [{"protocol": "-1"}], **GOOD_TAGS}
+    ),
+    "required-tags": S(
+        "aws:sns/topic:Topic", {"kmsMasterKeyId": "k", "tags": {"Environment": "dev"}}
+    ),
+    "stateful-resources-protected": S(
+        rules.KEY,
+        {"enableKeyRotation": True, "deletionWindowInDays": 30, **GOOD_TAGS},
+        protect=False,
+    ),
+}
+
+
+def _stack_violation(rule):
+    if rule == "organizations-scps-per-target":
+        return [
+            S(rules.ORG_ATTACHMENT, {"policyId": f"p-{i}", "targetId": "r-root"}) for i in range(5)
+        ]
+    if rule == "iam-admin-only-in-administrator-set":
+        return [
+            S(rules.PERMISSION_SET, {"name": "Developer", "arn": "arn:ps/dev"}),
+            S(
+                rules.MANAGED_ATTACHMENT,
+                {"permissionSetArn": "arn:ps/dev", "managedPolicyArn": rules.ADMINISTRATOR_ACCESS},
+            ),
+        ]
+    raise KeyError(rule)
+
+
+@pytest.mark.parametrize("rule", ALL_RULES)
+def test_every_rule_can_fail(rule):
+    subjects = [VIOLATIONS[rule]] if rule in VIOLATIONS else _stack_violation(rule)
+    violated = {v.rule for v in rules.evaluate(subjects)}
+    assert rule in violated
+
+
+@pytest.mark.parametrize("rule", sorted(VIOLATIONS))
+def test_the_pack_reports_each_resource_violation(rule):
+    assert rule in _through_pack(VIOLATIONS[rule])
+
+
+def test_a_nat_gateway_passes_when_the_stack_allows_it():
+    subject = VIOLATIONS["ec2-no-nat-gateway"]
+    assert rules.evaluate([subject], {"allowNatGateway": True}) == []
+    assert "ec2-no-nat-gateway" not in _through_pack(subject, {"allowNatGateway": True})
+
+
+def test_administrator_access_in_the_administrator_set_is_allowed(management):
+    subjects = subjects_of(management)
+    attachments = [s for s in subjects if s.type == rules.MANAGED_ATTACHMENT]
+    assert any(s.props["managedPolicyArn"] == rules.ADMINISTRATOR_ACCESS for s in attachments)
+    assert [
+        v for v in rules.evaluate(subjects) if v.rule == "iam-admin-only-in-administrator-set"
+    ] == []
