@@ -142,3 +142,12 @@ def test_roles_match_the_baseline():
     for text in (pull_request_text, action_text, (WORKFLOWS / "deploy.yml").read_text()):
         assert "external-id" not in text.lower()
         assert "secrets.ACCOUNT_ID" not in text
+
+
+def test_every_preview_runs_the_policy_pack_with_its_stacks_config(pull_request):
+    steps = pull_request["jobs"]["preview"]["steps"]
+    (preview,) = [s for s in steps if s.get("with", {}).get("command") == "preview"]
+    assert preview["with"]["policyPacks"] == "policy-pack"
+    assert preview["with"]["policyPackConfigs"] == "policy-config.json"
+    assert (PROJECT_DIR / "policy-pack" / "PulumiPolicy.yaml").exists()
+    assert any("./run policy-config" in s.get("run", "") for s in steps)
