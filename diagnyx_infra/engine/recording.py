@@ -87,9 +87,15 @@ def _mock_arn(args: pulumi_mocks.MockResourceArgs) -> str:
     """An ARN shaped like the real one for the resource's service, so policies built from it can
     be checked (``aws:s3/bucket:Bucket`` -> ``arn:aws:s3:::<bucket>``)."""
     service = args.typ.split(":")[1].split("/")[0] if args.typ.startswith("aws:") else "mock"
+    name = args.inputs.get("name", args.name)
     if service == "s3":
         return f"arn:aws:s3:::{args.inputs.get('bucket', args.name)}"
-    name = args.inputs.get("name", args.name)
+    if args.typ == "aws:iam/openIdConnectProvider:OpenIdConnectProvider":
+        host = str(args.inputs.get("url", "")).removeprefix("https://")
+        return f"arn:aws:iam::000000000000:oidc-provider/{host}"
+    if service == "iam":  # IAM is global: no region in its ARNs
+        kind = args.typ.rsplit(":", 1)[1].lower()
+        return f"arn:aws:iam::000000000000:{kind}/{name}"
     return f"arn:aws:{service}:us-east-1:000000000000:{name}"
 
 

@@ -63,21 +63,31 @@ def kms_key_policy(
         },
     ]
     if trail_arn:
-        statements.append(
+        only_this_trail = {"StringEquals": {"aws:SourceArn": trail_arn}}
+        statements += [
             {
                 "Sid": "OrganizationTrailEncryptsLogs",
                 "Effect": "Allow",
                 "Principal": {"Service": "cloudtrail.amazonaws.com"},
-                "Action": ["kms:GenerateDataKey*", "kms:DescribeKey"],
+                "Action": "kms:GenerateDataKey*",
                 "Resource": "*",
                 "Condition": {
-                    "StringEquals": {"aws:SourceArn": trail_arn},
+                    **only_this_trail,
                     "StringLike": {
                         "kms:EncryptionContext:aws:cloudtrail:arn": "arn:aws:cloudtrail:*:*:trail/*"
                     },
                 },
-            }
-        )
+            },
+            {
+                # DescribeKey carries no encryption context: a context condition would never match.
+                "Sid": "OrganizationTrailDescribesKey",
+                "Effect": "Allow",
+                "Principal": {"Service": "cloudtrail.amazonaws.com"},
+                "Action": "kms:DescribeKey",
+                "Resource": "*",
+                "Condition": only_this_trail,
+            },
+        ]
     statements.extend(extra_statements)
     return document(*statements)
 

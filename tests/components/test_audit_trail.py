@@ -71,6 +71,10 @@ def test_security_key_lets_only_the_trail_encrypt_logs(recordings):
     trail_statement = statements(key.inputs["policy"])["OrganizationTrailEncryptsLogs"]
     assert trail_statement["Principal"] == {"Service": "cloudtrail.amazonaws.com"}
     assert trail_statement["Condition"]["StringEquals"] == {"aws:SourceArn": TRAIL_ARN}
+    assert trail_statement["Action"] == "kms:GenerateDataKey*"
+    describe = statements(key.inputs["policy"])["OrganizationTrailDescribesKey"]
+    assert describe["Action"] == "kms:DescribeKey"
+    assert describe["Condition"] == {"StringEquals": {"aws:SourceArn": TRAIL_ARN}}
     for other in ALL_STACKS:
         if other != "security":
             (key,) = recordings[other].of_type("aws:kms/key:Key")
