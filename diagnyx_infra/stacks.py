@@ -149,6 +149,7 @@ def cost_governance_args(
         member_account_ids=member_account_ids,
         budget_topic_arn=baseline.budget_topic.arn,
         budget_email=settings.budget_alert_email,
+        thresholds=settings.budget.thresholds(),
         anomaly_email=governance.anomaly_email or settings.budget_alert_email,
         anomaly_threshold_usd=governance.anomaly_threshold_usd,
         cost_allocation_tags=REQUIRED_TAG_KEYS,

@@ -187,17 +187,9 @@ class AccountBaseline(pulumi.ComponentResource):
             cost_filters=(
                 [{"name": "LinkedAccount", "values": [s.account_id]}] if s.is_management else None
             ),
-            notifications=[
-                {
-                    "comparison_operator": "GREATER_THAN",
-                    "notification_type": kind,
-                    "threshold": percent,
-                    "threshold_type": "PERCENTAGE",
-                    "subscriber_email_addresses": [s.budget_alert_email],
-                    "subscriber_sns_topic_arns": [self.budget_topic.arn],
-                }
-                for kind, percent in policies.budget_thresholds()
-            ],
+            notifications=policies.budget_notifications(
+                s.budget.thresholds(), s.budget_alert_email, self.budget_topic.arn
+            ),
             opts=self._child,
         )
 

@@ -10,7 +10,7 @@ import pulumi_aws as aws
 
 from .. import naming
 from ..policies import cost
-from ..policies.baseline import budget_thresholds
+from ..policies.baseline import budget_notifications
 from ..policies.documents import to_json
 
 # A custom anomaly monitor takes at most this many linked accounts.
@@ -23,6 +23,7 @@ class CostGovernanceArgs:
     member_account_ids: Mapping[str, pulumi.Input[str]]
     budget_topic_arn: pulumi.Input[str]
     budget_email: str
+    thresholds: Sequence[tuple[str, float]]
     anomaly_email: str
     anomaly_threshold_usd: float
     cost_allocation_tags: Sequence[str]
@@ -44,17 +45,9 @@ class CostGovernance(pulumi.ComponentResource):
             limit_amount=f"{args.organization_budget_usd:.2f}",
             limit_unit="USD",
             time_unit="MONTHLY",
-            notifications=[
-                {
-                    "comparison_operator": "GREATER_THAN",
-                    "notification_type": kind,
-                    "threshold": percent,
-                    "threshold_type": "PERCENTAGE",
-                    "subscriber_email_addresses": [args.budget_email],
-                    "subscriber_sns_topic_arns": [args.budget_topic_arn],
-                }
-                for kind, percent in budget_thresholds()
-            ],
+            notifications=budget_notifications(
+                args.thresholds, args.budget_email, args.budget_topic_arn
+            ),
             opts=child,
         )
 

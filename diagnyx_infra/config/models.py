@@ -128,6 +128,23 @@ class Budget(Model):
     """The account's monthly cost budget (the guide's "Budget Limits by Account")."""
 
     monthly_limit_usd: float = Field(gt=0, le=10_000_000)
+    # The guide: e-mails at 50%, 80% and 100% of actual spend, plus 100% of forecast.
+    actual_alert_percents: list[Annotated[float, Field(gt=0, le=1000)]] = Field(
+        default=[50.0, 80.0, 100.0], min_length=1, max_length=10
+    )
+    forecast_alert_percent: float = Field(default=100.0, gt=0, le=1000)
+
+    @field_validator("actual_alert_percents")
+    @classmethod
+    def _distinct(cls, percents: list[float]) -> list[float]:
+        if len(set(percents)) != len(percents):
+            raise ValueError("a threshold is listed twice")
+        return sorted(percents)
+
+    def thresholds(self) -> list[tuple[str, float]]:
+        """(notification type, percent) of every alert."""
+        actual = [("ACTUAL", p) for p in self.actual_alert_percents]
+        return [*actual, ("FORECASTED", self.forecast_alert_percent)]
 
 
 def _external_id(value: str) -> str:

@@ -7,7 +7,6 @@ from .. import naming
 from ..components.baseline import LOCK_TABLE_NAME, state_bucket_name
 from ..config.models import MANAGEMENT_ACCOUNT, REQUIRED_TAG_KEYS
 from ..policies.audit import security_event_patterns
-from ..policies.baseline import budget_thresholds
 from .aws import Aws, classify
 from .findings import Finding, Status, run_check
 from .landing_zone import LandingZone
@@ -212,7 +211,7 @@ class Checklist:
             AccountId=settings.account_id, BudgetName=budget_name
         )["Notifications"]
         actual = {(n["NotificationType"], float(n["Threshold"])) for n in notifications}
-        expected = set(budget_thresholds())
+        expected = set(settings.budget.thresholds())
         problems = []
         if amount != settings.budget.monthly_limit_usd:
             problems.append(

@@ -1,6 +1,7 @@
 """Policy documents of the account baseline: plain dicts, no Pulumi."""
 
 from collections.abc import Sequence
+from typing import Any
 
 from .documents import PolicyDocument, document
 
@@ -151,6 +152,18 @@ def ecr_lifecycle_policy(untagged_days: int) -> dict:
     }
 
 
-def budget_thresholds() -> Sequence[tuple[str, float]]:
-    """(notification type, percent): the guide's 50/80/100% of actual plus 100% forecast."""
-    return (("ACTUAL", 50.0), ("ACTUAL", 80.0), ("ACTUAL", 100.0), ("FORECASTED", 100.0))
+def budget_notifications(
+    thresholds: Sequence[tuple[str, float]], email: str, topic_arn: Any
+) -> list[dict[str, Any]]:
+    """Budget notifications (Pulumi input shape): each threshold to the topic and the e-mail."""
+    return [
+        {
+            "comparison_operator": "GREATER_THAN",
+            "notification_type": kind,
+            "threshold": percent,
+            "threshold_type": "PERCENTAGE",
+            "subscriber_email_addresses": [email],
+            "subscriber_sns_topic_arns": [topic_arn],
+        }
+        for kind, percent in thresholds
+    ]

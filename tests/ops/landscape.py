@@ -10,7 +10,6 @@ from diagnyx_infra.config.models import MANAGEMENT_ACCOUNT
 from diagnyx_infra.ops.aws import Aws
 from diagnyx_infra.ops.landing_zone import LandingZone
 from diagnyx_infra.policies.audit import security_event_patterns
-from diagnyx_infra.policies.baseline import budget_thresholds
 from diagnyx_infra.policies.documents import to_json
 from diagnyx_infra.policies.guardrail_plan import ROOT_TARGET, plan_guardrails
 from diagnyx_infra.policies.iam import cicd_permissions
@@ -174,7 +173,7 @@ def _baseline(aws: Aws, zone: LandingZone, name: str) -> None:
                     {"SubscriptionType": "EMAIL", "Address": settings.budget_alert_email}
                 ],
             }
-            for kind, percent in budget_thresholds()
+            for kind, percent in settings.budget.thresholds()
         ],
     )
 
