@@ -32,3 +32,38 @@ def test_keys_wait_thirty_days_and_tables_refuse_deletion(recordings):
             assert key.inputs["deletionWindowInDays"] == 30
         for table in recordings[stack].of_type("aws:dynamodb/table:Table"):
             assert table.inputs["deletionProtectionEnabled"] is True
+
+
+def test_every_bucket_is_versioned_and_the_audit_archive_locked(recordings):
+    for stack in ALL_STACKS:
+        recording = recordings[stack]
+        versioned = {
+            v.inputs["bucket"]
+            for v in recording.of_type("aws:s3/bucketVersioning:BucketVersioning")
+            if v.inputs["versioningConfiguration"]["status"] == "Enabled"
+        }
+        for bucket in recording.of_type("aws:s3/bucket:Bucket"):
+            assert bucket.id in versioned, (stack, bucket.name)
+            if bucket.inputs["bucket"].startswith("diagnyx-audit-logs-"):
+                assert bucket.inputs["objectLockEnabled"] is True
+                (lock,) = recording.of_type(
+                    "aws:s3/bucketObjectLockConfiguration:BucketObjectLockConfiguration"
+                )
+                assert lock.inputs["bucket"] == bucket.id
+
+
+def test_readme_table_names_every_stateful_type():
+    from diagnyx_infra.engine.runner import PROJECT_DIR
+
+    readme = (PROJECT_DIR / "README.md").read_text()
+    section = readme[readme.index("### Nothing is lost") :]
+    for label in (
+        "member account",
+        "KMS key",
+        "state bucket",
+        "lock table",
+        "audit archive",
+        "organization trail",
+        "ECR repository",
+    ):
+        assert f"| {label} |" in section

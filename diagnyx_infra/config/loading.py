@@ -133,6 +133,9 @@ def _describe(detail: Mapping[str, Any]) -> str:
         base = _setting_name(loc)
         return f"{base}.{inner}: {rest}" if base else f"{CONFIG_NAMESPACE}:{inner}: {rest}"
     setting = _setting_name(loc)
+    given = detail.get("input")
+    if isinstance(given, str | int | float | bool) and kind != "value_error":
+        message += f" (got {given!r})"  # pydantic's own messages do not say what was given
     return f"{setting}: {message}" if setting else message
 
 
