@@ -10,6 +10,7 @@ from typing import Annotated
 import typer
 from botocore.exceptions import BotoCoreError, ClientError, NoCredentialsError
 from rich.console import Console
+from rich.progress import Progress, SpinnerColumn, TextColumn
 from rich.table import Table
 
 from . import naming
@@ -32,6 +33,8 @@ from .ops.findings import render as render_findings
 from .ops.isolation import Isolation, Record, record_path
 from .ops.landing_zone import LandingZone
 from .policy_config import pack_config_file
+from .rehearsal.report import render as render_rehearsal
+from .rehearsal.report import to_json as rehearsal_json
 
 EXIT_CONFIG_ERROR = 2
 # The guide's deployment order (design.md): organization first, workloads last.
@@ -441,6 +444,47 @@ def _print_items(record: Record, verb: str, as_json: bool) -> None:
     console = Console()
     for item in record.items:
         console.print(f"{record.account}: {verb} {item.describe()}")
+
+
+@app.command()
+def rehearse(
+    stack: Annotated[str | None, typer.Argument(help="One stack (management comes first)")] = None,
+    all_stacks: Annotated[
+        bool, typer.Option("--all", help="Every stack, in the guide's order")
+    ] = False,
+    as_json: AsJson = False,
+    project_dir: ProjectDir = PROJECT_DIR,
+) -> None:
+    """Deploy the stacks into an embedded AWS emulator and run the checklist on the result.
+
+    Needs no AWS account, no Pulumi CLI and no network. Exit 1 if the emulated API refuses a
+    resource or a checklist item fails.
+    """
+    from .rehearsal.rehearse import rehearse as run_rehearsal
+
+    if all_stacks == (stack is not None):
+        raise _fail("give either a STACK or --all", EXIT_CONFIG_ERROR)
+    _landing_zone(project_dir)  # every stack file valid before anything is deployed
+    stacks = ordered_stacks(project_dir) if all_stacks else [stack]
+    if stack is not None and stack not in stack_names(project_dir):
+        raise _fail(f"no stack file Pulumi.{stack}.yaml", EXIT_CONFIG_ERROR)
+    err = Console(stderr=True)
+    with Progress(
+        SpinnerColumn(), TextColumn("{task.description}"), console=err, transient=True
+    ) as progress:
+        task = progress.add_task("starting the emulator")
+        result = run_rehearsal(
+            stacks,
+            project_dir,
+            lambda name, state: progress.update(task, description=f"{name}: {state}"),
+        )
+    if as_json:
+        print(json.dumps(rehearsal_json(result), indent=2))
+    else:
+        render_rehearsal(result, Console())
+    if result.failure is not None:
+        raise _fail(str(result.failure), EXIT_FINDINGS)
+    raise typer.Exit(exit_code(result.findings))
 
 
 def main() -> None:

@@ -117,6 +117,7 @@ def build(plan: StackPlan) -> None:
             "guardrails",
             plan.guardrails,
             target_ids={ROOT_TARGET: organization.root_id, **organization.ou_ids},
+            organization=organization.organization,
             opts=in_account,
         )
         identity = IdentityCenter(

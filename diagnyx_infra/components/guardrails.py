@@ -19,10 +19,12 @@ class Guardrails(pulumi.ComponentResource):
         name: str,
         plan: GuardrailPlan,
         target_ids: Mapping[str, pulumi.Input[str]],
+        organization: pulumi.Resource,
         opts: pulumi.ResourceOptions | None = None,
     ):
         super().__init__("diagnyx:organization:Guardrails", name, None, opts)
-        child = pulumi.ResourceOptions(parent=self)
+        # Policies can only be created once the organization exists (and its policy types are on).
+        child = pulumi.ResourceOptions(parent=self, depends_on=[organization])
 
         self.policy_ids = {}
         for key, policy in plan.policies.items():

@@ -57,14 +57,16 @@ def run_stack(
     stack: str,
     project_dir: Path = PROJECT_DIR,
     config: StackConfig | None = None,
+    mocks: pulumi_mocks.Mocks | None = None,
 ) -> StackRecording:
     """Evaluate ``project_dir/__main__.py`` for ``stack``.
 
-    ``config`` replaces the stack's files (tests use it for bad configs). A ``ConfigError`` raised
-    by the program propagates unchanged.
+    ``config`` replaces the stack's files (tests use it for bad configs); ``mocks`` replaces the
+    answers to registrations (the rehearsal carries them out against an AWS emulator). A
+    ``ConfigError`` raised by the program propagates unchanged.
     """
     config = config or load_stack_config(project_dir, stack)
-    mocks = RecordingMocks()
+    mocks = mocks or RecordingMocks()
     monitor = RecordingMonitor(mocks)
     collector = _WarningCollector()
     logger = logging.getLogger(f"diagnyx.engine.{stack}")

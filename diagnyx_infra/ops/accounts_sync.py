@@ -56,8 +56,8 @@ def _yaml() -> YAML:
     return yaml
 
 
-def sync(aws: Aws, zone: LandingZone, project_dir: Path, write: bool) -> SyncResult:
-    actual, unresolved = organization_ids(aws, zone)
+def write_account_ids(project_dir: Path, actual: dict[str, str], write: bool) -> list[IdChange]:
+    """Put ``actual`` IDs into every stack file's accountIds (or only report, if not ``write``)."""
     changes = []
     yaml = _yaml()
     for stack in stack_names(project_dir):
@@ -66,14 +66,20 @@ def sync(aws: Aws, zone: LandingZone, project_dir: Path, write: bool) -> SyncRes
         ids = document.get("config", {}).get(ACCOUNT_IDS_KEY)
         if ids is None:
             continue
+        changed = False
         for name, account_id in actual.items():
             current = ids.get(name)
             if current is None or str(current) != account_id:
-                changes.append(
-                    IdChange(path.name, name, None if current is None else str(current), account_id)
-                )
+                written = None if current is None else str(current)
+                changes.append(IdChange(path.name, name, written, account_id))
                 ids[name] = DoubleQuotedScalarString(account_id)
-        if write and any(c.file == path.name for c in changes):
+                changed = True
+        if write and changed:
             with path.open("w") as handle:
                 yaml.dump(document, handle)
-    return SyncResult(changes, unresolved)
+    return changes
+
+
+def sync(aws: Aws, zone: LandingZone, project_dir: Path, write: bool) -> SyncResult:
+    actual, unresolved = organization_ids(aws, zone)
+    return SyncResult(write_account_ids(project_dir, actual, write), unresolved)

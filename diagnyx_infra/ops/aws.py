@@ -101,7 +101,7 @@ def classify(error: Exception) -> ErrorKind:
             )
         return ErrorKind("failed", f"{code}: {message}")
     if isinstance(error, NotImplementedError):
-        return ErrorKind("unavailable", f"the API is not available here ({error})")
+        return ErrorKind("unavailable", f"the endpoint does not implement this API ({error})")
     if isinstance(error, BotoCoreError):
         return ErrorKind("failed", str(error))
     raise error

@@ -1,0 +1,1 @@
+"""Offline rehearsal: the real program deployed into an in-process AWS emulator (moto)."""
