@@ -1,6 +1,7 @@
 """boto3 sessions for the tooling: standard retries and timeouts, role assumption into member
 accounts, and errors sorted into what a report can say."""
 
+import functools
 import os
 from dataclasses import dataclass
 
@@ -26,6 +27,19 @@ def client_config() -> Config:
     )
 
 
+@functools.cache
+def _shared_loader():
+    return botocore.session.Session().get_component("data_loader")
+
+
+def _core_session() -> botocore.session.Session:
+    """A botocore session sharing one model loader per process: parsing the service models
+    again for every session or assumed role costs most of a check's time."""
+    core = botocore.session.Session()
+    core.register_component("data_loader", _shared_loader())
+    return core
+
+
 class Aws:
     """A boto3 session plus the config every client gets."""
 
@@ -37,7 +51,8 @@ class Aws:
 
     @classmethod
     def from_environment(cls, region: str | None = None) -> "Aws":
-        return cls(boto3.Session(region_name=region or os.environ.get("AWS_REGION") or "us-east-1"))
+        region = region or os.environ.get("AWS_REGION") or "us-east-1"
+        return cls(boto3.Session(region_name=region, botocore_session=_core_session()))
 
     def client(self, service: str):
         # Creating a boto3 client costs tens of milliseconds; one per service is enough.
@@ -62,9 +77,7 @@ class Aws:
         if external_id:
             params["ExternalId"] = external_id
         credentials = self.client("sts").assume_role(**params)["Credentials"]
-        core = botocore.session.Session()
-        # Share the parsed service models: loading them again costs most of a check's time.
-        core.register_component("data_loader", self.session._session.get_component("data_loader"))
+        core = _core_session()
         session = boto3.Session(
             aws_access_key_id=credentials["AccessKeyId"],
             aws_secret_access_key=credentials["SecretAccessKey"],

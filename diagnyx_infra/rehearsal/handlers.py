@@ -5,6 +5,7 @@ the resource's provider, calls boto3, and returns the physical ID and the output
 reads (ARNs, IDs, name servers, ...). Types without a handler are reported as not emulated.
 """
 
+import functools
 import json
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -439,9 +440,29 @@ def iam_role_policy(ctx: Context, i: dict) -> tuple[str, Outputs]:
     return f"{i['role']}:{i['name']}", {}
 
 
+AWS_MANAGED_POLICY_PREFIX = "arn:aws:iam::aws:policy/"
+
+
+@functools.cache
+def aws_managed_policy_names() -> frozenset[str]:
+    """AWS's managed policies as the emulator ships them (loading them into every emulated
+    account would cost seconds per account)."""
+    from moto.iam.aws_managed_policies import aws_managed_policies_data
+
+    return frozenset(json.loads(aws_managed_policies_data))
+
+
 def iam_role_policy_attachment(ctx: Context, i: dict) -> tuple[str, Outputs]:
-    ctx.client("iam").attach_role_policy(RoleName=i["role"], PolicyArn=i["policyArn"])
-    return f"{i['role']}-{i['policyArn']}", {}
+    arn = i["policyArn"]
+    role_id = f"{i['role']}-{arn}"
+    if arn.startswith(AWS_MANAGED_POLICY_PREFIX):
+        name = arn.removeprefix(AWS_MANAGED_POLICY_PREFIX).rsplit("/", 1)[-1]
+        if name not in aws_managed_policy_names():
+            raise ValueError(f"NoSuchEntity: AWS has no managed policy {arn}")
+        ctx.client("iam").get_role(RoleName=i["role"])  # the role must exist
+        return role_id, {}
+    ctx.client("iam").attach_role_policy(RoleName=i["role"], PolicyArn=arn)
+    return role_id, {}
 
 
 def cloudtrail_trail(ctx: Context, i: dict) -> tuple[str, Outputs]:

@@ -34,8 +34,6 @@ _EMULATOR_ENV = {
     "AWS_SESSION_TOKEN": "rehearsal",
     "AWS_DEFAULT_REGION": REGION,
     "AWS_REGION": REGION,
-    # AWS managed policies (ReadOnlyAccess, SecurityAudit) must exist to be attached.
-    "MOTO_IAM_LOAD_MANAGED_POLICIES": "true",
 }
 _CLEARED = ("AWS_PROFILE", "AWS_ENDPOINT_URL", "AWS_CONFIG_FILE", "AWS_SHARED_CREDENTIALS_FILE")
 
