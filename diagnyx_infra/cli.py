@@ -13,7 +13,7 @@ from rich.console import Console
 from rich.progress import Progress, SpinnerColumn, TextColumn
 from rich.table import Table
 
-from . import naming
+from . import costs, naming
 from . import plan as plan_view
 from .components.baseline import state_bucket_name
 from .config.loading import settings_from_config
@@ -335,6 +335,72 @@ def cost_report(
         Console().print(table)
     flagged = any(r.over_alert for r in result.rows) or over_total
     raise typer.Exit(EXIT_FINDINGS if flagged else 0)
+
+
+@cost_app.command("estimate")
+def cost_estimate(
+    stack: Annotated[str | None, typer.Argument(help="One stack")] = None,
+    all_stacks: Annotated[bool, typer.Option("--all", help="Every stack")] = False,
+    compare: Annotated[
+        Path | None, typer.Option(help="A previous `--json` estimate to compare with (e.g. main)")
+    ] = None,
+    as_json: AsJson = False,
+    project_dir: ProjectDir = PROJECT_DIR,
+) -> None:
+    """Fixed monthly cost of what each stack deploys, from the price table
+    (diagnyx_infra/data/prices.yaml); usage-priced items are listed apart. Offline."""
+    if all_stacks == (stack is not None):
+        raise _fail("give either a STACK or --all", EXIT_CONFIG_ERROR)
+    stacks = ordered_stacks(project_dir) if all_stacks else [stack]
+    try:
+        estimates = [costs.estimate(run_stack(name, project_dir)) for name in stacks]
+    except ConfigError as error:
+        raise _fail(str(error), EXIT_CONFIG_ERROR) from None
+    result = costs.as_json(estimates)
+    delta = None
+    if compare is not None:
+        try:
+            delta = costs.changes(json.loads(compare.read_text()), result)
+        except (OSError, ValueError) as error:
+            raise _fail(f"--compare: cannot read {compare}: {error}", EXIT_CONFIG_ERROR) from None
+        result["changes"] = [{"stack": s, "beforeUsd": b, "afterUsd": a} for s, b, a in delta]
+    if as_json:
+        print(json.dumps(result, indent=2))
+        return
+    console = Console()
+    table = Table(title="Fixed monthly cost (USD, before usage)")
+    for column in ("stack", "item", "count", "each", "monthly"):
+        table.add_column(
+            column, justify="right" if column in ("count", "each", "monthly") else "left"
+        )
+    for estimate in estimates:
+        for line in estimate.fixed:
+            table.add_row(
+                estimate.stack,
+                line.item,
+                str(line.count),
+                f"${line.unit_monthly:.2f}",
+                f"${line.monthly:.2f}",
+            )
+        table.add_row(
+            estimate.stack,
+            "[bold]stack total[/bold]",
+            "",
+            "",
+            f"[bold]${estimate.monthly:.2f}[/bold]",
+        )
+    table.add_row(
+        "all", "[bold]total[/bold]", "", "", f"[bold]${costs.total(estimates):.2f}[/bold]"
+    )
+    console.print(table)
+    usage = {(line.item, line.note) for e in estimates for line in e.usage}
+    console.print("Depends on usage:")
+    for item, note in sorted(usage):
+        console.print(f"  {item}: {note}")
+    if delta is not None:
+        console.print("Change against the comparison:")
+        for name, before, after in delta or [("(none)", 0.0, 0.0)]:
+            console.print(f"  {name}: ${before:.2f} -> ${after:.2f} ({after - before:+.2f})")
 
 
 @app.command()

@@ -151,3 +151,14 @@ def test_every_preview_runs_the_policy_pack_with_its_stacks_config(pull_request)
     assert preview["with"]["policyPackConfigs"] == "policy-config.json"
     assert (PROJECT_DIR / "policy-pack" / "PulumiPolicy.yaml").exists()
     assert any("./run policy-config" in s.get("run", "") for s in steps)
+
+
+def test_pull_requests_get_the_cost_estimate_and_its_change_against_main(pull_request):
+    job = pull_request["jobs"]["cost"]
+    assert job["permissions"] == {"contents": "read", "pull-requests": "write"}
+    script = "\n".join(step.get("run", "") for step in job["steps"])
+    assert "cost estimate --all --json" in script
+    assert "--compare base-cost.json" in script
+    assert "gh pr comment" in script
+    (base,) = [s for s in job["steps"] if s.get("with", {}).get("path") == "base"]
+    assert base["with"]["ref"] == "${{ github.event.pull_request.base.sha }}"
