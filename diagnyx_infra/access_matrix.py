@@ -56,10 +56,11 @@ def problems(
     account_ous: Mapping[str, str],
     production_accounts: set[str],
     management_account: str,
+    known_ous: set[str],
 ) -> list[str]:
-    """Every way the matrix breaks the guide's rules, each naming the entry."""
+    """Every way the matrix breaks the guide's rules, each naming the entry. ``known_ous`` are
+    the organization's OUs, empty ones included."""
     found = []
-    known_ous = {ou for ou in account_ous.values() if ou}
     for index, (group, permission_set, targets) in enumerate(assignments):
         where = f"identityCenter.assignments[{index}]"
         if group not in GROUPS:

@@ -13,13 +13,12 @@ from rich.console import Console
 from rich.progress import Progress, SpinnerColumn, TextColumn
 from rich.table import Table
 
-from . import costs, naming
-from . import plan as plan_view
-from .components.baseline import state_bucket_name
+# The Pulumi engine, pulumi-aws and the emulator load only in the commands that use them: the
+# operations commands start in a fraction of the time.
+from . import PROJECT_DIR, naming
 from .config.loading import settings_from_config
 from .config.stack_files import load_stack_config, stack_names
 from .delivery import needs_approval, stack_for_branch
-from .engine.runner import PROJECT_DIR, run_stack
 from .errors import ConfigError
 from .ops.accounts_sync import sync
 from .ops.aws import Aws, classify
@@ -33,8 +32,6 @@ from .ops.findings import render as render_findings
 from .ops.isolation import Isolation, Record, record_path
 from .ops.landing_zone import LandingZone
 from .policy_config import pack_config_file
-from .rehearsal.report import render as render_rehearsal
-from .rehearsal.report import to_json as rehearsal_json
 
 EXIT_CONFIG_ERROR = 2
 # The guide's deployment order (design.md): organization first, workloads last.
@@ -72,6 +69,9 @@ def plan(
 
     Needs no AWS credentials and no Pulumi CLI.
     """
+    from . import plan as plan_view
+    from .engine.runner import run_stack
+
     console = Console()
     err = Console(stderr=True)
     if all_stacks == (stack is not None):
@@ -128,7 +128,7 @@ def ci_target(
     print(f"stack={stack}")
     print(f"account_id={settings.account_id}")
     print(f"region={settings.region}")
-    print(f"backend=s3://{state_bucket_name(settings.account_id, settings.region)}")
+    print(f"backend=s3://{naming.state_bucket_name(settings.account_id, settings.region)}")
     print(f"approval={'true' if needs_approval(stack) else 'false'}")
 
 
@@ -349,6 +349,9 @@ def cost_estimate(
 ) -> None:
     """Fixed monthly cost of what each stack deploys, from the price table
     (diagnyx_infra/data/prices.yaml); usage-priced items are listed apart. Offline."""
+    from . import costs
+    from .engine.runner import run_stack
+
     if all_stacks == (stack is not None):
         raise _fail("give either a STACK or --all", EXIT_CONFIG_ERROR)
     stacks = ordered_stacks(project_dir) if all_stacks else [stack]
@@ -527,6 +530,8 @@ def rehearse(
     resource or a checklist item fails.
     """
     from .rehearsal.rehearse import rehearse as run_rehearsal
+    from .rehearsal.report import render as render_rehearsal
+    from .rehearsal.report import to_json as rehearsal_json
 
     if all_stacks == (stack is not None):
         raise _fail("give either a STACK or --all", EXIT_CONFIG_ERROR)

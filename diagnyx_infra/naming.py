@@ -23,3 +23,11 @@ DEPLOYMENT_ROLES = (ORG_ACCESS_ROLE, CICD_ROLE)
 
 def audit_bucket_name(security_account_id: str) -> str:
     return f"{AUDIT_BUCKET_PREFIX}{security_account_id}"
+
+
+LOCK_TABLE_NAME = "diagnyx-pulumi-locks"
+
+
+def state_bucket_name(account_id: str, region: str) -> str:
+    """Globally unique and predictable: `pulumi login s3://<this>` needs no lookup."""
+    return f"diagnyx-pulumi-state-{account_id}-{region}"

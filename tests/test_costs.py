@@ -58,13 +58,15 @@ def test_an_account_trail_is_priced_by_usage():
     assert any(line.type == "aws:cloudtrail/trail:Trail" for line in estimate.usage)
 
 
-def test_compare_reports_the_change_against_a_base(tmp_path):
-    base = diagnyx("cost", "estimate", "--all", "--json")
-    assert base.returncode == 0, base.stderr
-    data = json.loads(base.stdout)
-    assert data["totalMonthlyUsd"] == HAND_CALCULATION
-    data["stacks"]["shared"]["monthlyUsd"] = 3.00  # as if main had one zone less
-    (tmp_path / "base.json").write_text(json.dumps(data))
-    result = diagnyx("cost", "estimate", "--all", "--compare", str(tmp_path / "base.json"))
+def test_compare_reports_the_change_against_a_base(recordings, tmp_path):
+    base = costs.as_json([costs.estimate(recordings[s]) for s in ALL_STACKS])
+    base["stacks"]["shared"]["monthlyUsd"] = 3.00  # as if main had one zone less
+    (tmp_path / "base.json").write_text(json.dumps(base))
+    result = diagnyx(
+        "cost", "estimate", "--all", "--json", "--compare", str(tmp_path / "base.json")
+    )
     assert result.returncode == 0, result.stderr
-    assert "shared: $3.00 -> $3.50 (+0.50)" in result.stdout
+    report = json.loads(result.stdout)
+    assert report["totalMonthlyUsd"] == HAND_CALCULATION
+    assert report["changes"] == [{"stack": "shared", "beforeUsd": 3.0, "afterUsd": 3.5}]
+    assert costs.changes(base, base) == []

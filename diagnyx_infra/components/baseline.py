@@ -9,6 +9,7 @@ import pulumi
 import pulumi_aws as aws
 
 from ..config.models import SECURITY_ACCOUNT, SHARED_SERVICES_ACCOUNT, AuditArchive, StackSettings
+from ..naming import LOCK_TABLE_NAME, state_bucket_name
 from ..policies import baseline as policies
 from ..policies.audit import trail_arn
 from ..policies.documents import to_json
@@ -19,13 +20,7 @@ from .secure_bucket import KEEP, SecureBucket, SecureBucketArgs
 from .security_alarms import SecurityAlarms
 
 KEY_DELETION_WINDOW_DAYS = 30
-LOCK_TABLE_NAME = "diagnyx-pulumi-locks"
 ACCOUNT_TRAIL = "diagnyx-account-trail"
-
-
-def state_bucket_name(account_id: str, region: str) -> str:
-    """Globally unique and predictable: `pulumi login s3://<this>` needs no lookup."""
-    return f"diagnyx-pulumi-state-{account_id}-{region}"
 
 
 def owned_trail_arn(settings: StackSettings) -> str | None:

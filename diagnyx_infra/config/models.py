@@ -582,7 +582,11 @@ class StackSettings(Model):
             if account.environment == Environment.PRODUCTION
         }
         found = problems(
-            self.access_assignments(), self.account_ous(), production, MANAGEMENT_ACCOUNT
+            self.access_assignments(),
+            self.account_ous(),
+            production,
+            MANAGEMENT_ACCOUNT,
+            {ou.name for ou in self.organization.organizational_units},
         )
         if found:
             raise ValueError(found[0])

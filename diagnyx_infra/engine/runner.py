@@ -17,10 +17,9 @@ from pulumi.runtime import mocks as pulumi_mocks
 from pulumi.runtime import settings as runtime_settings
 from pulumi.runtime.stack import run_pulumi_func
 
+from .. import PROJECT_DIR
 from ..config.stack_files import StackConfig, load_stack_config
 from .recording import RecordedResource, RecordingMocks, RecordingMonitor
-
-PROJECT_DIR = Path(__file__).resolve().parents[2]
 
 
 @dataclass

@@ -4,8 +4,8 @@ assuming a role into each account. One finding per item per account."""
 from collections.abc import Callable
 
 from .. import naming
-from ..components.baseline import LOCK_TABLE_NAME, state_bucket_name
 from ..config.models import MANAGEMENT_ACCOUNT, REQUIRED_TAG_KEYS
+from ..naming import LOCK_TABLE_NAME, state_bucket_name
 from ..policies.audit import security_event_patterns
 from .aws import Aws, classify
 from .findings import Finding, Status, run_check

@@ -4,7 +4,7 @@ import json
 
 import pytest
 
-from diagnyx_infra.components.baseline import state_bucket_name
+from diagnyx_infra.naming import state_bucket_name
 from tests.helpers import ALL_STACKS
 
 BUCKET = "aws:s3/bucket:Bucket"

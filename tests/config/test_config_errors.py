@@ -386,3 +386,16 @@ def test_member_budget_must_agree_between_files(tmp_path):
     assert disagreements(tmp_path) == [
         "account 'dev': Pulumi.management.yaml says a budget of 200, Pulumi.dev.yaml says 250"
     ]
+
+
+def test_an_empty_ou_may_be_targeted():
+    """An OU without accounts yet is still an OU: assigning to it is not an error."""
+
+    def empty_ou(config):
+        config["diagnyx:organization"]["organizationalUnits"].append({"name": "Sandbox"})
+        assignments = config["diagnyx:identityCenter"]["assignments"]
+        assignments[0]["targets"].append("ou:Sandbox")
+
+    recording = run_stack("management", config=edited_config("management", empty_ou))
+    ous = recording.of_type("aws:organizations/organizationalUnit:OrganizationalUnit")
+    assert "Sandbox" in {ou.inputs["name"] for ou in ous}

@@ -5,8 +5,8 @@ import json
 
 from diagnyx_infra import naming
 from diagnyx_infra.access_matrix import expand
-from diagnyx_infra.components.baseline import LOCK_TABLE_NAME, state_bucket_name
 from diagnyx_infra.config.models import MANAGEMENT_ACCOUNT
+from diagnyx_infra.naming import LOCK_TABLE_NAME, state_bucket_name
 from diagnyx_infra.ops.aws import Aws
 from diagnyx_infra.ops.landing_zone import LandingZone
 from diagnyx_infra.policies.audit import security_event_patterns

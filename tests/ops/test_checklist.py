@@ -5,7 +5,7 @@ import json
 import pytest
 
 from diagnyx_infra import naming
-from diagnyx_infra.components.baseline import state_bucket_name
+from diagnyx_infra.naming import state_bucket_name
 from diagnyx_infra.ops.aws import Aws
 from diagnyx_infra.ops.checklist import ITEMS, Checklist
 from diagnyx_infra.ops.landing_zone import LandingZone
@@ -33,13 +33,9 @@ def test_healthy_landing_zone_passes(aws_env, healthy):
         expected = "cannot check" if item in UNAVAILABLE_IN_MOTO else "pass"
         assert status == expected, (account, item)
     assert report["summary"] == {"pass": 7 * (len(ITEMS) - 1), "fail": 0, "cannot check": 7}
-
-
-def test_unimplemented_api_is_reported_with_its_reason(aws_env, healthy):
-    _, report = checklist(aws_env, healthy, "--account", "dev")
-    (tags,) = [f for f in report["findings"] if f["item"] == "cost allocation tags"]
-    assert tags["status"] == "cannot check"
-    assert "does not implement this API" in tags["detail"]
+    for finding in report["findings"]:
+        if finding["item"] in UNAVAILABLE_IN_MOTO:  # the reason is given, not a traceback
+            assert "does not implement this API" in finding["detail"]
 
 
 def _member(project, name):
