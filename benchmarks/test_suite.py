@@ -12,7 +12,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--repeat", type=int, default=1)
     repeat = parser.parse_args().repeat
-    seconds, out = run_timed([PYTHON, "-m", "pytest", "-q", "-p", "no:cacheprovider"], repeat)
+    seconds, out = run_timed([PYTHON, "-m", "pytest", "-p", "no:cacheprovider"], repeat)
     summary = next((line for line in reversed(out) if " passed" in line), out[-1])
     emit("test suite", {"repeat": repeat, "seconds": round(seconds, 1), "result": summary})
 
