@@ -12,7 +12,7 @@ import shutil
 import tempfile
 import time
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from moto import mock_aws
@@ -22,7 +22,7 @@ from ..engine.runner import PROJECT_DIR, run_stack
 from ..ops.accounts_sync import sync, write_account_ids
 from ..ops.aws import Aws
 from ..ops.checklist import Checklist
-from ..ops.findings import Finding
+from ..ops.findings import Finding, Status
 from ..ops.landing_zone import LandingZone
 from .emulator import Created, EmulatorMocks, RehearsalFailure
 
@@ -54,6 +54,13 @@ class RehearsalResult:
     stacks: list[StackResult] = field(default_factory=list)
     findings: list[Finding] = field(default_factory=list)
     failure: RehearsalFailure | None = None
+
+
+def _name_emulator_gaps(finding: Finding) -> Finding:
+    """An item the emulator cannot answer is "not emulated", not a problem of the landing zone."""
+    if finding.status == Status.CANNOT and "does not implement this API" in finding.detail:
+        return replace(finding, detail=f"not emulated: {finding.detail}", hint="")
+    return finding
 
 
 @contextlib.contextmanager
@@ -111,6 +118,7 @@ def rehearse(
             on_stack(stack, "deployed")
         on_stack("checklist", "checking")
         zone = LandingZone.load(work)
-        result.findings = Checklist(caller, zone).run([s for s in stacks if s in zone.account_ids])
+        findings = Checklist(caller, zone).run([s for s in stacks if s in zone.account_ids])
+        result.findings = [_name_emulator_gaps(f) for f in findings]
         on_stack("checklist", "checked")
     return result

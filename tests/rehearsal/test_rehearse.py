@@ -44,6 +44,8 @@ def test_rehearse_all_deploys_every_stack_and_the_checklist_passes(recordings):
     for finding in findings:
         expected_status = "cannot check" if finding["item"] in NOT_EMULATED_ITEMS else "pass"
         assert finding["status"] == expected_status, finding
+        if expected_status == "cannot check":
+            assert finding["detail"].startswith("not emulated: ")
 
 
 def test_a_broken_policy_document_fails_with_the_resources_name(monkeypatch):
