@@ -435,14 +435,9 @@ def isolate(
     except (ClientError, BotoCoreError) as error:
         raise _fail(classify(error).message, EXIT_FINDINGS) from None
     _print_items(record, "would remove" if not apply else "removing", as_json)
-    if not record.items:
-        Console(stderr=True).print("nothing to remove: the account is already isolated")
-        raise typer.Exit(0)
-    if not apply:
-        Console(stderr=True).print("dry run: nothing changed (use --apply)")
-        raise typer.Exit(0)
-    if not yes and not typer.confirm(f"Isolate {account}?", default=False):
-        raise _fail("aborted", EXIT_FINDINGS)
+    _go_ahead(
+        bool(record.items), "the account is already isolated", apply, yes, f"Isolate {account}?"
+    )
     path = record_path(records_dir, account)
     try:
         isolation.isolate(record, path)
@@ -479,14 +474,7 @@ def restore(
     pending = [i for i in record.items if i.removed and not i.restored]
     shown = Record(record.account, record.account_id, record.created, pending)
     _print_items(shown, "would restore" if not apply else "restoring", as_json)
-    if not pending:
-        Console(stderr=True).print("nothing to restore")
-        raise typer.Exit(0)
-    if not apply:
-        Console(stderr=True).print("dry run: nothing changed (use --apply)")
-        raise typer.Exit(0)
-    if not yes and not typer.confirm(f"Restore {record.account}?", default=False):
-        raise _fail("aborted", EXIT_FINDINGS)
+    _go_ahead(bool(pending), "nothing to restore", apply, yes, f"Restore {record.account}?")
     try:
         Isolation(_caller(region), zone, access_role).restore(record, record_file)
     except (ClientError, BotoCoreError) as error:
@@ -494,6 +482,19 @@ def restore(
             f"restore stopped: {classify(error).message}; run it again", EXIT_FINDINGS
         ) from None
     Console(stderr=True).print(f"restored {record.account}")
+
+
+def _go_ahead(has_work: bool, idle: str, apply: bool, yes: bool, question: str) -> None:
+    """Stop here unless there is work, --apply was given and the operator confirms."""
+    err = Console(stderr=True)
+    if not has_work:
+        err.print(f"nothing to do: {idle}")
+        raise typer.Exit(0)
+    if not apply:
+        err.print("dry run: nothing changed (use --apply)")
+        raise typer.Exit(0)
+    if not yes and not typer.confirm(question, default=False):
+        raise _fail("aborted", EXIT_FINDINGS)
 
 
 def _print_items(record: Record, verb: str, as_json: bool) -> None:

@@ -50,12 +50,8 @@ class Record:
     @classmethod
     def load(cls, path: Path) -> "Record":
         data = json.loads(path.read_text())
-        return cls(
-            data["account"],
-            data["accountId"] if "accountId" in data else data["account_id"],
-            data["created"],
-            [Item(**item) for item in data["items"]],
-        )
+        items = [Item(**item) for item in data["items"]]
+        return cls(data["account"], data["account_id"], data["created"], items)
 
 
 class Isolation:
@@ -132,12 +128,7 @@ class Isolation:
                 )
             else:
                 self.caller.client("sso-admin").delete_account_assignment(
-                    InstanceArn=item.detail["instanceArn"],
-                    TargetId=record.account_id,
-                    TargetType="AWS_ACCOUNT",
-                    PermissionSetArn=item.detail["permissionSetArn"],
-                    PrincipalType=item.detail["principalType"],
-                    PrincipalId=item.detail["principalId"],
+                    **_assignment(item, record.account_id)
                 )
             item.removed = True
             record.save(path)
@@ -155,12 +146,7 @@ class Isolation:
             else:
                 try:
                     self.caller.client("sso-admin").create_account_assignment(
-                        InstanceArn=item.detail["instanceArn"],
-                        TargetId=record.account_id,
-                        TargetType="AWS_ACCOUNT",
-                        PermissionSetArn=item.detail["permissionSetArn"],
-                        PrincipalType=item.detail["principalType"],
-                        PrincipalId=item.detail["principalId"],
+                        **_assignment(item, record.account_id)
                     )
                 except Exception as error:
                     if "Conflict" not in classify(error).message:
@@ -168,6 +154,18 @@ class Isolation:
             item.restored = True
             record.save(path)
         return pending
+
+
+def _assignment(item: Item, account_id: str) -> dict[str, str]:
+    """The parameters that name one SSO account assignment."""
+    return {
+        "InstanceArn": item.detail["instanceArn"],
+        "TargetId": account_id,
+        "TargetType": "AWS_ACCOUNT",
+        "PermissionSetArn": item.detail["permissionSetArn"],
+        "PrincipalType": item.detail["principalType"],
+        "PrincipalId": item.detail["principalId"],
+    }
 
 
 def record_path(records_dir: Path, account: str) -> Path:
