@@ -7,8 +7,8 @@ from ..access_matrix import Assignment, expand
 from ..config.loading import settings_from_config
 from ..config.models import MANAGEMENT_ACCOUNT, SECURITY_ACCOUNT, StackSettings
 from ..config.stack_files import load_stack_config, stack_names
+from ..errors import ConfigError
 from ..policies import scp
-from ..policies.guardrail_plan import ROOT_TARGET
 
 
 @dataclass(frozen=True)
@@ -23,8 +23,6 @@ class LandingZone:
             config = load_stack_config(project_dir, stack)
             stacks[stack] = settings_from_config(stack, config.values, config.secret_keys)
         if MANAGEMENT_ACCOUNT not in stacks:
-            from ..errors import ConfigError
-
             raise ConfigError(
                 [f"Pulumi.{MANAGEMENT_ACCOUNT}.yaml: the management stack is missing"]
             )
@@ -84,6 +82,3 @@ class LandingZone:
     @property
     def trail_owner(self) -> str:
         return SECURITY_ACCOUNT
-
-
-__all__ = ["ROOT_TARGET", "LandingZone"]
