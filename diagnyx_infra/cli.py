@@ -518,7 +518,9 @@ def _print_items(record: Record, verb: str, as_json: bool) -> None:
 
 @app.command()
 def rehearse(
-    stack: Annotated[str | None, typer.Argument(help="One stack (management comes first)")] = None,
+    stack: Annotated[
+        str | None, typer.Argument(help="One stack (management and security deploy first)")
+    ] = None,
     all_stacks: Annotated[
         bool, typer.Option("--all", help="Every stack, in the guide's order")
     ] = False,

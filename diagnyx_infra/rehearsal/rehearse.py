@@ -17,7 +17,7 @@ from pathlib import Path
 
 from moto import mock_aws
 
-from ..config.models import MANAGEMENT_ACCOUNT
+from ..config.models import MANAGEMENT_ACCOUNT, SECURITY_ACCOUNT
 from ..engine.runner import PROJECT_DIR, run_stack
 from ..ops.accounts_sync import sync, write_account_ids
 from ..ops.aws import Aws
@@ -27,6 +27,7 @@ from ..ops.landing_zone import LandingZone
 from .emulator import Created, EmulatorMocks, RehearsalFailure
 
 REGION = "us-east-1"
+PREREQUISITES = (MANAGEMENT_ACCOUNT, SECURITY_ACCOUNT)
 # Credentials the emulator accepts; real ones are never used or needed.
 _EMULATOR_ENV = {
     "AWS_ACCESS_KEY_ID": "rehearsal",
@@ -91,8 +92,9 @@ def rehearse(
     project_dir: Path = PROJECT_DIR,
     on_stack: Callable[[str, str], None] = lambda stack, state: None,
 ) -> RehearsalResult:
-    """Deploy ``stacks`` (management first if not given) and check the accounts they own."""
-    order = stacks if MANAGEMENT_ACCOUNT in stacks else [MANAGEMENT_ACCOUNT, *stacks]
+    """Deploy ``stacks`` and check the accounts they own. The organization (management) and its
+    audit trail (security) come first whatever is asked: every account depends on both."""
+    order = list(dict.fromkeys([*PREREQUISITES, *stacks]))
     result = RehearsalResult()
     with emulated_aws(), tempfile.TemporaryDirectory(prefix="diagnyx-rehearsal-") as scratch:
         work = _copy_project(project_dir, Path(scratch))
