@@ -43,17 +43,8 @@ def test_isolate_then_restore_returns_the_account_to_its_state(aws_env, healthy,
     before = access_state(healthy, "dev")
     assert len(before) == 1 + 4  # CICDPolicy + Administrators, DevOps, Developers, Auditors
 
-    isolate = run_diagnyx(
-        aws_env,
-        "isolate",
-        "dev",
-        "--apply",
-        "--yes",
-        "--records-dir",
-        str(tmp_path),
-        "--project-dir",
-        str(healthy),
-    )
+    isolate_dev = ("isolate", "dev", "--apply", "--yes", "--records-dir", str(tmp_path))
+    isolate = run_diagnyx(aws_env, *isolate_dev, "--project-dir", str(healthy))
     assert isolate.returncode == 0, isolate.stderr
     (record_file,) = tmp_path.glob("isolation-dev-*.json")
     record = Record.load(record_file)
@@ -61,17 +52,7 @@ def test_isolate_then_restore_returns_the_account_to_its_state(aws_env, healthy,
     assert access_state(healthy, "dev") == []
     assert failing_items(healthy, "dev") == ["SSO assignments", "cross-account roles"]
 
-    twice = run_diagnyx(
-        aws_env,
-        "isolate",
-        "dev",
-        "--apply",
-        "--yes",
-        "--records-dir",
-        str(tmp_path),
-        "--project-dir",
-        str(healthy),
-    )
+    twice = run_diagnyx(aws_env, *isolate_dev, "--project-dir", str(healthy))
     assert twice.returncode == 0
     assert "already isolated" in twice.stderr
     assert len(list(tmp_path.glob("isolation-dev-*.json"))) == 1
