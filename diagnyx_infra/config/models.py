@@ -408,9 +408,6 @@ class OrganizationSettings(Model):
                     f"({', '.join(production)}) with others ({', '.join(others)})"
                 )
 
-    def ou_of(self, account_name: str) -> str:
-        return self.accounts[account_name].ou
-
 
 class StackSettings(Model):
     """Everything one stack's program needs, validated."""

@@ -104,10 +104,6 @@ def deny_insecure_transport(bucket_arn: str) -> dict:
     }
 
 
-def state_bucket_policy(bucket_arn: str) -> PolicyDocument:
-    return document(deny_insecure_transport(bucket_arn))
-
-
 def topic_policy(topic_arn: str, account_id: str) -> PolicyDocument:
     return document(
         {
