@@ -22,6 +22,7 @@ from .delivery import needs_approval, stack_for_branch
 from .errors import ConfigError
 from .ops.accounts_sync import sync
 from .ops.aws import Aws, classify
+from .ops.bootstrap import AlreadyInOrganization, start
 from .ops.checklist import Checklist
 from .ops.cost_report import last_full_month, month_range
 from .ops.cost_report import report as build_cost_report
@@ -150,7 +151,9 @@ def policy_config(
 
 accounts_app = typer.Typer(help="Account IDs in the stack files.", no_args_is_help=True)
 cost_app = typer.Typer(help="Cost reports.", no_args_is_help=True)
+bootstrap_app = typer.Typer(help="A new organization's first steps.", no_args_is_help=True)
 app.add_typer(accounts_app, name="accounts")
+app.add_typer(bootstrap_app, name="bootstrap")
 app.add_typer(cost_app, name="cost")
 
 ProjectDir = Annotated[Path, typer.Option(help="Folder holding the stack files")]
@@ -223,6 +226,40 @@ def accounts_sync(
             console.print("every stack file has the organization's account IDs")
     failed = result.unresolved or (check and result.changes)
     raise typer.Exit(EXIT_FINDINGS if failed else 0)
+
+
+@bootstrap_app.command("start")
+def bootstrap_start(
+    write: Annotated[bool, typer.Option("--write", help="Change the stack files")] = False,
+    project_dir: ProjectDir = PROJECT_DIR,
+    region: Region = None,
+    as_json: AsJson = False,
+) -> None:
+    """Step 1 of "Deploying for real": make the stack files those of a new organization.
+
+    The management account becomes the caller's; every member account is `pending` until the
+    organization creates it; what waits for AWS (services monitor, cost allocation tags, DNS
+    delegation, peer VPC IDs) is marked not done. Refused when the caller's account already
+    belongs to an organization. Dry run unless --write; nothing in AWS changes.
+    """
+    _landing_zone(project_dir)
+    try:
+        edits = start(_caller(region), project_dir, write)
+    except AlreadyInOrganization as error:
+        raise _fail(str(error), EXIT_CONFIG_ERROR) from None
+    except (ClientError, BotoCoreError) as error:
+        raise _fail(classify(error).message, EXIT_FINDINGS) from None
+    if as_json:
+        print(json.dumps({"written": write, "edits": [vars(e) for e in edits]}, default=str))
+        return
+    console = Console()
+    for edit in edits:
+        after = "(removed)" if edit.after is None else edit.after
+        console.print(f"{edit.file}: {edit.setting}: {edit.before} -> {after}")
+    if not edits:
+        console.print("the stack files already describe a new organization")
+    elif not write:
+        console.print("dry run: nothing written; run again with --write")
 
 
 @app.command()

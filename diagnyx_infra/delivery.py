@@ -17,14 +17,20 @@ def stack_for_branch(branch: str) -> str | None:
     return next((stack for stack, b in DEPLOY_BRANCHES.items() if b == branch), None)
 
 
-def github_deploy_subject(repository: str, stack: str) -> str:
+def github_deploy_subject(subject_prefix: str, stack: str) -> str:
     """The OIDC `sub` claim of the GitHub Actions job allowed to deploy ``stack``. A job that
     uses an environment gets `environment:<name>` as its subject; the environment's deployment
-    branch rule (main only for prod) then limits which branch can get there."""
+    branch rule (main only for prod) then limits which branch can get there.
+
+    ``subject_prefix`` is the claim's repository part exactly as the job's token carries it:
+    `repo:<owner>/<repo>` for repositories that predate GitHub's immutable-ID subjects,
+    `repo:<owner>-<owner ID>/<repo>-<repo ID>` for newer ones (`StackSettings`
+    `effective_github_subject_prefix`)."""
     if needs_approval(stack):
-        return f"repo:{repository}:environment:{stack}"
-    return f"repo:{repository}:ref:refs/heads/{BRANCH_DEPLOYED[stack]}"
+        return f"{subject_prefix}:environment:{stack}"
+    return f"{subject_prefix}:ref:refs/heads/{BRANCH_DEPLOYED[stack]}"
 
 
-def github_pull_request_subject(repository: str) -> str:
-    return f"repo:{repository}:pull_request"
+def github_pull_request_subject(subject_prefix: str) -> str:
+    """The OIDC `sub` claim of a pull request's job (see ``github_deploy_subject``)."""
+    return f"{subject_prefix}:pull_request"

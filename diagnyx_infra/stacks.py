@@ -11,7 +11,7 @@ from .access_matrix import expand
 from .components.baseline import AccountBaseline
 from .components.cost_governance import CostGovernance, CostGovernanceArgs
 from .components.guardrails import Guardrails
-from .components.identity_center import IdentityCenter
+from .components.identity_center import IdentityCenter, find_instance
 from .components.network import WorkloadNetwork, WorkloadNetworkArgs
 from .components.organization import Organization, OrganizationArgs
 from .components.shared_services import SharedServices, SharedServicesArgs
@@ -22,18 +22,12 @@ from .config.models import (
     SECURITY_ACCOUNT,
     StackSettings,
 )
+from .deploy_sequence import step_label
 from .errors import ConfigError
 from .policies.guardrail_plan import ROOT_TARGET, GuardrailPlan, plan_guardrails
 from .policies.network import flow_log_key_statement
 from .policies.shared_services import image_decrypt_statement
 from .providers import account_provider
-
-# Services trusted with organization access, each for something this program sets up.
-TRUSTED_SERVICE_PRINCIPALS = (
-    "cloudtrail.amazonaws.com",  # the organization trail
-    "sso.amazonaws.com",  # IAM Identity Center permission sets and assignments
-    "tagpolicies.tag.amazonaws.com",  # tag policy compliance reporting
-)
 
 
 @dataclass(frozen=True)
@@ -45,6 +39,8 @@ class StackPlan:
 
 
 def plan_stack(settings: StackSettings) -> StackPlan:
+    if settings.deploy_problems():
+        raise ConfigError(settings.deploy_problems())
     guardrails = None
     if settings.organization is not None:
         guardrails = plan_guardrails(settings.organization, settings.allowed_regions)
@@ -69,6 +65,8 @@ def build(plan: StackPlan) -> None:
     pulumi.export("alarmTopicArn", baseline.alarm_topic.arn)
 
     if settings.shared_services is not None:
+        for name in settings.shared_services.pull_accounts:
+            known_or_warn(settings, name, "image pulls")
         shared = SharedServices(
             "shared-services",
             SharedServicesArgs(
@@ -77,11 +75,13 @@ def build(plan: StackPlan) -> None:
                 pull_account_ids=pull_account_ids(settings),
                 kms_key_arn=baseline.key.arn,
                 untagged_image_days=settings.retention.ecr_untagged_image_days,
+                deployment_role=settings.deployment.role_name,
             ),
             opts=in_account,
         )
         pulumi.export("repositoryUrls", shared.repository_urls)
         pulumi.export("zoneIds", shared.zone_ids)
+        pulumi.export("nameServers", shared.name_servers)
         pulumi.export("certificateArns", shared.certificate_arns)
 
     if settings.network is not None and settings.networks is not None:
@@ -107,9 +107,8 @@ def build(plan: StackPlan) -> None:
             "organization",
             OrganizationArgs(
                 settings.organization,
-                TRUSTED_SERVICE_PRINCIPALS,
-                # The security account owns the organization trail (design.md).
-                delegated_administrators={"cloudtrail.amazonaws.com": SECURITY_ACCOUNT},
+                # The security account owns the organization trail's configuration.
+                cloudtrail_administrator=SECURITY_ACCOUNT,
             ),
             opts=in_account,
         )
@@ -120,14 +119,22 @@ def build(plan: StackPlan) -> None:
             organization=organization.organization,
             opts=in_account,
         )
-        identity = IdentityCenter(
-            "identity-center",
-            expand(settings.access_assignments(), settings.account_ous()),
-            account_ids={MANAGEMENT_ACCOUNT: settings.account_id, **organization.account_ids},
-            opts=in_account,
-        )
-        pulumi.export("ssoPortalUrl", identity.portal_url)
-        pulumi.export("ssoGroupIds", identity.group_ids)
+        instance = find_instance(provider)
+        if instance is None:
+            pulumi.log.warn(
+                "IAM Identity Center is not enabled in this account: its groups, permission sets "
+                f"and assignments are skipped; {step_label('identity-center')} turns them on"
+            )
+        else:
+            identity = IdentityCenter(
+                "identity-center",
+                instance,
+                expand(settings.access_assignments(), settings.account_ous()),
+                account_ids={MANAGEMENT_ACCOUNT: settings.account_id, **organization.account_ids},
+                opts=in_account,
+            )
+            pulumi.export("ssoPortalUrl", identity.portal_url)
+            pulumi.export("ssoGroupIds", identity.group_ids)
         governance = CostGovernance(
             "cost-governance",
             cost_governance_args(settings, organization.account_ids, baseline),
@@ -155,9 +162,25 @@ def cost_governance_args(
         anomaly_threshold_usd=governance.anomaly_threshold_usd,
         cost_allocation_tags=REQUIRED_TAG_KEYS,
         trusted_principals=[
-            (settings.account_ids[p.account], p.role) for p in governance.cost_explorer_access
+            (account_id, p.role)
+            for p in governance.cost_explorer_access
+            if (account_id := known_or_warn(settings, p.account, "Cost Explorer access"))
         ],
+        services_monitor_arn=governance.services_monitor_arn,
+        activate_cost_allocation_tags=governance.activate_cost_allocation_tags,
     )
+
+
+def known_or_warn(settings: StackSettings, account: str, purpose: str) -> str | None:
+    """An account's ID, or None with a warning while config marks it pending: nothing trusts or
+    grants to an account whose ID is not known to be ours."""
+    account_id = settings.known_account_id(account)
+    if account_id is None:
+        pulumi.log.warn(
+            f"{purpose} for account '{account}' waits for its ID (accountIds.{account} is "
+            f"pending): {step_label('sync')} records it"
+        )
+    return account_id
 
 
 def organization_budget(settings: StackSettings) -> float:
@@ -168,7 +191,11 @@ def organization_budget(settings: StackSettings) -> float:
 
 def pull_account_ids(settings: StackSettings) -> list[str]:
     assert settings.shared_services is not None
-    return [settings.account_ids[name] for name in settings.shared_services.pull_accounts]
+    return [
+        settings.account_ids[name]
+        for name in settings.shared_services.pull_accounts
+        if settings.known_account_id(name)
+    ]
 
 
 def extra_key_statements(settings: StackSettings) -> list[dict]:

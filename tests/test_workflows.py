@@ -93,10 +93,10 @@ def test_approval_jobs_use_the_environment_the_trust_policy_expects(deploy):
     assert approved["environment"] == "${{ needs.target.outputs.stack }}"
     for stack in ("prod", "uat", "management", "security", "shared"):
         assert needs_approval(stack)
-        assert github_deploy_subject("o/r", stack) == f"repo:o/r:environment:{stack}"
+        assert github_deploy_subject("repo:o/r", stack) == f"repo:o/r:environment:{stack}"
     branch = deploy["jobs"]["deploy-branch"]
     assert "environment" not in branch
-    assert github_deploy_subject("o/r", "dev") == "repo:o/r:ref:refs/heads/develop"
+    assert github_deploy_subject("repo:o/r", "dev") == "repo:o/r:ref:refs/heads/develop"
 
 
 def test_deployments_of_one_stack_never_overlap(deploy):

@@ -9,6 +9,7 @@ import pulumi_aws as aws
 
 from .. import naming
 from ..delivery import github_deploy_subject, github_pull_request_subject
+from ..deploy_sequence import step_label
 from ..policies import iam
 from ..policies.documents import to_json
 
@@ -21,18 +22,21 @@ PREVIEW_STATE_POLICY = "PreviewStateAccess"
 class AccessRolesArgs:
     stack: str
     is_management: bool
-    github_repository: str
-    shared_account_id: str
-    security_account_id: str
+    # The repository part of the OIDC `sub` claim, e.g. `repo:diagnyx/diagnyx-infra`.
+    github_subject_prefix: str
+    # None while config marks the account pending: its trust statement (or role) waits.
+    shared_account_id: str | None
+    security_account_id: str | None
     external_id: pulumi.Input[str]  # a secret
     state_bucket_arn: pulumi.Input[str]
     kms_key_arn: pulumi.Input[str]
+    manages_organization_trail: bool = False
 
 
 class AccessRoles(pulumi.ComponentResource):
     cicd_role: aws.iam.Role
     preview_role: aws.iam.Role
-    audit_role: aws.iam.Role
+    audit_role: aws.iam.Role | None
 
     def __init__(
         self, name: str, args: AccessRolesArgs, opts: pulumi.ResourceOptions | None = None
@@ -46,7 +50,7 @@ class AccessRoles(pulumi.ComponentResource):
             opts=child,
         )
 
-        deploy_subject = github_deploy_subject(args.github_repository, args.stack)
+        deploy_subject = github_deploy_subject(args.github_subject_prefix, args.stack)
         cicd_trust = pulumi.Output.all(oidc.arn, args.external_id).apply(
             lambda values: to_json(
                 iam.cicd_trust_policy(args.shared_account_id, values[1], values[0], deploy_subject)
@@ -64,11 +68,13 @@ class AccessRoles(pulumi.ComponentResource):
             f"{name}-cicd-policy",
             name=naming.CICD_POLICY,
             role=self.cicd_role.id,
-            policy=to_json(iam.cicd_permissions(args.is_management)),
+            policy=to_json(
+                iam.cicd_permissions(args.is_management, args.manages_organization_trail)
+            ),
             opts=child,
         )
 
-        pull_requests = github_pull_request_subject(args.github_repository)
+        pull_requests = github_pull_request_subject(args.github_subject_prefix)
         self.preview_role = aws.iam.Role(
             f"{name}-preview",
             name=naming.PREVIEW_ROLE,
@@ -95,11 +101,35 @@ class AccessRoles(pulumi.ComponentResource):
             opts=child,
         )
 
+        self.audit_role = None
+        if args.security_account_id is None:
+            pulumi.log.warn(
+                f"{naming.AUDIT_ROLE} waits for the security account's ID (accountIds.security is "
+                f"pending): {step_label('sync')} records it",
+                resource=self,
+            )
+        else:
+            self._audit_role(name, args.security_account_id)
+        if args.shared_account_id is None:
+            pulumi.log.warn(
+                f"{naming.CICD_ROLE} trusts GitHub OIDC only until the shared services account's "
+                f"ID is known (accountIds.shared is pending): {step_label('sync')} records it",
+                resource=self,
+            )
+        self.register_outputs(
+            {
+                "cicdRoleArn": self.cicd_role.arn,
+                "previewRoleArn": self.preview_role.arn,
+            }
+        )
+
+    def _audit_role(self, name: str, security_account_id: str) -> None:
+        child = pulumi.ResourceOptions(parent=self)
         self.audit_role = aws.iam.Role(
             f"{name}-audit",
             name=naming.AUDIT_ROLE,
             description="Read-only and security audit access for the security account",
-            assume_role_policy=to_json(iam.audit_trust_policy(args.security_account_id)),
+            assume_role_policy=to_json(iam.audit_trust_policy(security_account_id)),
             max_session_duration=3600,
             opts=child,
         )
@@ -113,10 +143,3 @@ class AccessRoles(pulumi.ComponentResource):
                 policy_arn=policy_arn,
                 opts=child,
             )
-        self.register_outputs(
-            {
-                "cicdRoleArn": self.cicd_role.arn,
-                "previewRoleArn": self.preview_role.arn,
-                "auditRoleArn": self.audit_role.arn,
-            }
-        )

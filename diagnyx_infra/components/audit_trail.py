@@ -14,8 +14,13 @@ from .secure_bucket import ObjectLock, SecureBucket, SecureBucketArgs
 
 @dataclass(frozen=True)
 class AuditTrailArgs:
-    account_id: str
+    account_id: str  # the account that holds the archive and creates the trail
     region: str
+    # The account in the trail's ARN. An organization trail created by the CloudTrail delegated
+    # administrator is owned by the management account ("The trail ARN must use the account ID
+    # of the management account": CloudTrail User Guide, "Prepare for creating a trail for your
+    # organization"); CreateTrail checks the bucket and key policies against that ARN.
+    trail_owner_account_id: str
     kms_key_arn: pulumi.Input[str]
     archive: AuditArchive
     organization_trail: bool = True
@@ -33,7 +38,7 @@ class AuditTrail(pulumi.ComponentResource):
     def __init__(self, name: str, args: AuditTrailArgs, opts: pulumi.ResourceOptions | None = None):
         super().__init__("diagnyx:audit:AuditTrail", name, None, opts)
         child = pulumi.ResourceOptions(parent=self)
-        source_trail = trail_arn(args.region, args.account_id, args.trail_name)
+        source_trail = trail_arn(args.region, args.trail_owner_account_id, args.trail_name)
         archive = args.archive
         self.archive = SecureBucket(
             f"{name}-archive",

@@ -8,7 +8,13 @@ from collections.abc import Sequence
 import pulumi
 import pulumi_aws as aws
 
-from ..config.models import SECURITY_ACCOUNT, SHARED_SERVICES_ACCOUNT, AuditArchive, StackSettings
+from ..config.models import (
+    MANAGEMENT_ACCOUNT,
+    SECURITY_ACCOUNT,
+    SHARED_SERVICES_ACCOUNT,
+    AuditArchive,
+    StackSettings,
+)
 from ..naming import LOCK_TABLE_NAME, state_bucket_name
 from ..policies import baseline as policies
 from ..policies.audit import trail_arn
@@ -27,7 +33,9 @@ def owned_trail_arn(settings: StackSettings) -> str | None:
     """The trail this account owns, if any: the organization trail in the security account, or
     an account trail when config asks for one."""
     if settings.audit_archive is not None:
-        return trail_arn(settings.region, settings.account_id)
+        # Created by the security account as CloudTrail delegated administrator, owned by the
+        # management account (see AuditTrailArgs.trail_owner_account_id).
+        return trail_arn(settings.region, settings.account_ids[MANAGEMENT_ACCOUNT])
     if settings.account_trail:
         return trail_arn(settings.region, settings.account_id, ACCOUNT_TRAIL)
     return None
@@ -70,12 +78,13 @@ class AccountBaseline(pulumi.ComponentResource):
             AccessRolesArgs(
                 stack=settings.stack,
                 is_management=settings.is_management,
-                github_repository=settings.github_repository,
-                shared_account_id=settings.account_ids[SHARED_SERVICES_ACCOUNT],
-                security_account_id=settings.account_ids[SECURITY_ACCOUNT],
+                github_subject_prefix=settings.effective_github_subject_prefix,
+                shared_account_id=settings.known_account_id(SHARED_SERVICES_ACCOUNT),
+                security_account_id=settings.known_account_id(SECURITY_ACCOUNT),
                 external_id=pulumi.Output.secret(settings.ci_external_id),
                 state_bucket_arn=self.state_bucket.arn,
                 kms_key_arn=self.key.arn,
+                manages_organization_trail=settings.audit_archive is not None,
             ),
             opts=self._child,
         )
@@ -203,11 +212,18 @@ class AccountBaseline(pulumi.ComponentResource):
         events, and a second copy is billed."""
         s = self._settings
         if s.audit_archive is not None:
-            args = AuditTrailArgs(s.account_id, s.region, self.key.arn, s.audit_archive)
+            args = AuditTrailArgs(
+                s.account_id,
+                s.region,
+                s.account_ids[MANAGEMENT_ACCOUNT],
+                self.key.arn,
+                s.audit_archive,
+            )
         elif s.account_trail:
             args = AuditTrailArgs(
                 s.account_id,
                 s.region,
+                s.account_id,
                 self.key.arn,
                 AuditArchive(),
                 organization_trail=False,

@@ -1,7 +1,6 @@
 """Organization-wide cost governance (guide, "Cost Management"): the organization budget, Cost
 Anomaly Detection, cost allocation tags, and the Cost Explorer access role."""
 
-import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
@@ -9,6 +8,7 @@ import pulumi
 import pulumi_aws as aws
 
 from .. import naming
+from ..deploy_sequence import step_label
 from ..policies import cost
 from ..policies.baseline import budget_notifications
 from ..policies.documents import to_json
@@ -28,6 +28,9 @@ class CostGovernanceArgs:
     anomaly_threshold_usd: float
     cost_allocation_tags: Sequence[str]
     trusted_principals: Sequence[tuple[str, str]]  # (account ID, role name or pattern)
+    # AWS's Default-Services-Monitor, named once Cost Explorer is enabled; None until then.
+    services_monitor_arn: str | None = None
+    activate_cost_allocation_tags: bool = False
 
 
 class CostGovernance(pulumi.ComponentResource):
@@ -51,46 +54,25 @@ class CostGovernance(pulumi.ComponentResource):
             opts=child,
         )
 
-        monitors = [
-            aws.costexplorer.AnomalyMonitor(
-                f"{name}-anomalies-by-service",
-                name="diagnyx-services",
-                monitor_type="DIMENSIONAL",
-                monitor_dimension="SERVICE",
-                opts=child,
+        if args.services_monitor_arn is None:
+            pulumi.log.warn(
+                "cost anomaly detection waits for Cost Explorer (costGovernance."
+                f"servicesMonitorArn is not set): {step_label('cost-explorer')} turns it on",
+                resource=self,
             )
-        ]
-        names = sorted(args.member_account_ids)
-        for start in range(0, len(names), LINKED_ACCOUNTS_PER_MONITOR):
-            chunk = names[start : start + LINKED_ACCOUNTS_PER_MONITOR]
-            monitors.append(
-                aws.costexplorer.AnomalyMonitor(
-                    f"{name}-anomalies-by-account-{start // LINKED_ACCOUNTS_PER_MONITOR}",
-                    name=f"diagnyx-linked-accounts-{start // LINKED_ACCOUNTS_PER_MONITOR}",
-                    monitor_type="CUSTOM",
-                    monitor_specification=pulumi.Output.all(
-                        *(args.member_account_ids[n] for n in chunk)
-                    ).apply(
-                        lambda ids: json.dumps(
-                            {"Dimensions": {"Key": "LINKED_ACCOUNT", "Values": sorted(ids)}}
-                        )
-                    ),
-                    opts=child,
-                )
-            )
-        aws.costexplorer.AnomalySubscription(
-            f"{name}-anomaly-alerts",
-            name="diagnyx-daily-anomalies",
-            frequency="DAILY",
-            monitor_arn_lists=[monitor.arn for monitor in monitors],
-            subscribers=[{"type": "EMAIL", "address": args.anomaly_email}],
-            threshold_expression=cost.anomaly_threshold(args.anomaly_threshold_usd),
-            opts=child,
-        )
+        else:
+            self._anomaly_detection(name, args, args.services_monitor_arn)
 
-        for tag in args.cost_allocation_tags:
-            aws.costexplorer.CostAllocationTag(
-                f"{name}-cost-tag-{tag}", tag_key=tag, status="Active", opts=child
+        if args.activate_cost_allocation_tags:
+            for tag in args.cost_allocation_tags:
+                aws.costexplorer.CostAllocationTag(
+                    f"{name}-cost-tag-{tag}", tag_key=tag, status="Active", opts=child
+                )
+        else:
+            pulumi.log.warn(
+                "cost allocation tags are not activated yet (AWS accepts a key only once it has "
+                "appeared in billing data): " + step_label("cost-tags") + " turns them on",
+                resource=self,
             )
 
         role = aws.iam.Role(
@@ -110,3 +92,35 @@ class CostGovernance(pulumi.ComponentResource):
         )
         self.role_arn = role.arn
         self.register_outputs({"costExplorerRoleArn": role.arn})
+
+    def _anomaly_detection(
+        self, name: str, args: CostGovernanceArgs, services_monitor_arn: str
+    ) -> None:
+        """AWS's own AWS-services monitor (one per account; a second is refused with "Limit
+        exceeded on dimensional spend monitor creation") plus ours by linked account, all
+        reported by one subscription."""
+        child = pulumi.ResourceOptions(parent=self)
+        monitor_arns: list[pulumi.Input[str]] = [services_monitor_arn]
+        names = sorted(args.member_account_ids)
+        for start in range(0, len(names), LINKED_ACCOUNTS_PER_MONITOR):
+            chunk = names[start : start + LINKED_ACCOUNTS_PER_MONITOR]
+            index = start // LINKED_ACCOUNTS_PER_MONITOR
+            monitor = aws.costexplorer.AnomalyMonitor(
+                f"{name}-anomalies-by-account-{index}",
+                name=f"diagnyx-linked-accounts-{index}",
+                monitor_type="CUSTOM",
+                monitor_specification=pulumi.Output.all(
+                    *(args.member_account_ids[n] for n in chunk)
+                ).apply(cost.linked_account_monitor_specification),
+                opts=child,
+            )
+            monitor_arns.append(monitor.arn)
+        aws.costexplorer.AnomalySubscription(
+            f"{name}-anomaly-alerts",
+            name="diagnyx-daily-anomalies",
+            frequency="DAILY",
+            monitor_arn_lists=monitor_arns,
+            subscribers=[{"type": "EMAIL", "address": args.anomaly_email}],
+            threshold_expression=cost.anomaly_threshold(args.anomaly_threshold_usd),
+            opts=child,
+        )

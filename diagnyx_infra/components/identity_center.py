@@ -2,6 +2,7 @@
 Identity Center instance is looked up, not created: it is enabled once in the console."""
 
 from collections.abc import Mapping
+from dataclasses import dataclass
 
 import pulumi
 import pulumi_aws as aws
@@ -16,6 +17,26 @@ def portal_url(identity_store_id: str) -> str:
     return f"https://{identity_store_id}.awsapps.com/start"
 
 
+@dataclass(frozen=True)
+class IdentityCenterInstance:
+    arn: str
+    identity_store_id: str
+
+
+def find_instance(provider: pulumi.ProviderResource) -> IdentityCenterInstance | None:
+    """The account's IAM Identity Center instance, or None before it is enabled.
+
+    A plain (synchronous) invoke, so the program decides before registering anything:
+    ListInstances answers an empty list until Identity Center is enabled in the console, which
+    AWS allows only once the organization exists (enabling it first creates an organization, and
+    the Organization resource then fails with AlreadyInOrganizationException).
+    """
+    found = aws.ssoadmin.get_instances(opts=pulumi.InvokeOptions(provider=provider))
+    if not found.arns:
+        return None
+    return IdentityCenterInstance(found.arns[0], found.identity_store_ids[0])
+
+
 class IdentityCenter(pulumi.ComponentResource):
     group_ids: dict[str, pulumi.Output[str]]
     portal_url: pulumi.Output[str]
@@ -23,16 +44,16 @@ class IdentityCenter(pulumi.ComponentResource):
     def __init__(
         self,
         name: str,
+        instance: "IdentityCenterInstance",
         assignments: list[Assignment],
         account_ids: Mapping[str, pulumi.Input[str]],
         opts: pulumi.ResourceOptions | None = None,
     ):
         super().__init__("diagnyx:identity:IdentityCenter", name, None, opts)
         child = pulumi.ResourceOptions(parent=self)
-        instances = aws.ssoadmin.get_instances_output(opts=pulumi.InvokeOutputOptions(parent=self))
-        instance_arn = instances.arns[0]
-        identity_store_id = instances.identity_store_ids[0]
-        self.portal_url = identity_store_id.apply(portal_url)
+        instance_arn = instance.arn
+        identity_store_id = instance.identity_store_id
+        self.portal_url = pulumi.Output.from_input(portal_url(identity_store_id))
 
         self.group_ids = {}
         for group, description in GROUPS.items():

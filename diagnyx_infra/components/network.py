@@ -15,6 +15,9 @@ from .secure_bucket import SecureBucket, SecureBucketArgs
 
 ANYWHERE = "0.0.0.0/0"
 FLOW_LOG_RETENTION_DAYS = 90
+PEERINGS_TOKEN = "aws:ec2/getVpcPeeringConnections:getVpcPeeringConnections"
+# A request the accepter can act on, or one it already accepted (later runs find it active).
+ACCEPTABLE_PEERING_STATUSES = ("pending-acceptance", "active")
 
 
 @dataclass(frozen=True)
@@ -184,14 +187,12 @@ class WorkloadNetwork(pulumi.ComponentResource):
                     opts=self._child,
                 ).id
             else:
-                request = aws.ec2.get_vpc_peering_connection_output(
-                    vpc_id=peer_vpc_id,
-                    peer_vpc_id=self.vpc.id,
-                    opts=pulumi.InvokeOutputOptions(parent=self),
-                )
+                request_id = self._pending_request(requester, accepter, peer_vpc_id)
+                if request_id is None:
+                    continue
                 connection_id = aws.ec2.VpcPeeringConnectionAccepter(
                     label,
-                    vpc_peering_connection_id=request.id,
+                    vpc_peering_connection_id=request_id,
                     auto_accept=True,
                     tags={"Name": f"diagnyx-{requester}-{accepter}"},
                     opts=self._child,
@@ -204,3 +205,43 @@ class WorkloadNetwork(pulumi.ComponentResource):
                     vpc_peering_connection_id=connection_id,
                     opts=self._child,
                 )
+
+    def _pending_request(self, requester: str, accepter: str, peer_vpc_id: str) -> str | None:
+        """The requester's connection this account can accept, or None (with one warning).
+
+        A plain invoke, so the answer is known before anything is registered: the plural data
+        source returns an empty list when nothing matches, where the singular one fails, and
+        deleted, rejected or expired connections stay visible for a while, so the status is
+        filtered too. Only values known from config are used, none from this run's resources."""
+        args = self._args
+        found = aws.ec2.get_vpc_peering_connections(
+            # Filter names of the EC2 API's DescribeVpcPeeringConnections (API reference:
+            # docs.aws.amazon.com/AWSEC2/latest/APIReference/API_DescribeVpcPeeringConnections.html)
+            filters=[
+                {"name": "requester-vpc-info.vpc-id", "values": [peer_vpc_id]},
+                {"name": "accepter-vpc-info.owner-id", "values": [args.account_id]},
+                {
+                    "name": "accepter-vpc-info.cidr-block",
+                    "values": [args.networks[args.stack].cidr],
+                },
+                {"name": "status-code", "values": list(ACCEPTABLE_PEERING_STATUSES)},
+            ],
+            opts=pulumi.InvokeOptions(parent=self, provider=self.get_provider(PEERINGS_TOKEN)),
+        )
+        ids = sorted(found.ids or [])
+        if len(ids) == 1:
+            return ids[0]
+        if not ids:
+            pulumi.log.warn(
+                f"peering {requester}-{accepter}: no pending request from {requester}'s VPC "
+                f"{peer_vpc_id}; deploy {requester} first, then `pulumi up -s {accepter}` again",
+                resource=self,
+            )
+        else:
+            pulumi.log.warn(
+                f"peering {requester}-{accepter}: {len(ids)} requests from {requester}'s VPC "
+                f"{peer_vpc_id} match ({', '.join(ids)}); none accepted: delete or reject the "
+                f"extra ones, then `pulumi up -s {accepter}` again",
+                resource=self,
+            )
+        return None

@@ -1,7 +1,7 @@
 """The AWS Organization: the organization itself, its OUs and member accounts (guide, Phase 1)."""
 
-from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Sequence
+from dataclasses import dataclass
 
 import pulumi
 import pulumi_aws as aws
@@ -20,9 +20,9 @@ ACCOUNT_IGNORED_FIELDS = ["role_name", "iam_user_access_to_billing", "email"]
 @dataclass(frozen=True)
 class OrganizationArgs:
     settings: OrganizationSettings
-    service_access_principals: Sequence[str]
-    # service principal -> name of the member account that administers it for the organization
-    delegated_administrators: Mapping[str, str] = field(default_factory=dict)
+    # The member account that administers CloudTrail for the organization (owns the trail's
+    # configuration; the trail itself stays owned by the management account).
+    cloudtrail_administrator: str | None = None
     policy_types: Sequence[str] = ("SERVICE_CONTROL_POLICY", "TAG_POLICY")
 
 
@@ -45,7 +45,9 @@ class Organization(pulumi.ComponentResource):
             name,
             feature_set="ALL",
             enabled_policy_types=sorted(args.policy_types),
-            aws_service_access_principals=sorted(args.service_access_principals),
+            # Authoritative: a service trusted outside the program is disabled on the next
+            # `pulumi up` unless config lists it (organization.trustedServices).
+            aws_service_access_principals=sorted(args.settings.trusted_services),
             opts=protected,
         )
         self.root_id = self.organization.roots[0].id
@@ -67,18 +69,24 @@ class Organization(pulumi.ComponentResource):
                 role_name=naming.ORG_ACCESS_ROLE,
                 iam_user_access_to_billing="ALLOW",
                 close_on_deletion=False,
+                # The provider's default tags carry the management account's environment; each
+                # account carries its own.
+                tags={"Environment": account.environment.value},
                 opts=pulumi.ResourceOptions.merge(
                     protected, pulumi.ResourceOptions(ignore_changes=ACCOUNT_IGNORED_FIELDS)
                 ),
             )
             self.account_ids[account_name] = member.id
 
-        for service, account_name in args.delegated_administrators.items():
-            aws.organizations.DelegatedAdministrator(
-                f"{name}-delegate-{service.split('.')[0]}-to-{account_name}",
-                account_id=self.account_ids[account_name],
-                service_principal=service,
-                opts=child,
+        if args.cloudtrail_administrator is not None:
+            # Registered through CloudTrail (RegisterOrganizationDelegatedAdmin), not through
+            # Organizations: only CloudTrail's own call creates its service-linked role (CloudTrail
+            # User Guide, "Add a CloudTrail delegated administrator"). It needs CloudTrail's
+            # trusted access, which the organization resource enables.
+            aws.cloudtrail.OrganizationDelegatedAdminAccount(
+                f"{name}-delegate-cloudtrail-to-{args.cloudtrail_administrator}",
+                account_id=self.account_ids[args.cloudtrail_administrator],
+                opts=pulumi.ResourceOptions(parent=self, depends_on=[self.organization]),
             )
 
         self.register_outputs(

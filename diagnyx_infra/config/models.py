@@ -30,6 +30,16 @@ SECURITY_ACCOUNT = "security"
 PUBLISHED_EXTERNAL_IDS = frozenset({"diagnyx-secure-external-id-2024"})
 REQUIRED_TAG_KEYS = ("Environment", "Project", "CostCenter", "Owner", "ManagedBy")
 MANAGED_BY = "pulumi"
+# An account whose ID config does not know yet: before the organization creates it, or until
+# `diagnyx accounts sync --write` records it. Nothing may trust or grant to such an account.
+PENDING_ID = "pending"
+# Services trusted with organization access by default, each for something this program sets up.
+# The list is authoritative: AWS disables trusted access for a service missing from it.
+DEFAULT_TRUSTED_SERVICES = (
+    "cloudtrail.amazonaws.com",  # the organization trail
+    "sso.amazonaws.com",  # IAM Identity Center permission sets and assignments
+    "tagpolicies.tag.amazonaws.com",  # tag policy compliance reporting
+)
 # AWS attaches FullAWSAccess to every target; it counts against the per-target SCP limit.
 AWS_MANAGED_SCPS_PER_TARGET = 1
 
@@ -105,11 +115,44 @@ def _account_email(value: str) -> str:
     return value.lower()
 
 
+def _account_id_or_pending(value: str) -> str:
+    if value == PENDING_ID:
+        return value
+    if not re.fullmatch(r"\d{12}", value):
+        raise ValueError(
+            f"'{value}' is not an AWS account ID (exactly 12 digits) nor '{PENDING_ID}' "
+            "(not created or not synced yet)"
+        )
+    return value
+
+
 AccountId = Annotated[StrictStr, AfterValidator(_account_id)]
+AccountIdOrPending = Annotated[StrictStr, AfterValidator(_account_id_or_pending)]
 Region = Annotated[StrictStr, AfterValidator(_region)]
 AccountName = Annotated[StrictStr, AfterValidator(_account_name)]
 AccountEmail = Annotated[StrictStr, AfterValidator(_account_email)]
 NonEmpty = Annotated[StrictStr, Field(min_length=1, max_length=256)]
+
+GITHUB_SUBJECT_PREFIX_MAX_LENGTH = 200
+
+
+def _github_subject_prefix(value: str) -> str:
+    """`repo:<owner>/<repo>` as GitHub writes it into a job's OIDC `sub` claim; for repositories
+    created, renamed or transferred after 2026-06-18 owner and repository carry their immutable
+    IDs (`repo:octocat-123456/my-repo-456789`)."""
+    if len(value) > GITHUB_SUBJECT_PREFIX_MAX_LENGTH:
+        raise ValueError(
+            f"'{value[:40]}...' is longer than {GITHUB_SUBJECT_PREFIX_MAX_LENGTH} characters"
+        )
+    if not re.fullmatch(r"repo:[A-Za-z0-9_.-]+/[A-Za-z0-9_.-]+", value):
+        raise ValueError(
+            f"'{value}' is not a GitHub OIDC subject prefix: expected `repo:<owner>/<repo>` "
+            "exactly as a job's token carries it, e.g. repo:octocat-123456/my-repo-456789"
+        )
+    return value
+
+
+GitHubSubjectPrefix = Annotated[StrictStr, AfterValidator(_github_subject_prefix)]
 
 
 def _notification_email(value: str) -> str:
@@ -231,6 +274,9 @@ class SharedServices(Model):
     environment_zones: list[DnsLabel] = []
     repositories: list[EcrRepositoryName] = []
     pull_accounts: list[AccountName] = Field(min_length=1)
+    # ACM validates only once public DNS resolves through the registrar's delegation to the
+    # parent zone's name servers; until `diagnyx doctor` confirms it, certificates wait.
+    delegation_confirmed: bool = False
 
     @model_validator(mode="after")
     def _unique(self) -> "SharedServices":
@@ -269,6 +315,17 @@ class CostGovernance(Model):
     anomaly_threshold_usd: float = Field(gt=0, le=1_000_000)
     anomaly_email: NotificationEmail | None = None  # default: budgetAlertEmail
     cost_explorer_access: list[TrustedPrincipal] = Field(min_length=1)
+    # AWS creates one AWS-services monitor (Default-Services-Monitor) when Cost Explorer is
+    # enabled and allows no second one; its ARN is named here once Cost Explorer is on.
+    services_monitor_arn: (
+        Annotated[
+            StrictStr, Field(pattern=r"^arn:aws:ce::\d{12}:anomalymonitor/[A-Za-z0-9-]{1,64}$")
+        ]
+        | None
+    ) = None
+    # AWS activates a cost allocation tag only once its key has appeared in billing data (up to
+    # 24 hours after the first tagged resource; terraform-provider-aws #29068).
+    activate_cost_allocation_tags: bool = False
 
 
 class Retention(Model):
@@ -351,6 +408,11 @@ class OrganizationSettings(Model):
     organizational_units: list[OrganizationalUnit] = Field(min_length=1)
     accounts: dict[AccountName, OrganizationAccount] = Field(min_length=1)
     guardrails: Guardrails
+    # Authoritative: a service trusted outside the program loses its access on the next
+    # `pulumi up` unless it is listed here.
+    trusted_services: list[
+        Annotated[StrictStr, Field(pattern=r"^[a-z0-9.-]+\.amazonaws\.com$", max_length=128)]
+    ] = Field(default=list(DEFAULT_TRUSTED_SERVICES), max_length=50)
 
     @model_validator(mode="after")
     def _check_references(self) -> "OrganizationSettings":
@@ -415,13 +477,16 @@ class StackSettings(Model):
     stack: AccountName
     region: Region
     environment: Environment
-    account_ids: dict[AccountName, AccountId]
+    account_ids: dict[AccountName, AccountIdOrPending]
     budget: Budget
     alarm_email: NotificationEmail
     budget_alert_email: NotificationEmail
     ecr_repositories: list[EcrRepositoryName] = []
     retention: Retention = Retention()
     github_repository: Annotated[StrictStr, Field(pattern=r"^[A-Za-z0-9_.-]+/[A-Za-z0-9_.-]+$")]
+    # Unset: `repo:<github_repository>`, the subject of repositories older than GitHub's
+    # immutable-ID subjects (see `effective_github_subject_prefix`).
+    github_subject_prefix: GitHubSubjectPrefix | None = None
     ci_external_id: ExternalId
     account_trail: bool = False
     audit_archive: AuditArchive | None = None
@@ -436,6 +501,12 @@ class StackSettings(Model):
     organization: OrganizationSettings | None = None
     identity_center: IdentityCenter | None = None
     cost_governance: CostGovernance | None = None
+
+    @field_validator("github_subject_prefix", mode="before")
+    @classmethod
+    def _empty_subject_prefix_is_unset(cls, value: object) -> object:
+        # Pulumi.yaml's default is "" (a declared key without default would be required).
+        return None if isinstance(value, str) and not value.strip() else value
 
     @field_validator("allowed_regions")
     @classmethod
@@ -461,7 +532,7 @@ class StackSettings(Model):
             raise ValueError("auditArchive: required in the security stack")
         if not owns_archive and self.audit_archive is not None:
             raise ValueError("auditArchive: only the security stack holds the audit archive")
-        ids = list(self.account_ids.values())
+        ids = [i for i in self.account_ids.values() if i != PENDING_ID]
         repeated = sorted({i for i in ids if ids.count(i) > 1})
         if repeated:
             owners = {i: sorted(n for n, v in self.account_ids.items() if v == i) for i in repeated}
@@ -513,6 +584,12 @@ class StackSettings(Model):
                     raise ValueError(
                         f"networks: the VPCs of {first} ({a}) and {second} ({b}) overlap"
                     )
+        for name, entry in self.networks.items():
+            if entry.vpc_id is not None and self.account_ids.get(name) == PENDING_ID:
+                raise ValueError(
+                    f"networks.{name}.vpcId: is set while accountIds.{name} is pending; a VPC "
+                    "exists only in an account the organization created"
+                )
         seen = set()
         for index, (left, right) in enumerate(self.network.peerings):
             key = f"network.peerings[{index}]"
@@ -556,6 +633,13 @@ class StackSettings(Model):
         if unknown:
             raise ValueError(
                 f"accountIds: account(s) {', '.join(unknown)} are not in organization.accounts"
+            )
+        required = {"cloudtrail.amazonaws.com", "sso.amazonaws.com"}
+        missing_services = sorted(required - set(self.organization.trusted_services))
+        if missing_services:
+            raise ValueError(
+                f"organization.trustedServices: must include {', '.join(missing_services)} "
+                "(the organization trail and Identity Center depend on it)"
             )
         self._check_access_matrix()
         self._check_cost_governance()
@@ -601,9 +685,40 @@ class StackSettings(Model):
     def account_id(self) -> str:
         return self.account_ids[self.stack]
 
+    def known_account_id(self, name: str) -> str | None:
+        """The account's ID, or None while config marks it pending."""
+        value = self.account_ids.get(name)
+        return None if value in (None, PENDING_ID) else value
+
+    @property
+    def pending_accounts(self) -> list[str]:
+        return sorted(n for n, v in self.account_ids.items() if v == PENDING_ID)
+
+    def deploy_problems(self) -> list[str]:
+        """What keeps this stack from deploying although its file is valid: an account of its
+        own (or the management account) that config does not know yet."""
+        problems = []
+        if self.known_account_id(MANAGEMENT_ACCOUNT) is None:
+            problems.append(
+                f"diagnyx:accountIds.{MANAGEMENT_ACCOUNT}: is '{PENDING_ID}'; run `diagnyx "
+                "bootstrap start --write` (new organization) or `diagnyx accounts sync --write` "
+                "with the management account's credentials"
+            )
+        elif self.known_account_id(self.stack) is None:
+            problems.append(
+                f"diagnyx:accountIds.{self.stack}: is '{PENDING_ID}'; deploy the management stack "
+                "(it creates the account), then run `diagnyx accounts sync --write`"
+            )
+        return problems
+
     @property
     def is_management(self) -> bool:
         return self.stack == MANAGEMENT_ACCOUNT
+
+    @property
+    def effective_github_subject_prefix(self) -> str:
+        """The repository part of the GitHub Actions OIDC `sub` claim the CI roles trust."""
+        return self.github_subject_prefix or f"repo:{self.github_repository}"
 
     def default_tags(self) -> dict[str, str]:
         """The required tags, applied to every resource through the provider's default_tags."""

@@ -78,9 +78,19 @@ class RecordingMocks(pulumi_mocks.Mocks):
                 "identityStoreIds": ["d-0000000000"],
                 "id": "us-east-1",
             }, []
-        if args.token == "aws:ec2/getVpcPeeringConnection:getVpcPeeringConnection":
-            return {"id": f"pcx-{args.args.get('vpcId', 'mock')[-8:]}"}, []
+        if args.token == "aws:ec2/getVpcPeeringConnections:getVpcPeeringConnections":
+            # One pending request from the requester's VPC, as after the requester's deploy.
+            requester = _filter_values(args.args, "requester-vpc-info.vpc-id") or ["mock"]
+            return {"ids": [f"pcx-{requester[0][-8:]}"], "id": "us-east-1"}, []
         return {}, []
+
+
+def _filter_values(invoke_args: dict[str, Any], name: str) -> list[str]:
+    """The values of the filter ``name`` in an invoke's ``filters`` ([{name, values}])."""
+    for entry in invoke_args.get("filters") or []:
+        if entry.get("name") == name:
+            return list(entry.get("values") or [])
+    return []
 
 
 def _mock_arn(args: pulumi_mocks.MockResourceArgs) -> str:

@@ -6,7 +6,7 @@ from collections.abc import Callable
 from .. import naming
 from ..config.models import MANAGEMENT_ACCOUNT, REQUIRED_TAG_KEYS
 from ..naming import LOCK_TABLE_NAME, state_bucket_name
-from ..policies.audit import security_event_patterns
+from ..policies.audit import security_event_patterns, trail_arn
 from .aws import Aws, classify
 from .findings import Finding, Status, run_check
 from .landing_zone import LandingZone
@@ -183,9 +183,13 @@ class Checklist:
 
     def _organization_trail(self) -> tuple[bool, str]:
         def check() -> tuple[bool, str]:
-            owner = self._session_for(self.zone.account_ids[self.zone.trail_owner])
-            cloudtrail = owner.client("cloudtrail")
-            trail = cloudtrail.get_trail(Name=naming.ORGANIZATION_TRAIL)["Trail"]
+            # The security account creates the trail as CloudTrail's delegated administrator,
+            # but the management account owns it; GetTrail by bare name from the administrator
+            # may not find it, so it is looked up by its management-owned ARN.
+            region = self.zone.stacks[self.zone.trail_owner].region
+            arn = trail_arn(region, self.zone.account_ids[MANAGEMENT_ACCOUNT])
+            cloudtrail = self.caller.client("cloudtrail")
+            trail = cloudtrail.get_trail(Name=arn)["Trail"]
             problems = []
             if not trail.get("IsOrganizationTrail"):
                 problems.append("not an organization trail")
@@ -193,7 +197,7 @@ class Checklist:
                 problems.append("not multi-region")
             if not trail.get("LogFileValidationEnabled"):
                 problems.append("log file validation off")
-            if not cloudtrail.get_trail_status(Name=naming.ORGANIZATION_TRAIL).get("IsLogging"):
+            if not cloudtrail.get_trail_status(Name=arn).get("IsLogging"):
                 problems.append("not logging")
             return not problems, "; ".join(problems) or "covered by the logging organization trail"
 

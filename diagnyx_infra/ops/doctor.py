@@ -2,16 +2,43 @@
 organization healthy, is every account active, does Identity Center hold its permission sets and
 assignments, and can every cross-account role be assumed."""
 
+from collections.abc import Callable
+
+from botocore.exceptions import ClientError
+
 from .. import naming
 from ..config.models import MANAGEMENT_ACCOUNT, SECURITY_ACCOUNT, SHARED_SERVICES_ACCOUNT
 from .aws import Aws
-from .findings import Finding, run_check
+from .findings import CannotCheck, Finding, run_check
 from .landing_zone import LandingZone
 
 ORGANIZATION = "organization"
 
 
-def diagnose(caller: Aws, zone: LandingZone, external_id: str | None) -> list[Finding]:
+# Who answers "which name servers does the registrar delegate this domain to?": the domain's
+# name servers, or None when this registrar does not hold the domain.
+Registrar = Callable[[str], list[str] | None]
+
+
+def route53_domains(caller: Aws) -> Registrar:
+    """The registrar when the domain is registered with Route 53 Domains (us-east-1 only)."""
+
+    def name_servers(domain: str) -> list[str] | None:
+        domains = caller.session.client("route53domains", region_name="us-east-1")
+        try:
+            detail = domains.get_domain_detail(DomainName=domain)
+        except ClientError as error:
+            if error.response.get("Error", {}).get("Code") in ("InvalidInput", "UnsupportedTLD"):
+                return None
+            raise
+        return [n["Name"] for n in detail["Nameservers"]]
+
+    return name_servers
+
+
+def diagnose(
+    caller: Aws, zone: LandingZone, external_id: str | None, registrar: Registrar | None = None
+) -> list[Finding]:
     findings = [
         run_check(
             ORGANIZATION,
@@ -32,6 +59,18 @@ def diagnose(caller: Aws, zone: LandingZone, external_id: str | None) -> list[Fi
             "enable IAM Identity Center in the console, then `pulumi up -s management`",
         ),
     ]
+    shared = zone.stacks.get(SHARED_SERVICES_ACCOUNT)
+    if shared is not None and shared.shared_services is not None:
+        domain = shared.shared_services.domain
+        findings.append(
+            run_check(
+                SHARED_SERVICES_ACCOUNT,
+                "DNS delegation",
+                lambda: delegation(caller, zone, domain, registrar or route53_domains(caller)),
+                f"set {domain}'s name servers at its registrar to `pulumi stack output "
+                "nameServers -s shared`; certificates wait until this passes",
+            )
+        )
     for name in zone.account_names():
         account_id = zone.account_ids[name]
         findings.append(
@@ -133,3 +172,32 @@ def _cicd(caller: Aws, zone: LandingZone, name: str, external_id: str | None) ->
         "check the trust policy's sts:ExternalId (the secret diagnyx:ciExternalId of this stack) "
         "and the shared services account principal",
     )
+
+
+def delegation(
+    caller: Aws, zone: LandingZone, domain: str, registrar: Registrar
+) -> tuple[bool, str]:
+    """The registrar's answer against the name servers of the domain's zone in the shared
+    account (those of its reusable delegation set). ACM validates DNS only once they agree."""
+    route53 = caller.assume(zone.account_ids[SHARED_SERVICES_ACCOUNT]).client("route53")
+    zones = route53.list_hosted_zones_by_name(DNSName=domain)["HostedZones"]
+    hosted = next((z for z in zones if z["Name"].rstrip(".") == domain), None)
+    if hosted is None:
+        return False, f"no hosted zone {domain} in the shared account: `pulumi up -s shared` first"
+    served = _name_servers(route53.get_hosted_zone(Id=hosted["Id"])["DelegationSet"]["NameServers"])
+    answered = registrar(domain)
+    if answered is None:
+        raise CannotCheck(
+            f"{domain} is not registered with Route 53 Domains: compare `dig +short NS {domain}` "
+            f"with {', '.join(served)}"
+        )
+    if _name_servers(answered) != served:
+        return False, (
+            f"the registrar delegates {domain} to {', '.join(_name_servers(answered))}, not to "
+            f"{', '.join(served)}"
+        )
+    return True, f"{domain} delegated to {', '.join(served)}"
+
+
+def _name_servers(names: list[str]) -> list[str]:
+    return sorted(n.rstrip(".").lower() for n in names)

@@ -33,12 +33,18 @@ EXIT_FINDINGS = 1
 _STYLE = {Status.PASS: "green", Status.FAIL: "red", Status.CANNOT: "yellow"}
 
 
+class CannotCheck(Exception):
+    """A check cannot answer from here; the message says how a person can."""
+
+
 def run_check(
     account: str, item: str, check: Callable[[], tuple[bool, str]], hint: str = ""
 ) -> Finding:
     """Run one check; AWS errors become findings, never tracebacks."""
     try:
         ok, detail = check()
+    except CannotCheck as reason:
+        return Finding(account, item, Status.CANNOT, str(reason), hint)
     except Exception as error:
         problem = classify(error)
         if problem.kind == "missing":

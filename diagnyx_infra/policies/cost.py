@@ -1,8 +1,27 @@
 """Cost governance documents: the Cost Explorer access role and anomaly alert thresholds."""
 
+import json
 from collections.abc import Sequence
 
 from .documents import PolicyDocument, document
+
+# Every member of Cost Explorer's Expression, as the provider reads a monitor's specification back
+# (aws-sdk-go-v2 marshals nil members as null) and compares it with the program's JSON strictly
+# (terraform-provider-aws internal/verify/json.go: `{"a":1}` differs from `{"a":1,"b":null}`).
+# monitor_specification forces a new monitor, so a spec without the nulls is replaced on every
+# `pulumi up` (terraform-provider-aws #39885).
+_EXPRESSION_MEMBERS = ("And", "CostCategories", "Dimensions", "Not", "Or", "Tags")
+
+
+def linked_account_monitor_specification(account_ids: Sequence[str]) -> str:
+    """A CUSTOM anomaly monitor over these linked accounts, in the exact form AWS reads back."""
+    expression: dict = dict.fromkeys(_EXPRESSION_MEMBERS)
+    expression["Dimensions"] = {
+        "Key": "LINKED_ACCOUNT",
+        "MatchOptions": None,
+        "Values": sorted(account_ids),
+    }
+    return json.dumps(expression, separators=(",", ":"), sort_keys=True)
 
 
 def cost_explorer_trust(principals: Sequence[tuple[str, str]]) -> PolicyDocument:

@@ -34,24 +34,31 @@ def _github_condition(subject: str) -> dict:
 
 
 def cicd_trust_policy(
-    shared_account_id: str, external_id: str, oidc_provider_arn: str, deploy_subject: str
+    shared_account_id: str | None, external_id: str, oidc_provider_arn: str, deploy_subject: str
 ) -> PolicyDocument:
-    return document(
-        {
-            "Sid": "SharedServicesWithExternalId",
-            "Effect": "Allow",
-            "Principal": {"AWS": f"arn:aws:iam::{shared_account_id}:root"},
-            "Action": "sts:AssumeRole",
-            "Condition": {"StringEquals": {"sts:ExternalId": external_id}},
-        },
+    """``shared_account_id`` is None while config marks the shared account pending: nothing
+    trusts an account whose ID is not known to be ours."""
+    statements = []
+    if shared_account_id is not None:
+        statements.append(
+            {
+                "Sid": "SharedServicesWithExternalId",
+                "Effect": "Allow",
+                "Principal": {"AWS": f"arn:aws:iam::{shared_account_id}:root"},
+                "Action": "sts:AssumeRole",
+                "Condition": {"StringEquals": {"sts:ExternalId": external_id}},
+            }
+        )
+    statements.append(
         {
             "Sid": "GitHubActionsDeployRef",
             "Effect": "Allow",
             "Principal": {"Federated": oidc_provider_arn},
             "Action": "sts:AssumeRoleWithWebIdentity",
             "Condition": _github_condition(deploy_subject),
-        },
+        }
     )
+    return document(*statements)
 
 
 def preview_trust_policy(oidc_provider_arn: str, pull_request_subject: str) -> PolicyDocument:
@@ -78,9 +85,21 @@ def audit_trust_policy(security_account_id: str) -> PolicyDocument:
     )
 
 
-def cicd_permissions(is_management: bool) -> PolicyDocument:
+# Whoever creates or updates an organization trail needs these Organizations reads (CloudTrail
+# User Guide, "Prepare for creating a trail for your organization"); iam:GetRole and
+# iam:CreateServiceLinkedRole come with the iam service above.
+ORGANIZATION_TRAIL_READS = (
+    "organizations:DescribeOrganization",
+    "organizations:ListAWSServiceAccessForOrganization",
+    "organizations:ListAccounts",
+)
+
+
+def cicd_permissions(
+    is_management: bool, manages_organization_trail: bool = False
+) -> PolicyDocument:
     services = MEMBER_DEPLOY_SERVICES + (MANAGEMENT_DEPLOY_SERVICES if is_management else ())
-    return document(
+    statements = [
         {
             "Sid": "DeployLandingZoneServices",
             "Effect": "Allow",
@@ -93,7 +112,17 @@ def cicd_permissions(is_management: bool) -> PolicyDocument:
             "Action": "sts:GetCallerIdentity",
             "Resource": "*",
         },
-    )
+    ]
+    if manages_organization_trail and not is_management:
+        statements.append(
+            {
+                "Sid": "OrganizationTrailReads",
+                "Effect": "Allow",
+                "Action": list(ORGANIZATION_TRAIL_READS),
+                "Resource": "*",
+            }
+        )
+    return document(*statements)
 
 
 def preview_state_access(bucket_arn: str, key_arn: str) -> PolicyDocument:

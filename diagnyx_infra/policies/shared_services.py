@@ -20,12 +20,30 @@ PUSH_ACTIONS = (
 POLICY_ACTIONS = ("ecr:DeleteRepositoryPolicy", "ecr:SetRepositoryPolicy")
 
 
-def repository_policy(pull_account_ids: Sequence[str], shared_account_id: str) -> PolicyDocument:
+def policy_administrator_roles(deployment_role: str) -> tuple[str, ...]:
+    """Roles that may change or delete a repository policy: the usual deployment roles plus the
+    role the shared stack deploys through (``deployment.roleName``).
+
+    ECR's SetRepositoryPolicy refuses a policy that would stop the caller from calling it again
+    (unless `force` is set, which the AWS provider never does), so a policy that left out the
+    deploying role could not be applied at all. The role is exempt whether or not this run
+    assumes it (CI runs with `callerInAccount`): the policy must not change between a local
+    deploy and a CI deploy, or each would lock the other out."""
+    extra = () if deployment_role in naming.DEPLOYMENT_ROLES else (deployment_role,)
+    return (*naming.DEPLOYMENT_ROLES, *extra)
+
+
+def repository_policy(
+    pull_account_ids: Sequence[str], shared_account_id: str, deployment_role: str
+) -> PolicyDocument:
     """Workload accounts pull; only the shared account's CI role pushes, so nothing a
-    non-production account can do changes what production pulls (tags are immutable too)."""
+    non-production account can do changes what production pulls (tags are immutable too).
+    ``deployment_role`` is the role the shared stack deploys through (see
+    ``policy_administrator_roles``)."""
     ci_role = f"arn:aws:iam::{shared_account_id}:role/{naming.CICD_ROLE}"
     deployers = [
-        f"arn:aws:iam::{shared_account_id}:role/{role}" for role in naming.DEPLOYMENT_ROLES
+        f"arn:aws:iam::{shared_account_id}:role/{role}"
+        for role in policy_administrator_roles(deployment_role)
     ]
     return document(
         {

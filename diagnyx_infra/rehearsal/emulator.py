@@ -8,11 +8,16 @@ from typing import Any
 from botocore.exceptions import BotoCoreError, ClientError
 from pulumi.runtime import mocks as pulumi_mocks
 
-from ..engine.recording import RecordingMocks
+from ..engine.recording import RecordingMocks, _reveal
 from ..ops.aws import Aws
-from .handlers import HANDLERS, NOT_EMULATED, Context, NotEmulated
+from .aws_rules import RULE_HANDLERS
+from .handlers import HANDLERS as API_HANDLERS
+from .handlers import NOT_EMULATED, Context, NotEmulated
+from .world import Deployed, World
 
 PROVIDER = "pulumi:providers:aws"
+# Every type the emulator carries out: moto's API, plus the AWS rules moto does not enforce.
+HANDLERS = {**API_HANDLERS, **RULE_HANDLERS}
 
 
 @dataclass(frozen=True)
@@ -27,16 +32,61 @@ class Created:
 class RehearsalFailure(Exception):
     """The emulated AWS API refused a resource's inputs."""
 
-    def __init__(self, stack: str, type_: str, name: str, error: str):
+    def __init__(self, stack: str, type_: str, name: str, error: str, step: str = ""):
         self.stack, self.type, self.name, self.error = stack, type_, name, error
-        super().__init__(f"stack {stack}: {name} ({type_}) was refused: {error}")
+        self.step = step
+        where = f"{step}, stack {stack}" if step else f"stack {stack}"
+        super().__init__(f"{where}: {name} ({type_}) was refused: {error}")
+
+
+# Inputs of these types can change in place: the emulator calls their handler again (each is a
+# put of the whole document or setting), as the provider's update does.
+UPDATED_BY_HANDLER = {
+    "aws:iam/rolePolicy:RolePolicy",
+    "aws:s3/bucketPolicy:BucketPolicy",
+    "aws:sns/topicPolicy:TopicPolicy",
+    "aws:ecr/repositoryPolicy:RepositoryPolicy",
+    "aws:ssoadmin/permissionSetInlinePolicy:PermissionSetInlinePolicy",
+}
+
+
+def _update_role(ctx: Context, old: Deployed, inputs: dict) -> dict:
+    if inputs.get("assumeRolePolicy") != old.inputs.get("assumeRolePolicy"):
+        ctx.client("iam").update_assume_role_policy(
+            RoleName=old.id, PolicyDocument=_json_text(inputs["assumeRolePolicy"])
+        )
+    return old.outputs
+
+
+def _update_key(ctx: Context, old: Deployed, inputs: dict) -> dict:
+    ctx.client("kms").put_key_policy(
+        KeyId=old.id, PolicyName="default", Policy=_json_text(inputs["policy"])
+    )
+    return old.outputs
+
+
+def _update_subscription(ctx: Context, old: Deployed, inputs: dict) -> dict:
+    handler = HANDLERS["aws:costexplorer/anomalySubscription:AnomalySubscription"]
+    handler(ctx, inputs)  # the same checks as a new subscription
+    return old.outputs
+
+
+UPDATERS = {
+    "aws:iam/role:Role": _update_role,
+    "aws:kms/key:Key": _update_key,
+    "aws:costexplorer/anomalySubscription:AnomalySubscription": _update_subscription,
+}
 
 
 class EmulatorMocks(RecordingMocks):
-    def __init__(self, stack: str, caller: Aws):
+    def __init__(self, stack: str, caller: Aws, world: World, step: str = ""):
         super().__init__()
         self.stack = stack
         self.caller = caller
+        self.world = world
+        self.step = step
+        self.deployed = world.state.setdefault(stack, {})
+        self.updated: list[Created] = []
         self.sessions: dict[str, Aws] = {}  # provider ID -> the account it deploys into
         self.created: list[Created] = []
         self.failure: RehearsalFailure | None = None
@@ -63,20 +113,26 @@ class EmulatorMocks(RecordingMocks):
                     "zoneIds": [z["ZoneId"] for z in zones],
                 }, []
             if args.token == "aws:ssoadmin/getInstances:getInstances":
-                instances = aws.client("sso-admin").list_instances()["Instances"]
+                # ListInstances is empty until Identity Center is enabled (a console step).
+                instances = []
+                if self.world.identity_center_enabled:
+                    instances = aws.client("sso-admin").list_instances()["Instances"]
                 return {
                     "arns": [i["InstanceArn"] for i in instances],
                     "identityStoreIds": [i["IdentityStoreId"] for i in instances],
                     "id": aws.session.region_name,
                 }, []
-            if args.token == "aws:ec2/getVpcPeeringConnection:getVpcPeeringConnection":
-                found = aws.client("ec2").describe_vpc_peering_connections(
-                    Filters=[
-                        {"Name": "requester-vpc-info.vpc-id", "Values": [args.args["vpcId"]]},
-                        {"Name": "accepter-vpc-info.vpc-id", "Values": [args.args["peerVpcId"]]},
-                    ]
-                )["VpcPeeringConnections"]
-                return {"id": found[0]["VpcPeeringConnectionId"]} if found else {}, []
+            if args.token == "aws:ec2/getVpcPeeringConnections:getVpcPeeringConnections":
+                filters = [
+                    {"Name": f["name"], "Values": list(f["values"])}
+                    for f in args.args.get("filters") or []
+                ]
+                found = aws.client("ec2").describe_vpc_peering_connections(Filters=filters)
+                connections = _apply_peering_filters(found["VpcPeeringConnections"], filters)
+                return {
+                    "ids": [c["VpcPeeringConnectionId"] for c in connections],
+                    "id": aws.session.region_name,
+                }, []
             return super().call(args)
 
     # --- providers: the account a stack deploys into ----------------------------------------
@@ -96,7 +152,7 @@ class EmulatorMocks(RecordingMocks):
                     f"not {', '.join(allowed)}"
                 )
         except (ClientError, BotoCoreError, ValueError) as error:
-            self.failure = RehearsalFailure(self.stack, args.typ, args.name, str(error))
+            self.failure = RehearsalFailure(self.stack, args.typ, args.name, str(error), self.step)
             raise self.failure from None
         self.sessions[resource_id] = aws
         return resource_id, state
@@ -116,17 +172,72 @@ class EmulatorMocks(RecordingMocks):
             note = NOT_EMULATED.get(args.typ, "no emulator handler for this type")
             self.created.append(Created(args.typ, args.name, account, False, note))
             return super().new_resource(args)
-        inputs = {k: v for k, v in args.inputs.items() if k != "__defaults"}
+        # Secret inputs arrive wrapped; AWS receives their values.
+        inputs = {k: _reveal(v) for k, v in args.inputs.items() if k != "__defaults"}
+        key = (args.typ, args.name)
+        before = self.deployed.get(key)
+        ctx = Context(aws, args.name, self.world)
         try:
-            resource_id, outputs = handler(Context(aws, args.name), inputs)
+            if before is None:
+                resource_id, outputs = handler(ctx, inputs)
+            elif before.inputs == inputs:  # unchanged since the last deploy
+                resource_id, outputs = before.id, before.outputs
+            else:
+                resource_id, outputs = before.id, self._update(ctx, args.typ, before, inputs)
         except NotEmulated as gap:
             self.created.append(Created(args.typ, args.name, account, False, str(gap)))
             return super().new_resource(args)
         except Exception as error:
-            self.failure = RehearsalFailure(self.stack, args.typ, args.name, _describe(error))
+            self.failure = RehearsalFailure(
+                self.stack, args.typ, args.name, _describe(error), self.step
+            )
             raise self.failure from None
+        self.deployed[key] = Deployed(resource_id, inputs, outputs)
         self.created.append(Created(args.typ, args.name, account, True))
         return resource_id, {**args.inputs, "id": resource_id, **outputs}
+
+    def _update(self, ctx: Context, type_: str, before: Deployed, inputs: dict) -> dict:
+        if type_ in UPDATED_BY_HANDLER:
+            return HANDLERS[type_](ctx, inputs)[1]
+        updater = UPDATERS.get(type_)
+        if updater is None:
+            changed = sorted(
+                k for k in {*before.inputs, *inputs} if before.inputs.get(k) != inputs.get(k)
+            )
+            raise ValueError(
+                f"changing {', '.join(changed)} would replace this resource; the emulator "
+                "updates only what the provider updates in place"
+            )
+        return updater(ctx, before, inputs)
+
+
+def _json_text(value: Any) -> str:
+    return value if isinstance(value, str) else json.dumps(value)
+
+
+# moto 5 ignores every filter of DescribeVpcPeeringConnections (it lists all connections the
+# account sees), so the emulator applies them as AWS does: all filters must match, any value of
+# one. Names from the EC2 API reference of DescribeVpcPeeringConnections.
+_PEERING_FILTERS = {
+    "vpc-peering-connection-id": lambda c: c.get("VpcPeeringConnectionId"),
+    "status-code": lambda c: c.get("Status", {}).get("Code"),
+    **{
+        f"{side}-vpc-info.{name}": lambda c, info=info, key=key: c.get(info, {}).get(key)
+        for side, info in (("requester", "RequesterVpcInfo"), ("accepter", "AccepterVpcInfo"))
+        for name, key in (("vpc-id", "VpcId"), ("owner-id", "OwnerId"), ("cidr-block", "CidrBlock"))
+    },
+}
+
+
+def _apply_peering_filters(
+    connections: list[dict[str, Any]], filters: list[dict[str, Any]]
+) -> list[dict[str, Any]]:
+    for entry in filters:
+        read = _PEERING_FILTERS.get(entry["Name"])
+        if read is None:
+            raise ValueError(f"the emulator does not apply the peering filter {entry['Name']!r}")
+        connections = [c for c in connections if read(c) in entry["Values"]]
+    return connections
 
 
 def _decode(value: Any) -> Any:

@@ -11,7 +11,10 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+from botocore.exceptions import ClientError
+
 from ..ops.aws import Aws
+from .policy_lockout import CannotEvaluate, denying_statement, principal_arn
 
 Outputs = dict[str, Any]
 
@@ -24,6 +27,7 @@ class NotEmulated(Exception):
 class Context:
     aws: Aws
     name: str  # the resource's logical name
+    world: Any = None  # the rehearsal's World: what moto does not hold (see world.py)
 
     def client(self, service: str):
         return self.aws.client(service)
@@ -110,24 +114,6 @@ def org_policy(ctx: Context, i: dict) -> tuple[str, Outputs]:
 def policy_attachment(ctx: Context, i: dict) -> tuple[str, Outputs]:
     ctx.client("organizations").attach_policy(PolicyId=i["policyId"], TargetId=i["targetId"])
     return f"{i['targetId']}:{i['policyId']}", {}
-
-
-def delegated_administrator(ctx: Context, i: dict) -> tuple[str, Outputs]:
-    try:
-        ctx.client("organizations").register_delegated_administrator(
-            AccountId=i["accountId"], ServicePrincipal=i["servicePrincipal"]
-        )
-    except Exception as error:
-        if "unrecognized service principal" in str(error):
-            raise NotEmulated(
-                f"the emulator does not know {i['servicePrincipal']} as a delegated "
-                "administrator service"
-            ) from None
-        raise
-    return f"{i['accountId']}/{i['servicePrincipal']}", {}
-
-
-# --- Identity Center -------------------------------------------------------------------------
 
 
 def identity_group(ctx: Context, i: dict) -> tuple[str, Outputs]:
@@ -408,9 +394,22 @@ def ecr_lifecycle_policy(ctx: Context, i: dict) -> tuple[str, Outputs]:
 
 
 def ecr_repository_policy(ctx: Context, i: dict) -> tuple[str, Outputs]:
-    ctx.client("ecr").set_repository_policy(
-        repositoryName=i["repository"], policyText=_json(i["policy"])
-    )
+    policy_text = _json(i["policy"])
+    # ECR API reference, SetRepositoryPolicy, `force`: "If the policy you specify will prevent
+    # the caller from making future calls to SetRepositoryPolicy, you must set force to true".
+    # The AWS provider never sets force, and moto does not check the rule, so it is checked here.
+    caller = ctx.client("sts").get_caller_identity()["Arn"]
+    try:
+        denied_by = denying_statement(policy_text, "ecr:SetRepositoryPolicy", caller)
+    except CannotEvaluate as unknown:
+        raise NotEmulated(f"cannot evaluate the repository policy's {unknown}") from None
+    if denied_by is not None:
+        raise ValueError(
+            f"InvalidParameterException: statement {denied_by} denies ecr:SetRepositoryPolicy "
+            f"to the caller {principal_arn(caller)}: the policy would lock the caller out of "
+            "changing it again (ECR accepts that only with force, which the provider never sets)"
+        )
+    ctx.client("ecr").set_repository_policy(repositoryName=i["repository"], policyText=policy_text)
     return i["repository"], {}
 
 
@@ -463,39 +462,6 @@ def iam_role_policy_attachment(ctx: Context, i: dict) -> tuple[str, Outputs]:
         return role_id, {}
     ctx.client("iam").attach_role_policy(RoleName=i["role"], PolicyArn=arn)
     return role_id, {}
-
-
-def cloudtrail_trail(ctx: Context, i: dict) -> tuple[str, Outputs]:
-    cloudtrail = ctx.client("cloudtrail")
-    trail = cloudtrail.create_trail(
-        Name=i["name"],
-        S3BucketName=i["s3BucketName"],
-        KmsKeyId=i.get("kmsKeyId"),
-        IsOrganizationTrail=bool(i.get("isOrganizationTrail")),
-        IsMultiRegionTrail=bool(i.get("isMultiRegionTrail")),
-        IncludeGlobalServiceEvents=i.get("includeGlobalServiceEvents", True),
-        EnableLogFileValidation=bool(i.get("enableLogFileValidation")),
-    )
-    if i.get("enableLogging", True):
-        cloudtrail.start_logging(Name=i["name"])
-    return trail["TrailARN"], {"arn": trail["TrailARN"]}
-
-
-# --- Route53, ACM ----------------------------------------------------------------------------
-
-
-def hosted_zone(ctx: Context, i: dict) -> tuple[str, Outputs]:
-    created = ctx.client("route53").create_hosted_zone(
-        Name=i["name"],
-        CallerReference=f"diagnyx-{ctx.name}",
-        HostedZoneConfig={"Comment": i.get("comment", ""), "PrivateZone": False},
-    )
-    zone_id = created["HostedZone"]["Id"].rsplit("/", 1)[-1]
-    return zone_id, {
-        "zoneId": zone_id,
-        "nameServers": created["DelegationSet"]["NameServers"],
-        "arn": f"arn:aws:route53:::hostedzone/{zone_id}",
-    }
 
 
 def dns_record(ctx: Context, i: dict) -> tuple[str, Outputs]:
@@ -711,10 +677,35 @@ def peering_connection(ctx: Context, i: dict) -> tuple[str, Outputs]:
 
 
 def peering_accepter(ctx: Context, i: dict) -> tuple[str, Outputs]:
-    ctx.client("ec2").accept_vpc_peering_connection(
-        VpcPeeringConnectionId=i["vpcPeeringConnectionId"]
-    )
-    return i["vpcPeeringConnectionId"], {}
+    # EC2 API reference, AcceptVpcPeeringConnection: only a request in the pending-acceptance
+    # state can be accepted, and only by the owner of the accepter VPC. Checked here so the
+    # refusal names the connection and its status (deleted and rejected connections stay
+    # visible; moto describes an unknown ID as nothing).
+    ec2 = ctx.client("ec2")
+    connection_id = i["vpcPeeringConnectionId"]
+    try:
+        found = ec2.describe_vpc_peering_connections(VpcPeeringConnectionIds=[connection_id])
+    except ClientError as error:
+        if "NotFound" not in error.response.get("Error", {}).get("Code", ""):
+            raise
+        found = {"VpcPeeringConnections": []}
+    if not found["VpcPeeringConnections"]:
+        raise ValueError(f"VPC peering connection {connection_id} does not exist")
+    connection = found["VpcPeeringConnections"][0]
+    status = connection.get("Status", {}).get("Code")
+    if status != "pending-acceptance":
+        raise ValueError(
+            f"VPC peering connection {connection_id} is {status}: only a pending-acceptance "
+            "request can be accepted"
+        )
+    owner = connection.get("AccepterVpcInfo", {}).get("OwnerId")
+    if owner != ctx.aws.account_id:
+        raise ValueError(
+            f"VPC peering connection {connection_id} (status {status}) is addressed to account "
+            f"{owner}, not {ctx.aws.account_id}"
+        )
+    ec2.accept_vpc_peering_connection(VpcPeeringConnectionId=connection_id)
+    return connection_id, {}
 
 
 HANDLERS: dict[str, Handler] = {
@@ -723,7 +714,6 @@ HANDLERS: dict[str, Handler] = {
     "aws:organizations/account:Account": account,
     "aws:organizations/policy:Policy": org_policy,
     "aws:organizations/policyAttachment:PolicyAttachment": policy_attachment,
-    "aws:organizations/delegatedAdministrator:DelegatedAdministrator": delegated_administrator,
     "aws:identitystore/group:Group": identity_group,
     "aws:ssoadmin/permissionSet:PermissionSet": permission_set,
     "aws:ssoadmin/managedPolicyAttachment:ManagedPolicyAttachment": managed_policy_attachment,
@@ -753,11 +743,8 @@ HANDLERS: dict[str, Handler] = {
     "aws:iam/role:Role": iam_role,
     "aws:iam/rolePolicy:RolePolicy": iam_role_policy,
     "aws:iam/rolePolicyAttachment:RolePolicyAttachment": iam_role_policy_attachment,
-    "aws:cloudtrail/trail:Trail": cloudtrail_trail,
-    "aws:route53/zone:Zone": hosted_zone,
     "aws:route53/record:Record": dns_record,
     "aws:acm/certificate:Certificate": certificate,
-    "aws:acm/certificateValidation:CertificateValidation": certificate_validation,
     "aws:ec2/vpc:Vpc": vpc,
     "aws:ec2/defaultSecurityGroup:DefaultSecurityGroup": default_security_group,
     "aws:ec2/subnet:Subnet": subnet,
@@ -772,9 +759,5 @@ HANDLERS: dict[str, Handler] = {
     "aws:ec2/vpcPeeringConnectionAccepter:VpcPeeringConnectionAccepter": peering_accepter,
 }
 
-# What the emulator lacks (design.md): reported by name as "not emulated", never silently skipped.
-NOT_EMULATED = {
-    "aws:costexplorer/anomalyMonitor:AnomalyMonitor": "Cost Explorer anomaly monitors",
-    "aws:costexplorer/anomalySubscription:AnomalySubscription": "Cost Explorer subscriptions",
-    "aws:costexplorer/costAllocationTag:CostAllocationTag": "cost allocation tag status",
-}
+# What the emulator lacks: reported by name as "not emulated", never silently skipped.
+NOT_EMULATED: dict[str, str] = {}

@@ -1,9 +1,10 @@
-"""`diagnyx rehearse`: deploy the program's stacks, in the guide's order, into an in-process AWS
-emulator (moto), then run the bootstrap checklist against the result.
+"""`diagnyx rehearse`: the documented deploy sequence (deploy_sequence.py), carried out from an
+empty management account in an in-process AWS emulator (moto plus the AWS rules it lacks), then
+the bootstrap checklist against the result.
 
-The management stack creates the organization and its accounts; their IDs are synced into a copy
-of the stack files as `diagnyx accounts sync` would; the member stacks then deploy through their
-providers' assumed roles. Nothing leaves the process.
+Each `./run` command of the sequence runs in process on a scratch copy of the stack files, each
+console step is a named emulated step (world.py), each `pulumi up` runs the real program under
+mocks that carry its registrations out against the emulator. Nothing leaves the process.
 """
 
 import contextlib
@@ -17,14 +18,18 @@ from pathlib import Path
 
 from moto import mock_aws
 
-from ..config.models import MANAGEMENT_ACCOUNT, SECURITY_ACCOUNT
+from ..config.models import MANAGEMENT_ACCOUNT, SECURITY_ACCOUNT, SHARED_SERVICES_ACCOUNT
+from ..deploy_sequence import SEQUENCE, Step
 from ..engine.runner import PROJECT_DIR, run_stack
-from ..ops.accounts_sync import sync, write_account_ids
+from ..ops.accounts_sync import sync
 from ..ops.aws import Aws
+from ..ops.bootstrap import set_setting, start
 from ..ops.checklist import Checklist
+from ..ops.doctor import diagnose
 from ..ops.findings import Finding, Status
 from ..ops.landing_zone import LandingZone
 from .emulator import Created, EmulatorMocks, RehearsalFailure
+from .world import CONSOLE_STEPS, World
 
 REGION = "us-east-1"
 PREREQUISITES = (MANAGEMENT_ACCOUNT, SECURITY_ACCOUNT)
@@ -41,9 +46,13 @@ _CLEARED = ("AWS_PROFILE", "AWS_ENDPOINT_URL", "AWS_CONFIG_FILE", "AWS_SHARED_CR
 
 @dataclass
 class StackResult:
+    """One `pulumi up` of a stack within a step of the sequence."""
+
     stack: str
     created: list[Created]
     seconds: float
+    step: str = ""
+    warnings: list[str] = field(default_factory=list)
 
     @property
     def not_emulated(self) -> list[Created]:
@@ -53,8 +62,14 @@ class StackResult:
 @dataclass
 class RehearsalResult:
     stacks: list[StackResult] = field(default_factory=list)
+    steps: list[str] = field(default_factory=list)  # the steps carried out, by label
     findings: list[Finding] = field(default_factory=list)
     failure: RehearsalFailure | None = None
+
+
+class StepFailed(Exception):
+    """A non-Pulumi step of the sequence could not be carried out (a command's findings, a
+    console step's precondition)."""
 
 
 def _name_emulator_gaps(finding: Finding) -> Finding:
@@ -87,40 +102,126 @@ def _copy_project(project_dir: Path, target: Path) -> Path:
     return target
 
 
+def _domain(work: Path) -> str | None:
+    shared = LandingZone.load(work).stacks.get(SHARED_SERVICES_ACCOUNT)
+    return shared.shared_services.domain if shared and shared.shared_services else None
+
+
+# --- the `./run ...` commands of the sequence, carried out in process -------------------------
+
+
+def _bootstrap_start(world: World, work: Path) -> None:
+    start(world.management, work, write=True)
+
+
+def _accounts_sync(world: World, work: Path) -> None:
+    result = sync(world.management, LandingZone.load(work), work, write=True)
+    if result.unresolved:
+        raise StepFailed("; ".join(result.unresolved))
+
+
+def _doctor(world: World, work: Path) -> None:
+    """The step's point: the DNS delegation line passes."""
+    zone = LandingZone.load(work)
+    findings = diagnose(world.management, zone, None, registrar=world.delegated_name_servers)
+    line = next(f for f in findings if f.item == "DNS delegation")
+    if line.status != Status.PASS:
+        raise StepFailed(f"doctor: DNS delegation {line.status}: {line.detail}")
+
+
+COMMANDS: dict[str, Callable[[World, Path], None]] = {
+    "bootstrap start --write": _bootstrap_start,
+    "accounts sync --write": _accounts_sync,
+    "doctor": _doctor,
+}
+# Values the operator reads from AWS for a setting, as the emulated world answers them.
+SETTING_VALUES: dict[str, Callable[[World], object]] = {
+    "costGovernance.servicesMonitorArn": lambda world: world.services_monitor_arn(),
+    "costGovernance.activateCostAllocationTags": lambda world: True,
+    "sharedServices.delegationConfirmed": lambda world: True,
+}
+
+
+def _step_applies(step: Step, stacks: set[str]) -> bool:
+    return step.for_stack is None or step.for_stack in stacks
+
+
 def rehearse(
     stacks: list[str],
     project_dir: Path = PROJECT_DIR,
     on_stack: Callable[[str, str], None] = lambda stack, state: None,
+    sequence: tuple[Step, ...] = SEQUENCE,
 ) -> RehearsalResult:
-    """Deploy ``stacks`` and check the accounts they own. The organization (management) and its
-    audit trail (security) come first whatever is asked: every account depends on both."""
-    order = list(dict.fromkeys([*PREREQUISITES, *stacks]))
+    """Carry out the documented deploy sequence from an empty management account, for
+    ``stacks`` (the organization and its audit trail come first whatever is asked: every
+    account depends on both), then check the accounts they own."""
+    wanted = {*PREREQUISITES, *stacks}
     result = RehearsalResult()
     with emulated_aws(), tempfile.TemporaryDirectory(prefix="diagnyx-rehearsal-") as scratch:
         work = _copy_project(project_dir, Path(scratch))
-        caller = Aws.from_environment(REGION)
-        # The operator works in the management account: its ID is the caller's.
-        write_account_ids(work, {MANAGEMENT_ACCOUNT: caller.account_id}, write=True)
-        for stack in order:
-            if stack != MANAGEMENT_ACCOUNT:
-                sync(caller, LandingZone.load(work), work, write=True)
-            on_stack(stack, "deploying")
-            mocks = EmulatorMocks(stack, caller)
-            started = time.perf_counter()
+        world = World(Aws.from_environment(REGION), REGION)
+        domain = _domain(work)
+        if domain:
+            world.register_domain(domain)
+        for number, step in enumerate(sequence, 1):
+            if not _step_applies(step, wanted):
+                continue
+            label = f"step {number}: {step.title}"
+            result.steps.append(label)
+            on_stack(label, "running")
             try:
-                run_stack(stack, work, mocks=mocks)
-            except Exception:
-                if mocks.failure is None:
-                    raise
-            result.stacks.append(StackResult(stack, mocks.created, time.perf_counter() - started))
-            if mocks.failure is not None:
-                result.failure = mocks.failure
-                on_stack(stack, "failed")
+                _carry_out(step, label, world, work, wanted, result, on_stack)
+            except RehearsalFailure as failure:
+                result.failure = failure
+                on_stack(label, "failed")
                 return result
-            on_stack(stack, "deployed")
+            on_stack(label, "done")
         on_stack("checklist", "checking")
         zone = LandingZone.load(work)
-        findings = Checklist(caller, zone).run([s for s in stacks if s in zone.account_ids])
+        findings = Checklist(world.management, zone).run(
+            [s for s in stacks if s in zone.account_ids]
+        )
         result.findings = [_name_emulator_gaps(f) for f in findings]
         on_stack("checklist", "checked")
     return result
+
+
+def _carry_out(
+    step: Step,
+    label: str,
+    world: World,
+    work: Path,
+    wanted: set[str],
+    result: RehearsalResult,
+    on_stack: Callable[[str, str], None],
+) -> None:
+    try:
+        if step.console:
+            CONSOLE_STEPS[step.key](world, _domain(work))
+        for command in step.diagnyx:
+            COMMANDS[command](world, work)
+        for setting in step.settings:
+            if setting.stack in wanted:
+                set_setting(work, setting.stack, setting.path, SETTING_VALUES[setting.path](world))
+    except Exception as error:
+        raise RehearsalFailure(
+            "-", "step", step.key, f"{type(error).__name__}: {error}", label
+        ) from None
+    for stack in step.stacks:
+        if stack not in wanted:
+            continue
+        on_stack(stack, "deploying")
+        mocks = EmulatorMocks(stack, world.management, world, label)
+        started = time.perf_counter()
+        try:
+            recording = run_stack(stack, work, mocks=mocks)
+        except Exception:
+            if mocks.failure is None:
+                raise
+        deployed = StackResult(stack, mocks.created, time.perf_counter() - started, label)
+        result.stacks.append(deployed)
+        if mocks.failure is not None:
+            raise mocks.failure
+        deployed.warnings = recording.warnings
+        world.outputs[stack] = recording.outputs
+        on_stack(stack, "deployed")

@@ -14,9 +14,12 @@ from .rehearse import RehearsalResult
 
 
 def render(result: RehearsalResult, console: Console) -> None:
+    for label in result.steps:
+        console.print(f"[bold]{label}[/bold]")
     for stack in result.stacks:
         table = Table(
-            title=f"{stack.stack}: {len(stack.created)} resources in {stack.seconds:.1f} s"
+            title=f"{stack.step}, pulumi up -s {stack.stack}: {len(stack.created)} resources "
+            f"in {stack.seconds:.1f} s"
         )
         table.add_column("type")
         table.add_column("emulated", justify="right")
@@ -30,6 +33,8 @@ def render(result: RehearsalResult, console: Console) -> None:
             console.print(
                 f"  [yellow]not emulated[/yellow]: {created.name} ({created.type}): {created.note}"
             )
+        for warning in stack.warnings:
+            console.print(f"  [yellow]waits[/yellow]: {warning}")
     if result.failure is not None:
         console.print(f"[red]rehearsal failed[/red]: {result.failure}")
         return
@@ -40,9 +45,12 @@ def to_json(result: RehearsalResult) -> dict[str, Any]:
     import json
 
     return {
+        "steps": result.steps,
         "stacks": [
             {
+                "step": s.step,
                 "stack": s.stack,
+                "warnings": s.warnings,
                 "seconds": round(s.seconds, 2),
                 "created": [asdict(c) for c in s.created],
             }
@@ -51,6 +59,7 @@ def to_json(result: RehearsalResult) -> dict[str, Any]:
         "failure": None
         if result.failure is None
         else {
+            "step": result.failure.step,
             "stack": result.failure.stack,
             "resource": result.failure.name,
             "type": result.failure.type,

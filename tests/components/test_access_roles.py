@@ -129,3 +129,81 @@ def test_external_id_stays_secret(stack):
     assert "diagnyx:ciExternalId" in stack.config.secret_keys
     preview = next(r for r in stack.of_type(ROLE) if r.inputs["name"] == "DiagnyxCICDPreview")
     assert preview.secret_inputs == []
+
+
+# --- the repository part of the OIDC subject (diagnyx:githubSubjectPrefix) -------------------
+
+ID_SUBJECT_PREFIX = "repo:diagnyx-123456/diagnyx-infra-456789"
+
+
+def _with_subject_prefix(prefix):
+    def edit(config):
+        config["diagnyx:githubSubjectPrefix"] = prefix
+
+    return edit
+
+
+def _oidc_subject(role):
+    (statement,) = [
+        s for s in trust(role).values() if s["Action"] == "sts:AssumeRoleWithWebIdentity"
+    ]
+    return statement["Condition"]["StringEquals"]["token.actions.githubusercontent.com:sub"]
+
+
+def test_unset_subject_prefix_is_repo_and_the_repository_name():
+    from diagnyx_infra.config.loading import settings_from_config
+    from diagnyx_infra.delivery import github_deploy_subject, github_pull_request_subject
+    from tests.helpers import edited_config
+
+    config = edited_config("prod", lambda c: None)
+    settings = settings_from_config("prod", config.values, config.secret_keys)
+    # Pulumi.yaml declares the key with an empty default, which means "unset".
+    assert config.values["diagnyx:githubSubjectPrefix"] == ""
+    assert settings.github_subject_prefix is None
+    assert settings.effective_github_subject_prefix == f"repo:{REPO}"
+    prefix = settings.effective_github_subject_prefix
+    assert github_deploy_subject(prefix, "prod") == f"repo:{REPO}:environment:prod"
+    assert github_deploy_subject(prefix, "dev") == f"repo:{REPO}:ref:refs/heads/develop"
+    assert github_pull_request_subject(prefix) == f"repo:{REPO}:pull_request"
+
+
+@pytest.mark.parametrize(
+    ("stack_name", "deploy_subject"),
+    [
+        ("prod", f"{ID_SUBJECT_PREFIX}:environment:prod"),
+        ("dev", f"{ID_SUBJECT_PREFIX}:ref:refs/heads/develop"),
+    ],
+)
+def test_subject_prefix_with_immutable_ids_reaches_both_trust_policies(stack_name, deploy_subject):
+    from diagnyx_infra.engine.runner import run_stack
+    from tests.helpers import edited_config
+
+    config = edited_config(stack_name, _with_subject_prefix(ID_SUBJECT_PREFIX))
+    recording = run_stack(stack_name, config=config)
+    by_name = roles(recording)
+    assert _oidc_subject(by_name["DiagnyxCrossAccountCICD"]) == deploy_subject
+    assert _oidc_subject(by_name["DiagnyxCICDPreview"]) == f"{ID_SUBJECT_PREFIX}:pull_request"
+    # The shared services statement is untouched by the prefix.
+    shared = trust(by_name["DiagnyxCrossAccountCICD"])["SharedServicesWithExternalId"]
+    assert shared["Principal"] == {"AWS": f"arn:aws:iam::{SHARED}:root"}
+
+
+@pytest.mark.parametrize(
+    "prefix",
+    [
+        "diagnyx/diagnyx-infra",  # the repository without `repo:`
+        "repo:diagnyx/diagnyx-infra:environment:prod",  # a whole subject, not its prefix
+        "repo:diagnyx",
+        f"repo:diagnyx/{'x' * 200}",
+    ],
+)
+def test_a_malformed_subject_prefix_is_refused_naming_the_setting(prefix):
+    from diagnyx_infra.engine.runner import run_stack
+    from diagnyx_infra.errors import ConfigError
+    from tests.helpers import edited_config
+
+    with pytest.raises(ConfigError) as raised:
+        run_stack("prod", config=edited_config("prod", _with_subject_prefix(prefix)))
+    (problem,) = raised.value.problems
+    assert problem.startswith("diagnyx:githubSubjectPrefix: "), problem
+    assert "repo:<owner>/<repo>" in problem or "longer than 200 characters" in problem, problem

@@ -8,7 +8,10 @@ from tests.helpers import ALL_STACKS
 
 TRAIL = "aws:cloudtrail/trail:Trail"
 SECURITY = "333333333333"
-TRAIL_ARN = f"arn:aws:cloudtrail:us-east-1:{SECURITY}:trail/diagnyx-organization-trail"
+MANAGEMENT = "111111111111"
+# The security account creates the trail as CloudTrail's delegated administrator, but the
+# management account owns it: its ARN, and so every aws:SourceArn for it, carries management's ID.
+TRAIL_ARN = f"arn:aws:cloudtrail:us-east-1:{MANAGEMENT}:trail/diagnyx-organization-trail"
 
 
 def archive_bucket(security):
@@ -82,16 +85,40 @@ def test_security_key_lets_only_the_trail_encrypt_logs(recordings):
 
 
 def test_security_account_is_cloudtrail_delegated_administrator(management):
+    # Through CloudTrail's own resource: registering through Organizations would not create
+    # CloudTrail's service-linked role.
+    assert not management.of_type("aws:organizations/delegatedAdministrator:DelegatedAdministrator")
     (delegation,) = management.of_type(
-        "aws:organizations/delegatedAdministrator:DelegatedAdministrator"
+        "aws:cloudtrail/organizationDelegatedAdminAccount:OrganizationDelegatedAdminAccount"
     )
-    assert delegation.inputs["servicePrincipal"] == "cloudtrail.amazonaws.com"
     (security,) = [
         a
         for a in management.of_type("aws:organizations/account:Account")
         if a.name.endswith("-security")
     ]
     assert delegation.inputs["accountId"] == security.id
+    (organization,) = management.of_type("aws:organizations/organization:Organization")
+    assert organization.urn in delegation.dependencies
+    assert "cloudtrail.amazonaws.com" in organization.inputs["awsServiceAccessPrincipals"]
+
+
+def test_security_deploy_role_may_read_what_cloudtrail_needs(recordings):
+    reads = {
+        "organizations:DescribeOrganization",
+        "organizations:ListAWSServiceAccessForOrganization",
+        "organizations:ListAccounts",
+    }
+    for stack in ALL_STACKS:
+        (policy,) = [
+            p
+            for p in recordings[stack].of_type("aws:iam/rolePolicy:RolePolicy")
+            if p.inputs["name"] == "CICDPolicy"
+        ]
+        granted = statements(policy.inputs["policy"]).get("OrganizationTrailReads")
+        if stack == "security":
+            assert set(granted["Action"]) == reads
+        else:
+            assert granted is None
 
 
 def test_security_alarms_deliver_to_the_alarm_topic(recordings):

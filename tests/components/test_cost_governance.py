@@ -3,6 +3,10 @@
 import json
 
 from diagnyx_infra.config.models import REQUIRED_TAG_KEYS
+from diagnyx_infra.engine.runner import run_stack
+from diagnyx_infra.policies.cost import linked_account_monitor_specification
+from diagnyx_infra.rehearsal.aws_rules import read_back_specification
+from tests.helpers import edited_config
 
 GUIDE_TOTAL = 2850
 
@@ -37,24 +41,55 @@ def test_budget_total_follows_config():
     assert float(budget.inputs["limitAmount"]) == GUIDE_TOTAL + 200
 
 
-def test_anomaly_monitors_and_daily_subscription(management):
+SERVICES_MONITOR = "arn:aws:ce::111111111111:anomalymonitor/5e0c2f1a-8d4b-4c1e-9f3a-2b7d6e8a1c40"
+
+
+def test_anomaly_detection_uses_aws_services_monitor_and_adds_linked_accounts(management):
     monitors = management.of_type("aws:costexplorer/anomalyMonitor:AnomalyMonitor")
-    by_type = {m.inputs["monitorType"]: m for m in monitors}
-    assert by_type["DIMENSIONAL"].inputs["monitorDimension"] == "SERVICE"
-    spec = json.loads(by_type["CUSTOM"].inputs["monitorSpecification"])
-    assert spec["Dimensions"]["Key"] == "LINKED_ACCOUNT"
-    assert len(spec["Dimensions"]["Values"]) == 6
+    # AWS creates the one AWS-services monitor itself; a second is refused.
+    assert [m.inputs["monitorType"] for m in monitors] == ["CUSTOM"]
     (subscription,) = management.of_type("aws:costexplorer/anomalySubscription:AnomalySubscription")
     assert subscription.inputs["frequency"] == "DAILY"
-    assert sorted(subscription.inputs["monitorArnLists"]) == sorted(
-        m.state["arn"] for m in monitors
-    )
+    assert subscription.inputs["monitorArnLists"] == [
+        SERVICES_MONITOR,
+        *(m.state["arn"] for m in monitors),
+    ]
     assert subscription.inputs["subscribers"] == [
         {"type": "EMAIL", "address": "finance@diagnyx.ai"}
     ]
     dimension = subscription.inputs["thresholdExpression"]["dimension"]
     assert dimension["key"] == "ANOMALY_TOTAL_IMPACT_ABSOLUTE"
     assert dimension["values"] == ["50"]
+
+
+def test_linked_account_monitor_specification_reads_back_identically(management):
+    (monitor,) = management.of_type("aws:costexplorer/anomalyMonitor:AnomalyMonitor")
+    text = monitor.inputs["monitorSpecification"]
+    # The provider's read-back form: every Expression member, nulls included, keys sorted.
+    assert text == linked_account_monitor_specification(
+        sorted(json.loads(text)["Dimensions"]["Values"])
+    )
+    spec = json.loads(text)
+    assert spec == read_back_specification(text)
+    assert set(spec) == {"And", "CostCategories", "Dimensions", "Not", "Or", "Tags"}
+    assert spec["Dimensions"]["MatchOptions"] is None
+    assert spec["Dimensions"]["Key"] == "LINKED_ACCOUNT"
+    assert len(spec["Dimensions"]["Values"]) == 6
+
+
+def test_without_cost_explorer_anomaly_detection_waits_with_one_warning():
+    def before_cost_explorer(config):
+        del config["diagnyx:costGovernance"]["servicesMonitorArn"]
+        config["diagnyx:costGovernance"]["activateCostAllocationTags"] = False
+
+    recording = run_stack("management", config=edited_config("management", before_cost_explorer))
+    assert not recording.of_type("aws:costexplorer/anomalyMonitor:AnomalyMonitor")
+    assert not recording.of_type("aws:costexplorer/anomalySubscription:AnomalySubscription")
+    assert not recording.of_type("aws:costexplorer/costAllocationTag:CostAllocationTag")
+    waits = [w for w in recording.warnings if "anomaly detection waits" in w]
+    assert len(waits) == 1 and "Enable Cost Explorer" in waits[0]
+    tags = [w for w in recording.warnings if "cost allocation tags" in w]
+    assert len(tags) == 1 and "cost allocation tags" in tags[0] and "step" in tags[0]
 
 
 def test_required_tags_are_activated_for_cost_allocation(management):

@@ -3,8 +3,11 @@
 import ipaddress
 
 import pytest
+from pulumi.runtime import mocks as pulumi_mocks
 
 from diagnyx_infra.addressing import subnet_layout
+from diagnyx_infra.components.network import PEERINGS_TOKEN
+from diagnyx_infra.engine.recording import RecordingMocks
 from diagnyx_infra.engine.runner import run_stack
 from tests.helpers import ALL_STACKS, edited_config
 
@@ -112,3 +115,73 @@ def test_peering_waits_for_the_peers_vpc_id():
     recording = run_stack("dev", config=edited_config("dev", lambda c: _peer_dev_staging(c, False)))
     assert recording.of_type("aws:ec2/vpcPeeringConnection:VpcPeeringConnection") == []
     assert any("waits for networks.staging.vpcId" in w for w in recording.warnings)
+
+
+class _PeeringAnswers(RecordingMocks):
+    """Answers the accepter's look-up with ``ids`` and keeps what it was asked."""
+
+    def __init__(self, ids: list[str]):
+        super().__init__()
+        self.ids = ids
+        self.asked: list[pulumi_mocks.MockCallArgs] = []
+
+    def call(self, args):
+        if args.token == PEERINGS_TOKEN:
+            self.asked.append(args)
+            return {"ids": self.ids, "id": "us-east-1"}, []
+        return super().call(args)
+
+
+def _accept_side(ids: list[str]):
+    mocks = _PeeringAnswers(ids)
+    recording = run_stack(
+        "staging", config=edited_config("staging", _peer_dev_staging), mocks=mocks
+    )
+    accepters = recording.of_type(
+        "aws:ec2/vpcPeeringConnectionAccepter:VpcPeeringConnectionAccepter"
+    )
+    peering_warnings = [w for w in recording.warnings if w.startswith("peering dev-staging")]
+    return recording, accepters, peering_warnings, mocks
+
+
+def test_accepter_without_a_request_warns_once_and_skips():
+    recording, accepters, warnings, _ = _accept_side([])
+    assert accepters == []
+    assert recording.of_type("aws:ec2/route:Route") == []
+    assert len(warnings) == 1
+    assert "no pending request from dev's VPC vpc-0123456789abcdef0" in warnings[0]
+    assert "deploy dev first, then `pulumi up -s staging` again" in warnings[0]
+
+
+def test_accepter_accepts_the_one_matching_request():
+    recording, accepters, warnings, _ = _accept_side(["pcx-0aaaaaaaaaaaaaaa1"])
+    (accept,) = accepters
+    assert accept.inputs["vpcPeeringConnectionId"] == "pcx-0aaaaaaaaaaaaaaa1"
+    assert warnings == []
+    routes = recording.of_type("aws:ec2/route:Route")
+    assert len(routes) == 2
+    assert {r.inputs["vpcPeeringConnectionId"] for r in routes} == {accept.id}
+
+
+def test_accepter_with_several_requests_accepts_none():
+    recording, accepters, warnings, _ = _accept_side(
+        ["pcx-0aaaaaaaaaaaaaaa1", "pcx-0bbbbbbbbbbbbbbb2"]
+    )
+    assert accepters == []
+    assert recording.of_type("aws:ec2/route:Route") == []
+    assert len(warnings) == 1
+    assert "pcx-0aaaaaaaaaaaaaaa1" in warnings[0] and "pcx-0bbbbbbbbbbbbbbb2" in warnings[0]
+
+
+def test_accepter_looks_up_live_requests_to_this_account_through_its_provider():
+    recording, _, _, mocks = _accept_side(["pcx-0aaaaaaaaaaaaaaa1"])
+    (asked,) = mocks.asked
+    filters = {f["name"]: sorted(f["values"]) for f in asked.args["filters"]}
+    assert filters == {
+        "requester-vpc-info.vpc-id": ["vpc-0123456789abcdef0"],
+        "accepter-vpc-info.owner-id": ["555555555555"],
+        "accepter-vpc-info.cidr-block": [CIDRS["staging"]],
+        "status-code": ["active", "pending-acceptance"],
+    }
+    (provider,) = [r for r in recording.resources if r.is_provider]
+    assert asked.provider == f"{provider.urn}::{provider.id}"

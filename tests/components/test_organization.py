@@ -3,7 +3,7 @@
 import json
 
 from diagnyx_infra.components.organization import ACCOUNT_IGNORED_FIELDS
-from diagnyx_infra.stacks import TRUSTED_SERVICE_PRINCIPALS
+from diagnyx_infra.config.models import DEFAULT_TRUSTED_SERVICES
 
 ORG = "aws:organizations/organization:Organization"
 OU = "aws:organizations/organizationalUnit:OrganizationalUnit"
@@ -27,7 +27,7 @@ def test_one_organization_with_all_features_and_policy_types(management):
     (org,) = management.of_type(ORG)
     assert org.inputs["featureSet"] == "ALL"
     assert org.inputs["enabledPolicyTypes"] == ["SERVICE_CONTROL_POLICY", "TAG_POLICY"]
-    assert org.inputs["awsServiceAccessPrincipals"] == sorted(TRUSTED_SERVICE_PRINCIPALS)
+    assert org.inputs["awsServiceAccessPrincipals"] == sorted(DEFAULT_TRUSTED_SERVICES)
     assert org.protect
 
 

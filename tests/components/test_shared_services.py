@@ -112,3 +112,50 @@ def test_adding_a_zone_is_a_config_change_only():
     names = {z.inputs["name"] for z in recording.of_type("aws:route53/zone:Zone")}
     assert "sandbox.diagnyx.ai" in names
     assert len(recording.of_type("aws:acm/certificate:Certificate")) == 5
+
+
+DEFAULT_POLICY_ADMINS = [
+    "arn:aws:iam::222222222222:role/OrganizationAccountAccessRole",
+    CI_ROLE,
+]
+
+
+def _policy_administrators(recording):
+    admins = []
+    for policy in recording.of_type("aws:ecr/repositoryPolicy:RepositoryPolicy"):
+        statement = by_sid(policy.inputs["policy"])["OnlyDeployersChangeThisPolicy"]
+        assert statement["Effect"] == "Deny" and statement["Principal"] == "*"
+        assert set(statement["Action"]) == {
+            "ecr:SetRepositoryPolicy",
+            "ecr:DeleteRepositoryPolicy",
+        }
+        admins.append(statement["Condition"]["ArnNotLike"]["aws:PrincipalArn"])
+    assert len(admins) == 3
+    return admins
+
+
+def test_only_the_deployment_roles_change_repository_policies(shared):
+    for admins in _policy_administrators(shared):
+        assert admins == DEFAULT_POLICY_ADMINS
+
+
+@pytest.mark.parametrize("caller_in_account", [False, True])
+def test_repository_policy_never_locks_out_the_role_the_stack_deploys_through(caller_in_account):
+    """ECR refuses a policy that denies its caller SetRepositoryPolicy (unless `force`, which the
+    provider never sets): a `deployment.roleName` outside the usual deployment roles must be
+    exempt, and the policy is the same whether CI runs the stack (`callerInAccount`) or not."""
+    from diagnyx_infra.engine.runner import run_stack
+    from tests.helpers import edited_config
+
+    def deploy_as_platform_deployer(config):
+        config["diagnyx:deployment"] = {
+            "roleName": "PlatformDeployer",
+            "callerInAccount": caller_in_account,
+        }
+
+    recording = run_stack("shared", config=edited_config("shared", deploy_as_platform_deployer))
+    for admins in _policy_administrators(recording):
+        assert admins == [
+            *DEFAULT_POLICY_ADMINS,
+            "arn:aws:iam::222222222222:role/PlatformDeployer",
+        ]

@@ -49,7 +49,8 @@ def build_healthy(caller: Aws, zone: LandingZone) -> None:
         account_id = zone.account_ids[name]
         aws = caller if name == MANAGEMENT_ACCOUNT else caller.assume(account_id)
         _baseline(aws, zone, name)
-    _organization_trail(caller.assume(zone.account_ids["security"]))
+    _organization_trail(caller, caller.assume(zone.account_ids["security"]))
+    _public_zone(caller.assume(zone.account_ids["shared"]), zone)
 
 
 def _guardrails(caller: Aws, zone: LandingZone) -> None:
@@ -194,15 +195,29 @@ def _baseline(aws: Aws, zone: LandingZone, name: str) -> None:
         )
 
 
-def _organization_trail(security: Aws) -> None:
+def _organization_trail(management: Aws, security: Aws) -> None:
+    """The security account creates it as CloudTrail's delegated administrator; the management
+    account owns it (its ARN carries the management account's ID)."""
     bucket = naming.audit_bucket_name(security.account_id)
     security.client("s3").create_bucket(Bucket=bucket)
-    cloudtrail = security.client("cloudtrail")
-    cloudtrail.create_trail(
+    cloudtrail = management.client("cloudtrail")
+    created = cloudtrail.create_trail(
         Name=naming.ORGANIZATION_TRAIL,
         S3BucketName=bucket,
         IsOrganizationTrail=True,
         IsMultiRegionTrail=True,
         EnableLogFileValidation=True,
     )
-    cloudtrail.start_logging(Name=naming.ORGANIZATION_TRAIL)
+    cloudtrail.start_logging(Name=created["TrailARN"])
+
+
+def _public_zone(shared: Aws, zone: LandingZone) -> None:
+    """The parent zone on its reusable delegation set, as the shared stack creates it."""
+    settings = zone.stacks["shared"].shared_services
+    route53 = shared.client("route53")
+    delegation_set = route53.create_reusable_delegation_set(CallerReference="landscape")
+    route53.create_hosted_zone(
+        Name=settings.domain,
+        CallerReference="landscape-zone",
+        DelegationSetId=delegation_set["DelegationSet"]["Id"].rsplit("/", 1)[-1],
+    )

@@ -9,6 +9,7 @@ from diagnyx_infra.naming import state_bucket_name
 from diagnyx_infra.ops.aws import Aws
 from diagnyx_infra.ops.checklist import ITEMS, Checklist
 from diagnyx_infra.ops.landing_zone import LandingZone
+from diagnyx_infra.policies.audit import trail_arn
 from tests.ops.conftest import run_diagnyx
 
 UNAVAILABLE_IN_MOTO = {"cost allocation tags"}  # Cost Explorer tag status: not implemented
@@ -145,13 +146,15 @@ def test_each_broken_item_fails_exactly_its_line(aws_env, healthy, break_it):
 
 
 def test_stopped_trail_fails_the_trail_line_of_every_account(aws_env, healthy):
-    zone, security = _member(healthy, "security")
-    cloudtrail = security.client("cloudtrail")
-    cloudtrail.stop_logging(Name=naming.ORGANIZATION_TRAIL)
+    zone, _ = _member(healthy, "security")
+    # The management account owns the organization trail: it is found by its ARN there.
+    arn = trail_arn("us-east-1", zone.account_ids["management"])
+    cloudtrail = Aws.from_environment().client("cloudtrail")
+    cloudtrail.stop_logging(Name=arn)
     try:
         code, report = checklist(aws_env, healthy, "--all")
     finally:
-        cloudtrail.start_logging(Name=naming.ORGANIZATION_TRAIL)
+        cloudtrail.start_logging(Name=arn)
     assert code == 1
     failed = {(f["account"], f["item"]) for f in report["findings"] if f["status"] == "fail"}
     assert failed == {(name, "organization trail") for name in zone.account_names()}

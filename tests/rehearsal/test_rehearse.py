@@ -6,7 +6,8 @@ import sys
 from pathlib import Path
 
 from diagnyx_infra.policies import iam
-from diagnyx_infra.rehearsal.handlers import HANDLERS, NOT_EMULATED
+from diagnyx_infra.deploy_sequence import SEQUENCE
+from diagnyx_infra.rehearsal.emulator import HANDLERS
 from diagnyx_infra.rehearsal.rehearse import rehearse
 from tests.helpers import ALL_STACKS
 
@@ -14,30 +15,35 @@ DIAGNYX = Path(sys.executable).parent / "diagnyx"
 NOT_EMULATED_ITEMS = {"cost allocation tags"}
 
 
-def test_rehearse_all_deploys_every_stack_and_the_checklist_passes(recordings):
+def test_rehearse_all_follows_the_deploy_sequence_from_nothing(recordings):
     result = subprocess.run(
         [str(DIAGNYX), "rehearse", "--all", "--json"], capture_output=True, text=True, timeout=300
     )
     assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
     report = json.loads(result.stdout)
     assert report["failure"] is None
-    assert [s["stack"] for s in report["stacks"]] == list(ALL_STACKS)
+    # Every step of the documented sequence, in order, from an empty management account.
+    assert report["steps"] == [f"step {n}: {s.title}" for n, s in enumerate(SEQUENCE, 1)]
+    deploys = [(d["step"].split(":")[0], d["stack"]) for d in report["stacks"]]
+    expected = [(f"step {n}", stack) for n, s in enumerate(SEQUENCE, 1) for stack in s.stacks]
+    assert deploys == expected
+    # The first management deploy names what waits; the last waits for nothing.
+    first, last = (
+        report["stacks"][0],
+        [d for d in report["stacks"] if d["stack"] == "management"][-1],
+    )
+    assert any("Identity Center is not enabled" in w for w in first["warnings"])
+    assert any("accountIds.shared is pending" in w for w in first["warnings"])
+    assert last["warnings"] == []
 
-    for stack in report["stacks"]:
-        # Every custom resource the program registers went through the emulator or is named.
-        expected = [
-            r for r in recordings[stack["stack"]].resources if r.custom and not r.is_provider
+    final = {d["stack"]: d for d in report["stacks"]}  # each stack's last deploy
+    for stack, deploy in final.items():
+        # Every custom resource the program registers went through the emulator.
+        expected_resources = [
+            r for r in recordings[stack].resources if r.custom and not r.is_provider
         ]
-        assert len(stack["created"]) == len(expected), stack["stack"]
-        for created in stack["created"]:
-            if created["emulated"]:
-                assert created["type"] in HANDLERS
-            else:
-                assert created["note"], created
-    missing = {c["type"] for s in report["stacks"] for c in s["created"] if not c["emulated"]}
-    assert missing <= set(NOT_EMULATED) | {
-        "aws:organizations/delegatedAdministrator:DelegatedAdministrator"
-    }
+        assert len(deploy["created"]) == len(expected_resources), stack
+        assert all(c["emulated"] and c["type"] in HANDLERS for c in deploy["created"]), stack
 
     findings = report["checklist"]["findings"]
     assert {f["account"] for f in findings} == set(ALL_STACKS)
@@ -51,8 +57,8 @@ def test_rehearse_all_deploys_every_stack_and_the_checklist_passes(recordings):
 def test_a_broken_policy_document_fails_with_the_resources_name(monkeypatch):
     real = iam.cicd_permissions
 
-    def broken(is_management: bool):
-        document = real(is_management)
+    def broken(*args):
+        document = real(*args)
         document["Statement"][0]["Effect"] = "Alow"  # the typo a reviewer might miss
         return document
 

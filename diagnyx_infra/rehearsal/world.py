@@ -1,0 +1,114 @@
+"""The emulated AWS a rehearsal starts from, and what the emulator keeps between deploys.
+
+It starts as a new AWS customer does: one management account, no organization, IAM Identity
+Center and Cost Explorer not enabled, no tag keys in billing data, and a registrar that does not
+yet delegate the domain. Console-only steps of the deploy sequence change it (`CONSOLE_STEPS`).
+moto holds what its API covers; this object holds what it lacks (Cost Explorer, CloudTrail's
+delegated administrator, what a console step enabled) and each stack's deployed state, so a
+second `pulumi up` of a stack updates instead of creating twice.
+"""
+
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from ..ops.aws import Aws
+
+DEFAULT_SERVICES_MONITOR = "Default-Services-Monitor"
+# The name servers a registrar parks a new domain on, before anyone delegates it.
+PARKED_NAME_SERVERS = ("ns1.registrar-parking.example", "ns2.registrar-parking.example")
+
+
+@dataclass
+class Deployed:
+    """One resource of a stack as the emulator created it."""
+
+    id: str
+    inputs: dict[str, Any]
+    outputs: dict[str, Any]
+
+
+@dataclass
+class World:
+    management: Aws  # the caller: the management account's credentials
+    region: str
+    identity_center_enabled: bool = False
+    cost_explorer_enabled: bool = False
+    anomaly_monitors: dict[str, dict[str, Any]] = field(default_factory=dict)  # ARN -> monitor
+    billing_tag_keys: set[str] = field(default_factory=set)
+    cloudtrail_administrators: set[str] = field(default_factory=set)
+    registrar: dict[str, list[str]] = field(default_factory=dict)  # domain -> its name servers
+    # stack -> (type, logical name) -> what was created; stack -> its outputs
+    state: dict[str, dict[tuple[str, str], Deployed]] = field(default_factory=dict)
+    outputs: dict[str, dict[str, Any]] = field(default_factory=dict)
+
+    def register_domain(self, domain: str) -> None:
+        """The company owns the domain at a registrar, still parked on the registrar's name
+        servers. (moto's Route 53 Domains refuses many TLDs, `.ai` among them, so the registrar
+        is emulated here.)"""
+        self.registrar[domain] = list(PARKED_NAME_SERVERS)
+
+    def delegated_name_servers(self, domain: str) -> list[str] | None:
+        """What the registrar answers for ``domain``, or None if it is not registered here."""
+        servers = self.registrar.get(domain)
+        return None if servers is None else sorted(n.rstrip(".").lower() for n in servers)
+
+    def monitor_arn(self) -> str:
+        return f"arn:aws:ce::{self.management.account_id}:anomalymonitor/{uuid.uuid4()}"
+
+    def services_monitor_arn(self) -> str:
+        for arn, monitor in self.anomaly_monitors.items():
+            if monitor["name"] == DEFAULT_SERVICES_MONITOR:
+                return arn
+        raise LookupError(f"no {DEFAULT_SERVICES_MONITOR}: Cost Explorer is not enabled")
+
+
+# --- console-only steps of the deploy sequence, as the emulator performs them ------------------
+
+
+def enable_identity_center(world: World, domain: str | None) -> None:
+    """Enabling the organization instance with no organization creates one (IAM Identity
+    Center User Guide, "Enable IAM Identity Center"): the program's Organization then fails
+    with AlreadyInOrganizationException, which the rehearsal shows if the steps are swapped."""
+    organizations = world.management.client("organizations")
+    try:
+        organizations.describe_organization()
+    except organizations.exceptions.AWSOrganizationsNotInUseException:
+        organizations.create_organization(FeatureSet="ALL")
+    world.identity_center_enabled = True
+
+
+def enable_cost_explorer(world: World, domain: str | None) -> None:
+    """AWS creates its AWS-services monitor when Cost Explorer is enabled (AWS Cost Management
+    User Guide, "Detecting unusual spend with AWS Cost Anomaly Detection")."""
+    world.cost_explorer_enabled = True
+    world.anomaly_monitors[world.monitor_arn()] = {
+        "name": DEFAULT_SERVICES_MONITOR,
+        "type": "DIMENSIONAL",
+        "dimension": "SERVICE",
+    }
+
+
+def delegate_domain(world: World, domain: str | None) -> None:
+    """The operator points the registrar at the delegation set's name servers."""
+    assert domain is not None
+    name_servers = world.outputs.get("shared", {}).get("nameServers")
+    if not name_servers:
+        raise LookupError("the shared stack has no nameServers output to delegate to")
+    world.registrar[domain] = list(name_servers)
+
+
+def tag_keys_reach_billing(world: World, domain: str | None) -> None:
+    """A day after the first tagged resource, the keys appear in billing data."""
+    from ..config.models import REQUIRED_TAG_KEYS
+
+    world.billing_tag_keys.update(REQUIRED_TAG_KEYS)
+
+
+CONSOLE_STEPS: dict[str, Callable[[World, str | None], None]] = {
+    "identity-center": enable_identity_center,
+    "cost-explorer": enable_cost_explorer,
+    "registrar": delegate_domain,
+    "cost-tags": tag_keys_reach_billing,
+}

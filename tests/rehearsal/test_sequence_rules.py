@@ -1,0 +1,78 @@
+"""Each AWS rule the rehearsal enforces, shown failing when the mistake is reintroduced: the
+rehearsal stops at the step, names the resource and the rule."""
+
+import dataclasses
+
+import pulumi_aws as aws
+
+from diagnyx_infra.components import baseline
+from diagnyx_infra.deploy_sequence import SEQUENCE, step
+from diagnyx_infra.rehearsal.rehearse import rehearse
+
+
+def _without(*keys: str):
+    return tuple(s for s in SEQUENCE if s.key not in keys)
+
+
+def test_trail_arn_with_the_security_accounts_id_is_refused(monkeypatch):
+    # The mistake this issue found: policies naming the trail by the security account's ID.
+    monkeypatch.setattr(baseline, "MANAGEMENT_ACCOUNT", "security")
+    result = rehearse(["security"])
+    failure = result.failure
+    assert failure is not None
+    assert failure.step.startswith("step 8:")
+    assert failure.type == "aws:cloudtrail/trail:Trail"
+    assert failure.name == "baseline-organization-trail-trail"
+    assert "InsufficientS3BucketPolicyException" in failure.error
+    assert "management account" in failure.error  # the rule is named
+
+
+def test_organization_trail_needs_cloudtrails_own_delegated_administrator(monkeypatch):
+    class NotRegistered:
+        def __init__(self, *args, **kwargs):
+            pass
+
+    monkeypatch.setattr(aws.cloudtrail, "OrganizationDelegatedAdminAccount", NotRegistered)
+    result = rehearse(["security"])
+    assert result.failure is not None
+    assert result.failure.type == "aws:cloudtrail/trail:Trail"
+    assert "NotOrganizationMasterAccountException" in result.failure.error
+
+
+def test_identity_center_enabled_before_the_organization_breaks_the_organization():
+    swapped = list(SEQUENCE)
+    identity_center = swapped.pop(swapped.index(step("identity-center")))
+    swapped.insert(swapped.index(step("organization")), identity_center)
+    result = rehearse(["management"], sequence=tuple(swapped))
+    assert result.failure is not None
+    assert result.failure.step.endswith("The organization and its accounts")
+    assert result.failure.type == "aws:organizations/organization:Organization"
+    assert "AlreadyInOrganizationException" in result.failure.error
+
+
+def test_cost_allocation_tags_before_their_keys_reach_billing_are_refused():
+    too_early = dataclasses.replace(step("cost-tags"), console="")
+    sequence = tuple(too_early if s.key == "cost-tags" else s for s in SEQUENCE)
+    result = rehearse(["management"], sequence=sequence)
+    assert result.failure is not None
+    assert result.failure.type == "aws:costexplorer/costAllocationTag:CostAllocationTag"
+    assert "not found in billing data" in result.failure.error
+
+
+def test_certificates_before_the_registrar_delegates_are_refused():
+    # The setting flipped without the registrar step and without doctor's confirmation.
+    unconfirmed = dataclasses.replace(step("delegation"), diagnyx=())
+    sequence = tuple(unconfirmed if s.key == "delegation" else s for s in _without("registrar"))
+    result = rehearse(["shared"], sequence=sequence)
+    assert result.failure is not None
+    assert result.failure.step.endswith("Certificates")
+    assert result.failure.type == "aws:acm/certificateValidation:CertificateValidation"
+    assert "ValidationTimedOut" in result.failure.error
+    assert "registrar" in result.failure.error
+
+
+def test_doctor_does_not_confirm_a_delegation_the_registrar_has_not_made():
+    result = rehearse(["shared"], sequence=_without("registrar"))
+    assert result.failure is not None
+    assert result.failure.step.endswith("Confirm the delegation")
+    assert "DNS delegation" in result.failure.error
