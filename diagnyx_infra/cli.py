@@ -133,6 +133,17 @@ def ci_target(
     print(f"approval={'true' if needs_approval(stack) else 'false'}")
 
 
+@app.command("deploy-sequence")
+def deploy_sequence() -> None:
+    """Print the documented deploy sequence (the README's "Deploying for real") as Markdown.
+
+    The same sequence `diagnyx rehearse` carries out from an empty management account.
+    """
+    from .deploy_sequence import render_markdown
+
+    print(render_markdown(), end="")
+
+
 @app.command("policy-config")
 def policy_config(
     stack: Annotated[str, typer.Argument(help="Stack whose config the policy pack follows")],

@@ -72,9 +72,10 @@ SEQUENCE: tuple[Step, ...] = (
         notes=(
             "export PULUMI_CONFIG_PASSPHRASE='<from the password manager>'  # one for all stacks",
             "pulumi login --local  # until the account's state bucket exists (last step moves it)",
+            'CI_EXTERNAL_ID="$(openssl rand -hex 24)"  # keep it: shared services presents it',
             "for s in management security shared dev staging uat prod; do",
             "  pulumi stack init $s",
-            '  pulumi config set --secret diagnyx:ciExternalId "$(openssl rand -hex 24)" -s $s',
+            '  pulumi config set --secret diagnyx:ciExternalId "$CI_EXTERNAL_ID" -s $s',
             "done",
         ),
         check="`pulumi config -s management` shows `diagnyx:ciExternalId` as `[secret]`",
@@ -147,7 +148,7 @@ SEQUENCE: tuple[Step, ...] = (
         key="registrar",
         title="Delegate the domain",
         for_stack="shared",
-        credentials="the domain's registrar",
+        credentials="an account at the domain's registrar",
         console="At the registrar of the domain (`sharedServices.domain`), set its name servers "
         "to the four of `pulumi stack output nameServers -s shared`",
     ),
@@ -209,9 +210,9 @@ def render_markdown() -> str:
     """The README's "Deploying for real" steps."""
     parts = []
     for number, s in enumerate(SEQUENCE, 1):
-        parts.append(f"**{number}. {s.title}** (credentials: {s.credentials})")
+        parts.append(f"**{number}. {s.title}**\n\nCredentials: {s.credentials}.")
         if s.console:
-            parts.append(f"\nConsole: {s.console}.")
+            parts.append(f"\nBy hand: {s.console}.")
         commands = s.commands()
         if commands:
             parts.append("\n```bash\n" + "\n".join(commands) + "\n```")

@@ -5,8 +5,8 @@ import subprocess
 import sys
 from pathlib import Path
 
-from diagnyx_infra.policies import iam
 from diagnyx_infra.deploy_sequence import SEQUENCE
+from diagnyx_infra.policies import iam
 from diagnyx_infra.rehearsal.emulator import HANDLERS
 from diagnyx_infra.rehearsal.rehearse import rehearse
 from tests.helpers import ALL_STACKS
