@@ -1,5 +1,5 @@
-"""The rehearsal of all seven stacks, end to end: `diagnyx rehearse --all` in a fresh process
-(emulator start, every stack deployed, the checklist).
+"""The rehearsal of the whole deploy sequence (14 steps, 11 stack deploys), end to end:
+`diagnyx rehearse --all` in a fresh process (emulator start, every step, the checklist).
 
     .venv/bin/python benchmarks/rehearsal.py [--repeat N]
 """
@@ -23,8 +23,12 @@ def main() -> None:
         {
             "repeat": repeat,
             "seconds": round(seconds, 2),
-            "perStackSeconds": {s["stack"]: s["seconds"] for s in report["stacks"]},
-            "resources": sum(len(s["created"]) for s in report["stacks"]),
+            "steps": len(report["steps"]),
+            "deploys": [
+                {"step": d["step"].split(":")[0], "stack": d["stack"], "seconds": d["seconds"]}
+                for d in report["stacks"]
+            ],
+            "resourcesRegistered": sum(len(d["created"]) for d in report["stacks"]),
             "checklist": report["checklist"]["summary"],
         },
     )

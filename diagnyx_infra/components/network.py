@@ -16,8 +16,9 @@ from .secure_bucket import SecureBucket, SecureBucketArgs
 ANYWHERE = "0.0.0.0/0"
 FLOW_LOG_RETENTION_DAYS = 90
 PEERINGS_TOKEN = "aws:ec2/getVpcPeeringConnections:getVpcPeeringConnections"
-# A request the accepter can act on, or one it already accepted (later runs find it active).
-ACCEPTABLE_PEERING_STATUSES = ("pending-acceptance", "active")
+# A request the accepter can act on, or one it already accepted: a connection passes through
+# `provisioning` for seconds after acceptance, then is `active` (EC2 VpcPeeringConnectionStateReason).
+ACCEPTABLE_PEERING_STATUSES = ("pending-acceptance", "provisioning", "active")
 
 
 @dataclass(frozen=True)

@@ -181,7 +181,7 @@ def test_accepter_looks_up_live_requests_to_this_account_through_its_provider():
         "requester-vpc-info.vpc-id": ["vpc-0123456789abcdef0"],
         "accepter-vpc-info.owner-id": ["555555555555"],
         "accepter-vpc-info.cidr-block": [CIDRS["staging"]],
-        "status-code": ["active", "pending-acceptance"],
+        "status-code": ["active", "pending-acceptance", "provisioning"],
     }
     (provider,) = [r for r in recording.resources if r.is_provider]
     assert asked.provider == f"{provider.urn}::{provider.id}"
