@@ -17,7 +17,8 @@ ANYWHERE = "0.0.0.0/0"
 FLOW_LOG_RETENTION_DAYS = 90
 PEERINGS_TOKEN = "aws:ec2/getVpcPeeringConnections:getVpcPeeringConnections"
 # A request the accepter can act on, or one it already accepted: a connection passes through
-# `provisioning` for seconds after acceptance, then is `active` (EC2 VpcPeeringConnectionStateReason).
+# `provisioning` for seconds after acceptance, then is `active` (EC2 API reference,
+# VpcPeeringConnectionStateReason).
 ACCEPTABLE_PEERING_STATUSES = ("pending-acceptance", "provisioning", "active")
 
 
