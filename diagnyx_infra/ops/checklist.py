@@ -4,7 +4,7 @@ assuming a role into each account. One finding per item per account."""
 from collections.abc import Callable
 
 from .. import naming
-from ..config.models import MANAGEMENT_ACCOUNT, REQUIRED_TAG_KEYS
+from ..config.models import MANAGEMENT_ACCOUNT, PENDING_ID, REQUIRED_TAG_KEYS
 from ..naming import LOCK_TABLE_NAME, state_bucket_name
 from ..policies.audit import security_event_patterns, trail_arn
 from .aws import Aws, classify
@@ -43,6 +43,10 @@ class Checklist:
 
     def account(self, name: str) -> list[Finding]:
         account_id = self.zone.account_ids[name]
+        if account_id == PENDING_ID:
+            reason = "the account's ID is pending in config: not created or not synced yet"
+            hint = "deploy the management stack, then `diagnyx accounts sync --write`"
+            return [Finding(name, item, Status.CANNOT, reason, hint) for item in ITEMS]
         try:
             aws = self._session_for(account_id)
         except Exception as error:

@@ -204,8 +204,10 @@ def _carry_out(
             if setting.stack in wanted:
                 set_setting(work, setting.stack, setting.path, SETTING_VALUES[setting.path](world))
     except Exception as error:
+        # A command's findings or a console step's precondition: named like a resource failure.
+        kind = "console step" if step.console else "command"
         raise RehearsalFailure(
-            "-", "step", step.key, f"{type(error).__name__}: {error}", label
+            step.for_stack or "-", kind, step.key, f"{type(error).__name__}: {error}", label
         ) from None
     for stack in step.stacks:
         if stack not in wanted:

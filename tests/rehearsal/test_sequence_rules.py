@@ -2,10 +2,13 @@
 rehearsal stops at the step, names the resource and the rule."""
 
 import dataclasses
+import json
 
+import pulumi
 import pulumi_aws as aws
 
-from diagnyx_infra.components import baseline
+from diagnyx_infra.components import baseline, cost_governance
+from diagnyx_infra.policies import cost
 from diagnyx_infra.deploy_sequence import SEQUENCE, step
 from diagnyx_infra.rehearsal.rehearse import rehearse
 
@@ -76,3 +79,41 @@ def test_doctor_does_not_confirm_a_delegation_the_registrar_has_not_made():
     assert result.failure is not None
     assert result.failure.step.endswith("Confirm the delegation")
     assert "DNS delegation" in result.failure.error
+
+
+def test_a_second_aws_services_monitor_fails_the_management_deploy(monkeypatch):
+    # The old code: its own DIMENSIONAL/SERVICE monitor beside AWS's Default-Services-Monitor.
+    real = cost_governance.CostGovernance._anomaly_detection
+
+    def with_own_services_monitor(self, name, args, services_monitor_arn):
+        aws.costexplorer.AnomalyMonitor(
+            f"{name}-anomalies-by-service",
+            name="diagnyx-services",
+            monitor_type="DIMENSIONAL",
+            monitor_dimension="SERVICE",
+            opts=pulumi.ResourceOptions(parent=self),
+        )
+        real(self, name, args, services_monitor_arn)
+
+    monkeypatch.setattr(
+        cost_governance.CostGovernance, "_anomaly_detection", with_own_services_monitor
+    )
+    result = rehearse(["management"])
+    assert result.failure is not None
+    assert result.failure.step.endswith(
+        "Identity Center, anomaly detection and cross-account trust"
+    )
+    assert result.failure.name == "cost-governance-anomalies-by-service"
+    assert "Limit exceeded on dimensional spend monitor creation" in result.failure.error
+
+
+def test_a_monitor_specification_the_provider_reads_back_differently_fails(monkeypatch):
+    def bare(account_ids):  # the old code's specification, without the read-back nulls
+        return json.dumps({"Dimensions": {"Key": "LINKED_ACCOUNT", "Values": sorted(account_ids)}})
+
+    monkeypatch.setattr(cost, "linked_account_monitor_specification", bare)
+    result = rehearse(["management"])
+    assert result.failure is not None
+    assert result.failure.type == "aws:costexplorer/anomalyMonitor:AnomalyMonitor"
+    assert "every `pulumi up` would replace it" in result.failure.error
+    assert "anomaly_monitor.go" in result.failure.error
