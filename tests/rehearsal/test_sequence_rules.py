@@ -8,8 +8,8 @@ import pulumi
 import pulumi_aws as aws
 
 from diagnyx_infra.components import baseline, cost_governance
-from diagnyx_infra.policies import cost
 from diagnyx_infra.deploy_sequence import SEQUENCE, step
+from diagnyx_infra.policies import cost
 from diagnyx_infra.rehearsal.rehearse import rehearse
 
 
