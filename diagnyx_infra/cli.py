@@ -22,7 +22,12 @@ from .delivery import needs_approval, stack_for_branch
 from .errors import ConfigError
 from .ops.accounts_sync import sync
 from .ops.aws import Aws, classify
-from .ops.bootstrap import AlreadyInOrganization, start
+from .ops.bootstrap import (
+    RECORDS_DIR,
+    AlreadyInOrganization,
+    WouldReplaceOrganization,
+    start,
+)
 from .ops.checklist import Checklist
 from .ops.cost_report import last_full_month, month_range
 from .ops.cost_report import report as build_cost_report
@@ -242,6 +247,13 @@ def accounts_sync(
 @bootstrap_app.command("start")
 def bootstrap_start(
     write: Annotated[bool, typer.Option("--write", help="Change the stack files")] = False,
+    replacing: Annotated[
+        str | None,
+        typer.Option(
+            help="The management account ID the files name now, to confirm replacing it "
+            "(only needed when it is neither the example's nor the caller's)"
+        ),
+    ] = None,
     project_dir: ProjectDir = PROJECT_DIR,
     region: Region = None,
     as_json: AsJson = False,
@@ -255,8 +267,8 @@ def bootstrap_start(
     """
     _landing_zone(project_dir)
     try:
-        edits = start(_caller(region), project_dir, write)
-    except AlreadyInOrganization as error:
+        edits = start(_caller(region), project_dir, write, replacing)
+    except (AlreadyInOrganization, WouldReplaceOrganization) as error:
         raise _fail(str(error), EXIT_CONFIG_ERROR) from None
     except (ClientError, BotoCoreError) as error:
         raise _fail(classify(error).message, EXIT_FINDINGS) from None
@@ -271,6 +283,8 @@ def bootstrap_start(
         console.print("the stack files already describe a new organization")
     elif not write:
         console.print("dry run: nothing written; run again with --write")
+    else:
+        console.print(f"written; the previous values are recorded under {RECORDS_DIR}/")
 
 
 @app.command()

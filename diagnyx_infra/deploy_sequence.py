@@ -41,7 +41,8 @@ class Step:
     diagnyx: tuple[str, ...] = ()  # `./run ...` commands, in order, before the settings
     settings: tuple[Setting, ...] = ()
     stacks: tuple[str, ...] = ()  # `pulumi up -s <stack>`, in order, after the settings
-    notes: tuple[str, ...] = ()  # further shell lines for people (not rehearsed)
+    notes: tuple[str, ...] = ()  # further shell lines for people before `pulumi up` (not rehearsed)
+    after: tuple[str, ...] = ()  # shell lines for people after `pulumi up` (not rehearsed)
     check: str = ""  # what to check before the next step
     for_stack: str | None = None  # the stack the step serves, when it serves only one
 
@@ -50,6 +51,7 @@ class Step:
         lines += [setting.command for setting in self.settings]
         lines += list(self.notes)
         lines += [f"pulumi up -s {stack}" for stack in self.stacks]
+        lines += list(self.after)
         return lines
 
 
@@ -118,7 +120,7 @@ SEQUENCE: tuple[Step, ...] = (
         key="sync",
         title="Record the member account IDs",
         credentials=MANAGEMENT_CREDENTIALS,
-        diagnyx=("accounts sync --write",),
+        diagnyx=("accounts sync",),
         check="`./run accounts sync --check` exits 0 and no stack file says `pending`",
     ),
     Step(
@@ -184,11 +186,15 @@ SEQUENCE: tuple[Step, ...] = (
         "tag keys (up to 24 hours after the first tagged resource)",
         settings=(Setting("management", "costGovernance.activateCostAllocationTags", "true"),),
         stacks=("management",),
-        notes=(
-            "# then move each stack's state into its own bucket:",
-            "pulumi stack export -s dev > dev.json",
-            "pulumi login s3://$(pulumi stack output stateBucket -s dev)",
-            "pulumi stack init dev && pulumi stack import -s dev < dev.json",
+        after=(
+            "# then move each stack's state into its own account's bucket (with credentials",
+            "# of that account, e.g. a profile assuming OrganizationAccountAccessRole there):",
+            "for s in management security shared dev staging uat prod; do",
+            "  bucket=$(pulumi stack output stateBucket -s $s)",
+            "  pulumi stack export -s $s --file $s.json",
+            "  pulumi login s3://$bucket && pulumi stack init $s",
+            "  pulumi stack import -s $s --file $s.json && pulumi login --local",
+            "done",
         ),
         check="`./run checklist --all` passes",
     ),

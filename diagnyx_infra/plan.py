@@ -79,6 +79,9 @@ def as_json(recording: StackRecording) -> dict[str, Any]:
         "resources": [vars(p) for p in planned_resources(recording)],
         "countsByType": counts_by_type(recording),
         "outputs": recording.outputs,
+        # What the program skipped because it cannot exist yet, each naming the step that
+        # turns it on (pending account IDs, Identity Center, Cost Explorer, DNS delegation).
+        "waits": recording.warnings,
     }
 
 
@@ -99,6 +102,8 @@ def render(recording: StackRecording, console: Console) -> None:
     for type_, count in counts_by_type(recording).items():
         table.add_row(type_, str(count))
     console.print(table)
+    for warning in recording.warnings:
+        console.print(f"[yellow]waits[/yellow]: {warning}", highlight=False)
 
 
 def _add_children(

@@ -140,7 +140,8 @@ def build(plan: StackPlan) -> None:
             cost_governance_args(settings, organization.account_ids, baseline),
             opts=in_account,
         )
-        pulumi.export("costExplorerRoleArn", governance.role_arn)
+        if governance.role_arn is not None:
+            pulumi.export("costExplorerRoleArn", governance.role_arn)
         pulumi.export("organizationId", organization.organization.id)
         pulumi.export("rootId", organization.root_id)
         pulumi.export("organizationalUnitIds", organization.ou_ids)
@@ -202,7 +203,9 @@ def extra_key_statements(settings: StackSettings) -> list[dict]:
     """Uses of the account's one key by parts of the stack beyond the baseline."""
     statements = []
     if settings.shared_services is not None:
-        statements.append(image_decrypt_statement(pull_account_ids(settings), settings.region))
+        pulling = pull_account_ids(settings)
+        if pulling:  # a statement must name a principal; pending accounts are left out
+            statements.append(image_decrypt_statement(pulling, settings.region))
     if settings.network is not None and settings.network.flow_logs:
         statements.append(flow_log_key_statement(settings.account_id))
     return statements

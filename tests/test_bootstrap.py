@@ -15,11 +15,18 @@ from diagnyx_infra.engine.recording import RecordingMocks
 from diagnyx_infra.engine.runner import PROJECT_DIR, run_stack
 from diagnyx_infra.errors import ConfigError
 from diagnyx_infra.ops.aws import Aws
-from diagnyx_infra.ops.bootstrap import AlreadyInOrganization, start
+from diagnyx_infra.ops.bootstrap import (
+    EXAMPLE_MANAGEMENT_ID,
+    RECORDS_DIR,
+    AlreadyInOrganization,
+    WouldReplaceOrganization,
+    start,
+)
 from diagnyx_infra.rehearsal.rehearse import emulated_aws
 from tests.helpers import MEMBER_STACKS, edited_config
 
 ROLE = "aws:iam/role:Role"
+WORKLOADS = ("dev", "staging", "uat", "prod")
 
 
 def _pending(*names: str):
@@ -56,7 +63,7 @@ def test_a_stack_whose_own_account_is_pending_is_refused_before_anything():
     with pytest.raises(ConfigError) as refused:
         run_stack("dev", config=edited_config("dev", _pending("dev")))
     assert "diagnyx:accountIds.dev: is 'pending'" in str(refused.value)
-    assert "accounts sync --write" in str(refused.value)
+    assert "accounts sync" in str(refused.value)
 
 
 def test_shared_services_grant_pulls_only_to_known_accounts():
@@ -154,16 +161,72 @@ def test_bootstrap_start_makes_the_files_those_of_a_new_organization(tmp_path):
             assert ids.pop("management") == caller.account_id
             assert set(ids.values()) == {"pending"}, path.name
         management = yaml.safe_load((project / "Pulumi.management.yaml").read_text())["config"]
-        assert "servicesMonitorArn" not in management["diagnyx:costGovernance"]
+        assert management["diagnyx:costGovernance"]["servicesMonitorArn"] is None
         assert management["diagnyx:costGovernance"]["activateCostAllocationTags"] is False
         shared = yaml.safe_load((project / "Pulumi.shared.yaml").read_text())["config"]
         assert shared["diagnyx:sharedServices"]["delegationConfirmed"] is False
         assert "# One delegated zone" in (project / "Pulumi.shared.yaml").read_text()
         assert start(caller, project, write=True) == []  # nothing left to change
 
+        (record,) = (project / RECORDS_DIR).glob("bootstrap-start-*.json")
+        recorded = {(e["file"], e["setting"]): e for e in json.loads(record.read_text())}
+        assert recorded[("Pulumi.dev.yaml", "accountIds.prod")]["before"] == "777777777777"
+        assert recorded[("Pulumi.shared.yaml", "sharedServices.delegationConfirmed")] == {
+            "file": "Pulumi.shared.yaml",
+            "setting": "sharedServices.delegationConfirmed",
+            "before": True,
+            "after": False,
+        }
+
         caller.client("organizations").create_organization(FeatureSet="ALL")
-        with pytest.raises(AlreadyInOrganization, match="accounts sync --write"):
+        with pytest.raises(AlreadyInOrganization, match="accounts sync"):
             start(caller, project, write=True)
+
+
+def test_bootstrap_start_does_not_reset_another_organizations_files(tmp_path):
+    project = _project_copy(tmp_path)
+    live = "987654321098"  # the files of a live organization, run with the wrong credentials
+    for path in project.glob("Pulumi.*.yaml"):
+        path.write_text(
+            path.read_text().replace('management: "111111111111"', f'management: "{live}"')
+        )
+    before = {p.name: p.read_text() for p in project.glob("Pulumi.*.yaml")}
+    with emulated_aws():
+        caller = Aws.from_environment("us-east-1")
+        with pytest.raises(WouldReplaceOrganization, match=f"--replacing {live}"):
+            start(caller, project, write=True)
+        assert {p.name: p.read_text() for p in project.glob("Pulumi.*.yaml")} == before
+        assert not (project / RECORDS_DIR).exists()
+        assert start(caller, project, write=False, replacing=live)  # confirmed: allowed
+
+
+def test_the_repository_files_describe_the_example_organization():
+    ids = yaml.safe_load((PROJECT_DIR / "Pulumi.management.yaml").read_text())["config"]
+    assert ids["diagnyx:accountIds"]["management"] == EXAMPLE_MANAGEMENT_ID
+
+
+def test_statements_whose_every_principal_is_pending_are_left_out():
+    def only_security_reads_costs(config):
+        config["diagnyx:accountIds"]["security"] = "pending"
+        config["diagnyx:costGovernance"]["costExplorerAccess"] = [
+            {"account": "security", "role": "Auditors"}
+        ]
+
+    management = run_stack(
+        "management", config=edited_config("management", only_security_reads_costs)
+    )
+    names = {r.inputs["name"] for r in management.of_type(ROLE)}
+    assert "DiagnyxCostExplorerAccess" not in names
+    assert any("DiagnyxCostExplorerAccess waits" in w for w in management.warnings)
+
+    shared = run_stack("shared", config=edited_config("shared", _pending(*WORKLOADS)))
+    (policy,) = shared.of_type("aws:ecr/repositoryPolicy:RepositoryPolicy")[:1]
+    sids = [s["Sid"] for s in json.loads(policy.inputs["policy"])["Statement"]]
+    assert "WorkloadAccountsPull" not in sids
+    (key,) = shared.of_type("aws:kms/key:Key")
+    key_sids = [s["Sid"] for s in json.loads(key.inputs["policy"])["Statement"]]
+    assert "WorkloadAccountsDecryptImages" not in key_sids
+    assert '"AWS": []' not in _everything_in(shared)
 
 
 def test_readme_deploying_for_real_is_the_sequence():

@@ -75,11 +75,27 @@ class CostGovernance(pulumi.ComponentResource):
                 resource=self,
             )
 
+        self.role_arn = None
+        if args.trusted_principals:
+            self.role_arn = self._cost_explorer_role(name, args.trusted_principals)
+        else:
+            # A trust policy must name a principal; every configured one is still pending.
+            pulumi.log.warn(
+                f"{naming.COST_EXPLORER_ROLE} waits for the accounts costExplorerAccess names: "
+                f"{step_label('sync')} records them",
+                resource=self,
+            )
+        self.register_outputs({"costExplorerRoleArn": self.role_arn})
+
+    def _cost_explorer_role(
+        self, name: str, trusted_principals: Sequence[tuple[str, str]]
+    ) -> pulumi.Output[str]:
+        child = pulumi.ResourceOptions(parent=self)
         role = aws.iam.Role(
             f"{name}-cost-explorer-access",
             name=naming.COST_EXPLORER_ROLE,
             description="Cost analysis for the guide's `aws ce get-cost-and-usage` commands",
-            assume_role_policy=to_json(cost.cost_explorer_trust(args.trusted_principals)),
+            assume_role_policy=to_json(cost.cost_explorer_trust(trusted_principals)),
             max_session_duration=3600,
             opts=child,
         )
@@ -90,8 +106,7 @@ class CostGovernance(pulumi.ComponentResource):
             policy=to_json(cost.cost_explorer_permissions()),
             opts=child,
         )
-        self.role_arn = role.arn
-        self.register_outputs({"costExplorerRoleArn": role.arn})
+        return role.arn
 
     def _anomaly_detection(
         self, name: str, args: CostGovernanceArgs, services_monitor_arn: str

@@ -31,7 +31,7 @@ PUBLISHED_EXTERNAL_IDS = frozenset({"diagnyx-secure-external-id-2024"})
 REQUIRED_TAG_KEYS = ("Environment", "Project", "CostCenter", "Owner", "ManagedBy")
 MANAGED_BY = "pulumi"
 # An account whose ID config does not know yet: before the organization creates it, or until
-# `diagnyx accounts sync --write` records it. Nothing may trust or grant to such an account.
+# `diagnyx accounts sync` records it. Nothing may trust or grant to such an account.
 PENDING_ID = "pending"
 # Services trusted with organization access by default, each for something this program sets up.
 # The list is authoritative: AWS disables trusted access for a service missing from it.
@@ -411,8 +411,18 @@ class OrganizationSettings(Model):
     # Authoritative: a service trusted outside the program loses its access on the next
     # `pulumi up` unless it is listed here.
     trusted_services: list[
-        Annotated[StrictStr, Field(pattern=r"^[a-z0-9.-]+\.amazonaws\.com$", max_length=128)]
+        Annotated[
+            StrictStr,
+            Field(pattern=r"^([a-z0-9]([a-z0-9-]*[a-z0-9])?\.)+amazonaws\.com$", max_length=128),
+        ]
     ] = Field(default=list(DEFAULT_TRUSTED_SERVICES), max_length=50)
+
+    @field_validator("trusted_services")
+    @classmethod
+    def _unique_services(cls, services: list[str]) -> list[str]:
+        if len(set(services)) != len(services):
+            raise ValueError("a service is listed twice")
+        return services
 
     @model_validator(mode="after")
     def _check_references(self) -> "OrganizationSettings":
@@ -517,6 +527,7 @@ class StackSettings(Model):
 
     @model_validator(mode="after")
     def _check_stack(self) -> "StackSettings":
+        self._check_subject_prefix()
         if self.region not in self.allowed_regions:
             raise ValueError(
                 f"aws:region: '{self.region}' is outside the allowed regions "
@@ -542,6 +553,19 @@ class StackSettings(Model):
         self._check_networks()
         self._check_shared_services()
         return self
+
+    def _check_subject_prefix(self) -> None:
+        """The prefix names this repository: its owner and name, each with the immutable ID GitHub
+        appends for newer repositories, so a swapped repository cannot hide behind IDs."""
+        if self.github_subject_prefix is None:
+            return
+        owner, name = (re.escape(part) for part in self.github_repository.split("/"))
+        if not re.fullmatch(rf"repo:{owner}(-\d+)?/{name}(-\d+)?", self.github_subject_prefix):
+            raise ValueError(
+                f"githubSubjectPrefix: '{self.github_subject_prefix}' does not name the "
+                f"repository {self.github_repository} (expected repo:{self.github_repository} "
+                "or its immutable-ID form, e.g. repo:<owner>-<id>/<name>-<id>)"
+            )
 
     def _check_shared_services(self) -> None:
         is_shared = self.stack == SHARED_SERVICES_ACCOUNT
@@ -674,6 +698,14 @@ class StackSettings(Model):
 
     def _check_cost_governance(self) -> None:
         assert self.cost_governance is not None
+        monitor = self.cost_governance.services_monitor_arn
+        management = self.known_account_id(MANAGEMENT_ACCOUNT)
+        if monitor is not None and management and monitor.split(":")[4] != management:
+            raise ValueError(
+                f"costGovernance.servicesMonitorArn: '{monitor}' belongs to account "
+                f"{monitor.split(':')[4]}, not to the management account; name the "
+                "Default-Services-Monitor of the management account"
+            )
         for index, principal in enumerate(self.cost_governance.cost_explorer_access):
             if principal.account not in self.account_ids:
                 raise ValueError(
@@ -701,13 +733,13 @@ class StackSettings(Model):
         if self.known_account_id(MANAGEMENT_ACCOUNT) is None:
             problems.append(
                 f"diagnyx:accountIds.{MANAGEMENT_ACCOUNT}: is '{PENDING_ID}'; run `diagnyx "
-                "bootstrap start --write` (new organization) or `diagnyx accounts sync --write` "
+                "bootstrap start --write` (new organization) or `diagnyx accounts sync` "
                 "with the management account's credentials"
             )
         elif self.known_account_id(self.stack) is None:
             problems.append(
                 f"diagnyx:accountIds.{self.stack}: is '{PENDING_ID}'; deploy the management stack "
-                "(it creates the account), then run `diagnyx accounts sync --write`"
+                "(it creates the account), then run `diagnyx accounts sync`"
             )
         return problems
 

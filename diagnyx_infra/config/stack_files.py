@@ -25,6 +25,21 @@ class StackConfig:
     secret_keys: frozenset[str]
 
 
+def round_trip_yaml():
+    """A YAML reader/writer for editing stack files: comments, order, quotes and the files'
+    indentation (lists indented under their key) survive; null is written as `null`."""
+    from ruamel.yaml import YAML
+
+    yaml = YAML()
+    yaml.preserve_quotes = True
+    yaml.width = 4096
+    yaml.indent(mapping=2, sequence=4, offset=2)
+    yaml.representer.add_representer(
+        type(None), lambda r, _: r.represent_scalar("tag:yaml.org,2002:null", "null")
+    )
+    return yaml
+
+
 def stack_file(project_dir: Path, stack: str) -> Path:
     return project_dir / f"Pulumi.{stack}.yaml"
 

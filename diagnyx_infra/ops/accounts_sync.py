@@ -5,12 +5,11 @@ comments, order and quoting."""
 from dataclasses import dataclass
 from pathlib import Path
 
-from ruamel.yaml import YAML
 from ruamel.yaml.scalarstring import DoubleQuotedScalarString
 
 from ..config.consistency import ACCOUNT_IDS_KEY
 from ..config.models import MANAGEMENT_ACCOUNT
-from ..config.stack_files import stack_file, stack_names
+from ..config.stack_files import round_trip_yaml, stack_file, stack_names
 from .aws import Aws
 from .landing_zone import LandingZone
 
@@ -49,17 +48,10 @@ def organization_ids(aws: Aws, zone: LandingZone) -> tuple[dict[str, str], list[
     return found, missing
 
 
-def _yaml() -> YAML:
-    yaml = YAML()  # round-trip: comments, order and quotes survive
-    yaml.preserve_quotes = True
-    yaml.width = 4096
-    return yaml
-
-
 def write_account_ids(project_dir: Path, actual: dict[str, str], write: bool) -> list[IdChange]:
     """Put ``actual`` IDs into every stack file's accountIds (or only report, if not ``write``)."""
     changes = []
-    yaml = _yaml()
+    yaml = round_trip_yaml()
     for stack in stack_names(project_dir):
         path = stack_file(project_dir, stack)
         document = yaml.load(path.read_text())

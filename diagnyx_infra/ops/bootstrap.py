@@ -5,19 +5,23 @@ that waits for AWS (Cost Explorer's services monitor, cost allocation tags, the 
 delegation, peer VPC IDs) is marked not done. Nothing in AWS changes; dry run by default.
 """
 
+import json
+import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from ruamel.yaml import YAML
 from ruamel.yaml.scalarstring import DoubleQuotedScalarString
 
 from .. import CONFIG_NAMESPACE
 from ..config.models import MANAGEMENT_ACCOUNT, PENDING_ID
-from ..config.stack_files import stack_file, stack_names
+from ..config.stack_files import round_trip_yaml, stack_file, stack_names
 from .aws import Aws
 
-# (setting path, value for a new organization); None removes the setting.
+RECORDS_DIR = "bootstrap-records"
+# The management account ID of the example organization the repository's stack files describe.
+EXAMPLE_MANAGEMENT_ID = "111111111111"
+# (setting path, value for a new organization)
 NOT_YET_DONE: tuple[tuple[str, Any], ...] = (
     ("costGovernance.servicesMonitorArn", None),
     ("costGovernance.activateCostAllocationTags", False),
@@ -29,6 +33,10 @@ class AlreadyInOrganization(Exception):
     """The caller's account already belongs to an organization: `accounts sync` is the tool."""
 
 
+class WouldReplaceOrganization(Exception):
+    """The stack files describe an organization other than the example one."""
+
+
 @dataclass(frozen=True)
 class Edit:
     file: str
@@ -37,14 +45,19 @@ class Edit:
     after: Any
 
 
-def yaml_round_trip() -> YAML:
-    yaml = YAML()  # comments, order and quotes survive
-    yaml.preserve_quotes = True
-    yaml.width = 4096
-    return yaml
-
-
-def start(caller: Aws, project_dir: Path, write: bool) -> list[Edit]:
+def start(caller: Aws, project_dir: Path, write: bool, replacing: str | None = None) -> list[Edit]:
+    """Raises AlreadyInOrganization, or WouldReplaceOrganization when the files name a real
+    management account (not the example's, not the caller's, not pending) and ``replacing``
+    does not repeat its ID: the wrong credentials must not reset a live organization's files."""
+    current = _management_ids(project_dir)
+    foreign = sorted(current - {EXAMPLE_MANAGEMENT_ID, PENDING_ID, caller.account_id})
+    if foreign and foreign != [replacing]:
+        raise WouldReplaceOrganization(
+            f"the stack files describe the organization of management account "
+            f"{', '.join(foreign)}, and the caller is account {caller.account_id}: check the "
+            "credentials; to start a new organization from these files anyway, pass "
+            f"--replacing {foreign[0]}"
+        )
     organizations = caller.client("organizations")
     try:
         organization = organizations.describe_organization()["Organization"]
@@ -53,27 +66,57 @@ def start(caller: Aws, project_dir: Path, write: bool) -> list[Edit]:
     if organization is not None:
         raise AlreadyInOrganization(
             f"account {caller.account_id} already belongs to organization {organization['Id']}: "
-            "`diagnyx accounts sync --write` records its account IDs instead"
+            "`diagnyx accounts sync` records its account IDs instead"
         )
     edits = []
     for stack in stack_names(project_dir):
-        edits += _reset_file(stack_file(project_dir, stack), caller.account_id, write)
+        edits += _reset_file(stack_file(project_dir, stack), caller.account_id, False)
+    if write and edits:
+        # What is about to change, written down first: every value can be put back from it.
+        record = (
+            project_dir / RECORDS_DIR / f"bootstrap-start-{time.strftime('%Y%m%dT%H%M%S')}.json"
+        )
+        record.parent.mkdir(exist_ok=True)
+        record.write_text(json.dumps([_plain(e) for e in edits], indent=2) + "\n")
+        for stack in stack_names(project_dir):
+            _reset_file(stack_file(project_dir, stack), caller.account_id, True)
     return edits
 
 
+def _plain(edit: Edit) -> dict[str, Any]:
+    def value(v: Any) -> Any:
+        return v if v is None or isinstance(v, bool) else str(v)
+
+    return {
+        "file": edit.file,
+        "setting": edit.setting,
+        "before": value(edit.before),
+        "after": value(edit.after),
+    }
+
+
+def _management_ids(project_dir: Path) -> set[str]:
+    yaml = round_trip_yaml()
+    found = set()
+    for stack in stack_names(project_dir):
+        config = yaml.load(stack_file(project_dir, stack).read_text()).get("config") or {}
+        ids = config.get(f"{CONFIG_NAMESPACE}:accountIds") or {}
+        if MANAGEMENT_ACCOUNT in ids:
+            found.add(str(ids[MANAGEMENT_ACCOUNT]))
+    return found
+
+
 def _reset_file(path: Path, management_id: str, write: bool) -> list[Edit]:
-    yaml = yaml_round_trip()
+    yaml = round_trip_yaml()
     document = yaml.load(path.read_text())
     config = document.get("config") or {}
     edits: list[Edit] = []
 
     def change(setting: str, container: Any, key: str, value: Any) -> None:
         before = container.get(key)
-        if value is None:
-            if key in container:
-                del container[key]
-                edits.append(Edit(path.name, setting, before, None))
-        elif before != value:
+        if value is None and key not in container:
+            return
+        if before != value:
             container[key] = value
             edits.append(Edit(path.name, setting, before, value))
 
@@ -87,7 +130,8 @@ def _reset_file(path: Path, management_id: str, write: bool) -> list[Edit]:
         if container is not None:
             change(setting, container, key, value)
     for name, entry in (config.get(f"{CONFIG_NAMESPACE}:networks") or {}).items():
-        change(f"networks.{name}.vpcId", entry, "vpcId", None)
+        if "vpcId" in entry:  # a flow mapping: the key goes, nothing else
+            edits.append(Edit(path.name, f"networks.{name}.vpcId", entry.pop("vpcId"), None))
     if write and edits:
         with path.open("w") as handle:
             yaml.dump(document, handle)
@@ -96,7 +140,7 @@ def _reset_file(path: Path, management_id: str, write: bool) -> list[Edit]:
 
 def set_setting(project_dir: Path, stack: str, path: str, value: Any) -> None:
     """`pulumi config set --path 'diagnyx:<path>' <value> -s <stack>` on the stack file."""
-    yaml = yaml_round_trip()
+    yaml = round_trip_yaml()
     file = stack_file(project_dir, stack)
     document = yaml.load(file.read_text())
     group, *keys = path.split(".")

@@ -45,7 +45,7 @@ class Checklist:
         account_id = self.zone.account_ids[name]
         if account_id == PENDING_ID:
             reason = "the account's ID is pending in config: not created or not synced yet"
-            hint = "deploy the management stack, then `diagnyx accounts sync --write`"
+            hint = "deploy the management stack, then `diagnyx accounts sync`"
             return [Finding(name, item, Status.CANNOT, reason, hint) for item in ITEMS]
         try:
             aws = self._session_for(account_id)

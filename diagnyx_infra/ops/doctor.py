@@ -7,9 +7,14 @@ from collections.abc import Callable
 from botocore.exceptions import ClientError
 
 from .. import naming
-from ..config.models import MANAGEMENT_ACCOUNT, SECURITY_ACCOUNT, SHARED_SERVICES_ACCOUNT
+from ..config.models import (
+    MANAGEMENT_ACCOUNT,
+    PENDING_ID,
+    SECURITY_ACCOUNT,
+    SHARED_SERVICES_ACCOUNT,
+)
 from .aws import Aws
-from .findings import CannotCheck, Finding, run_check
+from .findings import CannotCheck, Finding, Status, run_check
 from .landing_zone import LandingZone
 
 ORGANIZATION = "organization"
@@ -73,6 +78,17 @@ def diagnose(
         )
     for name in zone.account_names():
         account_id = zone.account_ids[name]
+        if account_id == PENDING_ID:
+            findings.append(
+                Finding(
+                    name,
+                    "account status",
+                    Status.CANNOT,
+                    "the account's ID is pending in config: not created or not synced yet",
+                    "deploy the management stack, then `diagnyx accounts sync`",
+                )
+            )
+            continue
         findings.append(
             run_check(
                 name,
@@ -155,8 +171,6 @@ def _from_security(caller: Aws, zone: LandingZone) -> Aws:
 def _cicd(caller: Aws, zone: LandingZone, name: str, external_id: str | None) -> Finding:
     item = f"assume {naming.CICD_ROLE} from shared services"
     if not external_id:
-        from .findings import Status
-
         return Finding(
             name,
             item,

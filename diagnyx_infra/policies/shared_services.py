@@ -45,13 +45,18 @@ def repository_policy(
         f"arn:aws:iam::{shared_account_id}:role/{role}"
         for role in policy_administrator_roles(deployment_role)
     ]
+    pulls = []
+    if pull_account_ids:  # a statement must name a principal; pending accounts are left out
+        pulls.append(
+            {
+                "Sid": "WorkloadAccountsPull",
+                "Effect": "Allow",
+                "Principal": {"AWS": [f"arn:aws:iam::{i}:root" for i in sorted(pull_account_ids)]},
+                "Action": list(PULL_ACTIONS),
+            }
+        )
     return document(
-        {
-            "Sid": "WorkloadAccountsPull",
-            "Effect": "Allow",
-            "Principal": {"AWS": [f"arn:aws:iam::{i}:root" for i in sorted(pull_account_ids)]},
-            "Action": list(PULL_ACTIONS),
-        },
+        *pulls,
         {
             "Sid": "CiRolePushes",
             "Effect": "Allow",

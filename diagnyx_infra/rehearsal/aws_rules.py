@@ -4,12 +4,12 @@ Each rule cites its source. A handler raising `RuleViolation` fails the rehearsa
 the resource and the rule; tests reintroduce each mistake and expect that failure.
 """
 
-import fnmatch
 import json
 from typing import Any
 
 from ..policies.audit import trail_arn
 from .handlers import Context, Outputs, _json
+from .policy_eval import Request, decision
 
 
 class RuleViolation(Exception):
@@ -93,30 +93,61 @@ def trail(ctx: Context, i: dict) -> tuple[str, Outputs]:
             DELEGATED_ADMIN,
         )
     arn = trail_arn(ctx.aws.session.region_name, management, i["name"])
-    bucket_policy = json.loads(
-        ctx.client("s3").get_bucket_policy(Bucket=i["s3BucketName"])["Policy"]
-    )
-    for action, resource in (
-        ("s3:GetBucketAcl", f"arn:aws:s3:::{i['s3BucketName']}"),
-        ("s3:PutObject", f"arn:aws:s3:::{i['s3BucketName']}/AWSLogs/{management}/x"),
-    ):
-        if not service_allowed(bucket_policy, CLOUDTRAIL, action, resource, arn):
+    organization_id = world.management.client("organizations").describe_organization()[
+        "Organization"
+    ]["Id"]
+    bucket = i["s3BucketName"]
+    bucket_policy = ctx.client("s3").get_bucket_policy(Bucket=bucket)["Policy"]
+    # What CloudTrail's delivery requests carry (CloudTrail User Guide, "Amazon S3 bucket policy
+    # for CloudTrail" and "Configure AWS KMS key policies for CloudTrail").
+    context = {
+        "aws:sourcearn": arn,
+        "aws:sourceaccount": management,
+        "aws:securetransport": "true",
+    }
+    deliveries = [
+        Request("s3:GetBucketAcl", f"arn:aws:s3:::{bucket}", CLOUDTRAIL, context=context),
+        *(
+            Request(
+                "s3:PutObject",
+                f"arn:aws:s3:::{bucket}/AWSLogs/{path}/CloudTrail/us-east-1/log.json.gz",
+                CLOUDTRAIL,
+                context={**context, "s3:x-amz-acl": "bucket-owner-full-control"},
+            )
+            # An organization trail writes each member's logs under the organization's ID
+            # and the management account's own under its account ID.
+            for path in (management, f"{organization_id}/{management}")
+        ),
+    ]
+    for request in deliveries:
+        if decision(bucket_policy, request) != "Allow":
             raise RuleViolation(
                 "InsufficientS3BucketPolicyException",
-                f"the bucket policy of {i['s3BucketName']} does not let CloudTrail {action} for "
-                f"{arn}",
+                f"the bucket policy of {bucket} does not let CloudTrail {request.action} "
+                f"{request.resource} for {arn}",
                 TRAIL_OWNERSHIP,
             )
     if i.get("kmsKeyId"):
-        key_policy = json.loads(
-            ctx.client("kms").get_key_policy(KeyId=i["kmsKeyId"], PolicyName="default")["Policy"]
-        )
-        if not service_allowed(key_policy, CLOUDTRAIL, "kms:GenerateDataKey", "*", arn):
-            raise RuleViolation(
-                "InsufficientEncryptionPolicyException",
-                f"the key policy of {i['kmsKeyId']} does not let CloudTrail encrypt for {arn}",
-                TRAIL_OWNERSHIP,
-            )
+        key_policy = ctx.client("kms").get_key_policy(KeyId=i["kmsKeyId"], PolicyName="default")[
+            "Policy"
+        ]
+        uses = [
+            Request(
+                "kms:GenerateDataKey",
+                i["kmsKeyId"],
+                CLOUDTRAIL,
+                context={**context, "kms:encryptioncontext:aws:cloudtrail:arn": arn},
+            ),
+            Request("kms:DescribeKey", i["kmsKeyId"], CLOUDTRAIL, context=context),
+        ]
+        for request in uses:
+            if decision(key_policy, request) != "Allow":
+                raise RuleViolation(
+                    "InsufficientEncryptionPolicyException",
+                    f"the key policy of {i['kmsKeyId']} does not let CloudTrail "
+                    f"{request.action} for {arn}",
+                    TRAIL_OWNERSHIP,
+                )
     trail_id, outputs = _create_trail(world.management.client("cloudtrail"), i)
     if trail_id != arn:
         raise AssertionError(f"the emulator created {trail_id}, expected {arn}")
@@ -136,49 +167,6 @@ def _create_trail(cloudtrail: Any, i: dict) -> tuple[str, Outputs]:
     if i.get("enableLogging", True):
         cloudtrail.start_logging(Name=created["TrailARN"])
     return created["TrailARN"], {"arn": created["TrailARN"]}
-
-
-def service_allowed(
-    policy: dict, service: str, action: str, resource: str, source_arn: str
-) -> bool:
-    """Whether an Allow statement lets ``service`` do ``action`` on ``resource`` on behalf of
-    ``source_arn`` (the StringEquals/ArnEquals/ArnLike `aws:SourceArn` conditions, which is all
-    a service-principal grant of this program uses)."""
-    for statement in policy.get("Statement", []):
-        if statement.get("Effect") != "Allow":
-            continue
-        principals = _as_list((statement.get("Principal") or {}).get("Service"))
-        if service not in principals:
-            continue
-        if not any(fnmatch.fnmatchcase(action, a) for a in _as_list(statement.get("Action"))):
-            continue
-        resources = _as_list(statement.get("Resource", "*"))
-        if not any(fnmatch.fnmatchcase(resource, r) or r == "*" for r in resources):
-            continue
-        if _source_arn_matches(statement.get("Condition") or {}, source_arn):
-            return True
-    return False
-
-
-def _source_arn_matches(condition: dict, source_arn: str) -> bool:
-    for operator, entries in condition.items():
-        for key, expected in entries.items():
-            if key.lower() != "aws:sourcearn":
-                continue
-            values = _as_list(expected)
-            if operator in ("StringEquals", "ArnEquals") and source_arn not in values:
-                return False
-            if operator in ("StringLike", "ArnLike") and not any(
-                fnmatch.fnmatchcase(source_arn, v) for v in values
-            ):
-                return False
-    return True
-
-
-def _as_list(value: Any) -> list:
-    if value is None:
-        return []
-    return value if isinstance(value, list) else [value]
 
 
 # --- Cost Explorer -------------------------------------------------------------------------

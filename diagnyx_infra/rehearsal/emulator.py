@@ -155,6 +155,7 @@ class EmulatorMocks(RecordingMocks):
             self.failure = RehearsalFailure(self.stack, args.typ, args.name, str(error), self.step)
             raise self.failure from None
         self.sessions[resource_id] = aws
+        self.world.tag_keys_in_use.update((inputs.get("defaultTags") or {}).get("tags") or {})
         return resource_id, state
 
     def _session(self, provider_ref: str | None) -> Aws | None:

@@ -14,7 +14,7 @@ from typing import Any
 from botocore.exceptions import ClientError
 
 from ..ops.aws import Aws
-from .policy_lockout import CannotEvaluate, denying_statement, principal_arn
+from .policy_eval import CannotEvaluate, denying_statement, principal_arn
 
 Outputs = dict[str, Any]
 

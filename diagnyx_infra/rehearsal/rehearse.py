@@ -9,6 +9,7 @@ mocks that carry its registrations out against the emulator. Nothing leaves the 
 
 import contextlib
 import os
+import shlex
 import shutil
 import tempfile
 import time
@@ -21,9 +22,8 @@ from moto import mock_aws
 from ..config.models import MANAGEMENT_ACCOUNT, SECURITY_ACCOUNT, SHARED_SERVICES_ACCOUNT
 from ..deploy_sequence import SEQUENCE, Step
 from ..engine.runner import PROJECT_DIR, run_stack
-from ..ops.accounts_sync import sync
 from ..ops.aws import Aws
-from ..ops.bootstrap import set_setting, start
+from ..ops.bootstrap import set_setting
 from ..ops.checklist import Checklist
 from ..ops.doctor import diagnose
 from ..ops.findings import Finding, Status
@@ -110,18 +110,21 @@ def _domain(work: Path) -> str | None:
 # --- the `./run ...` commands of the sequence, carried out in process -------------------------
 
 
-def _bootstrap_start(world: World, work: Path) -> None:
-    start(world.management, work, write=True)
+def _run_cli(world: World, work: Path, command: str) -> None:
+    """The command exactly as the README writes it, through the real `diagnyx` command line,
+    on the scratch copy of the stack files."""
+    from typer.testing import CliRunner
+
+    from ..cli import app
+
+    result = CliRunner().invoke(app, [*shlex.split(command), "--project-dir", str(work)])
+    if result.exit_code != 0:
+        raise StepFailed(f"`diagnyx {command}` exited {result.exit_code}: {result.output[-800:]}")
 
 
-def _accounts_sync(world: World, work: Path) -> None:
-    result = sync(world.management, LandingZone.load(work), work, write=True)
-    if result.unresolved:
-        raise StepFailed("; ".join(result.unresolved))
-
-
-def _doctor(world: World, work: Path) -> None:
-    """The step's point: the DNS delegation line passes."""
+def _doctor(world: World, work: Path, command: str) -> None:
+    """The step's point: the DNS delegation line passes. The registrar is the emulated one,
+    which the command line cannot reach, so the check runs in process."""
     zone = LandingZone.load(work)
     findings = diagnose(world.management, zone, None, registrar=world.delegated_name_servers)
     line = next(f for f in findings if f.item == "DNS delegation")
@@ -129,11 +132,9 @@ def _doctor(world: World, work: Path) -> None:
         raise StepFailed(f"doctor: DNS delegation {line.status}: {line.detail}")
 
 
-COMMANDS: dict[str, Callable[[World, Path], None]] = {
-    "bootstrap start --write": _bootstrap_start,
-    "accounts sync --write": _accounts_sync,
-    "doctor": _doctor,
-}
+IN_PROCESS: dict[str, Callable[[World, Path, str], None]] = {"doctor": _doctor}
+
+
 # Values the operator reads from AWS for a setting, as the emulated world answers them.
 SETTING_VALUES: dict[str, Callable[[World], object]] = {
     "costGovernance.servicesMonitorArn": lambda world: world.services_monitor_arn(),
@@ -143,7 +144,11 @@ SETTING_VALUES: dict[str, Callable[[World], object]] = {
 
 
 def _step_applies(step: Step, stacks: set[str]) -> bool:
-    return step.for_stack is None or step.for_stack in stacks
+    """A step for another stack, or one that only deploys stacks not asked for, is skipped."""
+    if step.for_stack is not None and step.for_stack not in stacks:
+        return False
+    only_deploys = step.stacks and not (step.console or step.diagnyx or step.settings)
+    return not only_deploys or any(stack in stacks for stack in step.stacks)
 
 
 def rehearse(
@@ -199,7 +204,7 @@ def _carry_out(
         if step.console:
             CONSOLE_STEPS[step.key](world, _domain(work))
         for command in step.diagnyx:
-            COMMANDS[command](world, work)
+            IN_PROCESS.get(command, _run_cli)(world, work, command)
         for setting in step.settings:
             if setting.stack in wanted:
                 set_setting(work, setting.stack, setting.path, SETTING_VALUES[setting.path](world))

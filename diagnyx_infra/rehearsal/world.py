@@ -37,6 +37,7 @@ class World:
     cost_explorer_enabled: bool = False
     anomaly_monitors: dict[str, dict[str, Any]] = field(default_factory=dict)  # ARN -> monitor
     billing_tag_keys: set[str] = field(default_factory=set)
+    tag_keys_in_use: set[str] = field(default_factory=set)  # on resources deployed so far
     cloudtrail_administrators: set[str] = field(default_factory=set)
     registrar: dict[str, list[str]] = field(default_factory=dict)  # domain -> its name servers
     # stack -> (type, logical name) -> what was created; stack -> its outputs
@@ -100,10 +101,9 @@ def delegate_domain(world: World, domain: str | None) -> None:
 
 
 def tag_keys_reach_billing(world: World, domain: str | None) -> None:
-    """A day after the first tagged resource, the keys appear in billing data."""
-    from ..config.models import REQUIRED_TAG_KEYS
-
-    world.billing_tag_keys.update(REQUIRED_TAG_KEYS)
+    """A day after the first tagged resource, the keys the deployed resources carry (the
+    providers' default tags) appear in billing data; keys nothing carries never do."""
+    world.billing_tag_keys.update(world.tag_keys_in_use)
 
 
 CONSOLE_STEPS: dict[str, Callable[[World, str | None], None]] = {

@@ -158,6 +158,34 @@ CASES = {
         _oversized_scp,
         "diagnyx:organization.guardrails: SCP 'non-production-cost-control' is",
     ),
+    "another account's anomaly monitor": (
+        lambda c: c["diagnyx:costGovernance"].update(
+            servicesMonitorArn="arn:aws:ce::999999999999:anomalymonitor/1234abcd"
+        ),
+        "diagnyx:costGovernance.servicesMonitorArn: 'arn:aws:ce::999999999999:anomalymonitor/"
+        "1234abcd' belongs to account 999999999999, not to the management account",
+    ),
+    "a trusted service listed twice": (
+        lambda c: _org(c).update(
+            trustedServices=["cloudtrail.amazonaws.com", "sso.amazonaws.com", "sso.amazonaws.com"]
+        ),
+        "diagnyx:organization.trustedServices: a service is listed twice",
+    ),
+    "a trusted service that is not a service principal": (
+        lambda c: _org(c).update(
+            trustedServices=["cloudtrail.amazonaws.com", "sso.amazonaws.com", "..amazonaws.com"]
+        ),
+        "diagnyx:organization.trustedServices[2]: String should match pattern",
+    ),
+    "an OIDC subject prefix of another repository": (
+        lambda c: c.update({"diagnyx:githubSubjectPrefix": "repo:diagnyx/diagnyx-infra-evil"}),
+        "diagnyx:githubSubjectPrefix: 'repo:diagnyx/diagnyx-infra-evil' does not name the "
+        "repository diagnyx/diagnyx-infra",
+    ),
+    "a pending management account": (
+        lambda c: c["diagnyx:accountIds"].update(management="pending"),
+        "diagnyx:accountIds.management: is 'pending'; run `diagnyx bootstrap start --write`",
+    ),
 }
 
 

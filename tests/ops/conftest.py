@@ -17,6 +17,7 @@ from moto.server import ThreadedMotoServer
 from diagnyx_infra.engine.runner import PROJECT_DIR
 from diagnyx_infra.ops.accounts_sync import sync
 from diagnyx_infra.ops.aws import Aws
+from diagnyx_infra.ops.bootstrap import set_setting
 from diagnyx_infra.ops.landing_zone import LandingZone
 from tests.ops.landscape import build_healthy, create_organization
 
@@ -66,6 +67,9 @@ def copy_project(target: Path) -> Path:
     target.mkdir(parents=True, exist_ok=True)
     for path in [*PROJECT_DIR.glob("Pulumi*.yaml"), PROJECT_DIR / "__main__.py"]:
         shutil.copy(path, target)
+    # The example's services monitor belongs to the example management account; this
+    # organization's is not named yet.
+    set_setting(target, "management", "costGovernance.servicesMonitorArn", None)
     return target
 
 

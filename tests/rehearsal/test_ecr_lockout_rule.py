@@ -11,7 +11,7 @@ from diagnyx_infra.ops.aws import Aws
 from diagnyx_infra.policies.documents import to_json
 from diagnyx_infra.policies.shared_services import repository_policy
 from diagnyx_infra.rehearsal.handlers import Context, ecr_repository_policy
-from diagnyx_infra.rehearsal.policy_lockout import (
+from diagnyx_infra.rehearsal.policy_eval import (
     CannotEvaluate,
     denying_statement,
     principal_arn,

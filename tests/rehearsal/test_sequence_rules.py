@@ -8,6 +8,7 @@ import pulumi
 import pulumi_aws as aws
 
 from diagnyx_infra.components import baseline, cost_governance
+from diagnyx_infra.config.models import StackSettings
 from diagnyx_infra.deploy_sequence import SEQUENCE, step
 from diagnyx_infra.policies import cost
 from diagnyx_infra.rehearsal.rehearse import rehearse
@@ -117,3 +118,18 @@ def test_a_monitor_specification_the_provider_reads_back_differently_fails(monke
     assert result.failure.type == "aws:costexplorer/anomalyMonitor:AnomalyMonitor"
     assert "every `pulumi up` would replace it" in result.failure.error
     assert "anomaly_monitor.go" in result.failure.error
+
+
+def test_a_cost_allocation_tag_no_resource_carries_is_refused(monkeypatch):
+    # A required tag key the providers never put on anything never reaches billing data.
+    real = StackSettings.default_tags
+    monkeypatch.setattr(
+        StackSettings,
+        "default_tags",
+        lambda self: {k: v for k, v in real(self).items() if k != "Owner"},
+    )
+    result = rehearse(["management"])
+    assert result.failure is not None
+    assert result.failure.step.endswith("A day later: cost allocation tags")
+    assert result.failure.name == "cost-governance-cost-tag-Owner"
+    assert "tag key Owner not found in billing data" in result.failure.error
