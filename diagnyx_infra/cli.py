@@ -613,6 +613,7 @@ def rehearse(
             stacks,
             project_dir,
             lambda name, state: progress.update(task, description=f"{name}: {state}"),
+            command_line=_command_line_in_process,
         )
     if as_json:
         print(json.dumps(rehearsal_json(result), indent=2))
@@ -621,6 +622,14 @@ def rehearse(
     if result.failure is not None:
         raise _fail(str(result.failure), EXIT_FINDINGS)
     raise typer.Exit(exit_code(result.findings))
+
+
+def _command_line_in_process(argv: list[str]) -> tuple[int, str]:
+    """`diagnyx <argv>` in this process (the rehearsal's emulator lives here), output captured."""
+    from typer.testing import CliRunner
+
+    result = CliRunner().invoke(app, argv)
+    return result.exit_code, result.output
 
 
 def main() -> None:

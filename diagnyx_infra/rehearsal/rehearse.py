@@ -22,8 +22,9 @@ from moto import mock_aws
 from ..config.models import MANAGEMENT_ACCOUNT, SECURITY_ACCOUNT, SHARED_SERVICES_ACCOUNT
 from ..deploy_sequence import SEQUENCE, Step
 from ..engine.runner import PROJECT_DIR, run_stack
+from ..ops.accounts_sync import sync
 from ..ops.aws import Aws
-from ..ops.bootstrap import set_setting
+from ..ops.bootstrap import set_setting, start
 from ..ops.checklist import Checklist
 from ..ops.doctor import diagnose
 from ..ops.findings import Finding, Status
@@ -110,16 +111,20 @@ def _domain(work: Path) -> str | None:
 # --- the `./run ...` commands of the sequence, carried out in process -------------------------
 
 
-def _run_cli(world: World, work: Path, command: str) -> None:
-    """The command exactly as the README writes it, through the real `diagnyx` command line,
-    on the scratch copy of the stack files."""
-    from typer.testing import CliRunner
+# Runs `diagnyx <argv>` and returns (exit code, output). The command line passes itself in, so
+# `diagnyx rehearse` carries out each command exactly as the README writes it.
+CommandLine = Callable[[list[str]], tuple[int, str]]
 
-    from ..cli import app
 
-    result = CliRunner().invoke(app, [*shlex.split(command), "--project-dir", str(work)])
-    if result.exit_code != 0:
-        raise StepFailed(f"`diagnyx {command}` exited {result.exit_code}: {result.output[-800:]}")
+def _operations(world: World, work: Path, argv: list[str]) -> tuple[int, str]:
+    """Without the command line (a library call): the operations its commands run."""
+    if argv[:2] == ["bootstrap", "start"]:
+        start(world.management, work, write="--write" in argv)
+        return 0, ""
+    if argv[:2] == ["accounts", "sync"]:
+        result = sync(world.management, LandingZone.load(work), work, write="--check" not in argv)
+        return (1 if result.unresolved else 0), "; ".join(result.unresolved)
+    return 2, f"no operation for `diagnyx {' '.join(argv)}`"
 
 
 def _doctor(world: World, work: Path, command: str) -> None:
@@ -156,6 +161,7 @@ def rehearse(
     project_dir: Path = PROJECT_DIR,
     on_stack: Callable[[str, str], None] = lambda stack, state: None,
     sequence: tuple[Step, ...] = SEQUENCE,
+    command_line: CommandLine | None = None,
 ) -> RehearsalResult:
     """Carry out the documented deploy sequence from an empty management account, for
     ``stacks`` (the organization and its audit trail come first whatever is asked: every
@@ -175,7 +181,7 @@ def rehearse(
             result.steps.append(label)
             on_stack(label, "running")
             try:
-                _carry_out(step, label, world, work, wanted, result, on_stack)
+                _carry_out(step, label, world, work, wanted, result, on_stack, command_line)
             except RehearsalFailure as failure:
                 result.failure = failure
                 on_stack(label, "failed")
@@ -199,12 +205,19 @@ def _carry_out(
     wanted: set[str],
     result: RehearsalResult,
     on_stack: Callable[[str, str], None],
+    command_line: CommandLine | None,
 ) -> None:
     try:
         if step.console:
             CONSOLE_STEPS[step.key](world, _domain(work))
         for command in step.diagnyx:
-            IN_PROCESS.get(command, _run_cli)(world, work, command)
+            if command in IN_PROCESS:
+                IN_PROCESS[command](world, work, command)
+                continue
+            argv = [*shlex.split(command), "--project-dir", str(work)]
+            code, output = command_line(argv) if command_line else _operations(world, work, argv)
+            if code != 0:
+                raise StepFailed(f"`diagnyx {command}` exited {code}: {output[-800:]}")
         for setting in step.settings:
             if setting.stack in wanted:
                 set_setting(work, setting.stack, setting.path, SETTING_VALUES[setting.path](world))

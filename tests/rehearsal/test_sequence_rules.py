@@ -133,3 +133,16 @@ def test_a_cost_allocation_tag_no_resource_carries_is_refused(monkeypatch):
     assert result.failure.step.endswith("A day later: cost allocation tags")
     assert result.failure.name == "cost-governance-cost-tag-Owner"
     assert "tag key Owner not found in billing data" in result.failure.error
+
+
+def test_each_command_runs_as_the_readme_writes_it():
+    """`diagnyx rehearse` passes its own command line in: a command the README writes wrongly
+    fails the rehearsal at its step (this one did: `accounts sync` has no --write)."""
+    from diagnyx_infra.cli import _command_line_in_process
+
+    misspelt = dataclasses.replace(step("sync"), diagnyx=("accounts sync --write",))
+    sequence = tuple(misspelt if s.key == "sync" else s for s in SEQUENCE)
+    result = rehearse(["management"], sequence=sequence, command_line=_command_line_in_process)
+    assert result.failure is not None
+    assert result.failure.step.endswith("Record the member account IDs")
+    assert "No such option: --write" in result.failure.error
