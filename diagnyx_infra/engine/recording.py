@@ -195,7 +195,7 @@ class RecordingMonitor(pulumi_mocks.MockMonitor):
             return response
         registration = self.resources[response.urn]
         raw_inputs = rpc.deserialize_properties(request.object, keep_unknowns=False)
-        inputs = {key: _reveal(value) for key, value in raw_inputs.items()}
+        inputs = {key: reveal(value) for key, value in raw_inputs.items()}
         self.recorded.append(
             RecordedResource(
                 urn=response.urn,
@@ -221,14 +221,14 @@ def _is_secret(value: Any) -> bool:
     return isinstance(value, dict) and value.get(rpc._special_sig_key) == rpc._special_secret_sig
 
 
-def _reveal(value: Any) -> Any:
+def reveal(value: Any) -> Any:
     """Unwrap secret markers so tests can read the value; ``secret_inputs`` keeps the fact."""
     if _is_secret(value):
-        return _reveal(value["value"])
+        return reveal(value["value"])
     if isinstance(value, dict):
-        return {k: _reveal(v) for k, v in value.items()}
+        return {k: reveal(v) for k, v in value.items()}
     if isinstance(value, list):
-        return [_reveal(v) for v in value]
+        return [reveal(v) for v in value]
     return value
 
 

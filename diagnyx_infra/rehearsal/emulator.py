@@ -8,7 +8,7 @@ from typing import Any
 from botocore.exceptions import BotoCoreError, ClientError
 from pulumi.runtime import mocks as pulumi_mocks
 
-from ..engine.recording import RecordingMocks, _reveal
+from ..engine.recording import RecordingMocks, reveal
 from ..ops.aws import Aws
 from .aws_rules import RULE_HANDLERS
 from .handlers import HANDLERS as API_HANDLERS
@@ -174,7 +174,7 @@ class EmulatorMocks(RecordingMocks):
             self.created.append(Created(args.typ, args.name, account, False, note))
             return super().new_resource(args)
         # Secret inputs arrive wrapped; AWS receives their values.
-        inputs = {k: _reveal(v) for k, v in args.inputs.items() if k != "__defaults"}
+        inputs = {k: reveal(v) for k, v in args.inputs.items() if k != "__defaults"}
         key = (args.typ, args.name)
         before = self.deployed.get(key)
         ctx = Context(aws, args.name, self.world)
