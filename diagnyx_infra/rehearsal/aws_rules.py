@@ -243,6 +243,7 @@ def cost_allocation_tag(ctx: Context, i: dict) -> tuple[str, Outputs]:
             f"tag key {i['tagKey']} not found in billing data",
             TAG_KEYS_SEEN,
         )
+    ctx.world.active_cost_tags.add(i["tagKey"])
     return i["tagKey"], {"type": "UserDefined"}
 
 

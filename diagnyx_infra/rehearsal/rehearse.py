@@ -30,7 +30,7 @@ from ..ops.doctor import diagnose
 from ..ops.findings import Finding, Status
 from ..ops.landing_zone import LandingZone
 from .emulator import Created, EmulatorMocks, RehearsalFailure
-from .world import CONSOLE_STEPS, World
+from .world import CONSOLE_STEPS, World, cost_allocation_tags_answered
 
 REGION = "us-east-1"
 PREREQUISITES = (MANAGEMENT_ACCOUNT, SECURITY_ACCOUNT)
@@ -189,9 +189,10 @@ def rehearse(
             on_stack(label, "done")
         on_stack("checklist", "checking")
         zone = LandingZone.load(work)
-        findings = Checklist(world.management, zone).run(
-            [s for s in stacks if s in zone.account_ids]
-        )
+        with cost_allocation_tags_answered(world):
+            findings = Checklist(world.management, zone).run(
+                [s for s in stacks if s in zone.account_ids]
+            )
         result.findings = [_name_emulator_gaps(f) for f in findings]
         on_stack("checklist", "checked")
     return result

@@ -8,8 +8,10 @@ delegated administrator, what a console step enabled) and each stack's deployed 
 second `pulumi up` of a stack updates instead of creating twice.
 """
 
+import contextlib
+import json
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -37,6 +39,7 @@ class World:
     cost_explorer_enabled: bool = False
     anomaly_monitors: dict[str, dict[str, Any]] = field(default_factory=dict)  # ARN -> monitor
     billing_tag_keys: set[str] = field(default_factory=set)
+    active_cost_tags: set[str] = field(default_factory=set)
     tag_keys_in_use: set[str] = field(default_factory=set)  # on resources deployed so far
     cloudtrail_administrators: set[str] = field(default_factory=set)
     registrar: dict[str, list[str]] = field(default_factory=dict)  # domain -> its name servers
@@ -112,3 +115,30 @@ CONSOLE_STEPS: dict[str, Callable[[World, str | None], None]] = {
     "registrar": delegate_domain,
     "cost-tags": tag_keys_reach_billing,
 }
+
+
+@contextlib.contextmanager
+def cost_allocation_tags_answered(world: World) -> Iterator[None]:
+    """moto has no ListCostAllocationTags; while this is open it answers from the world as AWS
+    does: the keys seen in billing data, each Active or Inactive (Cost Explorer API reference,
+    ListCostAllocationTags), so the checklist can verify the activation step."""
+    from moto.ce.responses import CostExplorerResponse
+
+    def list_cost_allocation_tags(response: CostExplorerResponse) -> str:
+        wanted = json.loads(response.body or "{}").get("TagKeys")
+        keys = sorted(k for k in world.billing_tag_keys if not wanted or k in wanted)
+        tags = [
+            {
+                "TagKey": key,
+                "Type": "UserDefined",
+                "Status": "Active" if key in world.active_cost_tags else "Inactive",
+            }
+            for key in keys
+        ]
+        return json.dumps({"CostAllocationTags": tags})
+
+    CostExplorerResponse.list_cost_allocation_tags = list_cost_allocation_tags
+    try:
+        yield
+    finally:
+        del CostExplorerResponse.list_cost_allocation_tags

@@ -146,3 +146,11 @@ def test_each_command_runs_as_the_readme_writes_it():
     assert result.failure is not None
     assert result.failure.step.endswith("Record the member account IDs")
     assert "No such option: --write" in result.failure.error
+
+
+def test_without_the_activation_step_the_checklist_finds_the_tags_inactive():
+    result = rehearse(["management"], sequence=_without("cost-tags"))
+    assert result.failure is None
+    (line,) = [f for f in result.findings if f.item == "cost allocation tags"]
+    assert line.status == "fail"
+    assert "inactive: CostCenter, Environment, ManagedBy, Owner, Project" in line.detail
