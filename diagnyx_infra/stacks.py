@@ -39,8 +39,9 @@ class StackPlan:
 
 
 def plan_stack(settings: StackSettings) -> StackPlan:
-    if settings.deploy_problems():
-        raise ConfigError(settings.deploy_problems())
+    problems = settings.deploy_problems()
+    if problems:
+        raise ConfigError(problems)
     guardrails = None
     if settings.organization is not None:
         guardrails = plan_guardrails(settings.organization, settings.allowed_regions)

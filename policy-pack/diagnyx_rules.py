@@ -55,7 +55,10 @@ ACCOUNT = "aws:organizations/account:Account"
 NAT_GATEWAY = "aws:ec2/natGateway:NatGateway"
 DEFAULT_SECURITY_GROUP = "aws:ec2/defaultSecurityGroup:DefaultSecurityGroup"
 
-STATEFUL = (ACCOUNT, KEY, BUCKET, TABLE, REPOSITORY, TRAIL)
+ZONE = "aws:route53/zone:Zone"
+DELEGATION_SET = "aws:route53/delegationSet:DelegationSet"
+# Zones and the delegation set: replacing either changes the name servers delegations name.
+STATEFUL = (ACCOUNT, KEY, BUCKET, TABLE, REPOSITORY, TRAIL, ZONE, DELEGATION_SET)
 # Types that are not AWS resources or carry no tags.
 UNTAGGABLE_PREFIXES = ("pulumi:", "diagnyx:")
 UNTAGGABLE = {
@@ -546,7 +549,8 @@ RULES: tuple[Rule, ...] = (
     Rule("required-tags", "Every taggable resource carries the required tags", (), _required_tags),
     Rule(
         "stateful-resources-protected",
-        "Accounts, keys, buckets, tables, repositories and trails are protected",
+        "Accounts, keys, buckets, tables, repositories, trails, zones and delegation sets "
+        "are protected",
         STATEFUL,
         _protected,
     ),

@@ -13,6 +13,9 @@ STATEFUL = {
     "aws:dynamodb/table:Table": True,
     "aws:ecr/repository:Repository": True,
     "aws:cloudtrail/trail:Trail": True,
+    # Replacing a zone or the delegation set changes the name servers every delegation names.
+    "aws:route53/zone:Zone": True,
+    "aws:route53/delegationSet:DelegationSet": True,
 }
 
 
