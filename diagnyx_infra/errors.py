@@ -14,3 +14,8 @@ class ConfigError(pulumi.RunError):
         self.problems = problems
         lines = "\n".join(f"  - {problem}" for problem in problems)
         super().__init__(f"invalid stack configuration:\n{lines}")
+
+
+class ReportedFailure(Exception):
+    """A failure already captured for the user (e.g. an emulated API refusing a resource): the
+    engine's leftover futures that carry it need no second report."""

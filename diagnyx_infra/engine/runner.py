@@ -19,6 +19,7 @@ from pulumi.runtime.stack import run_pulumi_func
 
 from .. import PROJECT_DIR
 from ..config.stack_files import StackConfig, load_stack_config
+from ..errors import ReportedFailure
 from .recording import RecordedResource, RecordingMocks, RecordingMonitor
 
 
@@ -73,6 +74,7 @@ def run_stack(
     logger.handlers = [collector]
 
     loop = asyncio.new_event_loop()
+    loop.set_exception_handler(_quiet_reported_failures)
     asyncio.set_event_loop(loop)
     try:
         runtime_config.set_all_config(dict(config.values), sorted(config.secret_keys))
@@ -95,6 +97,14 @@ def run_stack(
         asyncio.set_event_loop(None)
         loop.close()
     return StackRecording(stack, config, monitor.recorded, outputs, collector.messages)
+
+
+def _quiet_reported_failures(loop: asyncio.AbstractEventLoop, context: dict[str, Any]) -> None:
+    """A failure the mocks already captured surfaces once, from its caller; the engine's other
+    futures that carry it would each print it again with a traceback."""
+    if isinstance(context.get("exception"), ReportedFailure):
+        return
+    loop.default_exception_handler(context)
 
 
 async def _resolve_outputs() -> dict[str, Any]:

@@ -9,6 +9,7 @@ from botocore.exceptions import BotoCoreError, ClientError
 from pulumi.runtime import mocks as pulumi_mocks
 
 from ..engine.recording import RecordingMocks, reveal
+from ..errors import ReportedFailure
 from ..ops.aws import Aws
 from .aws_rules import RULE_HANDLERS
 from .handlers import HANDLERS as API_HANDLERS
@@ -29,7 +30,7 @@ class Created:
     note: str = ""
 
 
-class RehearsalFailure(Exception):
+class RehearsalFailure(ReportedFailure):
     """The emulated AWS API refused a resource's inputs."""
 
     def __init__(self, stack: str, type_: str, name: str, error: str, step: str = ""):
