@@ -313,19 +313,14 @@ def checklist(
 
 @app.command()
 def doctor(
-    external_id: Annotated[
-        str | None,
-        typer.Option(
-            envvar="DIAGNYX_CI_EXTERNAL_ID", help="External ID of DiagnyxCrossAccountCICD"
-        ),
-    ] = None,
     project_dir: ProjectDir = PROJECT_DIR,
     region: Region = None,
     as_json: AsJson = False,
 ) -> None:
-    """The guide's troubleshooting: identity, organization, accounts, SSO, role assumptions."""
+    """The guide's troubleshooting: identity, organization, accounts, SSO, DNS delegation, and who
+    can assume each cross-account role."""
     zone = _landing_zone(project_dir)
-    _report(diagnose(_caller(region), zone, external_id), "Doctor", as_json)
+    _report(diagnose(_caller(region), zone), "Doctor", as_json)
 
 
 def _report(findings: list[Finding], title: str, as_json: bool) -> None:
@@ -622,6 +617,50 @@ def rehearse(
     if result.failure is not None:
         raise _fail(str(result.failure), EXIT_FINDINGS)
     raise typer.Exit(exit_code(result.findings))
+
+
+@app.command()
+def access(
+    as_json: AsJson = False,
+    project_dir: ProjectDir = PROJECT_DIR,
+) -> None:
+    """Who can assume each role the landing zone creates and what it can do, and every chain from
+    a foothold (a shared or workload account, a pull request, a Developer, DevOps, Finance or
+    Auditor seat) to organization write or to the audit trail, archive or key. Offline: reads
+    the program's documents. Exit 1 if any chain exists."""
+    from .access_analysis import analyse_project
+    from .access_analysis import as_json as access_json
+
+    _landing_zone(project_dir)  # every stack file valid first
+    analysis = analyse_project(project_dir, ordered_stacks(project_dir))
+    if as_json:
+        print(json.dumps(access_json(analysis), indent=2))
+    else:
+        _render_access(analysis, Console())
+    raise typer.Exit(EXIT_FINDINGS if analysis.chains else 0)
+
+
+def _render_access(analysis, console: Console) -> None:
+    table = Table(title="Roles: who can assume them, what they can do")
+    for column in ("account", "role", "trusted by", "can do"):
+        table.add_column(column)
+    for role in analysis.roles():
+        table.add_row(
+            role.account,
+            role.arn.split(":role/", 1)[-1],
+            "\n".join(role.trusted_by),
+            ", ".join(sorted(role.capabilities)) or "metadata / none",
+        )
+    console.print(table)
+    if analysis.chains:
+        for chain in analysis.chains:
+            console.print(f"[red]chain[/red]: {' -> '.join(chain)}")
+    else:
+        console.print(
+            f"no chain from {len(analysis.attackers)} footholds (shared and workload accounts, "
+            "pull requests, Developer/DevOps/Finance/Auditor seats) to organization write or "
+            "the audit trail, archive or key"
+        )
 
 
 def _command_line_in_process(argv: list[str]) -> tuple[int, str]:

@@ -3,14 +3,25 @@
 
 # Pushes to these branches deploy the stack without a manual approval.
 BRANCH_DEPLOYED = {"dev": "develop", "staging": "staging"}
+# Every stack that needs approval (prod, uat and the organization stacks) deploys from this branch
+# only, however the run started: a manual dispatch can be started on any branch, and GitHub creates
+# an environment that does not exist yet, unprotected, the first time a job names it.
+GATED_BRANCH = "main"
 # Pushes to main deploy prod, through the `prod` GitHub environment (approval required).
-PRODUCTION_BRANCH = {"prod": "main"}
+PRODUCTION_BRANCH = {"prod": GATED_BRANCH}
 DEPLOY_BRANCHES = {**BRANCH_DEPLOYED, **PRODUCTION_BRANCH}
 
 
 def needs_approval(stack: str) -> bool:
     """Every stack but dev and staging deploys through a GitHub environment named after it."""
     return stack not in BRANCH_DEPLOYED
+
+
+def deploy_ref(stack: str) -> str:
+    """The only git ref a deployment of ``stack`` may run from (`github.ref`): the branch of dev
+    and staging, ``GATED_BRANCH`` for every stack that needs approval."""
+    branch = GATED_BRANCH if needs_approval(stack) else BRANCH_DEPLOYED[stack]
+    return f"refs/heads/{branch}"
 
 
 def stack_for_branch(branch: str) -> str | None:
@@ -20,7 +31,8 @@ def stack_for_branch(branch: str) -> str | None:
 def github_deploy_subject(subject_prefix: str, stack: str) -> str:
     """The OIDC `sub` claim of the GitHub Actions job allowed to deploy ``stack``. A job that
     uses an environment gets `environment:<name>` as its subject; the environment's deployment
-    branch rule (main only for prod) then limits which branch can get there.
+    branch rule (``GATED_BRANCH`` only, for every such environment) then limits which branch can
+    get there; the subject itself names no branch, so that rule is what keeps others out.
 
     ``subject_prefix`` is the claim's repository part exactly as the job's token carries it:
     `repo:<owner>/<repo>` for repositories that predate GitHub's immutable-ID subjects,

@@ -12,9 +12,14 @@ PREVIEW_ROLE = "DiagnyxCICDPreview"
 AUDIT_ROLE = "DiagnyxAuditReadOnly"
 COST_EXPLORER_ROLE = "DiagnyxCostExplorerAccess"
 ROLE_PREFIX = "Diagnyx"
+# The managed policy every Diagnyx* role carries as its permissions boundary.
+PERMISSIONS_BOUNDARY = "DiagnyxPermissionsBoundary"
 
 ORGANIZATION_TRAIL = "diagnyx-organization-trail"
 AUDIT_BUCKET_PREFIX = "diagnyx-audit-logs-"
+# The security account's key (the baseline names each account's key `alias/diagnyx-<stack>`)
+# encrypts the organization trail's logs: the audit key the SCPs protect by this alias.
+AUDIT_KEY_ALIAS = "alias/diagnyx-security"
 
 # Roles allowed to change guarded baseline resources and to work outside the allowed regions:
 # the organization's break-glass role and the deployment role.

@@ -169,6 +169,7 @@ def cost_governance_args(
             if (account_id := known_or_warn(settings, p.account, "Cost Explorer access"))
         ],
         services_monitor_arn=governance.services_monitor_arn,
+        permissions_boundary_arn=baseline.roles.boundary.arn,
         activate_cost_allocation_tags=governance.activate_cost_allocation_tags,
     )
 

@@ -15,6 +15,9 @@ AUDIT_BUCKET_PREFIX = "diagnyx-audit-logs-"
 ADMINISTRATOR_ACCESS = "arn:aws:iam::aws:policy/AdministratorAccess"
 ADMINISTRATOR_PERMISSION_SET = "Administrator"
 # Condition keys that tie a trust statement to a known caller.
+# The landing zone's roles and the managed policy each carries as its permissions boundary.
+ROLE_PREFIX = "Diagnyx"
+PERMISSIONS_BOUNDARY = "DiagnyxPermissionsBoundary"
 TRUST_CONSTRAINTS = (
     "sts:ExternalId",
     ":sub",
@@ -324,6 +327,10 @@ def _no_public_pull(s: Subject, _: Mapping) -> list[str]:
 
 
 def _no_wildcard_admin(s: Subject, _: Mapping) -> list[str]:
+    if s.type == IAM_POLICY and s.props.get("name") == PERMISSIONS_BOUNDARY:
+        # A permissions boundary grants nothing: its Allow * is the ceiling its Denies cut down
+        # (every Diagnyx role carries it; `iam-role-bounded` checks that).
+        return []
     if s.type == ROLE_POLICY_ATTACHMENT:
         return _fail(
             s.props.get("policyArn") == ADMINISTRATOR_ACCESS,
@@ -335,6 +342,14 @@ def _no_wildcard_admin(s: Subject, _: Mapping) -> list[str]:
         if statement.get("Effect") == "Allow" and ("*" in actions or "*:*" in actions):
             return [f"statement {statement.get('Sid', '?')} allows every action"]
     return []
+
+
+def _role_bounded(s: Subject, _: Mapping) -> list[str]:
+    name = str(s.props.get("name", ""))
+    return _fail(
+        name.startswith(ROLE_PREFIX) and not s.props.get("permissionsBoundary"),
+        f"role {name} carries no permissions boundary",
+    )
 
 
 def _trust_constrained(s: Subject, _: Mapping) -> list[str]:
@@ -498,6 +513,12 @@ RULES: tuple[Rule, ...] = (
         "No *:* allow outside the Administrator permission set",
         (ROLE_POLICY, IAM_POLICY, PERMISSION_SET_INLINE, ROLE_POLICY_ATTACHMENT),
         _no_wildcard_admin,
+    ),
+    Rule(
+        "iam-role-bounded",
+        "Every Diagnyx role carries the permissions boundary",
+        (ROLE,),
+        _role_bounded,
     ),
     Rule(
         "iam-trust-constrained",

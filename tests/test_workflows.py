@@ -1,7 +1,9 @@
 """The delivery pipeline: workflows validate against GitHub's schema, and their branch-to-stack
 mapping, stacks and permissions match the program."""
 
+import json
 import re
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -10,7 +12,14 @@ import pytest
 import yaml
 
 from diagnyx_infra.config.stack_files import stack_names
-from diagnyx_infra.delivery import DEPLOY_BRANCHES, github_deploy_subject, needs_approval
+from diagnyx_infra.delivery import (
+    BRANCH_DEPLOYED,
+    DEPLOY_BRANCHES,
+    GATED_BRANCH,
+    deploy_ref,
+    github_deploy_subject,
+    needs_approval,
+)
 from diagnyx_infra.engine.runner import PROJECT_DIR
 from tests.test_cli import diagnyx
 
@@ -111,7 +120,10 @@ def test_least_permissions(deploy, pull_request):
         assert workflow["permissions"] == {"contents": "read"}
         for name, job in workflow["jobs"].items():
             granted = job.get("permissions", {})
-            assert set(granted) <= {"contents", "id-token", "pull-requests"}, name
+            assert set(granted) <= {"actions", "contents", "id-token", "pull-requests"}, name
+            if "actions" in granted:  # reading an environment's protection rules, nothing more
+                assert granted == {"actions": "read"}, name
+                assert all("gh api" in s.get("run", "") for s in _steps(job)), name
             if "id-token" in granted:
                 assert any("configure-aws-credentials" in str(s) for s in _steps(job)) or any(
                     "pulumi-up" in str(s) for s in _steps(job)
@@ -162,3 +174,352 @@ def test_pull_requests_get_the_cost_estimate_and_its_change_against_main(pull_re
     assert "gh pr comment" in script
     (base,) = [s for s in job["steps"] if s.get("with", {}).get("path") == "base"]
     assert base["with"]["ref"] == "${{ github.event.pull_request.base.sha }}"
+
+
+# --- Which ref may deploy which stack ---------------------------------------------------------
+
+GATED_STACKS = ("prod", "uat", "management", "security", "shared")
+# github.ref of a run: the deploy branches, a feature branch, a tag and a pull request's merge ref
+# named like main, and a branch whose name only starts like main.
+REFS = (
+    *sorted({deploy_ref(stack) for stack in stack_names(PROJECT_DIR)}),
+    "refs/heads/feature/x",
+    "refs/heads/main-hotfix",
+    "refs/tags/main",
+    "refs/pull/1/merge",
+)
+
+_TOKEN = re.compile(r"\s*(?:(&&|\|\||==|!=|!|\(|\))|'((?:[^']|'')*)'|([A-Za-z_][\w.-]*))")
+
+
+def evaluate(expression: str, context: dict[str, str]) -> bool:
+    """A GitHub Actions `if:` made of context names, string literals, `==`, `!=`, `!`, `&&`, `||`
+    and parentheses (anything else raises). Strings compare ignoring case, as GitHub does."""
+    text = expression.strip()
+    if text.startswith("${{") and text.endswith("}}"):
+        text = text[3:-2].strip()
+    tokens, pos = [], 0
+    while pos < len(text):
+        match = _TOKEN.match(text, pos)
+        if not match:
+            raise ValueError(f"unexpected {text[pos:]!r} in {expression!r}")
+        op, literal, name = match.groups()
+        if op:
+            tokens.append(op)
+        elif literal is not None:
+            tokens.append(("str", literal.replace("''", "'")))
+        else:
+            tokens.append(("name", name))
+        pos = match.end()
+
+    def value(token):
+        kind, text = token
+        if kind == "str":
+            return text
+        return {"true": True, "false": False}.get(text, context.get(text, KeyError))
+
+    def unary(i):
+        if tokens[i] == "!":
+            v, i = unary(i + 1)
+            return not v, i
+        if tokens[i] == "(":
+            v, i = disjunction(i + 1)
+            assert tokens[i] == ")", expression
+            return v, i + 1
+        v = value(tokens[i])
+        if v is KeyError:
+            raise KeyError(f"{tokens[i][1]} (give it in the test's context)")
+        return v, i + 1
+
+    def comparison(i):
+        left, i = unary(i)
+        while i < len(tokens) and tokens[i] in ("==", "!="):
+            op = tokens[i]
+            right, i = unary(i + 1)
+            assert type(left) is type(right), expression
+            if isinstance(left, str):
+                left, right = left.lower(), right.lower()
+            left = (left == right) if op == "==" else (left != right)
+        return left, i
+
+    def conjunction(i):
+        left, i = comparison(i)
+        while i < len(tokens) and tokens[i] == "&&":
+            right, i = comparison(i + 1)
+            left = bool(left) and bool(right)
+        return left, i
+
+    def disjunction(i):
+        left, i = conjunction(i)
+        while i < len(tokens) and tokens[i] == "||":
+            right, i = conjunction(i + 1)
+            left = bool(left) or bool(right)
+        return left, i
+
+    result, end = disjunction(0)
+    assert end == len(tokens), expression
+    return bool(result)
+
+
+def test_the_expression_reader_follows_github():
+    context = {"github.ref": "refs/heads/Main"}
+    assert evaluate("${{ github.ref == 'refs/heads/main' }}", context)  # case ignored
+    assert evaluate("!(github.ref != 'refs/heads/main') && true", context)
+    assert not evaluate("github.ref == 'refs/heads/main' && false || false", context)
+    with pytest.raises(KeyError):
+        evaluate("github.event_name == 'push'", context)
+    with pytest.raises(ValueError):
+        evaluate("startsWith(github.ref, 'refs/heads/')", context)
+
+
+def _context(stack: str, ref: str) -> dict[str, str]:
+    return {
+        "needs.target.outputs.stack": stack,
+        "needs.target.outputs.approval": "true" if needs_approval(stack) else "false",
+        "github.ref": ref,
+    }
+
+
+def condition_holds(deploy: dict, job: str, stack: str, ref: str) -> bool:
+    """The job's own `if:`, whatever the jobs it needs did."""
+    return evaluate(deploy["jobs"][job].get("if", "true"), _context(stack, ref))
+
+
+def jobs_that_run(deploy: dict, stack: str, ref: str) -> set[str]:
+    """The jobs after `target` that start for this stack and ref (`target` succeeding): a job
+    starts when its `if:` holds and every job it needs started, as GitHub skips the rest."""
+    started: set[str] = set()
+    seen: set[str] = set()
+    for name, job in deploy["jobs"].items():
+        needs = set(_needs(job))
+        assert needs <= seen, f"{name} needs a job listed after it (or none such)"
+        seen.add(name)
+        if name == "target" or (needs <= started and condition_holds(deploy, name, stack, ref)):
+            started.add(name)
+    return started - {"target"}
+
+
+def _needs(job: dict) -> list[str]:
+    needs = job.get("needs", [])
+    return [needs] if isinstance(needs, str) else needs
+
+
+def test_gated_branch_is_main_for_every_stack_with_approval():
+    assert DEPLOY_BRANCHES["prod"] == GATED_BRANCH == "main"
+    for stack in stack_names(PROJECT_DIR):
+        assert needs_approval(stack) == (stack in GATED_STACKS), stack
+        if needs_approval(stack):
+            assert deploy_ref(stack) == f"refs/heads/{GATED_BRANCH}"
+        else:
+            assert deploy_ref(stack) == f"refs/heads/{BRANCH_DEPLOYED[stack]}"
+
+
+@pytest.mark.parametrize("stack", GATED_STACKS)
+def test_gated_stacks_deploy_only_from_main(deploy, stack):
+    for ref in REFS:
+        started = jobs_that_run(deploy, stack, ref)
+        assert "deploy-branch" not in started, (stack, ref)
+        from_main = ref == f"refs/heads/{GATED_BRANCH}"
+        # Each job that touches the environment is conditioned on main itself, not only through
+        # the jobs it needs.
+        for job in ("environment-protected", "deploy-approved"):
+            assert condition_holds(deploy, job, stack, ref) == from_main, (job, stack, ref)
+            assert (job in started) == from_main, (job, stack, ref)
+
+
+@pytest.mark.parametrize("stack", sorted(BRANCH_DEPLOYED))
+def test_dev_and_staging_deploy_only_from_their_branch(deploy, stack):
+    for ref in REFS:
+        started = jobs_that_run(deploy, stack, ref)
+        assert not started & {"deploy-approved", "environment-protected"}, (stack, ref)
+        assert ("deploy-branch" in started) == (ref == deploy_ref(stack)), (stack, ref)
+        assert condition_holds(deploy, "deploy-branch", stack, ref) == (ref == deploy_ref(stack))
+
+
+def _step(job: dict, name: str) -> dict:
+    (step,) = [s for s in _steps(job) if s.get("name") == name]
+    return step
+
+
+def run_step(step: dict, env: dict[str, str], path: str | None = None):
+    """Runs a step's script the way a GitHub-hosted runner does (bash -eo pipefail), with the
+    step's `env:` replaced by ``env``; the script itself must not hold `${{ }}` expressions."""
+    assert "${{" not in step["run"]
+    base = {"PATH": path or "/usr/bin:/bin"}
+    return subprocess.run(
+        ["bash", "--noprofile", "--norc", "-eo", "pipefail", "-c", step["run"]],
+        env={**base, **env},
+        capture_output=True,
+        text=True,
+    )
+
+
+@pytest.mark.skipif(shutil.which("bash") is None, reason="needs bash")
+def test_target_refuses_any_other_ref_case_sensitively(deploy):
+    """GitHub's `==` ignores case, so the jobs' `if:` admit refs/heads/Main; this step does not."""
+    guard = _step(deploy["jobs"]["target"], "Only the stack's own branch deploys it")
+    steps = deploy["jobs"]["target"]["steps"]
+    assert steps.index(guard) == len(steps) - 1, "the guard is the target job's last step"
+    assert guard["env"] == {
+        "STACK": "${{ steps.target.outputs.stack }}",
+        "APPROVAL": "${{ steps.target.outputs.approval }}",
+        "REF": "${{ github.ref }}",
+    }
+    for stack in stack_names(PROJECT_DIR):
+        approval = "true" if needs_approval(stack) else "false"
+        for ref in (*REFS, "refs/heads/Main", "refs/heads/Develop"):
+            result = run_step(guard, {"STACK": stack, "APPROVAL": approval, "REF": ref})
+            assert (result.returncode == 0) == (ref == deploy_ref(stack)), (stack, ref)
+            if result.returncode:
+                assert f"deploys from {deploy_ref(stack)} only" in result.stdout
+    # Without the approval output (a broken ci-target) it holds the stack to main.
+    assert run_step(guard, {"STACK": "dev", "APPROVAL": "", "REF": "refs/heads/develop"}).returncode
+
+
+PROTECTED = {
+    "name": "prod",
+    "can_admins_bypass": False,
+    "protection_rules": [
+        {
+            "id": 1,
+            "type": "required_reviewers",
+            "prevent_self_review": True,
+            "reviewers": [{"type": "Team", "reviewer": {"slug": "platform"}}],
+        },
+    ],
+    "deployment_branch_policy": {"protected_branches": False, "custom_branch_policies": True},
+}
+MAIN_ONLY = {"total_count": 1, "branch_policies": [{"id": 7, "name": "main", "type": "branch"}]}
+FAKE_GH = """#!/usr/bin/env bash
+# `gh api PATH`: the JSON the test stored for PATH, or gh's answer to a 404.
+[ "$1" = api ] || exit 2
+file="$FAKE_GH_DIR/$(printf %s "$2" | tr / _).json"
+[ -f "$file" ] || { echo 'gh: Not Found (HTTP 404)' >&2; exit 1; }
+cat "$file"
+"""
+
+
+@pytest.mark.skipif(shutil.which("jq") is None, reason="needs jq, as on GitHub-hosted runners")
+@pytest.mark.parametrize(
+    ("case", "environment", "policies", "error"),
+    [
+        ("protected", PROTECTED, MAIN_ONLY, None),
+        ("never created", None, None, "missing"),
+        # What GitHub creates when a job names an environment that does not exist.
+        (
+            "created on first use",
+            {"name": "prod", "protection_rules": [], "deployment_branch_policy": None},
+            None,
+            "no required reviewers",
+        ),
+        (
+            "reviewers without reviewers",
+            {
+                **PROTECTED,
+                "protection_rules": [{"id": 1, "type": "required_reviewers", "reviewers": []}],
+            },
+            MAIN_ONLY,
+            "no required reviewers",
+        ),
+        (
+            "a wait timer only",
+            {**PROTECTED, "protection_rules": [{"id": 2, "type": "wait_timer", "wait_timer": 5}]},
+            MAIN_ONLY,
+            "no required reviewers",
+        ),
+        (
+            "any branch",
+            {**PROTECTED, "deployment_branch_policy": None},
+            MAIN_ONLY,
+            "not limited to selected branches",
+        ),
+        (
+            # develop and staging are protected branches too
+            "protected branches",
+            {
+                **PROTECTED,
+                "deployment_branch_policy": {
+                    "protected_branches": True,
+                    "custom_branch_policies": False,
+                },
+            },
+            MAIN_ONLY,
+            "not limited to selected branches",
+        ),
+        (
+            "main and develop",
+            PROTECTED,
+            {
+                "total_count": 2,
+                "branch_policies": [
+                    {"id": 7, "name": "main", "type": "branch"},
+                    {"id": 8, "name": "develop", "type": "branch"},
+                ],
+            },
+            "must be exactly 'main'",
+        ),
+        (
+            "a pattern",
+            PROTECTED,
+            {"total_count": 1, "branch_policies": [{"id": 9, "name": "*", "type": "branch"}]},
+            "must be exactly 'main'",
+        ),
+        (
+            "a tag named main",
+            PROTECTED,
+            {"total_count": 1, "branch_policies": [{"id": 9, "name": "main", "type": "tag"}]},
+            "must be exactly 'main'",
+        ),
+    ],
+)
+def test_the_environment_must_exist_with_reviewers_and_main_only(
+    deploy, tmp_path, case, environment, policies, error
+):
+    job = deploy["jobs"]["environment-protected"]
+    assert job["permissions"] == {"actions": "read"}  # what GET .../environments/... requires
+    assert "environment" not in job  # it runs before anything names the environment
+    assert "environment-protected" in _needs(deploy["jobs"]["deploy-approved"])
+    (step,) = _steps(job)
+    assert step["env"]["GATED_BRANCH"] == GATED_BRANCH
+    assert step["env"]["STACK"] == "${{ needs.target.outputs.stack }}"
+    bin_dir, answers = tmp_path / "bin", tmp_path / "answers"
+    bin_dir.mkdir()
+    answers.mkdir()
+    (bin_dir / "gh").write_text(FAKE_GH)
+    (bin_dir / "gh").chmod(0o755)
+    base = "repos_o_r_environments_prod"
+    if environment is not None:
+        (answers / f"{base}.json").write_text(json.dumps(environment))
+    if policies is not None:
+        (answers / f"{base}_deployment-branch-policies.json").write_text(json.dumps(policies))
+    env = {"REPO": "o/r", "STACK": "prod", "GATED_BRANCH": GATED_BRANCH, "GH_TOKEN": "t"}
+    env["FAKE_GH_DIR"] = str(answers)
+    result = run_step(step, env, path=f"{bin_dir}:/usr/bin:/bin")
+    if error is None:
+        assert result.returncode == 0, result.stdout + result.stderr
+    else:
+        assert result.returncode != 0, case
+        assert result.stdout.startswith("::error::environment 'prod': "), result.stdout
+        assert error in result.stdout, result.stdout
+
+
+def test_pull_requests_reach_no_environment_and_no_deploy_role(pull_request):
+    """A pull request runs its branch's code: no environment (the deploy role's subjects), no
+    deploy action, and no secret but the config passphrase and the job's own token."""
+    for name, job in pull_request["jobs"].items():
+        assert "environment" not in job, name
+        assert "pulumi-up" not in str(_steps(job)), name
+    text = (WORKFLOWS / "pull-request.yml").read_text()
+    assert "DiagnyxCrossAccountCICD" not in text
+    assert set(re.findall(r"secrets\.(\w+)", text)) <= {"PULUMI_CONFIG_PASSPHRASE", "GITHUB_TOKEN"}
+    assert "pull_request_target" not in pull_request["on"]
+
+
+def test_readme_lists_the_repository_settings_for_every_gated_environment():
+    readme = (PROJECT_DIR / "README.md").read_text()
+    section = readme.split("## Delivery pipeline", 1)[1].split("\n## ", 1)[0]
+    settings = section.split("Repository settings to apply", 1)[1]
+    for stack in GATED_STACKS:
+        assert f"`{stack}`" in settings, stack
+    for phrase in ("required reviewers", "`main`", "PULUMI_CONFIG_PASSPHRASE", "environment:"):
+        assert phrase in settings, phrase

@@ -12,15 +12,15 @@ from ..delivery import github_deploy_subject, github_pull_request_subject
 from ..deploy_sequence import step_label
 from ..policies import iam
 from ..policies.documents import to_json
+from ..policies.identity import READ_ONLY_ACCESS, SECURITY_AUDIT, VIEW_ONLY_ACCESS
 
-READ_ONLY_ACCESS = "arn:aws:iam::aws:policy/ReadOnlyAccess"
-SECURITY_AUDIT = "arn:aws:iam::aws:policy/SecurityAudit"
 PREVIEW_STATE_POLICY = "PreviewStateAccess"
 
 
 @dataclass(frozen=True)
 class AccessRolesArgs:
     stack: str
+    account_id: str
     is_management: bool
     # The repository part of the OIDC `sub` claim, e.g. `repo:diagnyx/diagnyx-infra`.
     github_subject_prefix: str
@@ -42,7 +42,16 @@ class AccessRoles(pulumi.ComponentResource):
         self, name: str, args: AccessRolesArgs, opts: pulumi.ResourceOptions | None = None
     ):
         super().__init__("diagnyx:baseline:AccessRoles", name, None, opts)
-        child = pulumi.ResourceOptions(parent=self)
+        # Every role below carries the boundary, which must exist first.
+        self.boundary = aws.iam.Policy(
+            f"{name}-permissions-boundary",
+            name=naming.PERMISSIONS_BOUNDARY,
+            description="Ceiling of every Diagnyx role: no IAM users or keys, no unbounded roles",
+            policy=to_json(iam.permissions_boundary(args.account_id)),
+            opts=pulumi.ResourceOptions(parent=self),
+        )
+        child = pulumi.ResourceOptions(parent=self, depends_on=[self.boundary])
+        self._child = child
         oidc = aws.iam.OpenIdConnectProvider(
             f"{name}-github-oidc",
             url=f"https://{iam.GITHUB_OIDC_HOST}",
@@ -53,7 +62,9 @@ class AccessRoles(pulumi.ComponentResource):
         deploy_subject = github_deploy_subject(args.github_subject_prefix, args.stack)
         cicd_trust = pulumi.Output.all(oidc.arn, args.external_id).apply(
             lambda values: to_json(
-                iam.cicd_trust_policy(args.shared_account_id, values[1], values[0], deploy_subject)
+                iam.cicd_trust_policy(
+                    args.stack, args.shared_account_id, values[1], values[0], deploy_subject
+                )
             )
         )
         self.cicd_role = aws.iam.Role(
@@ -62,6 +73,7 @@ class AccessRoles(pulumi.ComponentResource):
             description="Deploys this account's stack from CI (GitHub OIDC or shared services)",
             assume_role_policy=pulumi.Output.secret(cicd_trust),
             max_session_duration=3600,
+            permissions_boundary=self.boundary.arn,
             opts=child,
         )
         aws.iam.RolePolicy(
@@ -69,7 +81,9 @@ class AccessRoles(pulumi.ComponentResource):
             name=naming.CICD_POLICY,
             role=self.cicd_role.id,
             policy=to_json(
-                iam.cicd_permissions(args.is_management, args.manages_organization_trail)
+                iam.cicd_permissions(
+                    args.account_id, args.is_management, args.manages_organization_trail
+                )
             ),
             opts=child,
         )
@@ -78,17 +92,20 @@ class AccessRoles(pulumi.ComponentResource):
         self.preview_role = aws.iam.Role(
             f"{name}-preview",
             name=naming.PREVIEW_ROLE,
-            description="Read-only `pulumi preview` from pull requests",
+            description="Read-only `pulumi preview` from pull requests: metadata, no data",
             assume_role_policy=oidc.arn.apply(
                 lambda arn: to_json(iam.preview_trust_policy(arn, pull_requests))
             ),
             max_session_duration=3600,
+            permissions_boundary=self.boundary.arn,
             opts=child,
         )
+        # ViewOnlyAccess lists and describes configuration; unlike ReadOnlyAccess it reads no S3
+        # object, DynamoDB item or secret. The state and the lock come from the inline policy.
         aws.iam.RolePolicyAttachment(
-            f"{name}-preview-read-only",
+            f"{name}-preview-view-only",
             role=self.preview_role.name,
-            policy_arn=READ_ONLY_ACCESS,
+            policy_arn=VIEW_ONLY_ACCESS,
             opts=child,
         )
         aws.iam.RolePolicy(
@@ -124,13 +141,14 @@ class AccessRoles(pulumi.ComponentResource):
         )
 
     def _audit_role(self, name: str, security_account_id: str) -> None:
-        child = pulumi.ResourceOptions(parent=self)
+        child = self._child
         self.audit_role = aws.iam.Role(
             f"{name}-audit",
             name=naming.AUDIT_ROLE,
-            description="Read-only and security audit access for the security account",
+            description="Read-only and security audit access for the security account's Auditors",
             assume_role_policy=to_json(iam.audit_trust_policy(security_account_id)),
             max_session_duration=3600,
+            permissions_boundary=self.boundary.arn,
             opts=child,
         )
         for label, policy_arn in (

@@ -77,6 +77,7 @@ class AccountBaseline(pulumi.ComponentResource):
             f"{name}-roles",
             AccessRolesArgs(
                 stack=settings.stack,
+                account_id=settings.account_id,
                 is_management=settings.is_management,
                 github_subject_prefix=settings.effective_github_subject_prefix,
                 shared_account_id=settings.known_account_id(SHARED_SERVICES_ACCOUNT),
@@ -88,7 +89,13 @@ class AccountBaseline(pulumi.ComponentResource):
             ),
             opts=self._child,
         )
-        SecurityAlarms(f"{name}-security-alarms", self.alarm_topic.arn, opts=self._child)
+        SecurityAlarms(
+            f"{name}-security-alarms",
+            self.alarm_topic.arn,
+            is_management=settings.is_management,
+            region=settings.region,
+            opts=self._child,
+        )
         self.audit_trail = self._create_trail(name)
         self.register_outputs(
             {

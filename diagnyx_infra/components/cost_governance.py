@@ -31,6 +31,7 @@ class CostGovernanceArgs:
     # AWS's Default-Services-Monitor, named once Cost Explorer is enabled; None until then.
     services_monitor_arn: str | None = None
     activate_cost_allocation_tags: bool = False
+    permissions_boundary_arn: pulumi.Input[str] | None = None  # every Diagnyx role carries it
 
 
 class CostGovernance(pulumi.ComponentResource):
@@ -77,7 +78,7 @@ class CostGovernance(pulumi.ComponentResource):
 
         self.role_arn = None
         if args.trusted_principals:
-            self.role_arn = self._cost_explorer_role(name, args.trusted_principals)
+            self.role_arn = self._cost_explorer_role(name, args)
         else:
             # A trust policy must name a principal; every configured one is still pending.
             pulumi.log.warn(
@@ -87,16 +88,15 @@ class CostGovernance(pulumi.ComponentResource):
             )
         self.register_outputs({"costExplorerRoleArn": self.role_arn})
 
-    def _cost_explorer_role(
-        self, name: str, trusted_principals: Sequence[tuple[str, str]]
-    ) -> pulumi.Output[str]:
+    def _cost_explorer_role(self, name: str, args: CostGovernanceArgs) -> pulumi.Output[str]:
         child = pulumi.ResourceOptions(parent=self)
         role = aws.iam.Role(
             f"{name}-cost-explorer-access",
             name=naming.COST_EXPLORER_ROLE,
             description="Cost analysis for the guide's `aws ce get-cost-and-usage` commands",
-            assume_role_policy=to_json(cost.cost_explorer_trust(trusted_principals)),
+            assume_role_policy=to_json(cost.cost_explorer_trust(args.trusted_principals)),
             max_session_duration=3600,
+            permissions_boundary=args.permissions_boundary_arn,
             opts=child,
         )
         aws.iam.RolePolicy(

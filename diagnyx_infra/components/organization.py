@@ -67,7 +67,9 @@ class Organization(pulumi.ComponentResource):
                 email=account.email,
                 parent_id=self.ou_ids[account.ou],
                 role_name=naming.ORG_ACCESS_ROLE,
-                iam_user_access_to_billing="ALLOW",
+                # Finance works in the management account only; IAM users of a member account
+                # see no billing. (Changing it would replace an existing account: ignored.)
+                iam_user_access_to_billing="DENY",
                 close_on_deletion=False,
                 # The provider's default tags carry the management account's environment; each
                 # account carries its own.

@@ -1,7 +1,10 @@
 """`diagnyx doctor`: the guide's troubleshooting section in one command — who am I, is the
 organization healthy, is every account active, does Identity Center hold its permission sets and
-assignments, and can every cross-account role be assumed."""
+assignments, does the registrar delegate the domain, can the management account reach every
+member, and does each cross-account role admit exactly whom it should (its live trust is read,
+not tried: the deploy role admits GitHub jobs, which a laptop is not)."""
 
+import json
 from collections.abc import Callable
 
 from botocore.exceptions import ClientError
@@ -13,6 +16,8 @@ from ..config.models import (
     SECURITY_ACCOUNT,
     SHARED_SERVICES_ACCOUNT,
 )
+from ..delivery import github_deploy_subject
+from ..policies.iam import GITHUB_OIDC_HOST, SHARED_CI_TRUSTED_BY, audit_trust_policy, role_arn
 from .aws import Aws
 from .findings import CannotCheck, Finding, Status, run_check
 from .landing_zone import LandingZone
@@ -41,9 +46,7 @@ def route53_domains(caller: Aws) -> Registrar:
     return name_servers
 
 
-def diagnose(
-    caller: Aws, zone: LandingZone, external_id: str | None, registrar: Registrar | None = None
-) -> list[Finding]:
+def diagnose(caller: Aws, zone: LandingZone, registrar: Registrar | None = None) -> list[Finding]:
     findings = [
         run_check(
             ORGANIZATION,
@@ -106,15 +109,24 @@ def diagnose(
                     "its trust policy must allow the management account (AWS creates it so)",
                 )
             )
-        findings.append(_cicd(caller, zone, name, external_id))
+        session = _session_in(caller, zone, account_id)
         findings.append(
             run_check(
                 name,
-                f"assume {naming.AUDIT_ROLE} from security",
-                lambda a=account_id: _assumes(
-                    _from_security(caller, zone).assume(a, naming.AUDIT_ROLE)
-                ),
-                "the trust policy must name the security account (aws:PrincipalAccount condition)",
+                f"who can assume {naming.CICD_ROLE}",
+                lambda n=name, open_=session: _deploy_trust(open_(), zone, n),
+                "its trust must name only GitHub OIDC for this stack's job (and, in workload "
+                "accounts, the shared services account's deploy role with an external ID); run "
+                f"`pulumi up -s {name}`",
+            )
+        )
+        findings.append(
+            run_check(
+                name,
+                f"who can assume {naming.AUDIT_ROLE}",
+                lambda open_=session: _audit_trust(open_(), zone),
+                f"its trust must name only the security account's Auditor seat; run "
+                f"`pulumi up -s {name}`",
             )
         )
     return findings
@@ -164,28 +176,53 @@ def _assumes(session: Aws) -> tuple[bool, str]:
     return True, identity["Arn"]
 
 
-def _from_security(caller: Aws, zone: LandingZone) -> Aws:
-    return caller.assume(zone.account_ids[SECURITY_ACCOUNT])
+def _session_in(caller: Aws, zone: LandingZone, account_id: str):
+    if account_id == zone.account_ids[MANAGEMENT_ACCOUNT]:
+        return lambda: caller
+    return lambda: caller.assume(account_id)
 
 
-def _cicd(caller: Aws, zone: LandingZone, name: str, external_id: str | None) -> Finding:
-    item = f"assume {naming.CICD_ROLE} from shared services"
-    if not external_id:
-        return Finding(
-            name,
-            item,
-            Status.CANNOT,
-            "no external ID given (--external-id or DIAGNYX_CI_EXTERNAL_ID)",
-        )
-    account_id = zone.account_ids[name]
-    shared = lambda: caller.assume(zone.account_ids[SHARED_SERVICES_ACCOUNT])  # noqa: E731
-    return run_check(
-        name,
-        item,
-        lambda: _assumes(shared().assume(account_id, naming.CICD_ROLE, external_id)),
-        "check the trust policy's sts:ExternalId (the secret diagnyx:ciExternalId of this stack) "
-        "and the shared services account principal",
-    )
+def _trust(aws: Aws, role: str) -> dict:
+    document = aws.client("iam").get_role(RoleName=role)["Role"]["AssumeRolePolicyDocument"]
+    return json.loads(document) if isinstance(document, str) else document
+
+
+def _deploy_trust(aws: Aws, zone: LandingZone, name: str) -> tuple[bool, str]:
+    """Who the live trust admits, against who it should: the GitHub job of this stack, and in
+    workload accounts the shared services account's deploy role with an external ID."""
+    settings = zone.stacks.get(name)
+    if settings is None:
+        raise CannotCheck(f"no stack file for {name}")
+    expected_subject = github_deploy_subject(settings.effective_github_subject_prefix, name)
+    shared_role = role_arn(zone.account_ids[SHARED_SERVICES_ACCOUNT], naming.CICD_ROLE)
+    problems, admitted = [], []
+    for statement in _trust(aws, naming.CICD_ROLE).get("Statement", []):
+        principal = statement.get("Principal") or {}
+        condition = statement.get("Condition") or {}
+        if "Federated" in principal:
+            subject = condition.get("StringEquals", {}).get(f"{GITHUB_OIDC_HOST}:sub")
+            admitted.append(f"GitHub {subject}")
+            if subject != expected_subject:
+                problems.append(f"OIDC subject {subject!r}, expected {expected_subject!r}")
+        elif principal.get("AWS") == shared_role and name in SHARED_CI_TRUSTED_BY:
+            admitted.append("the shared services deploy role")
+            if "sts:ExternalId" not in condition.get("StringEquals", {}):
+                problems.append("the shared services deploy role without an external ID")
+        else:
+            problems.append(f"unexpected principal {json.dumps(principal)}")
+    return not problems, "; ".join(problems) or "admits " + ", ".join(admitted)
+
+
+def _audit_trust(aws: Aws, zone: LandingZone) -> tuple[bool, str]:
+    expected = audit_trust_policy(zone.account_ids[SECURITY_ACCOUNT])["Statement"]
+    found = _trust(aws, naming.AUDIT_ROLE).get("Statement", [])
+
+    def without_sids(statements: list[dict]) -> list[dict]:
+        return [{k: v for k, v in s.items() if k != "Sid"} for s in statements]
+
+    if without_sids(found) == without_sids(expected):
+        return True, "admits the security account's Auditor seat only"
+    return False, f"trust is not the Auditor seat only: {json.dumps(found)}"
 
 
 def delegation(

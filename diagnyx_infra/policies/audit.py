@@ -69,9 +69,102 @@ CLOUDTRAIL_CHANGES = (
 )
 
 
-def security_event_patterns() -> dict[str, dict[str, Any]]:
-    """EventBridge patterns of the security alarms, by alarm name."""
+# Key changes that would stop a key protecting what it encrypts, or open it to someone else.
+# CreateGrant is left out: services create grants all day (EBS, DynamoDB, ECR); the SCP denies
+# direct grants on the audit key instead.
+KMS_KEY_CHANGES = (
+    "DeleteAlias",
+    "DeleteImportedKeyMaterial",
+    "DisableKey",
+    "DisableKeyRotation",
+    "PutKeyPolicy",
+    "RevokeGrant",
+    "ScheduleKeyDeletion",
+    "UpdateAlias",
+)
+# CloudTrail's event names for the S3 bucket-level calls (management events). Some differ from
+# the API: PutBucketLifecycleConfiguration is logged as PutBucketLifecycle, PutPublicAccessBlock
+# as PutBucketPublicAccessBlock, PutObjectLockConfiguration as PutBucketObjectLockConfiguration;
+# both spellings are listed where they differ.
+AUDIT_BUCKET_CHANGES = (
+    "DeleteBucket",
+    "DeleteBucketEncryption",
+    "DeleteBucketLifecycle",
+    "DeleteBucketOwnershipControls",
+    "DeleteBucketPolicy",
+    "DeleteBucketPublicAccessBlock",
+    "DeleteBucketReplication",
+    "PutBucketAcl",
+    "PutBucketEncryption",
+    "PutBucketLifecycle",
+    "PutBucketLifecycleConfiguration",
+    "PutBucketLogging",
+    "PutBucketObjectLockConfiguration",
+    "PutBucketOwnershipControls",
+    "PutBucketPolicy",
+    "PutBucketPublicAccessBlock",
+    "PutBucketReplication",
+    "PutBucketVersioning",
+    "PutObjectLockConfiguration",
+)
+# Anything that changes which SCPs apply where (an account moved out of its OU loses the OU's).
+ORGANIZATION_POLICY_CHANGES = (
+    "AttachPolicy",
+    "DeletePolicy",
+    "DeregisterDelegatedAdministrator",
+    "DetachPolicy",
+    "DisableAWSServiceAccess",
+    "DisablePolicyType",
+    "MoveAccount",
+    "RemoveAccountFromOrganization",
+    "UpdatePolicy",
+)
+# Who may sign in where, and with what: assignments and permission set contents.
+IDENTITY_CENTER_CHANGES = (
+    "AttachCustomerManagedPolicyReferenceToPermissionSet",
+    "AttachManagedPolicyToPermissionSet",
+    "CreateAccountAssignment",
+    "CreatePermissionSet",
+    "DeleteAccountAssignment",
+    "DeleteInlinePolicyFromPermissionSet",
+    "DeletePermissionsBoundaryFromPermissionSet",
+    "DeletePermissionSet",
+    "DetachCustomerManagedPolicyReferenceFromPermissionSet",
+    "DetachManagedPolicyFromPermissionSet",
+    "ProvisionPermissionSet",
+    "PutInlinePolicyToPermissionSet",
+    "PutPermissionsBoundaryToPermissionSet",
+    "UpdatePermissionSet",
+)
+# Group membership is the other half of an assignment: adding someone to Administrators is an
+# assignment to every account.
+IDENTITY_STORE_CHANGES = ("CreateGroupMembership", "DeleteGroupMembership")
+
+
+def _api_calls(service: str, names: tuple[str, ...], **detail: Any) -> dict[str, Any]:
+    # source aws.<service> and eventSource <service>.amazonaws.com: EventBridge events reference,
+    # "<service> events delivered via AWS CloudTrail".
     return {
+        "source": [f"aws.{service}"],
+        "detail-type": [_API_CALL],
+        "detail": {"eventSource": [f"{service}.amazonaws.com"], "eventName": list(names), **detail},
+    }
+
+
+def security_event_patterns(is_management: bool = False) -> dict[str, dict[str, Any]]:
+    """EventBridge patterns of the security alarms, by alarm name: those of every account, and
+    with ``is_management`` also the organization's (only the management account sees
+    Organizations and Identity Center calls).
+
+    Where events arrive (EventBridge delivers an AWS service's CloudTrail events on the default bus
+    of the region the call was served in): IAM, STS, console sign-in and Organizations are global
+    services whose events arrive in us-east-1 only ("The default event bus for the us-east-1 Region
+    receives all events that the global services generate": AWS re:Post Knowledge Center,
+    eventbridge-rule-triggers-iam-single-region; Organizations logs to us-east-1 too); KMS and
+    S3 events in the key's or bucket's region; Identity Center events in its home region. The
+    rules live in each stack's region (us-east-1 today); SecurityAlarms warns when it is another.
+    """
+    patterns = {
         "root-sign-in": {
             "detail-type": [_SIGN_IN],
             "detail": {"userIdentity": {"type": ["Root"]}},
@@ -93,4 +186,27 @@ def security_event_patterns() -> dict[str, dict[str, Any]]:
             "detail-type": [_API_CALL],
             "detail": {"eventSource": ["iam.amazonaws.com"], "eventName": list(IAM_POLICY_CHANGES)},
         },
+        # Every key of the account: the alarm topic itself is encrypted with the account's key.
+        "kms-key-changes": _api_calls("kms", KMS_KEY_CHANGES),
+        # Only the audit buckets: other buckets' configuration changes with every deploy.
+        "audit-bucket-changes": _api_calls(
+            "s3",
+            AUDIT_BUCKET_CHANGES,
+            requestParameters={"bucketName": [{"prefix": naming.AUDIT_BUCKET_PREFIX}]},
+        ),
     }
+    if is_management:
+        patterns["organization-policy-changes"] = _api_calls(
+            "organizations", ORGANIZATION_POLICY_CHANGES
+        )
+        patterns["identity-center-changes"] = _api_calls("sso", IDENTITY_CENTER_CHANGES)
+        patterns["identity-store-changes"] = _api_calls("identitystore", IDENTITY_STORE_CHANGES)
+    return patterns
+
+
+# The alarms only the management stack creates.
+MANAGEMENT_ALARMS = (
+    "identity-center-changes",
+    "identity-store-changes",
+    "organization-policy-changes",
+)

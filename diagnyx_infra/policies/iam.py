@@ -1,12 +1,23 @@
-"""Trust and permission documents of the baseline's roles. Every trust statement is constrained
-by an external ID, an OIDC subject, or the calling account."""
+"""Trust and permission documents of the baseline's roles: plain dicts, no Pulumi.
 
+Who can assume each role, and what it can do, is least privilege by construction (the access
+analysis, diagnyx_infra/access_analysis.py, proves there is no chain from a foothold to the
+organization or the audit trail):
+- the deploy role trusts GitHub OIDC for the job that deploys its stack, and in workload accounts
+  also the shared services account's own deploy role (a named role, never the account root) with
+  an external ID per account; management and security trust no other account;
+- it has no `iam:*` or `kms:*` on `*`: IAM writes only on the landing zone's own `Diagnyx*` roles,
+  each of which must carry the permissions boundary, which it can neither change nor remove;
+- IAM users, access keys and login profiles are denied to CI outright.
+"""
+
+from .. import naming
 from .documents import PolicyDocument, document
 
 GITHUB_OIDC_HOST = "token.actions.githubusercontent.com"
 GITHUB_OIDC_AUDIENCE = "sts.amazonaws.com"
 
-# What the deployment role manages: the services this program deploys, nothing else.
+# Services the deployment role manages in full (none of them can grant access to itself).
 MEMBER_DEPLOY_SERVICES = (
     "acm",
     "budgets",
@@ -15,13 +26,70 @@ MEMBER_DEPLOY_SERVICES = (
     "ec2",
     "ecr",
     "events",
-    "iam",
-    "kms",
     "route53",
     "s3",
     "sns",
 )
 MANAGEMENT_DEPLOY_SERVICES = ("ce", "identitystore", "organizations", "sso")
+# Role writes that carry the iam:PermissionsBoundary condition key (the boundary of the role
+# created or changed; Service Authorization Reference, IAM actions table): allowed only on roles
+# that carry the landing zone's boundary.
+BOUNDED_ROLE_WRITES = (
+    "iam:AttachRolePolicy",
+    "iam:CreateRole",
+    "iam:DeleteRolePolicy",
+    "iam:DetachRolePolicy",
+    "iam:PutRolePermissionsBoundary",
+    "iam:PutRolePolicy",
+)
+# Other writes on the landing zone's own roles (the key above is absent from these requests).
+OWN_ROLE_WRITES = (
+    "iam:DeleteRole",
+    "iam:TagRole",
+    "iam:UntagRole",
+    "iam:UpdateAssumeRolePolicy",
+    "iam:UpdateRole",
+    "iam:UpdateRoleDescription",
+)
+# Long-lived credentials: never from CI, never through a role the landing zone creates.
+IAM_USER_WRITES = (
+    "iam:AddUserToGroup",
+    "iam:AttachUserPolicy",
+    "iam:CreateAccessKey",
+    "iam:CreateLoginProfile",
+    "iam:CreateServiceSpecificCredential",
+    "iam:CreateUser",
+    "iam:PutUserPolicy",
+    "iam:UpdateAccessKey",
+    "iam:UpdateLoginProfile",
+)
+# An alias action names both the alias and its key (Service Authorization Reference, AWS KMS).
+ALIAS_ADMINISTRATION = ("kms:CreateAlias", "kms:DeleteAlias", "kms:UpdateAlias")
+KEY_ADMINISTRATION = (
+    "kms:CancelKeyDeletion",
+    "kms:DescribeKey",
+    "kms:EnableKeyRotation",
+    "kms:GetKeyPolicy",
+    "kms:GetKeyRotationStatus",
+    "kms:ListResourceTags",
+    "kms:PutKeyPolicy",
+    "kms:ScheduleKeyDeletion",
+    "kms:TagResource",
+    "kms:UntagResource",
+    "kms:UpdateKeyDescription",
+)
+KEY_USE = ("kms:Decrypt", "kms:Encrypt", "kms:GenerateDataKey*", "kms:ReEncrypt*")
+# Workload stacks keep the guide's shared-account CI; the accounts that hold the organization and
+# its audit trail accept no trust from any other account.
+SHARED_CI_TRUSTED_BY = ("dev", "staging", "uat", "prod")
+
+
+def boundary_arn(account_id: str) -> str:
+    return f"arn:aws:iam::{account_id}:policy/{naming.PERMISSIONS_BOUNDARY}"
+
+
+def role_arn(account_id: str, role: str) -> str:
+    return f"arn:aws:iam::{account_id}:role/{role}"
 
 
 def _github_condition(subject: str) -> dict:
@@ -34,17 +102,23 @@ def _github_condition(subject: str) -> dict:
 
 
 def cicd_trust_policy(
-    shared_account_id: str | None, external_id: str, oidc_provider_arn: str, deploy_subject: str
+    stack: str,
+    shared_account_id: str | None,
+    external_id: str,
+    oidc_provider_arn: str,
+    deploy_subject: str,
 ) -> PolicyDocument:
-    """``shared_account_id`` is None while config marks the shared account pending: nothing
+    """GitHub OIDC for the job that deploys ``stack``; in workload accounts also the shared
+    services account's deploy role (named, never the root) presenting this account's external
+    ID. ``shared_account_id`` is None while config marks the shared account pending: nothing
     trusts an account whose ID is not known to be ours."""
     statements = []
-    if shared_account_id is not None:
+    if stack in SHARED_CI_TRUSTED_BY and shared_account_id is not None:
         statements.append(
             {
-                "Sid": "SharedServicesWithExternalId",
+                "Sid": "SharedServicesDeployRole",
                 "Effect": "Allow",
-                "Principal": {"AWS": f"arn:aws:iam::{shared_account_id}:root"},
+                "Principal": {"AWS": role_arn(shared_account_id, naming.CICD_ROLE)},
                 "Action": "sts:AssumeRole",
                 "Condition": {"StringEquals": {"sts:ExternalId": external_id}},
             }
@@ -73,14 +147,32 @@ def preview_trust_policy(oidc_provider_arn: str, pull_request_subject: str) -> P
     )
 
 
+# An Identity Center seat's role: `aws-reserved/sso.amazonaws.com/[<region>/]AWSReservedSSO_<set>_*`
+# (the region segment appears when Identity Center lives outside us-east-1).
+def seat_role_pattern(account_id: str, permission_set: str) -> str:
+    return (
+        f"arn:aws:iam::{account_id}:role/aws-reserved/sso.amazonaws.com/"
+        f"*AWSReservedSSO_{permission_set}_*"
+    )
+
+
+AUDITOR_SEAT = "Auditor"
+
+
 def audit_trust_policy(security_account_id: str) -> PolicyDocument:
+    """The Auditor seat of the security account, by its role name: an `aws:PrincipalAccount`
+    condition equal to the trusted root's account would add nothing."""
     return document(
         {
-            "Sid": "SecurityAccountAuditors",
+            "Sid": "SecurityAccountAuditorSeat",
             "Effect": "Allow",
             "Principal": {"AWS": f"arn:aws:iam::{security_account_id}:root"},
             "Action": "sts:AssumeRole",
-            "Condition": {"StringEquals": {"aws:PrincipalAccount": security_account_id}},
+            "Condition": {
+                "ArnLike": {
+                    "aws:PrincipalArn": seat_role_pattern(security_account_id, AUDITOR_SEAT)
+                }
+            },
         }
     )
 
@@ -96,9 +188,13 @@ ORGANIZATION_TRAIL_READS = (
 
 
 def cicd_permissions(
-    is_management: bool, manages_organization_trail: bool = False
+    account_id: str, is_management: bool, manages_organization_trail: bool = False
 ) -> PolicyDocument:
+    """What the deploy role may do in ``account_id``: the landing zone's services, IAM only on
+    its own bounded roles, KMS only on this account's keys, no IAM users or keys."""
     services = MEMBER_DEPLOY_SERVICES + (MANAGEMENT_DEPLOY_SERVICES if is_management else ())
+    own_roles = role_arn(account_id, f"{naming.ROLE_PREFIX}*")
+    keys = f"arn:aws:kms:*:{account_id}:key/*"
     statements = [
         {
             "Sid": "DeployLandingZoneServices",
@@ -107,9 +203,66 @@ def cicd_permissions(
             "Resource": "*",
         },
         {
-            "Sid": "IdentityCheck",
+            "Sid": "ReadIam",
             "Effect": "Allow",
-            "Action": "sts:GetCallerIdentity",
+            "Action": ["iam:Get*", "iam:List*", "sts:GetCallerIdentity"],
+            "Resource": "*",
+        },
+        {
+            # IAM User Guide, "Permissions boundaries for IAM entities", delegating role
+            # management: role writes only with the boundary in place.
+            "Sid": "OwnRolesOnlyWithTheBoundary",
+            "Effect": "Allow",
+            "Action": list(BOUNDED_ROLE_WRITES),
+            "Resource": own_roles,
+            "Condition": {"ArnEquals": {"iam:PermissionsBoundary": boundary_arn(account_id)}},
+        },
+        {
+            "Sid": "OwnRoles",
+            "Effect": "Allow",
+            "Action": list(OWN_ROLE_WRITES),
+            "Resource": own_roles,
+        },
+        {
+            "Sid": "GitHubOidcProvider",
+            "Effect": "Allow",
+            "Action": [
+                "iam:AddClientIDToOpenIDConnectProvider",
+                "iam:CreateOpenIDConnectProvider",
+                "iam:TagOpenIDConnectProvider",
+                "iam:UpdateOpenIDConnectProviderThumbprint",
+            ],
+            "Resource": f"arn:aws:iam::{account_id}:oidc-provider/{GITHUB_OIDC_HOST}",
+        },
+        {
+            # CloudTrail's organization trail needs its service-linked role.
+            "Sid": "ServiceLinkedRoles",
+            "Effect": "Allow",
+            "Action": "iam:CreateServiceLinkedRole",
+            "Resource": f"arn:aws:iam::{account_id}:role/aws-service-role/*",
+        },
+        {
+            "Sid": "KeysOfThisAccount",
+            "Effect": "Allow",
+            "Action": [*KEY_ADMINISTRATION, *KEY_USE],
+            "Resource": keys,
+        },
+        {
+            "Sid": "AliasesOfThisAccountsKeys",
+            "Effect": "Allow",
+            "Action": list(ALIAS_ADMINISTRATION),
+            "Resource": [keys, f"arn:aws:kms:*:{account_id}:alias/diagnyx-*"],
+        },
+        {
+            "Sid": "CreateKeys",
+            "Effect": "Allow",
+            "Action": ["kms:CreateKey", "kms:ListAliases", "kms:ListKeys"],
+            "Resource": "*",
+        },
+        {
+            "Sid": "NoLongLivedCredentials",
+            "Effect": "Deny",
+            "Action": list(IAM_USER_WRITES),
             "Resource": "*",
         },
     ]
@@ -123,6 +276,47 @@ def cicd_permissions(
             }
         )
     return document(*statements)
+
+
+def permissions_boundary(account_id: str) -> PolicyDocument:
+    """The boundary every `Diagnyx*` role carries (a managed policy in each account). A role under
+    it cannot create IAM users or keys, create or change a role without this boundary, remove or
+    rewrite the boundary, or touch OrganizationAccountAccessRole, whatever its own policies say."""
+    boundary = boundary_arn(account_id)
+    return document(
+        {"Sid": "CeilingIsEverythingElse", "Effect": "Allow", "Action": "*", "Resource": "*"},
+        {
+            "Sid": "NoLongLivedCredentials",
+            "Effect": "Deny",
+            "Action": list(IAM_USER_WRITES),
+            "Resource": "*",
+        },
+        {
+            "Sid": "RolesOnlyWithThisBoundary",
+            "Effect": "Deny",
+            "Action": list(BOUNDED_ROLE_WRITES),
+            "Resource": "*",
+            "Condition": {"ArnNotEquals": {"iam:PermissionsBoundary": boundary}},
+        },
+        {
+            "Sid": "BoundaryStays",
+            "Effect": "Deny",
+            "Action": [
+                "iam:CreatePolicyVersion",
+                "iam:DeletePolicy",
+                "iam:DeletePolicyVersion",
+                "iam:DeleteRolePermissionsBoundary",
+                "iam:SetDefaultPolicyVersion",
+            ],
+            "Resource": [boundary, role_arn(account_id, "*")],
+        },
+        {
+            "Sid": "BreakGlassRoleStays",
+            "Effect": "Deny",
+            "Action": "iam:*",
+            "Resource": role_arn(account_id, naming.ORG_ACCESS_ROLE),
+        },
+    )
 
 
 def preview_state_access(bucket_arn: str, key_arn: str) -> PolicyDocument:

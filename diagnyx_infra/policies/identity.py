@@ -2,13 +2,15 @@
 
 from dataclasses import dataclass, field
 
-from . import iam
+from .. import naming
 from .documents import PolicyDocument, document
 
 ADMINISTRATOR_ACCESS = "arn:aws:iam::aws:policy/AdministratorAccess"
 POWER_USER_ACCESS = "arn:aws:iam::aws:policy/PowerUserAccess"
 READ_ONLY_ACCESS = "arn:aws:iam::aws:policy/ReadOnlyAccess"
 SECURITY_AUDIT = "arn:aws:iam::aws:policy/SecurityAudit"
+# Lists and describes resources and their metadata; reads no data (no objects, items, secrets).
+VIEW_ONLY_ACCESS = "arn:aws:iam::aws:policy/job-function/ViewOnlyAccess"
 
 
 @dataclass(frozen=True)
@@ -50,13 +52,56 @@ def finance_policy() -> PolicyDocument:
                 "tax:List*",
             ],
             "Resource": "*",
+        },
+        # The guide's cost-analysis commands run through DiagnyxCostExplorerAccess.
+        assume_named_role("AssumeCostExplorerRole", naming.COST_EXPLORER_ROLE),
+    )
+
+
+def assume_named_role(sid: str, role: str) -> dict:
+    """A seat may assume the landing zone's role of this name in any account; the role's own
+    trust decides which seat it admits."""
+    return {
+        "Sid": sid,
+        "Effect": "Allow",
+        "Action": "sts:AssumeRole",
+        "Resource": f"arn:aws:iam::*:role/{role}",
+    }
+
+
+def devops_policy() -> PolicyDocument:
+    """ "Deployment access only" (the guide): deployments run in CI, so the seat watches them and
+    reads everything operational (with ViewOnlyAccess), but changes nothing and reads no data."""
+    return document(
+        {
+            "Sid": "WatchOperations",
+            "Effect": "Allow",
+            "Action": [
+                "cloudformation:Describe*",
+                "cloudtrail:LookupEvents",
+                "cloudwatch:Describe*",
+                "cloudwatch:Get*",
+                "cloudwatch:List*",
+                "ecr:DescribeImageScanFindings",
+                "ecr:DescribeImages",
+                "ecr:DescribeRepositories",
+                "health:Describe*",
+                "logs:Describe*",
+                "logs:FilterLogEvents",
+                "logs:GetLogEvents",
+                "logs:GetQueryResults",
+                "logs:StartQuery",
+                "logs:StopQuery",
+                "xray:Get*",
+            ],
+            "Resource": "*",
         }
     )
 
 
-def devops_policy() -> PolicyDocument:
-    """Deployment access only: the services the landing zone deploys, as the CI role has them."""
-    return iam.cicd_permissions(is_management=False)
+def auditor_policy() -> PolicyDocument:
+    """The Auditor seat reaches each account's DiagnyxAuditReadOnly role."""
+    return document(assume_named_role("AssumeAuditRole", naming.AUDIT_ROLE))
 
 
 PERMISSION_SETS: dict[str, PermissionSetSpec] = {
@@ -70,9 +115,9 @@ PERMISSION_SETS: dict[str, PermissionSetSpec] = {
         ),
         PermissionSetSpec(
             "DevOps",
-            "Deployment access only: read everything, change what the landing zone deploys",
+            "Deployment access only: watch pipelines and operations, read metadata, no changes",
             "PT4H",
-            managed_policies=(READ_ONLY_ACCESS,),
+            managed_policies=(VIEW_ONLY_ACCESS,),
             inline_policy=devops_policy(),
         ),
         PermissionSetSpec(
@@ -92,6 +137,7 @@ PERMISSION_SETS: dict[str, PermissionSetSpec] = {
             "Read-only plus security audit",
             "PT4H",
             managed_policies=(READ_ONLY_ACCESS, SECURITY_AUDIT),
+            inline_policy=auditor_policy(),
         ),
     )
 }

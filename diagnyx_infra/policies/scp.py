@@ -76,10 +76,11 @@ MFA_SELF_SERVICE_ACTIONS = (
     "sts:GetSessionToken",
 )
 
+# Writes on a `Diagnyx*` role; only the deployment roles make them. Removing a role's permissions
+# boundary is not among them: see BOUNDARY_ACTIONS.
 GUARDED_ROLE_ACTIONS = (
     "iam:AttachRolePolicy",
     "iam:DeleteRole",
-    "iam:DeleteRolePermissionsBoundary",
     "iam:DeleteRolePolicy",
     "iam:DetachRolePolicy",
     "iam:PutRolePermissionsBoundary",
@@ -88,15 +89,35 @@ GUARDED_ROLE_ACTIONS = (
     "iam:UpdateRole",
 )
 
+# Every write that changes who may assume OrganizationAccountAccessRole or what it may do.
+ORG_ACCESS_ROLE_ACTIONS = (
+    *GUARDED_ROLE_ACTIONS,
+    "iam:DeleteRolePermissionsBoundary",
+    "iam:TagRole",
+    "iam:UntagRole",
+)
+
+# Replacing, deleting or re-pointing the permissions boundary policy, and taking the boundary off a
+# `Diagnyx*` role: the ceiling of the deploy roles is only a ceiling if they cannot lift it.
+BOUNDARY_ACTIONS = (
+    "iam:CreatePolicyVersion",
+    "iam:DeletePolicy",
+    "iam:DeletePolicyVersion",
+    "iam:DeleteRolePermissionsBoundary",
+    "iam:SetDefaultPolicyVersion",
+)
+
+# Every write of the audit bucket's configuration. `s3:PutBucket*` takes the policy, ACL,
+# ownership controls (DeleteBucketOwnershipControls is authorized by s3:PutBucketOwnershipControls),
+# public access block, versioning, object lock, logging, notification, tagging, CORS and website;
+# `s3:Put*Configuration` the encryption, lifecycle, replication, inventory, analytics, metrics,
+# accelerate and intelligent-tiering configurations (their Delete... APIs are authorized by the
+# same Put actions: Service Authorization Reference, Amazon S3); `s3:DeleteBucket*` the bucket,
+# its policy and website. Matched against the bucket ARN only, so no object action is caught.
 AUDIT_BUCKET_CONFIG_ACTIONS = (
-    "s3:DeleteBucket",
-    "s3:DeleteBucketPolicy",
-    "s3:PutBucketObjectLockConfiguration",
-    "s3:PutBucketPolicy",
-    "s3:PutBucketPublicAccessBlock",
-    "s3:PutBucketVersioning",
-    "s3:PutEncryptionConfiguration",
-    "s3:PutLifecycleConfiguration",
+    "s3:DeleteBucket*",
+    "s3:Put*Configuration",
+    "s3:PutBucket*",
 )
 
 TRAIL_ACTIONS = (
@@ -105,6 +126,34 @@ TRAIL_ACTIONS = (
     "cloudtrail:StopLogging",
     "cloudtrail:UpdateTrail",
 )
+
+# The audit key (the security account's key: it encrypts the organization trail's logs). Key
+# resource operations that would stop the trail writing or let someone read or destroy the logs.
+AUDIT_KEY_ACTIONS = (
+    "kms:DisableKey",
+    "kms:DisableKeyRotation",
+    "kms:PutKeyPolicy",
+    "kms:RevokeGrant",
+    "kms:ScheduleKeyDeletion",
+)
+AUDIT_KEY_ALIAS_ACTIONS = ("kms:DeleteAlias", "kms:UpdateAlias")
+KMS_KEYS = "arn:aws:kms:*:*:key/*"
+
+# The alarm rules and topic of every account (components/security_alarms.py): silencing them is
+# the first step of anything else.
+ALARM_ACTIONS = (
+    "events:DeleteRule",
+    "events:DisableRule",
+    "events:PutRule",
+    "events:PutTargets",
+    "events:RemoveTargets",
+    "sns:DeleteTopic",
+    "sns:RemovePermission",
+    "sns:SetTopicAttributes",
+    "sns:Unsubscribe",
+)
+ALARM_RULE_PREFIX = "diagnyx-security-"
+ALARM_TOPIC = "diagnyx-alarms"
 
 MIN_KEY_DELETION_WINDOW_DAYS = 30
 
@@ -132,6 +181,25 @@ def _deployment_role_arns(inputs: ScpInputs) -> list[str]:
 
 def _unless_deployment_role(inputs: ScpInputs) -> dict[str, dict[str, list[str]]]:
     return {"ArnNotLike": {"aws:PrincipalArn": _deployment_role_arns(inputs)}}
+
+
+def _unless_break_glass() -> dict[str, dict[str, list[str]]]:
+    """Only OrganizationAccountAccessRole, the management account's way into a member account
+    (`pulumi up` with management credentials, deploy_sequence.py), is exempt: not the CI role."""
+    return {"ArnNotLike": {"aws:PrincipalArn": [f"arn:aws:iam::*:role/{naming.ORG_ACCESS_ROLE}"]}}
+
+
+def _audit_key() -> dict[str, dict[str, list[str]]]:
+    # SCPs cannot name a key by alias in Resource (an alias there is the alias resource), but the
+    # multivalued condition key kms:ResourceAliases matches a key by the aliases it carries, for
+    # KMS key resource operations only: DisableKey, PutKeyPolicy, ScheduleKeyDeletion,
+    # DisableKeyRotation, CreateGrant, RevokeGrant are such operations (AWS KMS Developer Guide,
+    # "Use aliases to control access to KMS keys" and "AWS KMS condition keys",
+    # kms:ResourceAliases). Deleting or moving the alias would lift this (alias changes reach
+    # authorization within up to five minutes, same page), so the alias is protected too
+    # (ProtectAuditKeyAlias). kms:RetireGrant: "Policies do not effectively control access to this
+    # operation" (AWS KMS permissions reference); the grant names its retiring principal.
+    return {"ForAnyValue:StringEquals": {"kms:ResourceAliases": [naming.AUDIT_KEY_ALIAS]}}
 
 
 def deny_leave_organization(inputs: ScpInputs) -> PolicyDocument:
@@ -173,6 +241,22 @@ def deny_root_user(inputs: ScpInputs) -> PolicyDocument:
 
 
 def protect_baseline(inputs: ScpInputs) -> PolicyDocument:
+    """Exemptions, by principal ARN (aws:PrincipalArn), and why:
+
+    - the deployment roles (OrganizationAccountAccessRole and DiagnyxCrossAccountCICD) may change
+      what they deploy: the trail, the audit bucket's configuration, `Diagnyx*` roles, the alarms;
+    - only OrganizationAccountAccessRole may change the audit key, its alias and the permissions
+      boundary, or take a boundary off a role: CI deploys within the boundary and writes to the
+      audit trail's key never come from CI; such a change is a break-glass `pulumi up` with
+      management credentials;
+    - nobody in a member account may change OrganizationAccountAccessRole itself, the role
+      included: every exemption above is by its name, so whoever could rewrite its trust or
+      policies would inherit them all. Nothing here deploys or changes it: Organizations creates it
+      with each account it creates (an invited account must have it before it joins). To repair
+      it, the management account, which SCPs never restrict, detaches this policy (the
+      organization alarm reports it), fixes the role and attaches the policy again;
+    - nobody deletes audit log objects.
+    """
     return document(
         {
             "Sid": "ProtectOrganizationTrail",
@@ -196,10 +280,66 @@ def protect_baseline(inputs: ScpInputs) -> PolicyDocument:
             "Resource": f"arn:aws:s3:::{naming.AUDIT_BUCKET_PREFIX}*/*",
         },
         {
+            "Sid": "ProtectAuditKey",
+            "Effect": "Deny",
+            "Action": list(AUDIT_KEY_ACTIONS),
+            "Resource": KMS_KEYS,
+            "Condition": {**_audit_key(), **_unless_break_glass()},
+        },
+        {
+            # Grants that an integrated service creates for its own resources (DynamoDB for the
+            # lock table, for example) carry kms:GrantIsForAWSResource = true and stay possible
+            # for CI; a grant made directly to a principal would give it the key's use.
+            "Sid": "ProtectAuditKeyGrants",
+            "Effect": "Deny",
+            "Action": "kms:CreateGrant",
+            "Resource": KMS_KEYS,
+            "Condition": {
+                **_audit_key(),
+                "Bool": {"kms:GrantIsForAWSResource": "false"},
+                **_unless_break_glass(),
+            },
+        },
+        {
+            "Sid": "ProtectAuditKeyAlias",
+            "Effect": "Deny",
+            "Action": list(AUDIT_KEY_ALIAS_ACTIONS),
+            "Resource": f"arn:aws:kms:*:*:{naming.AUDIT_KEY_ALIAS}",
+            "Condition": _unless_break_glass(),
+        },
+        {
+            "Sid": "ProtectOrganizationAccessRole",
+            "Effect": "Deny",
+            "Action": list(ORG_ACCESS_ROLE_ACTIONS),
+            "Resource": f"arn:aws:iam::*:role/{naming.ORG_ACCESS_ROLE}",
+        },
+        {
             "Sid": "ProtectDiagnyxRoles",
             "Effect": "Deny",
             "Action": list(GUARDED_ROLE_ACTIONS),
             "Resource": f"arn:aws:iam::*:role/{naming.ROLE_PREFIX}*",
+            "Condition": _unless_deployment_role(inputs),
+        },
+        {
+            # The boundary policy and the role ARN pattern in one statement: each action matches
+            # only its own resource type.
+            "Sid": "ProtectPermissionsBoundary",
+            "Effect": "Deny",
+            "Action": list(BOUNDARY_ACTIONS),
+            "Resource": [
+                f"arn:aws:iam::*:policy/{naming.PERMISSIONS_BOUNDARY}",
+                f"arn:aws:iam::*:role/{naming.ROLE_PREFIX}*",
+            ],
+            "Condition": _unless_break_glass(),
+        },
+        {
+            "Sid": "ProtectSecurityAlarms",
+            "Effect": "Deny",
+            "Action": list(ALARM_ACTIONS),
+            "Resource": [
+                f"arn:aws:events:*:*:rule/{ALARM_RULE_PREFIX}*",
+                f"arn:aws:sns:*:*:{ALARM_TOPIC}",
+            ],
             "Condition": _unless_deployment_role(inputs),
         },
         {
@@ -275,7 +415,8 @@ CATALOGUE: dict[str, tuple[str, str, Builder]] = {
     ),
     "protect-baseline": (
         "DiagnyxProtectBaseline",
-        "Protect the organization trail, audit log bucket, Diagnyx roles and KMS deletion windows",
+        "Protect the organization trail, audit log bucket and key, OrganizationAccountAccessRole, "
+        "Diagnyx roles and their boundary, security alarms, KMS deletion windows",
         protect_baseline,
     ),
     "non-production-cost-control": (

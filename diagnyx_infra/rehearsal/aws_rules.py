@@ -8,8 +8,8 @@ import json
 from typing import Any
 
 from ..policies.audit import trail_arn
+from ..policies.evaluation import Request, decision
 from .handlers import Context, Outputs, _json
-from .policy_eval import Request, decision
 
 
 class RuleViolation(Exception):
@@ -169,6 +169,56 @@ def _create_trail(cloudtrail: Any, i: dict) -> tuple[str, Outputs]:
     return created["TrailARN"], {"arn": created["TrailARN"]}
 
 
+# --- IAM -----------------------------------------------------------------------------------
+
+ROLE_PRINCIPALS_EXIST = (
+    "a trust policy may name a role principal only if the role exists: IAM stores its unique ID "
+    '(IAM User Guide, "AWS JSON policy elements: Principal", IAM role principals)'
+)
+PERMISSIONS_BOUNDARY_EXISTS = (
+    "a permissions boundary must be an existing managed policy (CreateRole, PermissionsBoundary)"
+)
+
+
+def role(ctx: Context, i: dict) -> tuple[str, Outputs]:
+    """CreateRole: moto accepts a trust policy naming a role that does not exist, and a boundary
+    that does not exist; IAM refuses both."""
+    from .handlers import iam_role
+
+    trust = json.loads(_json(i["assumeRolePolicy"]))
+    for statement in trust.get("Statement", []):
+        principal = statement.get("Principal")
+        entries = principal.get("AWS", []) if isinstance(principal, dict) else []
+        for arn in [entries] if isinstance(entries, str) else entries:
+            if ":role/" in arn and not _role_exists(ctx, arn):
+                raise RuleViolation(
+                    "MalformedPolicyDocument",
+                    f"Invalid principal in policy: {arn} does not exist",
+                    ROLE_PRINCIPALS_EXIST,
+                )
+    boundary = i.get("permissionsBoundary")
+    if boundary:
+        try:
+            ctx.client("iam").get_policy(PolicyArn=boundary)
+        except ctx.client("iam").exceptions.NoSuchEntityException:
+            raise RuleViolation(
+                "NoSuchEntity",
+                f"permissions boundary {boundary} does not exist",
+                PERMISSIONS_BOUNDARY_EXISTS,
+            ) from None
+    return iam_role(ctx, i)
+
+
+def _role_exists(ctx: Context, arn: str) -> bool:
+    account, name = arn.split(":")[4], arn.rsplit("/", 1)[-1]
+    session = ctx.aws if account == ctx.aws.account_id else ctx.world.management.assume(account)
+    try:
+        session.client("iam").get_role(RoleName=name)
+    except session.client("iam").exceptions.NoSuchEntityException:
+        return False
+    return True
+
+
 # --- Cost Explorer -------------------------------------------------------------------------
 
 
@@ -321,6 +371,7 @@ RULE_HANDLERS = {
         cloudtrail_delegated_admin
     ),
     "aws:cloudtrail/trail:Trail": trail,
+    "aws:iam/role:Role": role,
     "aws:costexplorer/anomalyMonitor:AnomalyMonitor": anomaly_monitor,
     "aws:costexplorer/anomalySubscription:AnomalySubscription": anomaly_subscription,
     "aws:costexplorer/costAllocationTag:CostAllocationTag": cost_allocation_tag,

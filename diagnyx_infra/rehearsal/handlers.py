@@ -14,7 +14,7 @@ from typing import Any
 from botocore.exceptions import ClientError
 
 from ..ops.aws import Aws
-from .policy_eval import CannotEvaluate, denying_statement, principal_arn
+from ..policies.evaluation import CannotEvaluate, denying_statement, principal_arn
 
 Outputs = dict[str, Any]
 
@@ -136,6 +136,12 @@ def permission_set(ctx: Context, i: dict) -> tuple[str, Outputs]:
 
 
 def managed_policy_attachment(ctx: Context, i: dict) -> tuple[str, Outputs]:
+    arn = i["managedPolicyArn"]
+    if aws_managed_policy_path(arn) not in (None, "/"):
+        # moto 5.2 looks up a managed policy's path under the wrong key and refuses every AWS
+        # managed policy outside "/" (e.g. job-function/ViewOnlyAccess); AWS accepts them. The
+        # catalogue check above is the rule; the attachment is recorded, not sent.
+        return f"{arn},{i['permissionSetArn']}", {}
     ctx.client("sso-admin").attach_managed_policy_to_permission_set(
         InstanceArn=i["instanceArn"],
         PermissionSetArn=i["permissionSetArn"],
@@ -423,13 +429,26 @@ def oidc_provider(ctx: Context, i: dict) -> tuple[str, Outputs]:
 
 
 def iam_role(ctx: Context, i: dict) -> tuple[str, Outputs]:
+    params: dict[str, Any] = {}
+    if i.get("permissionsBoundary"):
+        params["PermissionsBoundary"] = i["permissionsBoundary"]
     role = ctx.client("iam").create_role(
         RoleName=i["name"],
         AssumeRolePolicyDocument=_json(i["assumeRolePolicy"]),
         Description=i.get("description", ""),
         MaxSessionDuration=int(i.get("maxSessionDuration", 3600)),
+        **params,
     )["Role"]
     return i["name"], {"arn": role["Arn"], "name": i["name"], "uniqueId": role["RoleId"]}
+
+
+def iam_policy(ctx: Context, i: dict) -> tuple[str, Outputs]:
+    created = ctx.client("iam").create_policy(
+        PolicyName=i["name"],
+        PolicyDocument=_json(i["policy"]),
+        Description=i.get("description", ""),
+    )["Policy"]
+    return created["Arn"], {"arn": created["Arn"], "policyId": created["PolicyId"]}
 
 
 def iam_role_policy(ctx: Context, i: dict) -> tuple[str, Outputs]:
@@ -443,21 +462,32 @@ AWS_MANAGED_POLICY_PREFIX = "arn:aws:iam::aws:policy/"
 
 
 @functools.cache
-def aws_managed_policy_names() -> frozenset[str]:
-    """AWS's managed policies as the emulator ships them (loading them into every emulated
-    account would cost seconds per account)."""
+def aws_managed_policies() -> dict[str, dict]:
+    """AWS's managed policies (name -> path, document) as the emulator ships them (loading them
+    into every emulated account would cost seconds per account)."""
     from moto.iam.aws_managed_policies import aws_managed_policies_data
 
-    return frozenset(json.loads(aws_managed_policies_data))
+    return json.loads(aws_managed_policies_data)
+
+
+def aws_managed_policy_path(arn: str) -> str | None:
+    """The path of an AWS managed policy (`/`, `/job-function/`, ...); None if AWS has no managed
+    policy of that ARN (name and path must both match)."""
+    if not arn.startswith(AWS_MANAGED_POLICY_PREFIX):
+        return None
+    rest = arn.removeprefix(AWS_MANAGED_POLICY_PREFIX)
+    path, name = "/" + rest.rsplit("/", 1)[0] + "/" if "/" in rest else "/", rest.rsplit("/", 1)[-1]
+    policy = aws_managed_policies().get(name)
+    if policy is None or policy.get("Path", "/") != path:
+        raise ValueError(f"NoSuchEntity: AWS has no managed policy {arn}")
+    return path
 
 
 def iam_role_policy_attachment(ctx: Context, i: dict) -> tuple[str, Outputs]:
     arn = i["policyArn"]
     role_id = f"{i['role']}-{arn}"
     if arn.startswith(AWS_MANAGED_POLICY_PREFIX):
-        name = arn.removeprefix(AWS_MANAGED_POLICY_PREFIX).rsplit("/", 1)[-1]
-        if name not in aws_managed_policy_names():
-            raise ValueError(f"NoSuchEntity: AWS has no managed policy {arn}")
+        aws_managed_policy_path(arn)  # refuses a policy AWS does not have
         ctx.client("iam").get_role(RoleName=i["role"])  # the role must exist
         return role_id, {}
     ctx.client("iam").attach_role_policy(RoleName=i["role"], PolicyArn=arn)
@@ -741,6 +771,7 @@ HANDLERS: dict[str, Handler] = {
     "aws:ecr/repositoryPolicy:RepositoryPolicy": ecr_repository_policy,
     "aws:iam/openIdConnectProvider:OpenIdConnectProvider": oidc_provider,
     "aws:iam/role:Role": iam_role,
+    "aws:iam/policy:Policy": iam_policy,
     "aws:iam/rolePolicy:RolePolicy": iam_role_policy,
     "aws:iam/rolePolicyAttachment:RolePolicyAttachment": iam_role_policy_attachment,
     "aws:route53/record:Record": dns_record,

@@ -131,7 +131,7 @@ def _doctor(world: World, work: Path, command: str) -> None:
     """The step's point: the DNS delegation line passes. The registrar is the emulated one,
     which the command line cannot reach, so the check runs in process."""
     zone = LandingZone.load(work)
-    findings = diagnose(world.management, zone, None, registrar=world.delegated_name_servers)
+    findings = diagnose(world.management, zone, registrar=world.delegated_name_servers)
     line = next(f for f in findings if f.item == "DNS delegation")
     if line.status != Status.PASS:
         raise StepFailed(f"doctor: DNS delegation {line.status}: {line.detail}")

@@ -39,13 +39,20 @@ def test_exactly_the_three_baseline_roles(stack):
     assert set(roles(stack)) == baseline | extra
 
 
-def test_cicd_role_trusts_shared_services_with_external_id_and_this_stacks_ref(stack):
+WORKLOADS = ("dev", "staging", "uat", "prod")
+
+
+def test_cicd_role_trusts_this_stacks_job_and_in_workloads_the_shared_deploy_role(stack):
     statements = trust(roles(stack)["DiagnyxCrossAccountCICD"])
-    shared = statements["SharedServicesWithExternalId"]
-    assert shared["Principal"] == {"AWS": f"arn:aws:iam::{SHARED}:root"}
-    assert shared["Condition"] == {
-        "StringEquals": {"sts:ExternalId": "offline-secret-diagnyx-ciExternalId"}
-    }
+    if stack.stack in WORKLOADS:
+        shared = statements.pop("SharedServicesDeployRole")
+        # One named role in shared services, never the account root; this account's external ID.
+        assert shared["Principal"] == {"AWS": f"arn:aws:iam::{SHARED}:role/DiagnyxCrossAccountCICD"}
+        assert shared["Condition"] == {
+            "StringEquals": {"sts:ExternalId": "offline-secret-diagnyx-ciExternalId"}
+        }
+    # Management, security and shared accept no trust from any other account.
+    assert set(statements) == {"GitHubActionsDeployRef"}
     github = statements["GitHubActionsDeployRef"]
     assert github["Action"] == "sts:AssumeRoleWithWebIdentity"
     conditions = github["Condition"]["StringEquals"]
@@ -93,14 +100,22 @@ def test_preview_role_trusts_only_pull_requests_and_reads(stack):
         for a in stack.of_type("aws:iam/rolePolicyAttachment:RolePolicyAttachment")
         if a.inputs["role"] == role.inputs["name"]
     }
-    assert attached == {"arn:aws:iam::aws:policy/ReadOnlyAccess"}
+    # Metadata, not data: ViewOnlyAccess reads no S3 object, DynamoDB item or secret.
+    assert attached == {"arn:aws:iam::aws:policy/job-function/ViewOnlyAccess"}
 
 
 def test_audit_role_trusts_the_security_account_only(stack):
     role = roles(stack)["DiagnyxAuditReadOnly"]
     (statement,) = trust(role).values()
     assert statement["Principal"] == {"AWS": f"arn:aws:iam::{SECURITY}:root"}
-    assert statement["Condition"] == {"StringEquals": {"aws:PrincipalAccount": SECURITY}}
+    # Only the security account's Auditor seat, by its role name (a condition on the trusted
+    # account itself would add nothing).
+    assert statement["Condition"] == {
+        "ArnLike": {
+            "aws:PrincipalArn": f"arn:aws:iam::{SECURITY}:role/aws-reserved/sso.amazonaws.com/"
+            "*AWSReservedSSO_Auditor_*"
+        }
+    }
     attached = {
         a.inputs["policyArn"]
         for a in stack.of_type("aws:iam/rolePolicyAttachment:RolePolicyAttachment")
@@ -118,7 +133,7 @@ def test_every_trust_statement_is_constrained(stack):
             condition = json.dumps(statement.get("Condition", {}))
             assert any(
                 key in condition
-                for key in ("sts:ExternalId", ":sub", "aws:PrincipalAccount", "aws:PrincipalOrgID")
+                for key in ("sts:ExternalId", ":sub", "aws:PrincipalArn", "aws:PrincipalOrgID")
             ), (role.inputs["name"], statement["Sid"])
 
 
@@ -183,9 +198,12 @@ def test_subject_prefix_with_immutable_ids_reaches_both_trust_policies(stack_nam
     by_name = roles(recording)
     assert _oidc_subject(by_name["DiagnyxCrossAccountCICD"]) == deploy_subject
     assert _oidc_subject(by_name["DiagnyxCICDPreview"]) == f"{ID_SUBJECT_PREFIX}:pull_request"
-    # The shared services statement is untouched by the prefix.
-    shared = trust(by_name["DiagnyxCrossAccountCICD"])["SharedServicesWithExternalId"]
-    assert shared["Principal"] == {"AWS": f"arn:aws:iam::{SHARED}:root"}
+    # The shared services statement (workloads only) is untouched by the prefix.
+    statements = trust(by_name["DiagnyxCrossAccountCICD"])
+    if stack_name in WORKLOADS:
+        assert statements["SharedServicesDeployRole"]["Principal"] == {
+            "AWS": f"arn:aws:iam::{SHARED}:role/DiagnyxCrossAccountCICD"
+        }
 
 
 @pytest.mark.parametrize(

@@ -127,7 +127,8 @@ def test_security_alarms_deliver_to_the_alarm_topic(recordings):
         rules = {
             r.inputs["name"]: r for r in recording.of_type("aws:cloudwatch/eventRule:EventRule")
         }
-        assert set(rules) == {f"diagnyx-security-{name}" for name in security_event_patterns()}
+        expected = security_event_patterns(is_management=stack == "management")
+        assert set(rules) == {f"diagnyx-security-{name}" for name in expected}
         alarm_topic = next(
             t
             for t in recording.of_type("aws:sns/topic:Topic")

@@ -107,8 +107,8 @@ def test_cost_explorer_role_is_trusted_only_by_configured_roles(management):
     (statement,) = json.loads(role.inputs["assumeRolePolicy"])["Statement"]
     assert statement["Principal"] == {"AWS": ["arn:aws:iam::111111111111:root"]}
     assert statement["Condition"]["ArnLike"]["aws:PrincipalArn"] == [
-        "arn:aws:iam::111111111111:role/aws-reserved/sso.amazonaws.com/AWSReservedSSO_Finance_*",
-        "arn:aws:iam::111111111111:role/aws-reserved/sso.amazonaws.com/AWSReservedSSO_Administrator_*",
+        "arn:aws:iam::111111111111:role/aws-reserved/sso.amazonaws.com/*AWSReservedSSO_Finance_*",
+        "arn:aws:iam::111111111111:role/aws-reserved/sso.amazonaws.com/*AWSReservedSSO_Administrator_*",
     ]
     (policy,) = [
         p

@@ -53,7 +53,7 @@ def test_permission_sets_and_session_durations(management):
         managed.setdefault(name, set()).add(attachment.inputs["managedPolicyArn"].rsplit("/", 1)[1])
     assert managed == {
         "Administrator": {"AdministratorAccess"},
-        "DevOps": {"ReadOnlyAccess"},
+        "DevOps": {"ViewOnlyAccess"},  # metadata, not data; no deploy policy
         "Developer": {"PowerUserAccess"},
         "Auditor": {"ReadOnlyAccess", "SecurityAudit"},
     }
@@ -70,7 +70,12 @@ def test_finance_is_billing_and_cost_explorer_only(management):
             "aws:ssoadmin/permissionSetInlinePolicy:PermissionSetInlinePolicy"
         )
     }
-    actions = [a for s in inline["Finance"]["Statement"] for a in s["Action"]]
+    statements = inline["Finance"]["Statement"]
+    # Beyond billing, Finance may only assume DiagnyxCostExplorerAccess (for the guide's commands).
+    (assume,) = [s for s in statements if s["Sid"] == "AssumeCostExplorerRole"]
+    assert assume["Action"] == "sts:AssumeRole"
+    assert assume["Resource"] == "arn:aws:iam::*:role/DiagnyxCostExplorerAccess"
+    actions = [a for s in statements if s is not assume for a in s["Action"]]
     services = {a.split(":")[0] for a in actions}
     assert "ce" in services and "billing" in services
     assert services <= {

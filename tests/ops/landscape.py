@@ -6,13 +6,20 @@ import json
 from diagnyx_infra import naming
 from diagnyx_infra.access_matrix import expand
 from diagnyx_infra.config.models import MANAGEMENT_ACCOUNT
+from diagnyx_infra.delivery import github_deploy_subject, github_pull_request_subject
 from diagnyx_infra.naming import LOCK_TABLE_NAME, state_bucket_name
 from diagnyx_infra.ops.aws import Aws
 from diagnyx_infra.ops.landing_zone import LandingZone
 from diagnyx_infra.policies.audit import security_event_patterns
 from diagnyx_infra.policies.documents import to_json
 from diagnyx_infra.policies.guardrail_plan import ROOT_TARGET, plan_guardrails
-from diagnyx_infra.policies.iam import cicd_permissions
+from diagnyx_infra.policies.iam import (
+    GITHUB_OIDC_HOST,
+    audit_trust_policy,
+    cicd_permissions,
+    cicd_trust_policy,
+    preview_trust_policy,
+)
 from diagnyx_infra.policies.identity import GROUPS, PERMISSION_SETS
 
 TRUST = json.dumps(
@@ -179,12 +186,27 @@ def _baseline(aws: Aws, zone: LandingZone, name: str) -> None:
     )
 
     iam = aws.client("iam")
-    for role in (naming.CICD_ROLE, naming.PREVIEW_ROLE, naming.AUDIT_ROLE):
-        iam.create_role(RoleName=role, AssumeRolePolicyDocument=TRUST)
+    oidc = iam.create_open_id_connect_provider(
+        Url=f"https://{GITHUB_OIDC_HOST}", ClientIDList=["sts.amazonaws.com"], ThumbprintList=[]
+    )["OpenIDConnectProviderArn"]
+    prefix = settings.effective_github_subject_prefix
+    trusts = {
+        naming.CICD_ROLE: cicd_trust_policy(
+            name,
+            zone.account_ids["shared"],
+            "a-secret-id",
+            oidc,
+            github_deploy_subject(prefix, name),
+        ),
+        naming.PREVIEW_ROLE: preview_trust_policy(oidc, github_pull_request_subject(prefix)),
+        naming.AUDIT_ROLE: audit_trust_policy(zone.account_ids["security"]),
+    }
+    for role, trust in trusts.items():
+        iam.create_role(RoleName=role, AssumeRolePolicyDocument=to_json(trust))
     iam.put_role_policy(
         RoleName=naming.CICD_ROLE,
         PolicyName=naming.CICD_POLICY,
-        PolicyDocument=to_json(cicd_permissions(settings.is_management)),
+        PolicyDocument=to_json(cicd_permissions(settings.account_id, settings.is_management)),
     )
     ecr = aws.client("ecr")
     for repository in zone.expected_repositories(name):

@@ -11,27 +11,61 @@ from tests.ops.conftest import run_diagnyx
 
 
 def test_doctor_passes_on_a_healthy_landing_zone(aws_env, healthy):
-    result = run_diagnyx(
-        aws_env, "doctor", "--json", "--external-id", "a-secret-id", "--project-dir", str(healthy)
-    )
+    result = run_diagnyx(aws_env, "doctor", "--json", "--project-dir", str(healthy))
     assert result.returncode == 0, result.stdout + result.stderr
     report = json.loads(result.stdout)
     assert report["summary"]["fail"] == 0
     items = {(f["account"], f["item"]) for f in report["findings"]}
     assert ("organization", "caller identity") in items
-    assert ("prod", "assume DiagnyxCrossAccountCICD from shared services") in items
     assert ("dev", "assume OrganizationAccountAccessRole") in items
+    deploy = {
+        f["account"]: f
+        for f in report["findings"]
+        if f["item"] == "who can assume DiagnyxCrossAccountCICD"
+    }
+    assert set(deploy) == {"management", "security", "shared", "dev", "staging", "uat", "prod"}
+    assert deploy["prod"]["detail"] == (
+        "admits the shared services deploy role, GitHub repo:diagnyx/diagnyx-infra:environment:prod"
+    )
+    assert deploy["management"]["detail"] == (
+        "admits GitHub repo:diagnyx/diagnyx-infra:environment:management"
+    )
     sso = next(f for f in report["findings"] if f["item"] == "Identity Center")
     assert "Administrator" in sso["detail"] and "Finance" in sso["detail"]
 
 
-def test_doctor_without_external_id_cannot_check_the_ci_role(aws_env, healthy):
-    result = run_diagnyx(aws_env, "doctor", "--json", "--project-dir", str(healthy))
+def test_doctor_fails_a_deploy_role_that_trusts_an_account_root(aws_env, healthy):
+    """The earlier design: management trusted the whole shared services account."""
+    zone = LandingZone.load(healthy)
+    iam = Aws.from_environment().client("iam")
+    before = iam.get_role(RoleName="DiagnyxCrossAccountCICD")["Role"]["AssumeRolePolicyDocument"]
+    widened = json.loads(before) if isinstance(before, str) else before
+    widened["Statement"].append(
+        {
+            "Effect": "Allow",
+            "Principal": {"AWS": f"arn:aws:iam::{zone.account_ids['shared']}:root"},
+            "Action": "sts:AssumeRole",
+        }
+    )
+    iam.update_assume_role_policy(
+        RoleName="DiagnyxCrossAccountCICD", PolicyDocument=json.dumps(widened)
+    )
+    try:
+        result = run_diagnyx(aws_env, "doctor", "--json", "--project-dir", str(healthy))
+    finally:
+        iam.update_assume_role_policy(
+            RoleName="DiagnyxCrossAccountCICD",
+            PolicyDocument=before if isinstance(before, str) else json.dumps(before),
+        )
+    assert result.returncode == 1
     report = json.loads(result.stdout)
-    ci = [f for f in report["findings"] if "DiagnyxCrossAccountCICD" in f["item"]]
-    assert len(ci) == 7
-    assert {f["status"] for f in ci} == {"cannot check"}
-    assert result.returncode == 0
+    (line,) = [
+        f
+        for f in report["findings"]
+        if f["account"] == "management" and f["item"] == "who can assume DiagnyxCrossAccountCICD"
+    ]
+    assert line["status"] == "fail"
+    assert "unexpected principal" in line["detail"] and ":root" in line["detail"]
 
 
 def test_doctor_reports_a_wrong_management_account_with_a_hint(aws_env, healthy, tmp_path):

@@ -76,12 +76,15 @@ def test_baseline_protection_covers_trail_bucket_roles_and_key_windows():
     assert trail["Resource"].endswith(f"trail/{naming.ORGANIZATION_TRAIL}")
     bucket = by_sid["ProtectAuditBucketConfiguration"]
     assert bucket["Resource"] == "arn:aws:s3:::diagnyx-audit-logs-*"
-    assert "s3:PutLifecycleConfiguration" in bucket["Action"]
+    # Every bucket-configuration write (tests/policies/test_tamper_resistance.py evaluates them).
+    assert bucket["Action"] == ["s3:DeleteBucket*", "s3:Put*Configuration", "s3:PutBucket*"]
     objects = by_sid["ProtectAuditLogObjects"]
     assert "Condition" not in objects, "nobody may delete audit logs"
     roles = by_sid["ProtectDiagnyxRoles"]
     assert roles["Resource"] == "arn:aws:iam::*:role/Diagnyx*"
     assert "iam:DeleteRolePolicy" in roles["Action"]
+    # Taking the boundary off is break-glass only (ProtectPermissionsBoundary), not CI's.
+    assert "iam:DeleteRolePermissionsBoundary" not in roles["Action"]
     guarded = ("ProtectOrganizationTrail", "ProtectAuditBucketConfiguration", "ProtectDiagnyxRoles")
     for sid in guarded:
         assert "ArnNotLike" in by_sid[sid]["Condition"]

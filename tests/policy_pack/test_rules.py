@@ -207,6 +207,14 @@ VIOLATIONS = {
             )
         },
     ),
+    "iam-role-bounded": S(
+        rules.ROLE,
+        {
+            "name": "DiagnyxUnbounded",
+            "assumeRolePolicy": json.dumps({"Statement": []}),
+            **GOOD_TAGS,
+        },
+    ),
     "iam-trust-constrained": S(
         rules.ROLE,
         {
@@ -345,3 +353,13 @@ def test_administrator_access_in_the_administrator_set_is_allowed(management):
     assert [
         v for v in rules.evaluate(subjects) if v.rule == "iam-admin-only-in-administrator-set"
     ] == []
+
+
+def test_the_permissions_boundary_may_allow_every_action_and_nothing_else_may():
+    boundary = {
+        "name": "DiagnyxPermissionsBoundary",
+        "policy": json.dumps({"Statement": [{"Effect": "Allow", "Action": "*", "Resource": "*"}]}),
+    }
+    (rule,) = [r for r in rules.RULES if r.name == "iam-no-wildcard-admin"]
+    assert rule.check(S(rules.IAM_POLICY, boundary), {}) == []
+    assert rule.check(S(rules.IAM_POLICY, {**boundary, "name": "DiagnyxOther"}), {})

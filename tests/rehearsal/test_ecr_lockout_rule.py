@@ -9,13 +9,13 @@ from moto import mock_aws
 
 from diagnyx_infra.ops.aws import Aws
 from diagnyx_infra.policies.documents import to_json
-from diagnyx_infra.policies.shared_services import repository_policy
-from diagnyx_infra.rehearsal.handlers import Context, ecr_repository_policy
-from diagnyx_infra.rehearsal.policy_eval import (
+from diagnyx_infra.policies.evaluation import (
     CannotEvaluate,
     denying_statement,
     principal_arn,
 )
+from diagnyx_infra.policies.shared_services import repository_policy
+from diagnyx_infra.rehearsal.handlers import Context, ecr_repository_policy
 from diagnyx_infra.rehearsal.rehearse import _CLEARED, _EMULATOR_ENV, REGION
 
 SHARED = "222222222222"

@@ -2,7 +2,7 @@
 
 import pytest
 
-from diagnyx_infra.rehearsal.policy_eval import CannotEvaluate, Request, decision
+from diagnyx_infra.policies.evaluation import CannotEvaluate, Request, decision
 
 TRAIL = "arn:aws:cloudtrail:us-east-1:111111111111:trail/diagnyx-organization-trail"
 BUCKET = "arn:aws:s3:::diagnyx-audit-logs-333333333333"

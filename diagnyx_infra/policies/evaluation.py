@@ -1,6 +1,7 @@
-"""A small evaluator of resource policies, for the rules the rehearsal enforces and moto does not:
-does a bucket or key policy let CloudTrail deliver for a trail, would a repository policy lock its
-caller out?
+"""A small evaluator of IAM policy documents (plain dicts): does a bucket or key policy let
+CloudTrail deliver for a trail, would a repository policy lock its caller out (rules the
+rehearsal enforces and moto does not), what can a role's identity policies do and who does a
+trust policy admit (the access analysis and `doctor`)?
 
 It follows the IAM policy evaluation logic for one resource policy (IAM User Guide, "Policy
 evaluation logic"): an explicit Deny wins, then an Allow, else nothing is granted. Conditions
@@ -36,6 +37,7 @@ class Request:
     resource: str
     service: str | None = None  # a service principal, e.g. cloudtrail.amazonaws.com
     principal_arn: str | None = None  # an IAM principal: its ARN
+    federated: str | None = None  # a web identity provider's ARN (AssumeRoleWithWebIdentity)
     context: dict[str, str] = field(default_factory=dict)
 
     @property
@@ -123,6 +125,8 @@ def _names_principal(statement: dict[str, Any], request: Request) -> bool:
         raise CannotEvaluate(f"principal {principal!r}")
     if request.service is not None and request.service in _values(principal.get("Service")):
         return True
+    if request.federated is not None and request.federated in _values(principal.get("Federated")):
+        return True
     if request.principal_arn is None:
         return False
     account = request.account
@@ -148,13 +152,26 @@ def _names(statement: dict[str, Any], element: str, value: str, ignore_case: boo
     return _like(fold(value), [fold(p) for p in _values(statement.get(element, default))])
 
 
-def _applies(statement: dict[str, Any], request: Request) -> bool:
+def _applies(statement: dict[str, Any], request: Request, identity: bool = False) -> bool:
+    """``identity``: the statement is in an identity policy (no Principal element)."""
     return (
         _names(statement, "Action", request.action, ignore_case=True)
         and _names(statement, "Resource", request.resource, ignore_case=False)
-        and _names_principal(statement, request)
+        and (identity or _names_principal(statement, request))
         and conditions_hold(statement.get("Condition") or {}, request.context)
     )
+
+
+def allows(policies: list[str | dict], request: Request) -> bool:
+    """Whether identity policies together allow ``request`` (an explicit Deny in any wins).
+    Conditions are evaluated against ``request.context``; a key it lacks is absent."""
+    effects = [
+        s.get("Effect")
+        for policy in policies
+        for s in _statements(policy)
+        if _applies(s, request, identity=True)
+    ]
+    return "Allow" in effects and "Deny" not in effects
 
 
 def _statements(policy: str | dict) -> list[dict[str, Any]]:

@@ -1,0 +1,506 @@
+"""Who can assume each role the landing zone creates, what it can do, and whether any chain leads
+from a foothold to control of the organization or its audit trail.
+
+It reads the stacks as the program registers them (offline, under mocks), so it proves the
+program's documents, not a live account's (`diagnyx drift` compares with AWS). The attacker may
+hold any principal in a shared or workload account, a pull request's OIDC token, or a Developer,
+DevOps, Finance or Auditor seat; external IDs are assumed known (they are confused-deputy
+protection, not passwords). A principal that can rewrite a role's trust reaches that role; one
+that can create unbounded roles or IAM users is an administrator of its account. SCPs are not
+counted: the proof must hold without them.
+"""
+
+import functools
+import json
+from collections import deque
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+
+from . import naming
+from .access_matrix import expand
+from .config.models import MANAGEMENT_ACCOUNT, SECURITY_ACCOUNT, StackSettings
+from .delivery import github_pull_request_subject
+from .engine.runner import StackRecording
+from .policies.audit import trail_arn
+from .policies.evaluation import Request, allows, decision
+from .policies.iam import GITHUB_OIDC_HOST, role_arn
+from .policies.identity import PERMISSION_SETS
+
+ROLE = "aws:iam/role:Role"
+ROLE_POLICY = "aws:iam/rolePolicy:RolePolicy"
+ATTACHMENT = "aws:iam/rolePolicyAttachment:RolePolicyAttachment"
+MANAGED_POLICY = "aws:iam/policy:Policy"
+AWS_MANAGED_PREFIX = "arn:aws:iam::aws:policy/"
+ATTACKER_ACCOUNTS = ("shared", "dev", "staging", "uat", "prod")
+ATTACKER_SEATS = ("Developer", "DevOps", "Finance", "Auditor")
+
+ADMIN = "administrator"
+ORGANIZATION_WRITE = "organization write"
+TRAIL_WRITE = "trail write"
+ARCHIVE_WRITE = "archive write"
+KEY_WRITE = "key write"
+DATA_READ = "data read"
+
+
+@dataclass
+class Principal:
+    """A node: a role, an Identity Center seat, an attacker's foothold, or an OIDC token."""
+
+    key: str
+    kind: str  # role | seat | foothold | oidc
+    account: str  # account name ("" for an OIDC token)
+    arn: str = ""
+    trust: dict | None = None
+    policies: list[dict] = field(default_factory=list)
+    boundary: dict | None = None
+    subject: str = ""  # an OIDC token's `sub`
+    capabilities: set[str] = field(default_factory=set)
+    trusted_by: list[str] = field(default_factory=list)  # readable trust summary
+
+
+@dataclass
+class Analysis:
+    principals: dict[str, Principal]
+    account_ids: dict[str, str]
+    edges: dict[str, set[str]]
+    attackers: list[str]
+    chains: list[list[str]]  # attacker ... -> a principal with a forbidden capability
+
+    def roles(self) -> list[Principal]:
+        return [p for p in self.principals.values() if p.kind == "role"]
+
+
+@functools.cache
+def _aws_managed_documents() -> dict[str, dict]:
+    """AWS managed policies' documents, as moto ships them (AWS's own published versions)."""
+    from moto.iam.aws_managed_policies import aws_managed_policies_data
+
+    return {name: data["Document"] for name, data in json.loads(aws_managed_policies_data).items()}
+
+
+def _managed_document(arn: str, customer: Mapping[str, dict]) -> dict:
+    if arn.startswith(AWS_MANAGED_PREFIX):
+        return _aws_managed_documents()[arn.rsplit("/", 1)[-1]]
+    return customer[arn]
+
+
+def _json(value) -> dict:
+    return json.loads(value) if isinstance(value, str) else value
+
+
+def _roles_of(recording: StackRecording, settings: StackSettings) -> list[Principal]:
+    account = settings.stack
+    customer = {
+        p.state.get("arn") or role_arn(settings.account_id, p.inputs["name"]): _json(
+            p.inputs["policy"]
+        )
+        for p in recording.of_type(MANAGED_POLICY)
+    }
+    customer.update(
+        {
+            f"arn:aws:iam::{settings.account_id}:policy/{p.inputs['name']}": _json(
+                p.inputs["policy"]
+            )
+            for p in recording.of_type(MANAGED_POLICY)
+        }
+    )
+    found = []
+    for role in recording.of_type(ROLE):
+        name = role.inputs["name"]
+        policies = [
+            _json(p.inputs["policy"])
+            for p in recording.of_type(ROLE_POLICY)
+            if p.inputs["role"] in (role.id, name)
+        ]
+        policies += [
+            _managed_document(a.inputs["policyArn"], customer)
+            for a in recording.of_type(ATTACHMENT)
+            if a.inputs["role"] in (role.id, name)
+        ]
+        boundary_ref = role.inputs.get("permissionsBoundary")
+        boundary = None
+        if boundary_ref:
+            boundary = next(
+                (
+                    _json(p.inputs["policy"])
+                    for p in recording.of_type(MANAGED_POLICY)
+                    if boundary_ref in (p.state.get("arn"), p.id)
+                    or p.inputs["name"] == naming.PERMISSIONS_BOUNDARY
+                ),
+                None,
+            )
+        found.append(
+            Principal(
+                key=f"role:{account}:{name}",
+                kind="role",
+                account=account,
+                arn=role_arn(settings.account_id, name),
+                trust=_json(role.inputs["assumeRolePolicy"]),
+                policies=policies,
+                boundary=boundary,
+            )
+        )
+    return found
+
+
+def _break_glass_role(account: str, account_ids: Mapping[str, str]) -> Principal:
+    """OrganizationAccountAccessRole, which AWS creates in every member account: administrator,
+    trusted by the management account."""
+    management_root = f"arn:aws:iam::{account_ids[MANAGEMENT_ACCOUNT]}:root"
+    return Principal(
+        key=f"role:{account}:{naming.ORG_ACCESS_ROLE}",
+        kind="role",
+        account=account,
+        arn=role_arn(account_ids[account], naming.ORG_ACCESS_ROLE),
+        trust={
+            "Statement": [
+                {
+                    "Effect": "Allow",
+                    "Principal": {"AWS": management_root},
+                    "Action": "sts:AssumeRole",
+                }
+            ]
+        },
+        policies=[_aws_managed_documents()["AdministratorAccess"]],
+    )
+
+
+def _seats(management: StackSettings, account_ids: Mapping[str, str]) -> list[Principal]:
+    seats = {}
+    for row in expand(management.access_assignments(), management.account_ous()):
+        spec = PERMISSION_SETS[row.permission_set]
+        policies = [_managed_document(arn, {}) for arn in spec.managed_policies]
+        if spec.inline_policy is not None:
+            policies.append(spec.inline_policy)
+        key = f"seat:{row.permission_set}@{row.account}"
+        seats[key] = Principal(
+            key=key,
+            kind="seat",
+            account=row.account,
+            arn=role_arn(
+                account_ids[row.account],
+                f"aws-reserved/sso.amazonaws.com/AWSReservedSSO_{row.permission_set}_0a1b2c3d4e5f",
+            ),
+            policies=policies,
+        )
+    return list(seats.values())
+
+
+def _footholds(account_ids: Mapping[str, str]) -> list[Principal]:
+    return [
+        Principal(
+            key=f"foothold:{account}",
+            kind="foothold",
+            account=account,
+            arn=role_arn(account_ids[account], "attacker"),
+            policies=[{"Statement": [{"Effect": "Allow", "Action": "*", "Resource": "*"}]}],
+        )
+        for account in ATTACKER_ACCOUNTS
+        if account in account_ids
+    ]
+
+
+def _without_external_ids(trust: dict) -> dict:
+    """An external ID guards against a confused deputy, not an insider: assume it is known."""
+    statements = []
+    for statement in trust.get("Statement", []):
+        condition = {
+            operator: {k: v for k, v in keys.items() if k.lower() != "sts:externalid"}
+            for operator, keys in (statement.get("Condition") or {}).items()
+        }
+        statements.append({**statement, "Condition": {o: k for o, k in condition.items() if k}})
+    return {**trust, "Statement": statements}
+
+
+def _effective(principal: Principal, request: Request) -> bool:
+    if not allows(principal.policies, request):
+        return False
+    return principal.boundary is None or allows([principal.boundary], request)
+
+
+def _admits(role: Principal, principal: Principal) -> bool:
+    trust = _without_external_ids(role.trust or {})
+    if principal.kind == "oidc":
+        context = {
+            f"{GITHUB_OIDC_HOST}:sub": principal.subject,
+            f"{GITHUB_OIDC_HOST}:aud": "sts.amazonaws.com",
+        }
+        providers = {
+            f
+            for s in trust.get("Statement", [])
+            for f in _as_list((s.get("Principal") or {}).get("Federated"))
+        }
+        return any(
+            decision(
+                trust,
+                Request(
+                    "sts:AssumeRoleWithWebIdentity",
+                    role.arn,
+                    federated=provider,
+                    context={k.lower(): v for k, v in context.items()},
+                ),
+            )
+            == "Allow"
+            for provider in providers
+        )
+    account_id = principal.arn.split(":")[4]
+    request = Request(
+        "sts:AssumeRole",
+        role.arn,
+        principal_arn=principal.arn,
+        context={"aws:principalarn": principal.arn, "aws:principalaccount": account_id},
+    )
+    if decision(trust, request) != "Allow":
+        return False
+    return _effective(principal, request)
+
+
+def _as_list(value) -> list:
+    if value is None:
+        return []
+    return value if isinstance(value, list) else [value]
+
+
+def _capabilities(principal: Principal, account_ids: Mapping[str, str], region: str) -> set[str]:
+    account_id = account_ids.get(principal.account, "000000000000")
+
+    def can(action: str, resource: str, context: dict | None = None) -> bool:
+        arn = principal.arn or role_arn(account_id, "x")
+        request = Request(action, resource, principal_arn=arn, context=context or {})
+        return _effective(principal, request)
+
+    found = set()
+    unbounded = {"iam:permissionsboundary": "none"}
+    if (
+        can("iam:CreateUser", f"arn:aws:iam::{account_id}:user/attacker")
+        or can("iam:CreateRole", role_arn(account_id, "Attacker"), unbounded)
+        or can("iam:UpdateAssumeRolePolicy", role_arn(account_id, naming.ORG_ACCESS_ROLE))
+        or can("iam:PutRolePolicy", role_arn(account_id, "Attacker"), unbounded)
+    ):
+        found.add(ADMIN)
+    if principal.account == MANAGEMENT_ACCOUNT and any(
+        can(f"organizations:{action}", "*")
+        for action in (
+            "AttachPolicy",
+            "DetachPolicy",
+            "UpdatePolicy",
+            "CreateAccount",
+            "MoveAccount",
+            "RegisterDelegatedAdministrator",
+            "DisableAWSServiceAccess",
+        )
+    ):
+        found.add(ORGANIZATION_WRITE)
+    if principal.account == SECURITY_ACCOUNT:
+        trail = trail_arn(region, account_ids[MANAGEMENT_ACCOUNT])
+        if any(
+            can(f"cloudtrail:{a}", trail)
+            for a in ("StopLogging", "DeleteTrail", "UpdateTrail", "PutEventSelectors")
+        ):
+            found.add(TRAIL_WRITE)
+        bucket = f"arn:aws:s3:::{naming.audit_bucket_name(account_id)}"
+        if any(
+            can(f"s3:{a}", bucket)
+            for a in ("PutBucketPolicy", "DeleteBucketPolicy", "PutLifecycleConfiguration")
+        ) or can("s3:DeleteObject", f"{bucket}/AWSLogs/x"):
+            found.add(ARCHIVE_WRITE)
+        key = f"arn:aws:kms:{region}:{account_id}:key/audit"
+        if any(
+            can(f"kms:{a}", key)
+            for a in ("DisableKey", "PutKeyPolicy", "ScheduleKeyDeletion", "CreateGrant")
+        ):
+            found.add(KEY_WRITE)
+    if (
+        can("s3:GetObject", "arn:aws:s3:::any-bucket/any-object")
+        or can("dynamodb:GetItem", f"arn:aws:dynamodb:{region}:{account_id}:table/any")
+        or can(
+            "secretsmanager:GetSecretValue",
+            f"arn:aws:secretsmanager:{region}:{account_id}:secret:x",
+        )
+    ):
+        found.add(DATA_READ)
+    return found
+
+
+FORBIDDEN = {
+    MANAGEMENT_ACCOUNT: {ADMIN, ORGANIZATION_WRITE},
+    SECURITY_ACCOUNT: {ADMIN, TRAIL_WRITE, ARCHIVE_WRITE, KEY_WRITE},
+}
+
+
+def _trust_summary(role: Principal, names: Mapping[str, str]) -> list[str]:
+    summary = []
+    for statement in (role.trust or {}).get("Statement", []):
+        principal = statement.get("Principal") or {}
+        condition = json.dumps(statement.get("Condition") or {})
+        for arn in _as_list(principal.get("AWS")):
+            account = names.get(arn.split(":")[4], arn.split(":")[4])
+            who = (
+                f"{account} root" if arn.endswith(":root") else f"{account} {arn.split(':', 5)[5]}"
+            )
+            if "aws:PrincipalArn" in condition:
+                who += (
+                    " (named roles: "
+                    + ", ".join(
+                        v.rsplit("/", 1)[-1]
+                        for v in _as_list(
+                            statement["Condition"].get("ArnLike", {}).get("aws:PrincipalArn")
+                        )
+                    )
+                    + ")"
+                )
+            if "sts:ExternalId" in condition:
+                who += " with external ID"
+            summary.append(who)
+        for _provider in _as_list(principal.get("Federated")):
+            subject = (
+                statement.get("Condition", {})
+                .get("StringEquals", {})
+                .get(f"{GITHUB_OIDC_HOST}:sub", "?")
+            )
+            summary.append(f"GitHub OIDC {subject}")
+        summary += [f"service {s}" for s in _as_list(principal.get("Service"))]
+    return summary
+
+
+def analyse(
+    recordings: Mapping[str, StackRecording], settings: Mapping[str, StackSettings]
+) -> Analysis:
+    management = settings[MANAGEMENT_ACCOUNT]
+    account_ids = dict(management.account_ids)
+    region = management.region
+    principals: dict[str, Principal] = {}
+    for stack, recording in recordings.items():
+        for role in _roles_of(recording, settings[stack]):
+            principals[role.key] = role
+    for account in account_ids:
+        if account != MANAGEMENT_ACCOUNT:
+            role = _break_glass_role(account, account_ids)
+            principals[role.key] = role
+    for principal in (*_seats(management, account_ids), *_footholds(account_ids)):
+        principals[principal.key] = principal
+    prefix = management.effective_github_subject_prefix
+    token = Principal(
+        key="oidc:pull_request",
+        kind="oidc",
+        account="",
+        subject=github_pull_request_subject(prefix),
+    )
+    principals[token.key] = token
+
+    names = {v: k for k, v in account_ids.items()}
+    for principal in principals.values():
+        if principal.kind != "oidc":
+            principal.capabilities = _capabilities(principal, account_ids, region)
+        if principal.kind == "role":
+            principal.trusted_by = _trust_summary(principal, names)
+
+    edges = _edges(principals)
+    attackers = [
+        p.key
+        for p in principals.values()
+        if p.kind in ("foothold", "oidc")
+        or (p.kind == "seat" and p.key.split(":")[1].split("@")[0] in ATTACKER_SEATS)
+    ]
+    return Analysis(
+        principals, account_ids, edges, attackers, _chains(principals, edges, attackers)
+    )
+
+
+def _edges(principals: Mapping[str, Principal]) -> dict[str, set[str]]:
+    roles = [p for p in principals.values() if p.kind == "role"]
+    edges: dict[str, set[str]] = {key: set() for key in principals}
+    for principal in principals.values():
+        for role in roles:
+            if role.key != principal.key and _admits(role, principal):
+                edges[principal.key].add(role.key)
+        if principal.kind == "oidc":
+            continue
+        # An administrator of an account can become any principal there.
+        if ADMIN in principal.capabilities:
+            edges[principal.key] |= {
+                p.key
+                for p in principals.values()
+                if p.account == principal.account and p.kind in ("role", "foothold")
+            }
+            edges[principal.key].add(f"foothold:{principal.account}")
+        # Rewriting a role's trust takes the role over.
+        account_id = principal.arn.split(":")[4] if principal.arn else ""
+        for role in roles:
+            if role.account == principal.account and role.key != principal.key:
+                request = Request(
+                    "iam:UpdateAssumeRolePolicy", role.arn, principal_arn=principal.arn
+                )
+                if account_id and _effective(principal, request):
+                    edges[principal.key].add(role.key)
+    for key in edges:
+        edges[key] = {
+            target
+            for target in edges[key]
+            if target in principals or target.startswith("foothold:")
+        }
+    return edges
+
+
+def _chains(
+    principals: Mapping[str, Principal], edges: Mapping[str, set[str]], attackers: Iterable[str]
+) -> list[list[str]]:
+    chains = []
+    for start in attackers:
+        came_from: dict[str, str | None] = {start: None}
+        queue = deque([start])
+        while queue:
+            current = queue.popleft()
+            node = principals.get(current)
+            if node is not None and FORBIDDEN.get(node.account, set()) & node.capabilities:
+                path = [current]
+                while came_from[path[-1]] is not None:
+                    path.append(came_from[path[-1]])
+                chains.append(list(reversed(path)))
+                continue
+            for target in sorted(edges.get(current, ())):
+                if target not in came_from:
+                    came_from[target] = current
+                    queue.append(target)
+    return chains
+
+
+def analyse_project(project_dir, stacks: Iterable[str]) -> Analysis:
+    """Every stack evaluated offline (under mocks), then analysed together."""
+    from .config.loading import settings_from_config
+    from .engine.runner import run_stack
+
+    recordings = {stack: run_stack(stack, project_dir) for stack in stacks}
+    settings = {
+        stack: settings_from_config(stack, r.config.values, r.config.secret_keys)
+        for stack, r in recordings.items()
+    }
+    return analyse(recordings, settings)
+
+
+def as_json(analysis: Analysis) -> dict:
+    return {
+        "roles": [
+            {
+                "account": p.account,
+                "accountId": analysis.account_ids.get(p.account, ""),
+                "role": p.arn.split(":role/", 1)[-1],
+                "trustedBy": p.trusted_by,
+                "capabilities": sorted(p.capabilities),
+                "canAssume": sorted(k for k in analysis.edges[p.key] if k.startswith("role:")),
+            }
+            for p in analysis.roles()
+        ],
+        "seats": [
+            {
+                "seat": p.key.removeprefix("seat:"),
+                "capabilities": sorted(p.capabilities),
+                "canAssume": sorted(k for k in analysis.edges[p.key] if k.startswith("role:")),
+            }
+            for p in analysis.principals.values()
+            if p.kind == "seat"
+        ],
+        "attackers": analysis.attackers,
+        "forbidden": {account: sorted(caps) for account, caps in FORBIDDEN.items()},
+        "chains": analysis.chains,
+    }
