@@ -22,13 +22,42 @@ MEMBER_DEPLOY_SERVICES = (
     "acm",
     "budgets",
     "cloudtrail",
-    "dynamodb",
-    "ec2",
     "ecr",
     "events",
     "route53",
-    "s3",
     "sns",
+)
+# S3 and DynamoDB: configuration of buckets and tables, not their data. Objects only in the
+# state bucket (the Pulumi backend); no items at all.
+STORAGE_CONFIGURATION = (
+    "dynamodb:*ContinuousBackups*",
+    "dynamodb:*ResourcePolicy*",
+    "dynamodb:*Table*",
+    "dynamodb:*TimeToLive*",
+    "dynamodb:Describe*",
+    "dynamodb:List*",
+    "dynamodb:TagResource",
+    "dynamodb:UntagResource",
+    "s3:*AccountPublicAccessBlock",
+    "s3:*Bucket*",
+    "s3:*Configuration",
+    "s3:ListAllMyBuckets",
+)
+STATE_OBJECTS = ("s3:DeleteObject", "s3:GetObject", "s3:GetObjectVersion", "s3:PutObject")
+# EC2: the workload network only. No instance, launch template or instance-attribute actions,
+# which would let the role run code as an instance's role (cloudsplaining's
+# ModifyEC2InstanceUserDataThenRestart / ModifyExistingEC2LaunchTemplate).
+NETWORK_ACTIONS = (
+    "ec2:*Address*",
+    "ec2:*FlowLogs*",
+    "ec2:*InternetGateway*",
+    "ec2:*NatGateway*",
+    "ec2:*Route*",
+    "ec2:*SecurityGroup*",
+    "ec2:*Subnet*",
+    "ec2:*Tags",
+    "ec2:*Vpc*",
+    "ec2:Describe*",
 )
 MANAGEMENT_DEPLOY_SERVICES = ("ce", "identitystore", "organizations", "sso")
 # Role writes that carry the iam:PermissionsBoundary condition key (the boundary of the role
@@ -203,6 +232,24 @@ def cicd_permissions(
             "Resource": "*",
         },
         {
+            "Sid": "WorkloadNetwork",
+            "Effect": "Allow",
+            "Action": list(NETWORK_ACTIONS),
+            "Resource": "*",
+        },
+        {
+            "Sid": "StorageConfiguration",
+            "Effect": "Allow",
+            "Action": list(STORAGE_CONFIGURATION),
+            "Resource": "*",
+        },
+        {
+            "Sid": "PulumiState",
+            "Effect": "Allow",
+            "Action": list(STATE_OBJECTS),
+            "Resource": f"arn:aws:s3:::{naming.state_bucket_name(account_id, '*')}/*",
+        },
+        {
             "Sid": "ReadIam",
             "Effect": "Allow",
             "Action": ["iam:Get*", "iam:List*", "sts:GetCallerIdentity"],
@@ -263,6 +310,13 @@ def cicd_permissions(
             "Sid": "NoLongLivedCredentials",
             "Effect": "Deny",
             "Action": list(IAM_USER_WRITES),
+            "Resource": "*",
+        },
+        {
+            # Nothing the landing zone deploys needs these; each would open data or locked logs.
+            "Sid": "NoRetentionBypassOrAccessGrants",
+            "Effect": "Deny",
+            "Action": ["s3:BypassGovernanceRetention", "s3:*AccessGrant*"],
             "Resource": "*",
         },
     ]
