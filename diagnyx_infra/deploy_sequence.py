@@ -74,10 +74,10 @@ SEQUENCE: tuple[Step, ...] = (
         notes=(
             "export PULUMI_CONFIG_PASSPHRASE='<from the password manager>'  # one for all stacks",
             "pulumi login --local  # until the account's state bucket exists (last step moves it)",
-            'CI_EXTERNAL_ID="$(openssl rand -hex 24)"  # keep it: shared services presents it',
             "for s in management security shared dev staging uat prod; do",
             "  pulumi stack init $s",
-            '  pulumi config set --secret diagnyx:ciExternalId "$CI_EXTERNAL_ID" -s $s',
+            "  # one external ID per account (the shared deploy role presents it to workloads)",
+            '  pulumi config set --secret diagnyx:ciExternalId "$(openssl rand -hex 24)" -s $s',
             "done",
         ),
         check="`pulumi config -s management` shows `diagnyx:ciExternalId` as `[secret]`",

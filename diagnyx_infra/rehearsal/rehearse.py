@@ -29,6 +29,7 @@ from ..ops.checklist import Checklist
 from ..ops.doctor import diagnose
 from ..ops.findings import Finding, Status
 from ..ops.landing_zone import LandingZone
+from ..policies.iam import SHARED_CI_TRUSTED_BY
 from .emulator import Created, EmulatorMocks, RehearsalFailure
 from .world import CONSOLE_STEPS, World, cost_allocation_tags_answered
 
@@ -165,8 +166,12 @@ def rehearse(
 ) -> RehearsalResult:
     """Carry out the documented deploy sequence from an empty management account, for
     ``stacks`` (the organization and its audit trail come first whatever is asked: every
-    account depends on both), then check the accounts they own."""
+    account depends on both; a workload stack also needs shared services, whose deploy role
+    its own trusts), then check the accounts they own."""
     wanted = {*PREREQUISITES, *stacks}
+    if wanted & set(SHARED_CI_TRUSTED_BY):
+        # Workload deploy roles trust the shared services deploy role, which must exist first.
+        wanted.add(SHARED_SERVICES_ACCOUNT)
     result = RehearsalResult()
     with emulated_aws(), tempfile.TemporaryDirectory(prefix="diagnyx-rehearsal-") as scratch:
         work = _copy_project(project_dir, Path(scratch))
