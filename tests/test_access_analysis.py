@@ -266,3 +266,18 @@ def test_the_report_is_machine_readable(analysis):
     assert report["forbidden"]["security"] == sorted(
         ["administrator", "archive write", "key write", "trail write"]
     )
+
+
+def test_the_passphrase_a_pull_request_holds_decrypts_nothing_that_deploys(recordings, analysis):
+    """Previews need the stack passphrase; the only secret it decrypts is each account's external
+    ID, and no trust admits anyone on an external ID alone (the analysis assumes it known)."""
+    for stack in ALL_STACKS:
+        assert recordings[stack].config.secret_keys == {"diagnyx:ciExternalId"}, stack
+    for role in analysis.roles():
+        for statement in (role.trust or {}).get("Statement", []):
+            if "sts:ExternalId" in json.dumps(statement.get("Condition", {})):
+                principal = statement["Principal"]["AWS"]
+                assert ":role/" in principal, (role.key, principal)  # a named role, not a root
+    assert analysis.edges["oidc:pull_request"] == {
+        f"role:{s}:DiagnyxCICDPreview" for s in ALL_STACKS
+    }
