@@ -27,10 +27,12 @@ class AccessRolesArgs:
     # None while config marks the account pending: its trust statement (or role) waits.
     shared_account_id: str | None
     security_account_id: str | None
-    external_id: pulumi.Input[str]  # a secret
+    external_id: pulumi.Input[str] | None  # a secret; workload accounts only
     state_bucket_arn: pulumi.Input[str]
     kms_key_arn: pulumi.Input[str]
     manages_organization_trail: bool = False
+    # Account IDs whose deploy roles this one may assume (the shared services account's CI).
+    deploys_accounts: tuple[str, ...] = ()
 
 
 class AccessRoles(pulumi.ComponentResource):
@@ -62,9 +64,7 @@ class AccessRoles(pulumi.ComponentResource):
         deploy_subject = github_deploy_subject(args.github_subject_prefix, args.stack)
         cicd_trust = pulumi.Output.all(oidc.arn, args.external_id).apply(
             lambda values: to_json(
-                iam.cicd_trust_policy(
-                    args.stack, args.shared_account_id, values[1], values[0], deploy_subject
-                )
+                iam.cicd_trust_policy(args.shared_account_id, values[1], values[0], deploy_subject)
             )
         )
         self.cicd_role = aws.iam.Role(
@@ -82,7 +82,10 @@ class AccessRoles(pulumi.ComponentResource):
             role=self.cicd_role.id,
             policy=to_json(
                 iam.cicd_permissions(
-                    args.account_id, args.is_management, args.manages_organization_trail
+                    args.account_id,
+                    args.is_management,
+                    args.manages_organization_trail,
+                    args.deploys_accounts,
                 )
             ),
             opts=child,

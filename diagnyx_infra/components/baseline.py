@@ -41,6 +41,18 @@ def owned_trail_arn(settings: StackSettings) -> str | None:
     return None
 
 
+def deploys_accounts(settings: StackSettings) -> tuple[str, ...]:
+    """The shared services account's CI deploys the workload accounts, the ones that pull its
+    images (pullAccounts are checked to be workload accounts), once their IDs are known."""
+    if settings.shared_services is None:
+        return ()
+    return tuple(
+        account_id
+        for name in settings.shared_services.pull_accounts
+        if (account_id := settings.known_account_id(name))
+    )
+
+
 class AccountBaseline(pulumi.ComponentResource):
     key: aws.kms.Key
     state_bucket: aws.s3.Bucket
@@ -82,7 +94,12 @@ class AccountBaseline(pulumi.ComponentResource):
                 github_subject_prefix=settings.effective_github_subject_prefix,
                 shared_account_id=settings.known_account_id(SHARED_SERVICES_ACCOUNT),
                 security_account_id=settings.known_account_id(SECURITY_ACCOUNT),
-                external_id=pulumi.Output.secret(settings.ci_external_id),
+                external_id=(
+                    None
+                    if settings.ci_external_id is None
+                    else pulumi.Output.secret(settings.ci_external_id)
+                ),
+                deploys_accounts=deploys_accounts(settings),
                 state_bucket_arn=self.state_bucket.arn,
                 kms_key_arn=self.key.arn,
                 manages_organization_trail=settings.audit_archive is not None,

@@ -56,6 +56,11 @@ class Environment(StrEnum):
     PRODUCTION = "production"
 
 
+WORKLOAD_ENVIRONMENTS = frozenset(
+    {Environment.DEVELOPMENT, Environment.STAGING, Environment.UAT, Environment.PRODUCTION}
+)
+
+
 class Model(BaseModel):
     model_config = ConfigDict(
         alias_generator=to_camel,
@@ -497,7 +502,9 @@ class StackSettings(Model):
     # Unset: `repo:<github_repository>`, the subject of repositories older than GitHub's
     # immutable-ID subjects (see `effective_github_subject_prefix`).
     github_subject_prefix: GitHubSubjectPrefix | None = None
-    ci_external_id: ExternalId
+    # Workload accounts only: what the shared services deploy role presents to their deploy
+    # role (the guide's shared-account CI). One per account; nothing else trusts another account.
+    ci_external_id: ExternalId | None = None
     account_trail: bool = False
     audit_archive: AuditArchive | None = None
     networks: dict[AccountName, NetworkEntry] | None = None
@@ -528,6 +535,7 @@ class StackSettings(Model):
     @model_validator(mode="after")
     def _check_stack(self) -> "StackSettings":
         self._check_subject_prefix()
+        self._check_external_id()
         if self.region not in self.allowed_regions:
             raise ValueError(
                 f"aws:region: '{self.region}' is outside the allowed regions "
@@ -553,6 +561,19 @@ class StackSettings(Model):
         self._check_networks()
         self._check_shared_services()
         return self
+
+    def _check_external_id(self) -> None:
+        if self.is_workload and self.ci_external_id is None:
+            raise ValueError(
+                "ciExternalId: required in a workload stack (the shared services deploy role "
+                "presents it); `pulumi config set --secret diagnyx:ciExternalId "
+                '"$(openssl rand -hex 24)"`'
+            )
+        if not self.is_workload and self.ci_external_id is not None:
+            raise ValueError(
+                f"ciExternalId: only workload accounts trust the shared services deploy role; "
+                f"the {self.environment.value} account trusts no other account, remove it"
+            )
 
     def _check_subject_prefix(self) -> None:
         """The prefix names this repository: its owner and name, each with the immutable ID GitHub
@@ -742,6 +763,11 @@ class StackSettings(Model):
                 "(it creates the account), then run `diagnyx accounts sync`"
             )
         return problems
+
+    @property
+    def is_workload(self) -> bool:
+        """Development, staging, UAT or production: the accounts the shared CI may deploy."""
+        return self.environment in WORKLOAD_ENVIRONMENTS
 
     @property
     def is_management(self) -> bool:

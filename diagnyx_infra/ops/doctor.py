@@ -17,7 +17,7 @@ from ..config.models import (
     SHARED_SERVICES_ACCOUNT,
 )
 from ..delivery import github_deploy_subject
-from ..policies.iam import GITHUB_OIDC_HOST, SHARED_CI_TRUSTED_BY, audit_trust_policy, role_arn
+from ..policies.iam import GITHUB_OIDC_HOST, audit_trust_policy, role_arn
 from .aws import Aws
 from .findings import CannotCheck, Finding, Status, run_check
 from .landing_zone import LandingZone
@@ -204,7 +204,7 @@ def _deploy_trust(aws: Aws, zone: LandingZone, name: str) -> tuple[bool, str]:
             admitted.append(f"GitHub {subject}")
             if subject != expected_subject:
                 problems.append(f"OIDC subject {subject!r}, expected {expected_subject!r}")
-        elif principal.get("AWS") == shared_role and name in SHARED_CI_TRUSTED_BY:
+        elif principal.get("AWS") == shared_role and settings.is_workload:
             admitted.append("the shared services deploy role")
             if "sts:ExternalId" not in condition.get("StringEquals", {}):
                 problems.append("the shared services deploy role without an external ID")

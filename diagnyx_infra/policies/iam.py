@@ -11,6 +11,8 @@ organization or the audit trail):
 - IAM users, access keys and login profiles are denied to CI outright.
 """
 
+from collections.abc import Sequence
+
 from .. import naming
 from .documents import PolicyDocument, document
 
@@ -108,9 +110,6 @@ KEY_ADMINISTRATION = (
     "kms:UpdateKeyDescription",
 )
 KEY_USE = ("kms:Decrypt", "kms:Encrypt", "kms:GenerateDataKey*", "kms:ReEncrypt*")
-# Workload stacks keep the guide's shared-account CI; the accounts that hold the organization and
-# its audit trail accept no trust from any other account.
-SHARED_CI_TRUSTED_BY = ("dev", "staging", "uat", "prod")
 
 
 def boundary_arn(account_id: str) -> str:
@@ -131,18 +130,19 @@ def _github_condition(subject: str) -> dict:
 
 
 def cicd_trust_policy(
-    stack: str,
     shared_account_id: str | None,
-    external_id: str,
+    external_id: str | None,
     oidc_provider_arn: str,
     deploy_subject: str,
 ) -> PolicyDocument:
-    """GitHub OIDC for the job that deploys ``stack``; in workload accounts also the shared
-    services account's deploy role (named, never the root) presenting this account's external
-    ID. ``shared_account_id`` is None while config marks the shared account pending: nothing
-    trusts an account whose ID is not known to be ours."""
+    """GitHub OIDC for the job that deploys this stack; in workload accounts (those given an
+    ``external_id``) also the shared services account's deploy role (named, never the root)
+    presenting this account's external ID: the guide's shared-account CI. The accounts that hold
+    the organization and its audit trail get no external ID and trust no other account.
+    ``shared_account_id`` is None while config marks the shared account pending: nothing trusts
+    an account whose ID is not known to be ours."""
     statements = []
-    if stack in SHARED_CI_TRUSTED_BY and shared_account_id is not None:
+    if external_id is not None and shared_account_id is not None:
         statements.append(
             {
                 "Sid": "SharedServicesDeployRole",
@@ -217,7 +217,10 @@ ORGANIZATION_TRAIL_READS = (
 
 
 def cicd_permissions(
-    account_id: str, is_management: bool, manages_organization_trail: bool = False
+    account_id: str,
+    is_management: bool,
+    manages_organization_trail: bool = False,
+    deploys_accounts: Sequence[str] = (),
 ) -> PolicyDocument:
     """What the deploy role may do in ``account_id``: the landing zone's services, IAM only on
     its own bounded roles, KMS only on this account's keys, no IAM users or keys."""
@@ -320,6 +323,17 @@ def cicd_permissions(
             "Resource": "*",
         },
     ]
+    if deploys_accounts:
+        # The shared services deploy role: the guide's shared-account CI reaches the workload
+        # accounts' deploy roles (which admit it only with their own external ID).
+        statements.append(
+            {
+                "Sid": "DeployWorkloadAccounts",
+                "Effect": "Allow",
+                "Action": "sts:AssumeRole",
+                "Resource": [role_arn(a, naming.CICD_ROLE) for a in sorted(deploys_accounts)],
+            }
+        )
     if manages_organization_trail and not is_management:
         statements.append(
             {

@@ -29,7 +29,6 @@ from ..ops.checklist import Checklist
 from ..ops.doctor import diagnose
 from ..ops.findings import Finding, Status
 from ..ops.landing_zone import LandingZone
-from ..policies.iam import SHARED_CI_TRUSTED_BY
 from .emulator import Created, EmulatorMocks, RehearsalFailure
 from .world import CONSOLE_STEPS, World, cost_allocation_tags_answered
 
@@ -104,6 +103,10 @@ def _copy_project(project_dir: Path, target: Path) -> Path:
     return target
 
 
+def _zone(project_dir: Path) -> dict:
+    return LandingZone.load(project_dir).stacks
+
+
 def _domain(work: Path) -> str | None:
     shared = LandingZone.load(work).stacks.get(SHARED_SERVICES_ACCOUNT)
     return shared.shared_services.domain if shared and shared.shared_services else None
@@ -169,7 +172,7 @@ def rehearse(
     account depends on both; a workload stack also needs shared services, whose deploy role
     its own trusts), then check the accounts they own."""
     wanted = {*PREREQUISITES, *stacks}
-    if wanted & set(SHARED_CI_TRUSTED_BY):
+    if any(stack.is_workload for name, stack in _zone(project_dir).items() if name in wanted):
         # Workload deploy roles trust the shared services deploy role, which must exist first.
         wanted.add(SHARED_SERVICES_ACCOUNT)
     result = RehearsalResult()

@@ -139,9 +139,13 @@ def test_every_trust_statement_is_constrained(stack):
 
 def test_external_id_stays_secret(stack):
     cicd = next(r for r in stack.of_type(ROLE) if r.inputs["name"] == "DiagnyxCrossAccountCICD")
-    # The trust policy embeds the external ID, so Pulumi must store it encrypted.
-    assert cicd.secret_inputs == ["assumeRolePolicy"]
-    assert "diagnyx:ciExternalId" in stack.config.secret_keys
+    # The trust policy embeds the external ID, so Pulumi must store it encrypted; only workload
+    # accounts have one (nothing else trusts another account).
+    if stack.stack in WORKLOADS:
+        assert cicd.secret_inputs == ["assumeRolePolicy"]
+        assert "diagnyx:ciExternalId" in stack.config.secret_keys
+    else:
+        assert "diagnyx:ciExternalId" not in stack.config.values
     preview = next(r for r in stack.of_type(ROLE) if r.inputs["name"] == "DiagnyxCICDPreview")
     assert preview.secret_inputs == []
 

@@ -192,9 +192,8 @@ def _baseline(aws: Aws, zone: LandingZone, name: str) -> None:
     prefix = settings.effective_github_subject_prefix
     trusts = {
         naming.CICD_ROLE: cicd_trust_policy(
-            name,
             zone.account_ids["shared"],
-            "a-secret-id",
+            "a-secret-id" if settings.is_workload else None,
             oidc,
             github_deploy_subject(prefix, name),
         ),
