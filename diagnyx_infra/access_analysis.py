@@ -5,9 +5,12 @@ It reads the stacks as the program registers them (offline, under mocks), so it 
 program's documents, not a live account's (`diagnyx drift` compares with AWS). The attacker may
 hold any principal in a shared or workload account, a pull request's OIDC token, or a Developer,
 DevOps, Finance or Auditor seat; external IDs are assumed known (they are confused-deputy
-protection, not passwords). A principal that can rewrite a role's trust reaches that role; one
-that can create unbounded roles or IAM users is an administrator of its account. SCPs are not
-counted: the proof must hold without them.
+protection, not passwords); a foothold can also take any role name outside AWS's reserved paths.
+A principal that can rewrite a role's trust reaches that role; one that can write a role's
+policies (its own included) reaches that role with everything its permissions boundary allows
+(its ceiling); one that can create unbounded roles or IAM users administers its account.
+Resource policies of the audit key and archive count for principals of other accounts. SCPs are
+not counted: the proof must hold without them.
 """
 
 import functools
@@ -218,6 +221,28 @@ def _effective(principal: Principal, request: Request) -> bool:
     return principal.boundary is None or allows([principal.boundary], request)
 
 
+RESERVED_PATHS = ("aws-reserved/", "aws-service-role/")  # IAM refuses roles created there
+
+
+def _candidate_arns(role: Principal, principal: Principal) -> list[str]:
+    """The ARNs a principal may present: its own; a foothold also any role name it can create
+    in its account, so every `aws:PrincipalArn` pattern of the trust is tried."""
+    arns = [principal.arn]
+    if principal.kind != "foothold":
+        return arns
+    account_id = principal.arn.split(":")[4]
+    for statement in (role.trust or {}).get("Statement", []):
+        for keys in (statement.get("Condition") or {}).values():
+            for key, values in keys.items():
+                if key.lower() != "aws:principalarn":
+                    continue
+                for pattern in _as_list(values):
+                    name = pattern.split(":role/", 1)[-1]
+                    if pattern.split(":")[4] == account_id and not name.startswith(RESERVED_PATHS):
+                        arns.append(pattern.replace("*", "x").replace("?", "x"))
+    return arns
+
+
 def _admits(role: Principal, principal: Principal) -> bool:
     trust = _without_external_ids(role.trust or {})
     if principal.kind == "oidc":
@@ -243,16 +268,16 @@ def _admits(role: Principal, principal: Principal) -> bool:
             == "Allow"
             for provider in providers
         )
-    account_id = principal.arn.split(":")[4]
-    request = Request(
-        "sts:AssumeRole",
-        role.arn,
-        principal_arn=principal.arn,
-        context={"aws:principalarn": principal.arn, "aws:principalaccount": account_id},
-    )
-    if decision(trust, request) != "Allow":
-        return False
-    return _effective(principal, request)
+    for arn in _candidate_arns(role, principal):
+        request = Request(
+            "sts:AssumeRole",
+            role.arn,
+            principal_arn=arn,
+            context={"aws:principalarn": arn, "aws:principalaccount": arn.split(":")[4]},
+        )
+        if decision(trust, request) == "Allow" and _effective(principal, request):
+            return True
+    return False
 
 
 def _as_list(value) -> list:
@@ -261,13 +286,78 @@ def _as_list(value) -> list:
     return value if isinstance(value, list) else [value]
 
 
-def _capabilities(principal: Principal, account_ids: Mapping[str, str], region: str) -> set[str]:
+@dataclass(frozen=True)
+class AuditResources:
+    """The security account's audit key and archive: their ARNs and resource policies."""
+
+    key_arn: str
+    key_policy: dict
+    bucket_arn: str
+    bucket_policy: dict
+
+
+def _audit_resources(recording: StackRecording, settings: StackSettings) -> AuditResources:
+    bucket = naming.audit_bucket_name(settings.account_id)
+    (key,) = recording.of_type("aws:kms/key:Key")
+    policies = [
+        _json(p.inputs["policy"])
+        for p in recording.of_type("aws:s3/bucketPolicy:BucketPolicy")
+        if p.inputs["bucket"] == bucket
+    ]
+    return AuditResources(
+        key_arn=f"arn:aws:kms:{settings.region}:{settings.account_id}:key/audit",
+        key_policy=_json(key.inputs["policy"]),
+        bucket_arn=f"arn:aws:s3:::{bucket}",
+        bucket_policy=policies[0] if policies else {"Statement": []},
+    )
+
+
+ORGANIZATION_WRITES = (
+    "identitystore:CreateGroupMembership",
+    "organizations:AttachPolicy",
+    "organizations:CreateAccount",
+    "organizations:DetachPolicy",
+    "organizations:DisableAWSServiceAccess",
+    "organizations:DisablePolicyType",
+    "organizations:MoveAccount",
+    "organizations:RegisterDelegatedAdministrator",
+    "organizations:UpdatePolicy",
+    "sso:AttachManagedPolicyToPermissionSet",
+    "sso:CreateAccountAssignment",
+    "sso:PutInlinePolicyToPermissionSet",
+)
+TRAIL_WRITES = ("StopLogging", "DeleteTrail", "UpdateTrail", "PutEventSelectors")
+KEY_WRITES = ("DisableKey", "PutKeyPolicy", "ScheduleKeyDeletion", "CreateGrant")
+ARCHIVE_WRITES = ("PutBucketPolicy", "DeleteBucketPolicy", "PutLifecycleConfiguration")
+FORBIDDEN = (
+    f"{ADMIN} of {MANAGEMENT_ACCOUNT}",
+    f"{ADMIN} of {SECURITY_ACCOUNT}",
+    ORGANIZATION_WRITE,
+    TRAIL_WRITE,
+    ARCHIVE_WRITE,
+    KEY_WRITE,
+)
+
+
+def forbidden(capabilities: set[str]) -> set[str]:
+    """What no foothold may reach: control of the organization or of its audit trail."""
+    return capabilities & set(FORBIDDEN)
+
+
+def _capabilities(
+    principal: Principal, account_ids: Mapping[str, str], region: str, audit: AuditResources
+) -> set[str]:
     account_id = account_ids.get(principal.account, "000000000000")
+    arn = principal.arn or role_arn(account_id, "x")
 
     def can(action: str, resource: str, context: dict | None = None) -> bool:
-        arn = principal.arn or role_arn(account_id, "x")
         request = Request(action, resource, principal_arn=arn, context=context or {})
         return _effective(principal, request)
+
+    def granted(policy: dict, action: str, resource: str) -> bool:
+        """Across accounts: the resource policy must name the principal and its own allow it."""
+        request = Request(action, resource, principal_arn=arn, context={"aws:principalarn": arn})
+        return decision(policy, request) == "Allow" and _effective(principal, request)
 
     found = set()
     unbounded = {"iam:permissionsboundary": "none"}
@@ -277,39 +367,29 @@ def _capabilities(principal: Principal, account_ids: Mapping[str, str], region: 
         or can("iam:UpdateAssumeRolePolicy", role_arn(account_id, naming.ORG_ACCESS_ROLE))
         or can("iam:PutRolePolicy", role_arn(account_id, "Attacker"), unbounded)
     ):
-        found.add(ADMIN)
+        found.add(f"{ADMIN} of {principal.account}")
     if principal.account == MANAGEMENT_ACCOUNT and any(
-        can(f"organizations:{action}", "*")
-        for action in (
-            "AttachPolicy",
-            "DetachPolicy",
-            "UpdatePolicy",
-            "CreateAccount",
-            "MoveAccount",
-            "RegisterDelegatedAdministrator",
-            "DisableAWSServiceAccess",
-        )
+        can(action, "*") for action in ORGANIZATION_WRITES
     ):
         found.add(ORGANIZATION_WRITE)
-    if principal.account == SECURITY_ACCOUNT:
-        trail = trail_arn(region, account_ids[MANAGEMENT_ACCOUNT])
+    # The management account owns the organization trail; the security account administers it.
+    trail = trail_arn(region, account_ids[MANAGEMENT_ACCOUNT])
+    if principal.account in (MANAGEMENT_ACCOUNT, SECURITY_ACCOUNT) and any(
+        can(f"cloudtrail:{a}", trail) for a in TRAIL_WRITES
+    ):
+        found.add(TRAIL_WRITE)
+    own = principal.account == SECURITY_ACCOUNT
+    key_requests = [(f"kms:{a}", audit.key_arn, audit.key_policy) for a in KEY_WRITES]
+    archive_requests = [
+        *((f"s3:{a}", audit.bucket_arn, audit.bucket_policy) for a in ARCHIVE_WRITES),
+        ("s3:DeleteObject", f"{audit.bucket_arn}/AWSLogs/x", audit.bucket_policy),
+    ]
+    for capability, requests in ((KEY_WRITE, key_requests), (ARCHIVE_WRITE, archive_requests)):
         if any(
-            can(f"cloudtrail:{a}", trail)
-            for a in ("StopLogging", "DeleteTrail", "UpdateTrail", "PutEventSelectors")
+            can(action, resource) if own else granted(policy, action, resource)
+            for action, resource, policy in requests
         ):
-            found.add(TRAIL_WRITE)
-        bucket = f"arn:aws:s3:::{naming.audit_bucket_name(account_id)}"
-        if any(
-            can(f"s3:{a}", bucket)
-            for a in ("PutBucketPolicy", "DeleteBucketPolicy", "PutLifecycleConfiguration")
-        ) or can("s3:DeleteObject", f"{bucket}/AWSLogs/x"):
-            found.add(ARCHIVE_WRITE)
-        key = f"arn:aws:kms:{region}:{account_id}:key/audit"
-        if any(
-            can(f"kms:{a}", key)
-            for a in ("DisableKey", "PutKeyPolicy", "ScheduleKeyDeletion", "CreateGrant")
-        ):
-            found.add(KEY_WRITE)
+            found.add(capability)
     if (
         can("s3:GetObject", "arn:aws:s3:::any-bucket/any-object")
         or can("dynamodb:GetItem", f"arn:aws:dynamodb:{region}:{account_id}:table/any")
@@ -320,12 +400,6 @@ def _capabilities(principal: Principal, account_ids: Mapping[str, str], region: 
     ):
         found.add(DATA_READ)
     return found
-
-
-FORBIDDEN = {
-    MANAGEMENT_ACCOUNT: {ADMIN, ORGANIZATION_WRITE},
-    SECURITY_ACCOUNT: {ADMIN, TRAIL_WRITE, ARCHIVE_WRITE, KEY_WRITE},
-}
 
 
 def _trust_summary(role: Principal, names: Mapping[str, str]) -> list[str]:
@@ -369,14 +443,18 @@ def analyse(
     management = settings[MANAGEMENT_ACCOUNT]
     account_ids = dict(management.account_ids)
     region = management.region
+    audit = _audit_resources(recordings[SECURITY_ACCOUNT], settings[SECURITY_ACCOUNT])
     principals: dict[str, Principal] = {}
-    for stack, recording in recordings.items():
-        for role in _roles_of(recording, settings[stack]):
+    for stack in account_ids:  # the organization's order: management first
+        if stack in recordings:
+            for role in _roles_of(recordings[stack], settings[stack]):
+                principals[role.key] = role
+        if stack != MANAGEMENT_ACCOUNT:
+            role = _break_glass_role(stack, account_ids)
             principals[role.key] = role
-    for account in account_ids:
-        if account != MANAGEMENT_ACCOUNT:
-            role = _break_glass_role(account, account_ids)
-            principals[role.key] = role
+    for role in [p for p in principals.values() if p.kind == "role"]:
+        ceiling = _ceiling(role)
+        principals[ceiling.key] = ceiling
     for principal in (*_seats(management, account_ids), *_footholds(account_ids)):
         principals[principal.key] = principal
     prefix = management.effective_github_subject_prefix
@@ -391,7 +469,7 @@ def analyse(
     names = {v: k for k, v in account_ids.items()}
     for principal in principals.values():
         if principal.kind != "oidc":
-            principal.capabilities = _capabilities(principal, account_ids, region)
+            principal.capabilities = _capabilities(principal, account_ids, region, audit)
         if principal.kind == "role":
             principal.trusted_by = _trust_summary(principal, names)
 
@@ -407,39 +485,60 @@ def analyse(
     )
 
 
+def _ceiling(role: Principal) -> Principal:
+    """The role after someone wrote it a new policy: everything its boundary allows."""
+    return Principal(
+        key=f"{role.key}+ceiling",
+        kind="ceiling",
+        account=role.account,
+        arn=role.arn,
+        trust=role.trust,
+        policies=[{"Statement": [{"Effect": "Allow", "Action": "*", "Resource": "*"}]}],
+        boundary=role.boundary,
+    )
+
+
+def _boundary_of(role: Principal) -> str:
+    """The boundary ARN a request to change ``role`` carries (`none` without one)."""
+    if role.boundary is None:
+        return "none"
+    return f"arn:aws:iam::{role.arn.split(':')[4]}:policy/{naming.PERMISSIONS_BOUNDARY}"
+
+
 def _edges(principals: Mapping[str, Principal]) -> dict[str, set[str]]:
     roles = [p for p in principals.values() if p.kind == "role"]
     edges: dict[str, set[str]] = {key: set() for key in principals}
     for principal in principals.values():
         for role in roles:
-            if role.key != principal.key and _admits(role, principal):
+            if role.arn != principal.arn and _admits(role, principal):
                 edges[principal.key].add(role.key)
         if principal.kind == "oidc":
             continue
-        # An administrator of an account can become any principal there.
-        if ADMIN in principal.capabilities:
+        if f"{ADMIN} of {principal.account}" in principal.capabilities:
+            # An administrator of an account can become any principal there.
             edges[principal.key] |= {
                 p.key
                 for p in principals.values()
-                if p.account == principal.account and p.kind in ("role", "foothold")
+                if p.account == principal.account and p.kind in ("role", "ceiling", "foothold")
             }
-            edges[principal.key].add(f"foothold:{principal.account}")
-        # Rewriting a role's trust takes the role over.
-        account_id = principal.arn.split(":")[4] if principal.arn else ""
         for role in roles:
-            if role.account == principal.account and role.key != principal.key:
-                request = Request(
-                    "iam:UpdateAssumeRolePolicy", role.arn, principal_arn=principal.arn
+            if role.account != principal.account:
+                continue
+            if role.arn != principal.arn and _effective(
+                principal,
+                Request("iam:UpdateAssumeRolePolicy", role.arn, principal_arn=principal.arn),
+            ):
+                edges[principal.key].add(role.key)  # rewriting its trust takes it over
+            context = {"iam:permissionsboundary": _boundary_of(role)}
+            if any(
+                _effective(
+                    principal,
+                    Request(action, role.arn, principal_arn=principal.arn, context=context),
                 )
-                if account_id and _effective(principal, request):
-                    edges[principal.key].add(role.key)
-    for key in edges:
-        edges[key] = {
-            target
-            for target in edges[key]
-            if target in principals or target.startswith("foothold:")
-        }
-    return edges
+                for action in ("iam:PutRolePolicy", "iam:AttachRolePolicy")
+            ):
+                edges[principal.key].add(f"{role.key}+ceiling")  # its policies, itself included
+    return {key: {t for t in targets if t in principals} for key, targets in edges.items()}
 
 
 def _chains(
@@ -451,8 +550,7 @@ def _chains(
         queue = deque([start])
         while queue:
             current = queue.popleft()
-            node = principals.get(current)
-            if node is not None and FORBIDDEN.get(node.account, set()) & node.capabilities:
+            if forbidden(principals[current].capabilities):
                 path = [current]
                 while came_from[path[-1]] is not None:
                     path.append(came_from[path[-1]])
@@ -501,6 +599,6 @@ def as_json(analysis: Analysis) -> dict:
             if p.kind == "seat"
         ],
         "attackers": analysis.attackers,
-        "forbidden": {account: sorted(caps) for account, caps in FORBIDDEN.items()},
+        "forbidden": list(FORBIDDEN),
         "chains": analysis.chains,
     }

@@ -642,16 +642,20 @@ def access(
 
 def _render_access(analysis, console: Console) -> None:
     table = Table(title="Roles: who can assume them, what they can do")
-    for column in ("account", "role", "trusted by", "can do"):
-        table.add_column(column)
+    for column in ("account", "role", "trusted by", "powers"):
+        table.add_column(column, overflow="fold")
     for role in analysis.roles():
         table.add_row(
             role.account,
             role.arn.split(":role/", 1)[-1],
             "\n".join(role.trusted_by),
-            ", ".join(sorted(role.capabilities)) or "metadata / none",
+            ", ".join(sorted(role.capabilities)) or "-",
         )
     console.print(table)
+    console.print(
+        "powers: administrator of an account, organization / trail / archive / key write, data "
+        "read; '-' is none of them (configuration only)"
+    )
     if analysis.chains:
         for chain in analysis.chains:
             console.print(f"[red]chain[/red]: {' -> '.join(chain)}")

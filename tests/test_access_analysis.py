@@ -63,7 +63,7 @@ def test_every_role_of_the_landing_zone_carries_the_boundary(recordings):
 def test_the_deploy_role_is_no_administrator_and_cannot_escape_its_boundary(analysis):
     for stack in ALL_STACKS:
         role = analysis.principals[f"role:{stack}:DiagnyxCrossAccountCICD"]
-        assert ADMIN not in role.capabilities, stack
+        assert f"{ADMIN} of {stack}" not in role.capabilities, stack
         account = analysis.account_ids[stack]
 
         def can(action, resource, context=None, role=role):
@@ -194,7 +194,7 @@ def test_the_devops_seat_reused_the_deploy_policy_and_owned_its_account(
         ),
     )
     found = _with(recordings, settings)
-    assert ADMIN in found.principals["seat:DevOps@shared"].capabilities
+    assert f"{ADMIN} of shared" in found.principals["seat:DevOps@shared"].capabilities
     # ... and with the old trust, from there to management.
     monkeypatch.setattr(iam, "cicd_trust_policy", _old_trust)
     found = _with(recordings, settings, management=run_stack("management"))
@@ -205,7 +205,9 @@ def test_iam_star_made_every_deploy_role_an_administrator(monkeypatch, recording
     monkeypatch.setattr(iam, "cicd_permissions", _old_permissions)
     # Even with iam:* back, the boundary keeps the role from users and unbounded roles ...
     found = _with(recordings, settings, dev=run_stack("dev"))
-    assert ADMIN not in found.principals["role:dev:DiagnyxCrossAccountCICD"].capabilities
+    assert (
+        f"{ADMIN} of dev" not in found.principals["role:dev:DiagnyxCrossAccountCICD"].capabilities
+    )
     # ... and without the boundary (the earlier design) it was an administrator.
     monkeypatch.setattr(
         iam,
@@ -213,7 +215,7 @@ def test_iam_star_made_every_deploy_role_an_administrator(monkeypatch, recording
         lambda account_id: document({"Effect": "Allow", "Action": "*", "Resource": "*"}),
     )
     found = _with(recordings, settings, dev=run_stack("dev"))
-    assert ADMIN in found.principals["role:dev:DiagnyxCrossAccountCICD"].capabilities
+    assert f"{ADMIN} of dev" in found.principals["role:dev:DiagnyxCrossAccountCICD"].capabilities
 
 
 def test_read_only_previews_read_data(monkeypatch, recordings, settings):
@@ -264,9 +266,14 @@ def test_the_report_is_machine_readable(analysis):
     roles = {(r["account"], r["role"]) for r in report["roles"]}
     assert ("management", "DiagnyxCrossAccountCICD") in roles
     assert report["chains"] == []
-    assert report["forbidden"]["security"] == sorted(
-        ["administrator", "archive write", "key write", "trail write"]
-    )
+    assert set(report["forbidden"]) == {
+        "administrator of management",
+        "administrator of security",
+        "organization write",
+        "trail write",
+        "archive write",
+        "key write",
+    }
 
 
 def test_the_passphrase_a_pull_request_holds_decrypts_nothing_that_deploys(recordings, analysis):
@@ -283,3 +290,96 @@ def test_the_passphrase_a_pull_request_holds_decrypts_nothing_that_deploys(recor
     assert analysis.edges["oidc:pull_request"] == {
         f"role:{s}:DiagnyxCICDPreview" for s in ALL_STACKS
     }
+
+
+# --- what the analysis must not miss (found by an adversarial review) --------------------------
+
+
+def test_a_role_that_can_write_its_own_policy_reaches_its_ceiling(
+    monkeypatch, recordings, settings
+):
+    from diagnyx_infra.policies import cost
+
+    real = cost.cost_explorer_permissions
+
+    def self_granting():
+        document = real()
+        document["Statement"].append(
+            {
+                "Effect": "Allow",
+                "Action": "iam:PutRolePolicy",
+                "Resource": "arn:aws:iam::*:role/Diagnyx*",
+                "Condition": {
+                    "ArnEquals": {"iam:PermissionsBoundary": iam.boundary_arn(MANAGEMENT)}
+                },
+            }
+        )
+        return document
+
+    monkeypatch.setattr(cost, "cost_explorer_permissions", self_granting)
+    found = _with(recordings, settings, management=run_stack("management"))
+    assert [
+        "seat:Finance@management",
+        "role:management:DiagnyxCostExplorerAccess",
+        "role:management:DiagnyxCostExplorerAccess+ceiling",
+    ] in found.chains
+
+
+def test_a_deploy_role_cannot_write_itself_past_its_boundary(analysis):
+    for stack in ALL_STACKS:
+        key = f"role:{stack}:DiagnyxCrossAccountCICD"
+        assert f"{key}+ceiling" not in analysis.edges[key], stack
+
+
+def test_identity_center_and_group_writes_count_as_organization_write(
+    monkeypatch, recordings, settings
+):
+    real = identity.finance_policy()
+    real["Statement"].append(
+        {"Effect": "Allow", "Action": "identitystore:CreateGroupMembership", "Resource": "*"}
+    )
+    spec = identity.PERMISSION_SETS["Finance"]
+    monkeypatch.setitem(
+        identity.PERMISSION_SETS,
+        "Finance",
+        identity.PermissionSetSpec(spec.name, spec.description, spec.session_duration, (), real),
+    )
+    found = _with(recordings, settings)
+    assert ["seat:Finance@management"] in found.chains
+
+
+def test_the_audit_key_policy_granting_another_account_is_a_chain(
+    monkeypatch, recordings, settings
+):
+    from diagnyx_infra.policies import baseline as baseline_policies
+
+    real = baseline_policies.kms_key_policy
+
+    def granting_dev(account_id, region, trail_arn=None, extra_statements=()):
+        document = real(account_id, region, trail_arn, extra_statements)
+        document["Statement"].append(
+            {
+                "Effect": "Allow",
+                "Principal": {"AWS": "arn:aws:iam::444444444444:root"},
+                "Action": ["kms:PutKeyPolicy", "kms:ScheduleKeyDeletion"],
+                "Resource": "*",
+            }
+        )
+        return document
+
+    monkeypatch.setattr(baseline_policies, "kms_key_policy", granting_dev)
+    found = _with(recordings, settings, security=run_stack("security"))
+    assert ["foothold:dev"] in found.chains
+
+
+def test_a_foothold_can_take_a_role_name_a_trust_pattern_admits(recordings, settings):
+    def dev_role_reads_costs(config):
+        config["diagnyx:costGovernance"]["costExplorerAccess"] = [
+            {"account": "dev", "role": "CostReader*"}
+        ]
+
+    from tests.helpers import edited_config
+
+    management = run_stack("management", config=edited_config("management", dev_role_reads_costs))
+    found = _with(recordings, settings, management=management)
+    assert "role:management:DiagnyxCostExplorerAccess" in found.edges["foothold:dev"]

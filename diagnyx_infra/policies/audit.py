@@ -46,6 +46,11 @@ IAM_POLICY_CHANGES = (
     "AttachGroupPolicy",
     "AttachRolePolicy",
     "AttachUserPolicy",
+    # New principals and rewritten trust: the backdoor and takeover steps.
+    "CreateAccessKey",
+    "CreateRole",
+    "CreateUser",
+    "UpdateAssumeRolePolicy",
     "CreatePolicy",
     "CreatePolicyVersion",
     "DeleteGroupPolicy",
@@ -110,12 +115,17 @@ AUDIT_BUCKET_CHANGES = (
 # Anything that changes which SCPs apply where (an account moved out of its OU loses the OU's).
 ORGANIZATION_POLICY_CHANGES = (
     "AttachPolicy",
+    "CreateAccount",
     "DeletePolicy",
     "DeregisterDelegatedAdministrator",
     "DetachPolicy",
     "DisableAWSServiceAccess",
     "DisablePolicyType",
+    "EnableAWSServiceAccess",
+    "EnablePolicyType",
+    "InviteAccountToOrganization",
     "MoveAccount",
+    "RegisterDelegatedAdministrator",
     "RemoveAccountFromOrganization",
     "UpdatePolicy",
 )

@@ -82,17 +82,40 @@ OWN_ROLE_WRITES = (
     "iam:UpdateRole",
     "iam:UpdateRoleDescription",
 )
-# Long-lived credentials: never from CI, never through a role the landing zone creates.
+# Long-lived credentials and other principals' permissions: never from CI, never through a role
+# the landing zone creates.
 IAM_USER_WRITES = (
     "iam:AddUserToGroup",
+    "iam:AttachGroupPolicy",
     "iam:AttachUserPolicy",
     "iam:CreateAccessKey",
+    "iam:CreateGroup",
     "iam:CreateLoginProfile",
     "iam:CreateServiceSpecificCredential",
     "iam:CreateUser",
+    "iam:PutGroupPolicy",
+    "iam:PutUserPermissionsBoundary",
     "iam:PutUserPolicy",
     "iam:UpdateAccessKey",
     "iam:UpdateLoginProfile",
+    "iam:UploadSSHPublicKey",
+    "iam:UploadSigningCertificate",
+)
+# What a role under the boundary could use to become more than its policies say, even after
+# writing itself a new policy: passing roles to services, assuming roles other than the deploy
+# roles (the shared CI's path to the workloads), rewriting other roles' trust, new policy
+# versions (of any customer policy), and its own policies and trust.
+ESCALATION_ACTIONS = (
+    "iam:CreatePolicy",
+    "iam:CreatePolicyVersion",
+    "iam:SetDefaultPolicyVersion",
+)
+SELF_WRITES = (
+    "iam:AttachRolePolicy",
+    "iam:DeleteRolePolicy",
+    "iam:DetachRolePolicy",
+    "iam:PutRolePolicy",
+    "iam:UpdateAssumeRolePolicy",
 )
 # An alias action names both the alias and its key (Service Authorization Reference, AWS KMS).
 ALIAS_ADMINISTRATION = ("kms:CreateAlias", "kms:DeleteAlias", "kms:UpdateAlias")
@@ -274,12 +297,28 @@ def cicd_permissions(
             "Resource": own_roles,
         },
         {
+            # Tags only: the boundary itself changes with OrganizationAccountAccessRole (SCP).
+            "Sid": "TagTheBoundary",
+            "Effect": "Allow",
+            "Action": ["iam:TagPolicy", "iam:UntagPolicy"],
+            "Resource": boundary_arn(account_id),
+        },
+        {
+            # VPC flow logs to S3 create a log delivery (Amazon VPC User Guide, flow log IAM
+            # permissions for S3 destinations).
+            "Sid": "FlowLogDelivery",
+            "Effect": "Allow",
+            "Action": ["logs:CreateLogDelivery", "logs:DeleteLogDelivery"],
+            "Resource": "*",
+        },
+        {
             "Sid": "GitHubOidcProvider",
             "Effect": "Allow",
             "Action": [
                 "iam:AddClientIDToOpenIDConnectProvider",
                 "iam:CreateOpenIDConnectProvider",
                 "iam:TagOpenIDConnectProvider",
+                "iam:UntagOpenIDConnectProvider",
                 "iam:UpdateOpenIDConnectProviderThumbprint",
             ],
             "Resource": f"arn:aws:iam::{account_id}:oidc-provider/{GITHUB_OIDC_HOST}",
@@ -383,6 +422,32 @@ def permissions_boundary(account_id: str) -> PolicyDocument:
             "Effect": "Deny",
             "Action": "iam:*",
             "Resource": role_arn(account_id, naming.ORG_ACCESS_ROLE),
+        },
+        {
+            # A deploy role writing itself a wider policy or trust would lift its own ceiling to
+            # this boundary's; its policy and trust change with OrganizationAccountAccessRole.
+            "Sid": "DeployRoleCannotWriteItself",
+            "Effect": "Deny",
+            "Action": list(SELF_WRITES),
+            "Resource": role_arn(account_id, naming.CICD_ROLE),
+        },
+        {
+            "Sid": "NoPassRoleNoPolicyVersions",
+            "Effect": "Deny",
+            "Action": ["iam:PassRole", *ESCALATION_ACTIONS],
+            "Resource": "*",
+        },
+        {
+            "Sid": "NoTrustChangesOutsideTheLandingZone",
+            "Effect": "Deny",
+            "Action": "iam:UpdateAssumeRolePolicy",
+            "NotResource": role_arn(account_id, f"{naming.ROLE_PREFIX}*"),
+        },
+        {
+            "Sid": "AssumeOnlyDeployRoles",
+            "Effect": "Deny",
+            "Action": "sts:AssumeRole",
+            "NotResource": "arn:aws:iam::*:role/" + naming.CICD_ROLE,
         },
     )
 

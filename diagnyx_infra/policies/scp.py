@@ -80,6 +80,8 @@ MFA_SELF_SERVICE_ACTIONS = (
 # boundary is not among them: see BOUNDARY_ACTIONS.
 GUARDED_ROLE_ACTIONS = (
     "iam:AttachRolePolicy",
+    # Pre-creating a role the deploy roles would later adopt would inherit the exemptions.
+    "iam:CreateRole",
     "iam:DeleteRole",
     "iam:DeleteRolePolicy",
     "iam:DetachRolePolicy",
