@@ -427,3 +427,23 @@ def test_an_empty_ou_may_be_targeted():
     recording = run_stack("management", config=edited_config("management", empty_ou))
     ous = recording.of_type("aws:organizations/organizationalUnit:OrganizationalUnit")
     assert "Sandbox" in {ou.inputs["name"] for ou in ous}
+
+
+def test_a_workload_stack_needs_its_own_external_id():
+    config = edited_config("dev", lambda c: c.pop("diagnyx:ciExternalId"))
+    with pytest.raises(ConfigError) as raised:
+        run_stack("dev", config=config)
+    assert "diagnyx:ciExternalId: required in a workload stack" in str(raised.value)
+
+
+def test_the_accounts_that_trust_no_other_account_take_no_external_id():
+    def with_external_id(config):
+        config["diagnyx:ciExternalId"] = "a-secret-external-id"
+
+    config = edited_config("security", with_external_id)
+    config = type(config)(
+        config.stack, config.project, config.values, config.secret_keys | {"diagnyx:ciExternalId"}
+    )
+    with pytest.raises(ConfigError) as raised:
+        run_stack("security", config=config)
+    assert "only workload accounts trust the shared services deploy role" in str(raised.value)
