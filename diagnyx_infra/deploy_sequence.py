@@ -74,7 +74,9 @@ SEQUENCE: tuple[Step, ...] = (
         notes=(
             "export PULUMI_CONFIG_PASSPHRASE='<from the password manager>'  # one for all stacks",
             "pulumi login --local  # until the account's state bucket exists (last step moves it)",
-            "for s in management security shared dev staging uat prod; do pulumi stack init $s; done",
+            "for s in management security shared dev staging uat prod; do",
+            "  pulumi stack init $s",
+            "done",
             "# each workload account's own external ID (the shared deploy role presents it)",
             "for s in dev staging uat prod; do",
             '  pulumi config set --secret diagnyx:ciExternalId "$(openssl rand -hex 24)" -s $s',
