@@ -386,9 +386,11 @@ def cicd_permissions(
 
 
 def permissions_boundary(account_id: str) -> PolicyDocument:
-    """The boundary every `Diagnyx*` role carries (a managed policy in each account). A role under
-    it cannot create IAM users or keys, create or change a role without this boundary, remove or
-    rewrite the boundary, or touch OrganizationAccountAccessRole, whatever its own policies say."""
+    """The boundary every `Diagnyx*` role carries (a managed policy in each account). Whatever its
+    own policies say, a role under it cannot create IAM users, groups or keys; create or change a
+    role without this boundary; remove or rewrite the boundary or any policy version; touch
+    OrganizationAccountAccessRole; pass roles; rewrite trust outside `Diagnyx*` roles; assume
+    anything but a deploy role; and the deploy role cannot write its own policies or trust."""
     boundary = boundary_arn(account_id)
     return document(
         {"Sid": "CeilingIsEverythingElse", "Effect": "Allow", "Action": "*", "Resource": "*"},
