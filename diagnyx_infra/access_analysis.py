@@ -93,20 +93,11 @@ def _json(value) -> dict:
 
 def _roles_of(recording: StackRecording, settings: StackSettings) -> list[Principal]:
     account = settings.stack
-    customer = {
-        p.state.get("arn") or role_arn(settings.account_id, p.inputs["name"]): _json(
-            p.inputs["policy"]
-        )
-        for p in recording.of_type(MANAGED_POLICY)
-    }
-    customer.update(
-        {
-            f"arn:aws:iam::{settings.account_id}:policy/{p.inputs['name']}": _json(
-                p.inputs["policy"]
-            )
-            for p in recording.of_type(MANAGED_POLICY)
-        }
-    )
+    customer = {}  # a managed policy by its ARN, as the engine and as AWS write it
+    for policy in recording.of_type(MANAGED_POLICY):
+        document = _json(policy.inputs["policy"])
+        customer[policy.state.get("arn", "")] = document
+        customer[f"arn:aws:iam::{settings.account_id}:policy/{policy.inputs['name']}"] = document
     found = []
     for role in recording.of_type(ROLE):
         name = role.inputs["name"]
@@ -121,17 +112,7 @@ def _roles_of(recording: StackRecording, settings: StackSettings) -> list[Princi
             if a.inputs["role"] in (role.id, name)
         ]
         boundary_ref = role.inputs.get("permissionsBoundary")
-        boundary = None
-        if boundary_ref:
-            boundary = next(
-                (
-                    _json(p.inputs["policy"])
-                    for p in recording.of_type(MANAGED_POLICY)
-                    if boundary_ref in (p.state.get("arn"), p.id)
-                    or p.inputs["name"] == naming.PERMISSIONS_BOUNDARY
-                ),
-                None,
-            )
+        boundary = customer.get(boundary_ref) if boundary_ref else None
         found.append(
             Principal(
                 key=f"role:{account}:{name}",

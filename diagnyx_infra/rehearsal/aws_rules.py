@@ -119,14 +119,9 @@ def trail(ctx: Context, i: dict) -> tuple[str, Outputs]:
             for path in (management, f"{organization_id}/{management}")
         ),
     ]
-    for request in deliveries:
-        if decision(bucket_policy, request) != "Allow":
-            raise RuleViolation(
-                "InsufficientS3BucketPolicyException",
-                f"the bucket policy of {bucket} does not let CloudTrail {request.action} "
-                f"{request.resource} for {arn}",
-                TRAIL_OWNERSHIP,
-            )
+    _require_cloudtrail(
+        bucket_policy, deliveries, "InsufficientS3BucketPolicyException", f"bucket {bucket}", arn
+    )
     if i.get("kmsKeyId"):
         key_policy = ctx.client("kms").get_key_policy(KeyId=i["kmsKeyId"], PolicyName="default")[
             "Policy"
@@ -140,18 +135,26 @@ def trail(ctx: Context, i: dict) -> tuple[str, Outputs]:
             ),
             Request("kms:DescribeKey", i["kmsKeyId"], CLOUDTRAIL, context=context),
         ]
-        for request in uses:
-            if decision(key_policy, request) != "Allow":
-                raise RuleViolation(
-                    "InsufficientEncryptionPolicyException",
-                    f"the key policy of {i['kmsKeyId']} does not let CloudTrail "
-                    f"{request.action} for {arn}",
-                    TRAIL_OWNERSHIP,
-                )
+        _require_cloudtrail(
+            key_policy, uses, "InsufficientEncryptionPolicyException", f"key {i['kmsKeyId']}", arn
+        )
     trail_id, outputs = _create_trail(world.management.client("cloudtrail"), i)
     if trail_id != arn:
         raise AssertionError(f"the emulator created {trail_id}, expected {arn}")
     return trail_id, outputs
+
+
+def _require_cloudtrail(
+    policy: str, requests: list[Request], code: str, resource: str, trail: str
+) -> None:
+    for request in requests:
+        if decision(policy, request) != "Allow":
+            raise RuleViolation(
+                code,
+                f"the policy of {resource} does not let CloudTrail {request.action} "
+                f"{request.resource} for {trail}",
+                TRAIL_OWNERSHIP,
+            )
 
 
 def _create_trail(cloudtrail: Any, i: dict) -> tuple[str, Outputs]:

@@ -103,15 +103,6 @@ def _copy_project(project_dir: Path, target: Path) -> Path:
     return target
 
 
-def _zone(project_dir: Path) -> dict:
-    return LandingZone.load(project_dir).stacks
-
-
-def _domain(work: Path) -> str | None:
-    shared = LandingZone.load(work).stacks.get(SHARED_SERVICES_ACCOUNT)
-    return shared.shared_services.domain if shared and shared.shared_services else None
-
-
 # --- the `./run ...` commands of the sequence, carried out in process -------------------------
 
 
@@ -171,17 +162,18 @@ def rehearse(
     ``stacks`` (the organization and its audit trail come first whatever is asked: every
     account depends on both; a workload stack also needs shared services, whose deploy role
     its own trusts), then check the accounts they own."""
+    configured = LandingZone.load(project_dir).stacks
     wanted = {*PREREQUISITES, *stacks}
-    if any(stack.is_workload for name, stack in _zone(project_dir).items() if name in wanted):
+    if any(stack.is_workload for name, stack in configured.items() if name in wanted):
         # Workload deploy roles trust the shared services deploy role, which must exist first.
         wanted.add(SHARED_SERVICES_ACCOUNT)
     result = RehearsalResult()
     with emulated_aws(), tempfile.TemporaryDirectory(prefix="diagnyx-rehearsal-") as scratch:
         work = _copy_project(project_dir, Path(scratch))
         world = World(Aws.from_environment(REGION), REGION)
-        domain = _domain(work)
-        if domain:
-            world.register_domain(domain)
+        shared = configured.get(SHARED_SERVICES_ACCOUNT)
+        if shared is not None and shared.shared_services is not None:
+            world.register_domain(shared.shared_services.domain)
         for number, step in enumerate(sequence, 1):
             if not _step_applies(step, wanted):
                 continue
@@ -218,7 +210,7 @@ def _carry_out(
 ) -> None:
     try:
         if step.console:
-            CONSOLE_STEPS[step.key](world, _domain(work))
+            CONSOLE_STEPS[step.key](world)
         for command in step.diagnyx:
             if command in IN_PROCESS:
                 IN_PROCESS[command](world, work, command)

@@ -43,6 +43,7 @@ class World:
     tag_keys_in_use: set[str] = field(default_factory=set)  # on resources deployed so far
     cloudtrail_administrators: set[str] = field(default_factory=set)
     registrar: dict[str, list[str]] = field(default_factory=dict)  # domain -> its name servers
+    domain: str | None = None  # the company's domain (sharedServices.domain), once registered
     # stack -> (type, logical name) -> what was created; stack -> its outputs
     state: dict[str, dict[tuple[str, str], Deployed]] = field(default_factory=dict)
     outputs: dict[str, dict[str, Any]] = field(default_factory=dict)
@@ -51,6 +52,7 @@ class World:
         """The company owns the domain at a registrar, still parked on the registrar's name
         servers. (moto's Route 53 Domains refuses many TLDs, `.ai` among them, so the registrar
         is emulated here.)"""
+        self.domain = domain
         self.registrar[domain] = list(PARKED_NAME_SERVERS)
 
     def delegated_name_servers(self, domain: str) -> list[str] | None:
@@ -71,7 +73,7 @@ class World:
 # --- console-only steps of the deploy sequence, as the emulator performs them ------------------
 
 
-def enable_identity_center(world: World, domain: str | None) -> None:
+def enable_identity_center(world: World) -> None:
     """Enabling the organization instance with no organization creates one (IAM Identity
     Center User Guide, "Enable IAM Identity Center"): the program's Organization then fails
     with AlreadyInOrganizationException, which the rehearsal shows if the steps are swapped."""
@@ -83,7 +85,7 @@ def enable_identity_center(world: World, domain: str | None) -> None:
     world.identity_center_enabled = True
 
 
-def enable_cost_explorer(world: World, domain: str | None) -> None:
+def enable_cost_explorer(world: World) -> None:
     """AWS creates its AWS-services monitor when Cost Explorer is enabled (AWS Cost Management
     User Guide, "Detecting unusual spend with AWS Cost Anomaly Detection")."""
     world.cost_explorer_enabled = True
@@ -94,8 +96,9 @@ def enable_cost_explorer(world: World, domain: str | None) -> None:
     }
 
 
-def delegate_domain(world: World, domain: str | None) -> None:
+def delegate_domain(world: World) -> None:
     """The operator points the registrar at the delegation set's name servers."""
+    domain = world.domain
     assert domain is not None
     name_servers = world.outputs.get("shared", {}).get("nameServers")
     if not name_servers:
@@ -103,13 +106,13 @@ def delegate_domain(world: World, domain: str | None) -> None:
     world.registrar[domain] = list(name_servers)
 
 
-def tag_keys_reach_billing(world: World, domain: str | None) -> None:
+def tag_keys_reach_billing(world: World) -> None:
     """A day after the first tagged resource, the keys the deployed resources carry (the
     providers' default tags) appear in billing data; keys nothing carries never do."""
     world.billing_tag_keys.update(world.tag_keys_in_use)
 
 
-CONSOLE_STEPS: dict[str, Callable[[World, str | None], None]] = {
+CONSOLE_STEPS: dict[str, Callable[[World], None]] = {
     "identity-center": enable_identity_center,
     "cost-explorer": enable_cost_explorer,
     "registrar": delegate_domain,

@@ -30,7 +30,7 @@ def test_nothing_before_cost_explorer_is_enabled(ctx):
 
 
 def test_a_second_aws_services_monitor_is_refused(ctx):
-    enable_cost_explorer(ctx.world, None)
+    enable_cost_explorer(ctx.world)
     with pytest.raises(RuleViolation, match="Limit exceeded on dimensional spend monitor"):
         anomaly_monitor(
             ctx,
@@ -43,7 +43,7 @@ def test_a_second_aws_services_monitor_is_refused(ctx):
 
 
 def test_a_specification_without_the_read_back_nulls_is_refused(ctx):
-    enable_cost_explorer(ctx.world, None)
+    enable_cost_explorer(ctx.world)
     bare = json.dumps({"Dimensions": {"Key": "LINKED_ACCOUNT", "Values": ["222222222222"]}})
     with pytest.raises(RuleViolation, match="every `pulumi up` would replace it"):
         anomaly_monitor(ctx, {"name": "m", "monitorType": "CUSTOM", "monitorSpecification": bare})
@@ -55,7 +55,7 @@ def test_a_specification_without_the_read_back_nulls_is_refused(ctx):
 
 
 def test_a_subscription_names_only_existing_monitors(ctx):
-    enable_cost_explorer(ctx.world, None)
+    enable_cost_explorer(ctx.world)
     existing = ctx.world.services_monitor_arn()
     made_up = existing.rsplit("/", 1)[0] + "/00000000-0000-0000-0000-000000000000"
     with pytest.raises(RuleViolation, match="UnknownMonitorException"):
