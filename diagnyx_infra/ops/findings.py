@@ -29,6 +29,9 @@ class Finding:
 
 EXIT_OK = 0
 EXIT_FINDINGS = 1
+# Usage or config error: 2 (cli.EXIT_CONFIG_ERROR). AWS could not be reached or did not answer
+# (network, timeout, an endpoint that is not AWS): nothing was judged, so not a finding.
+EXIT_CANNOT_LOOK = 3
 
 _STYLE = {Status.PASS: "green", Status.FAIL: "red", Status.CANNOT: "yellow"}
 
