@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-from botocore.exceptions import BotoCoreError, ClientError, NoCredentialsError
+from botocore.exceptions import NoCredentialsError
 from rich.console import Console
 from rich.progress import Progress, SpinnerColumn, TextColumn
 from rich.table import Table
@@ -16,12 +16,13 @@ from rich.table import Table
 # The Pulumi engine, pulumi-aws and the emulator load only in the commands that use them: the
 # operations commands start in a fraction of the time.
 from . import PROJECT_DIR, naming
-from .config.loading import settings_from_config
-from .config.stack_files import load_stack_config, stack_names
+from .config.consistency import load_project
+from .config.models import StackSettings
+from .config.stack_files import stack_names
 from .delivery import needs_approval, stack_for_branch
 from .errors import ConfigError
 from .ops.accounts_sync import sync
-from .ops.aws import Aws, classify
+from .ops.aws import AWS_ERRORS, Aws, classify
 from .ops.bootstrap import (
     RECORDS_DIR,
     AlreadyInOrganization,
@@ -29,13 +30,31 @@ from .ops.bootstrap import (
     start,
 )
 from .ops.checklist import Checklist
-from .ops.cost_report import last_full_month, month_range
+from .ops.cost_report import MonthError, check_month, last_full_month
 from .ops.cost_report import report as build_cost_report
 from .ops.doctor import diagnose
-from .ops.findings import EXIT_FINDINGS, Finding, exit_code
+from .ops.findings import (
+    EXIT_CANNOT_LOOK,
+    EXIT_FINDINGS,
+    Finding,
+    exit_code,
+    exit_for,
+    explain,
+    one_line,
+    stopped,
+)
 from .ops.findings import as_json as findings_json
 from .ops.findings import render as render_findings
-from .ops.isolation import Isolation, Record, record_path
+from .ops.isolation import (
+    Isolation,
+    IsolationError,
+    Record,
+    check_record,
+    connect,
+    critical_reason,
+    record_path,
+)
+from .ops.isolation import Item as IsolationItem
 from .ops.landing_zone import LandingZone
 from .policy_config import pack_config_file
 
@@ -54,6 +73,26 @@ app = typer.Typer(
 @app.callback()
 def _root() -> None:
     """Diagnyx landing zone: offline plan and operations tooling."""
+
+
+def _validated_stack(project_dir: Path, stack: str) -> StackSettings:
+    """One stack's settings, after every stack file is validated and found in agreement."""
+    known = stack_names(project_dir)
+    if stack not in known:
+        raise _fail(_unknown_stack(stack, project_dir), EXIT_CONFIG_ERROR)
+    return _validated_project(project_dir)[stack]
+
+
+def _validated_project(project_dir: Path) -> dict[str, StackSettings]:
+    try:
+        return load_project(project_dir)
+    except ConfigError as error:
+        raise _fail(str(error), EXIT_CONFIG_ERROR) from None
+
+
+def _unknown_stack(stack: str, project_dir: Path) -> str:
+    known = ", ".join(ordered_stacks(project_dir)) or "none"
+    return f"unknown stack '{stack}': no Pulumi.{stack}.yaml in {project_dir} (stacks: {known})"
 
 
 def ordered_stacks(project_dir: Path) -> list[str]:
@@ -85,8 +124,8 @@ def plan(
         raise typer.Exit(EXIT_CONFIG_ERROR)
     stacks = ordered_stacks(project_dir) if all_stacks else [stack]
     if stack is not None and stack not in stack_names(project_dir):
-        err.print(f"error: no stack file Pulumi.{stack}.yaml in {project_dir}")
-        raise typer.Exit(EXIT_CONFIG_ERROR)
+        raise _fail(_unknown_stack(stack, project_dir), EXIT_CONFIG_ERROR)
+    _validated_project(project_dir)  # every file valid and in agreement before any stack runs
 
     results = []
     for name in stacks:
@@ -125,12 +164,7 @@ def ci_target(
             err.print(f"error: branch '{branch}' deploys no stack")
             raise typer.Exit(EXIT_CONFIG_ERROR)
     assert stack is not None
-    try:
-        config = load_stack_config(project_dir, stack)
-        settings = settings_from_config(stack, config.values, config.secret_keys)
-    except ConfigError as error:
-        err.print(f"error: stack {stack}: {error}", markup=False, highlight=False)
-        raise typer.Exit(EXIT_CONFIG_ERROR) from None
+    settings = _validated_stack(project_dir, stack)
     print(f"stack={stack}")
     print(f"account_id={settings.account_id}")
     print(f"region={settings.region}")
@@ -155,11 +189,7 @@ def policy_config(
     project_dir: Annotated[Path, typer.Option(help="Folder holding the stack files")] = PROJECT_DIR,
 ) -> None:
     """Print the policy pack's config for a stack (`pulumi preview --policy-pack-config`)."""
-    try:
-        config = load_stack_config(project_dir, stack)
-        settings = settings_from_config(stack, config.values, config.secret_keys)
-    except ConfigError as error:
-        raise _fail(f"stack {stack}: {error}", EXIT_CONFIG_ERROR) from None
+    settings = _validated_stack(project_dir, stack)
     print(json.dumps(pack_config_file(settings), indent=2))
 
 
@@ -183,15 +213,21 @@ def _fail(message: str, code: int) -> typer.Exit:
     return typer.Exit(code)
 
 
-def _landing_zone(project_dir: Path) -> LandingZone:
+def _landing_zone(project_dir: Path, *, check_account_ids: bool = True) -> LandingZone:
     try:
-        return LandingZone.load(project_dir)
+        return LandingZone.load(project_dir, check_account_ids=check_account_ids)
     except ConfigError as error:
         raise _fail(str(error), EXIT_CONFIG_ERROR) from None
 
 
 def _caller(region: str | None) -> Aws:
-    aws = Aws.from_environment(region)
+    """The caller's session, checked by its first call (STS GetCallerIdentity). No or refused
+    credentials, an unusable AWS_MAX_ATTEMPTS, AWS_ENDPOINT_URL or profile: exit 2. AWS not
+    reached, or an endpoint that does not answer as AWS: exit 3. One line either way."""
+    try:
+        aws = Aws.from_environment(region)
+    except Exception as error:  # AWS_MAX_ATTEMPTS, a profile that does not exist
+        raise _fail(one_line(classify(error).message), EXIT_CONFIG_ERROR) from None
     try:
         aws.account_id  # noqa: B018 - fail early and clearly without credentials
     except NoCredentialsError:
@@ -200,7 +236,15 @@ def _caller(region: str | None) -> Aws:
             EXIT_CONFIG_ERROR,
         ) from None
     except Exception as error:
-        raise _fail(f"cannot reach AWS: {classify(error).message}", EXIT_FINDINGS) from None
+        problem = classify(error)
+        message = one_line(problem.message)
+        if exit_for(problem) == EXIT_CONFIG_ERROR:
+            prefix = "AWS credentials: " if problem.kind == "credentials" else ""
+            raise _fail(f"{prefix}{message}", EXIT_CONFIG_ERROR) from None
+        endpoint = aws.endpoint("sts")
+        if endpoint and endpoint.rstrip("/") not in message:
+            message = f"{message} (endpoint {endpoint})"
+        raise _fail(f"cannot look at AWS: {message}", EXIT_CANNOT_LOOK) from None
     return aws
 
 
@@ -217,12 +261,13 @@ def accounts_sync(
 
     Accounts are matched by the e-mail in Pulumi.management.yaml; comments and order survive.
     """
-    zone = _landing_zone(project_dir)
+    # Sync is how account IDs that disagree are repaired: it does not refuse them.
+    zone = _landing_zone(project_dir, check_account_ids=False)
     caller = _caller(region)
     try:
         result = sync(caller, zone, project_dir, write=not check)
-    except (ClientError, BotoCoreError) as error:
-        raise _fail(classify(error).message, EXIT_FINDINGS) from None
+    except AWS_ERRORS as error:
+        raise _fail(*stopped(error)) from None
     if as_json:
         print(
             json.dumps(
@@ -270,8 +315,8 @@ def bootstrap_start(
         edits = start(_caller(region), project_dir, write, replacing)
     except (AlreadyInOrganization, WouldReplaceOrganization) as error:
         raise _fail(str(error), EXIT_CONFIG_ERROR) from None
-    except (ClientError, BotoCoreError) as error:
-        raise _fail(classify(error).message, EXIT_FINDINGS) from None
+    except AWS_ERRORS as error:
+        raise _fail(*stopped(error)) from None
     if as_json:
         print(json.dumps({"written": write, "edits": [vars(e) for e in edits]}, default=str))
         return
@@ -296,7 +341,14 @@ def checklist(
     access_role: AccessRole = naming.ORG_ACCESS_ROLE,
     as_json: AsJson = False,
 ) -> None:
-    """Verify the guide's Account Bootstrap Checklist against AWS. Exit 1 on any failure."""
+    """Verify the guide's Account Bootstrap Checklist against AWS, one line per item per account.
+
+    Exit 0 every item passed; 1 an item failed; 2 usage, config or credentials error; 3 AWS
+    could not be reached, or nothing failed but an item could not be checked (AWS unreachable,
+    access denied, an account ID still pending). An item the endpoint does not offer (an
+    emulator's gap) or that only a person can check is named in the summary and leaves the exit
+    code 0.
+    """
     zone = _landing_zone(project_dir)
     if (account is None) == (not all_accounts):
         raise _fail("give either --account NAME or --all", EXIT_CONFIG_ERROR)
@@ -318,38 +370,61 @@ def doctor(
     as_json: AsJson = False,
 ) -> None:
     """The guide's troubleshooting: identity, organization, accounts, SSO, DNS delegation, and who
-    can assume each cross-account role."""
+    can assume each cross-account role.
+
+    Exit 0 every item passed; 1 an item failed; 2 usage, config or credentials error; 3 AWS
+    could not be reached, or nothing failed but an item could not be checked (AWS unreachable,
+    access denied, an account ID still pending). An item the endpoint does not offer (an
+    emulator's gap) or that only a person can check is named in the summary and leaves the exit
+    code 0.
+    """
     zone = _landing_zone(project_dir)
     _report(diagnose(_caller(region), zone), "Doctor", as_json)
 
 
 def _report(findings: list[Finding], title: str, as_json: bool) -> None:
+    """The findings, and the exit code findings.exit_code gives them (see its rule)."""
+    code = exit_code(findings)
     if as_json:
         print(findings_json(findings))
+        if code == EXIT_CANNOT_LOOK:  # stdout is JSON: say why on stderr too
+            Console(stderr=True).print(explain(findings), markup=False, highlight=False)
     else:
         render_findings(findings, title, Console())
-    raise typer.Exit(exit_code(findings))
+    raise typer.Exit(code)
 
 
 @cost_app.command("report")
 def cost_report(
-    month: Annotated[str | None, typer.Option(help="YYYY-MM; default the last full month")] = None,
+    month: Annotated[
+        str | None, typer.Option(help="YYYY-MM, a complete month; default the last one")
+    ] = None,
+    multi_year: Annotated[
+        bool,
+        typer.Option(
+            "--multi-year",
+            help="Cost Explorer's multi-year data is enabled: months up to 38 back, not 14",
+        ),
+    ] = False,
     project_dir: ProjectDir = PROJECT_DIR,
     region: Region = None,
     as_json: AsJson = False,
 ) -> None:
     """Spend per account from Cost Explorer against each account's budget. Exit 1 when an
-    account reaches the 80% alert threshold or the total exceeds the organization budget."""
+    account reaches the 80% alert threshold or the total exceeds the organization budget; 2 for
+    a usage error (a month that is malformed, not complete yet, or older than Cost Explorer
+    keeps) or missing credentials; 3 when AWS could not be reached."""
     month = month or last_full_month()
     try:
-        month_range(month)
-    except ValueError:
-        raise _fail(f"--month: '{month}' is not YYYY-MM", EXIT_CONFIG_ERROR) from None
+        check_month(month, multi_year=multi_year)
+    except MonthError as error:
+        raise _fail(f"--month: {error}", EXIT_CONFIG_ERROR) from None
     zone = _landing_zone(project_dir)
+    caller = _caller(region)
     try:
-        result = build_cost_report(_caller(region), zone, month)
-    except (ClientError, BotoCoreError) as error:
-        raise _fail(f"Cost Explorer: {classify(error).message}", EXIT_FINDINGS) from None
+        result = build_cost_report(caller, zone, month)
+    except AWS_ERRORS as error:
+        raise _fail(*stopped(error, "Cost Explorer")) from None
     over_total = result.total_usd > result.organization_budget_usd
     if as_json:
         print(
@@ -412,6 +487,9 @@ def cost_estimate(
     if all_stacks == (stack is not None):
         raise _fail("give either a STACK or --all", EXIT_CONFIG_ERROR)
     stacks = ordered_stacks(project_dir) if all_stacks else [stack]
+    if stack is not None and stack not in stack_names(project_dir):
+        raise _fail(_unknown_stack(stack, project_dir), EXIT_CONFIG_ERROR)
+    _validated_project(project_dir)  # every file valid and in agreement before any stack runs
     try:
         estimates = [costs.estimate(run_stack(name, project_dir)) for name in stacks]
     except ConfigError as error:
@@ -470,6 +548,13 @@ def isolate(
         bool, typer.Option("--apply", help="Act; without it, only show the plan")
     ] = False,
     yes: Annotated[bool, typer.Option("--yes", help="Do not ask for confirmation")] = False,
+    allow_critical_account: Annotated[
+        bool,
+        typer.Option(
+            "--allow-critical-account",
+            help="Allow isolating the management or security account",
+        ),
+    ] = False,
     records_dir: Annotated[Path, typer.Option(help="Where isolation records are written")] = Path(
         "isolation-records"
     ),
@@ -480,32 +565,58 @@ def isolate(
 ) -> None:
     """The guide's account isolation: remove CICDPolicy and the account's SSO assignments.
 
-    Dry run by default. With --apply a record of exactly what is removed is written first, so
-    `diagnyx restore RECORD --apply` puts it back.
+    Dry run by default. With --apply the record is written first and each removal is recorded
+    before and after its AWS call, so `diagnyx restore RECORD --apply` puts everything back even
+    after a crash or a lost reply. The management and security accounts need
+    --allow-critical-account. Exit 0 done, 1 AWS refused or aborted, 2 usage or config error,
+    3 AWS could not be reached.
     """
     zone = _landing_zone(project_dir)
     if account not in zone.account_ids:
-        raise _fail(f"unknown account {account}", EXIT_CONFIG_ERROR)
-    isolation = Isolation(_caller(region), zone, access_role)
+        raise _fail(
+            f"unknown account {account} (known: {', '.join(zone.account_names())})",
+            EXIT_CONFIG_ERROR,
+        )
+    critical = critical_reason(account)
+    if critical and not allow_critical_account:
+        raise _fail(
+            f"refusing to isolate {account}: {critical}. Pass --allow-critical-account if that "
+            "is what you mean",
+            EXIT_CONFIG_ERROR,
+        )
+    err = Console(stderr=True)
+    if critical:
+        err.print(f"warning: {critical}", markup=False, highlight=False)
+    path = record_path(records_dir, account)
     try:
+        isolation = Isolation(connect(region), zone, access_role)
         record = isolation.plan(account)
-    except (ClientError, BotoCoreError) as error:
-        raise _fail(classify(error).message, EXIT_FINDINGS) from None
-    _print_items(record, "would remove" if not apply else "removing", as_json)
+    except IsolationError as error:
+        raise _fail(str(error), error.exit_code) from None
+    verb = "removing" if apply else "would remove"
+    _print_items(
+        record.account,
+        record.account_id,
+        [(verb, item) for item in record.items],
+        as_json,
+        path if apply and record.items else None,
+    )
     _go_ahead(
         bool(record.items), "the account is already isolated", apply, yes, f"Isolate {account}?"
     )
-    path = record_path(records_dir, account)
     try:
         isolation.isolate(record, path)
-    except (ClientError, BotoCoreError) as error:
-        done = sum(i.removed for i in record.items)
+    except IsolationError as error:
+        raise _fail(str(error), error.exit_code) from None
+    except KeyboardInterrupt:
+        done = sum(i.state == "removed" for i in record.items)
         raise _fail(
-            f"stopped after {done} of {len(record.items)} removals: {classify(error).message}; "
-            f"the record {path} lists what was removed",
+            f"interrupted after {done} of {len(record.items)} removals. The record {path} lists "
+            f"what was removed and what was being removed; `diagnyx restore {path} --apply` "
+            "puts it back and is safe to run again",
             EXIT_FINDINGS,
         ) from None
-    Console(stderr=True).print(f"isolated {account}; record: {path}")
+    err.print(f"isolated {account}; record: {path}", markup=False, highlight=False)
 
 
 @app.command()
@@ -520,25 +631,70 @@ def restore(
     access_role: AccessRole = naming.ORG_ACCESS_ROLE,
     as_json: AsJson = False,
 ) -> None:
-    """Put back what `diagnyx isolate` removed, as its record says. Dry run by default."""
+    """Give an isolated account back what config says it has. Dry run by default.
+
+    The record only says what isolation removed (or was removing): each such item is checked in
+    AWS and, if missing, put back as config has it (CICDPolicy as the program renders it, the
+    access matrix's assignments). A record that disagrees with config is refused. Exit 0 done,
+    1 AWS refused, aborted or removed access config does not grant, 2 usage, config or record
+    error, 3 AWS could not be reached; running it again is always safe.
+    """
     try:
         record = Record.load(record_file)
-    except (OSError, ValueError, KeyError, TypeError) as error:
-        raise _fail(
-            f"{record_file}: not an isolation record ({error})", EXIT_CONFIG_ERROR
-        ) from None
+    except IsolationError as error:
+        raise _fail(str(error), error.exit_code) from None
     zone = _landing_zone(project_dir)
-    pending = [i for i in record.items if i.removed and not i.restored]
-    shown = Record(record.account, record.account_id, record.created, pending)
-    _print_items(shown, "would restore" if not apply else "restoring", as_json)
-    _go_ahead(bool(pending), "nothing to restore", apply, yes, f"Restore {record.account}?")
     try:
-        Isolation(_caller(region), zone, access_role).restore(record, record_file)
-    except (ClientError, BotoCoreError) as error:
+        check_record(record, zone, record_file)
+        isolation = Isolation(connect(region), zone, access_role)
+        steps = isolation.restore_plan(record)
+    except IsolationError as error:
+        raise _fail(str(error), error.exit_code) from None
+    verbs = {
+        "restore": "restoring" if apply else "would restore",
+        "present": "already has",
+        "not granted": "will not restore",
+    }
+    _print_items(
+        record.account,
+        record.account_id,
+        [(verbs[s.action], s.item, s.note) for s in steps],
+        as_json,
+        record_file,
+    )
+    err = Console(stderr=True)
+    ungranted = sum(s.action == "not granted" for s in steps)
+    if ungranted:
+        err.print(
+            f"warning: {ungranted} removed assignment(s) are not in the access matrix; restore "
+            "never puts them back (grant them in config, or by hand)",
+            markup=False,
+            highlight=False,
+        )
+    _go_ahead(
+        any(s.action == "restore" for s in steps),
+        "the account has everything the record lists that config grants",
+        apply,
+        yes,
+        f"Restore {record.account}?",
+    )
+    try:
+        isolation.restore(record, record_file, steps)
+    except IsolationError as error:
+        raise _fail(str(error), error.exit_code) from None
+    except KeyboardInterrupt:
         raise _fail(
-            f"restore stopped: {classify(error).message}; run it again", EXIT_FINDINGS
+            f"interrupted; running `diagnyx restore {record_file} --apply` again checks every "
+            "item against AWS and is safe",
+            EXIT_FINDINGS,
         ) from None
-    Console(stderr=True).print(f"restored {record.account}")
+    err.print(
+        f"restored {record.account} as config has it; record: {record_file}",
+        markup=False,
+        highlight=False,
+    )
+    if ungranted:
+        raise typer.Exit(EXIT_FINDINGS)
 
 
 def _go_ahead(has_work: bool, idle: str, apply: bool, yes: bool, question: str) -> None:
@@ -550,27 +706,44 @@ def _go_ahead(has_work: bool, idle: str, apply: bool, yes: bool, question: str) 
     if not apply:
         err.print("dry run: nothing changed (use --apply)")
         raise typer.Exit(0)
-    if not yes and not typer.confirm(question, default=False):
+    if not yes and not typer.confirm(question, default=False, err=True):
         raise _fail("aborted", EXIT_FINDINGS)
 
 
-def _print_items(record: Record, verb: str, as_json: bool) -> None:
+def _print_items(
+    account: str,
+    account_id: str,
+    lines: list[tuple[str, IsolationItem] | tuple[str, IsolationItem, str]],
+    as_json: bool,
+    record: Path | None = None,
+) -> None:
+    """One line per item: ``(verb, item)`` or ``(verb, item, note)``."""
     if as_json:
         print(
             json.dumps(
                 {
-                    "account": record.account,
-                    "accountId": record.account_id,
-                    "items": [vars(i) for i in record.items],
+                    "account": account,
+                    "accountId": account_id,
+                    "record": None if record is None else str(record),
+                    "items": [
+                        {
+                            "action": line[0],
+                            **line[1].model_dump(mode="json"),
+                            "note": line[2] if len(line) > 2 else "",
+                        }
+                        for line in lines
+                    ],
                 },
                 indent=2,
-                default=str,
             )
         )
         return
     console = Console()
-    for item in record.items:
-        console.print(f"{record.account}: {verb} {item.describe()}")
+    for line in lines:
+        note = f" ({line[2]})" if len(line) > 2 and line[2] else ""
+        console.print(
+            f"{account}: {line[0]} {line[1].describe()}{note}", markup=False, highlight=False
+        )
 
 
 @app.command()
@@ -598,7 +771,7 @@ def rehearse(
     _landing_zone(project_dir)  # every stack file valid before anything is deployed
     stacks = ordered_stacks(project_dir) if all_stacks else [stack]
     if stack is not None and stack not in stack_names(project_dir):
-        raise _fail(f"no stack file Pulumi.{stack}.yaml", EXIT_CONFIG_ERROR)
+        raise _fail(_unknown_stack(stack, project_dir), EXIT_CONFIG_ERROR)
     err = Console(stderr=True)
     with Progress(
         SpinnerColumn(), TextColumn("{task.description}"), console=err, transient=True

@@ -4,6 +4,7 @@ Everything that can be wrong with the config is found before the first resource 
 """
 
 from dataclasses import dataclass
+from pathlib import Path
 
 import pulumi
 
@@ -15,6 +16,7 @@ from .components.identity_center import IdentityCenter, find_instance
 from .components.network import WorkloadNetwork, WorkloadNetworkArgs
 from .components.organization import Organization, OrganizationArgs
 from .components.shared_services import SharedServices, SharedServicesArgs
+from .config.consistency import load_project
 from .config.loading import settings_from_pulumi
 from .config.models import (
     MANAGEMENT_ACCOUNT,
@@ -213,6 +215,9 @@ def extra_key_statements(settings: StackSettings) -> list[dict]:
     return statements
 
 
-def main() -> None:
-    """Entry point of ``__main__.py``: validate everything, then register resources."""
-    build(plan_stack(settings_from_pulumi()))
+def main(project_dir: Path) -> None:
+    """Entry point of ``__main__.py``: validate this stack's config and its agreement with the
+    project's other stack files, then register resources."""
+    settings = settings_from_pulumi()
+    load_project(project_dir, current=settings)
+    build(plan_stack(settings))

@@ -38,17 +38,24 @@ ENCRYPTION = (
 VERSIONING = "aws:s3/bucketVersioning:BucketVersioning"
 BUCKET_POLICY = "aws:s3/bucketPolicy:BucketPolicy"
 OWNERSHIP = "aws:s3/bucketOwnershipControls:BucketOwnershipControls"
+LIFECYCLE = "aws:s3/bucketLifecycleConfiguration:BucketLifecycleConfiguration"
+OBJECT_LOCK = "aws:s3/bucketObjectLockConfiguration:BucketObjectLockConfiguration"
+LOGGING = "aws:s3/bucketLogging:BucketLogging"
 KEY = "aws:kms/key:Key"
+KEY_ALIAS = "aws:kms/alias:Alias"
+KEY_POLICY = "aws:kms/keyPolicy:KeyPolicy"
 TABLE = "aws:dynamodb/table:Table"
 TOPIC = "aws:sns/topic:Topic"
 TOPIC_POLICY = "aws:sns/topicPolicy:TopicPolicy"
 REPOSITORY = "aws:ecr/repository:Repository"
 REPOSITORY_POLICY = "aws:ecr/repositoryPolicy:RepositoryPolicy"
+REPOSITORY_LIFECYCLE = "aws:ecr/lifecyclePolicy:LifecyclePolicy"
 ROLE = "aws:iam/role:Role"
 ROLE_POLICY = "aws:iam/rolePolicy:RolePolicy"
 ROLE_POLICY_ATTACHMENT = "aws:iam/rolePolicyAttachment:RolePolicyAttachment"
 IAM_POLICY = "aws:iam/policy:Policy"
 PERMISSION_SET = "aws:ssoadmin/permissionSet:PermissionSet"
+GROUP = "aws:identitystore/group:Group"
 PERMISSION_SET_INLINE = "aws:ssoadmin/permissionSetInlinePolicy:PermissionSetInlinePolicy"
 MANAGED_ATTACHMENT = "aws:ssoadmin/managedPolicyAttachment:ManagedPolicyAttachment"
 TRAIL = "aws:cloudtrail/trail:Trail"
@@ -61,7 +68,37 @@ DEFAULT_SECURITY_GROUP = "aws:ec2/defaultSecurityGroup:DefaultSecurityGroup"
 ZONE = "aws:route53/zone:Zone"
 DELEGATION_SET = "aws:route53/delegationSet:DelegationSet"
 # Zones and the delegation set: replacing either changes the name servers delegations name.
-STATEFUL = (ACCOUNT, KEY, BUCKET, TABLE, REPOSITORY, TRAIL, ZONE, DELEGATION_SET)
+# Identity Center groups: their members live only in AWS. Permission sets: assignments made
+# outside the program hang on them.
+STATEFUL = (
+    ACCOUNT,
+    KEY,
+    BUCKET,
+    TABLE,
+    REPOSITORY,
+    TRAIL,
+    ZONE,
+    DELEGATION_SET,
+    GROUP,
+    PERMISSION_SET,
+)
+# A separate resource holding a setting of a store -> (the property naming the store, its type).
+# `pulumi destroy --exclude-protected` destroys every unprotected resource, so each must be
+# protected with its store or the store survives bare (public, unencrypted, unlocked, ...).
+STORE_SETTINGS: dict[str, tuple[str, str]] = {
+    BUCKET_POLICY: ("bucket", BUCKET),
+    PUBLIC_ACCESS_BLOCK: ("bucket", BUCKET),
+    ENCRYPTION: ("bucket", BUCKET),
+    VERSIONING: ("bucket", BUCKET),
+    OWNERSHIP: ("bucket", BUCKET),
+    LIFECYCLE: ("bucket", BUCKET),
+    OBJECT_LOCK: ("bucket", BUCKET),
+    LOGGING: ("bucket", BUCKET),
+    KEY_POLICY: ("keyId", KEY),
+    KEY_ALIAS: ("targetKeyId", KEY),
+    REPOSITORY_POLICY: ("repository", REPOSITORY),
+    REPOSITORY_LIFECYCLE: ("repository", REPOSITORY),
+}
 # Types that are not AWS resources or carry no tags.
 UNTAGGABLE_PREFIXES = ("pulumi:", "diagnyx:")
 UNTAGGABLE = {
@@ -77,16 +114,18 @@ UNTAGGABLE = {
     PERMISSION_SET_INLINE,
     MANAGED_ATTACHMENT,
     ORG_ATTACHMENT,
-    "aws:s3/bucketLifecycleConfiguration:BucketLifecycleConfiguration",
-    "aws:s3/bucketObjectLockConfiguration:BucketObjectLockConfiguration",
-    "aws:kms/alias:Alias",
+    LIFECYCLE,
+    OBJECT_LOCK,
+    LOGGING,
+    KEY_ALIAS,
+    KEY_POLICY,
     "aws:sns/topicSubscription:TopicSubscription",
-    "aws:ecr/lifecyclePolicy:LifecyclePolicy",
+    REPOSITORY_LIFECYCLE,
     "aws:cloudwatch/eventTarget:EventTarget",
     "aws:organizations/organization:Organization",
     "aws:organizations/delegatedAdministrator:DelegatedAdministrator",
     "aws:ssoadmin/accountAssignment:AccountAssignment",
-    "aws:identitystore/group:Group",
+    GROUP,
     "aws:acm/certificateValidation:CertificateValidation",
     "aws:route53/record:Record",
     "aws:ec2/routeTableAssociation:RouteTableAssociation",
@@ -570,8 +609,8 @@ RULES: tuple[Rule, ...] = (
     Rule("required-tags", "Every taggable resource carries the required tags", (), _required_tags),
     Rule(
         "stateful-resources-protected",
-        "Accounts, keys, buckets, tables, repositories, trails, zones and delegation sets "
-        "are protected",
+        "Accounts, keys, buckets, tables, repositories, trails, zones, delegation sets and "
+        "Identity Center groups and permission sets are protected",
         STATEFUL,
         _protected,
     ),
@@ -589,6 +628,47 @@ def _referenced(subjects: Sequence[Subject], subject: Subject, prop: str) -> Sub
     return next(
         (s for s in subjects if value and value in (s.props.get("arn"), s.props.get("id"))), None
     )
+
+
+# How a store's settings name it: a bucket by name (its ID), a key by ID or ARN, a repository by
+# name.
+STORE_IDENTIFIERS = ("id", "arn", "bucket", "keyId", "name")
+
+
+def _store_of(subjects: Sequence[Subject], setting: Subject) -> Subject | None:
+    """The store a settings resource belongs to: through the engine's dependencies (the only way
+    while the store's name or ID is still unknown in a first preview), or by name, ID or ARN."""
+    prop, store_type = STORE_SETTINGS[setting.type]
+    for dependency in setting.dependencies.get(prop, ()):
+        if dependency.type == store_type:
+            return dependency
+    value = setting.props.get(prop)
+    if not isinstance(value, str) or not value:
+        return None
+    return next(
+        (
+            s
+            for s in subjects
+            if s.type == store_type and value in (s.props.get(k) for k in STORE_IDENTIFIERS)
+        ),
+        None,
+    )
+
+
+def _store_settings_protected(subjects: Sequence[Subject], _: Mapping) -> list[str]:
+    problems = []
+    for setting in subjects:
+        if setting.type not in STORE_SETTINGS or setting.protect:
+            continue
+        store = _store_of(subjects, setting)
+        if store is not None and store.protect:
+            kind = setting.type.rsplit(":", 1)[-1]
+            problems.append(
+                f"{kind} {setting.name} of the protected {store.name} is not protected: "
+                f"`pulumi destroy --exclude-protected` would delete it and leave {store.name} "
+                "without it"
+            )
+    return problems
 
 
 def _scps_per_target(subjects: Sequence[Subject], config: Mapping) -> list[str]:
@@ -633,6 +713,13 @@ STACK_RULES: tuple[StackRule, ...] = (
         "iam-admin-only-in-administrator-set",
         "AdministratorAccess only in the Administrator permission set",
         _admin_only_in_administrator_set,
+    ),
+    StackRule(
+        "store-settings-protected",
+        "The policy, public access block, encryption, versioning, ownership, lifecycle and lock "
+        "of a protected bucket, a protected key's alias and policy, and a protected "
+        "repository's policies are protected too",
+        _store_settings_protected,
     ),
 )
 

@@ -1,8 +1,12 @@
 """Helpers shared by the tests."""
 
 import json
+import shutil
 from collections.abc import Callable, Collection
+from pathlib import Path
 from typing import Any
+
+import yaml
 
 from diagnyx_infra.cli import STACK_ORDER
 from diagnyx_infra.config.stack_files import StackConfig, load_stack_config
@@ -27,3 +31,20 @@ def edited_config(
     edit(decoded)
     encoded = {k: v if isinstance(v, str) else json.dumps(v) for k, v in decoded.items()}
     return StackConfig(stack, real.project, encoded, real.secret_keys - set(plain_text))
+
+
+def edited_project(
+    tmp_path: Path, edit: Callable[[str, dict[str, Any]], None], stacks: Collection[str] = ()
+) -> Path:
+    """A copy of the project (program and stack files) with ``edit(stack, config)`` applied to
+    every stack file's config, or only to ``stacks`` when given. Files that must agree (account
+    IDs, budgets, networks) are edited together, as `accounts sync` or a reviewer would."""
+    for path in (PROJECT_DIR / "Pulumi.yaml", PROJECT_DIR / "__main__.py"):
+        shutil.copy(path, tmp_path)
+    for path in PROJECT_DIR.glob("Pulumi.*.yaml"):
+        stack = path.name.removeprefix("Pulumi.").removesuffix(".yaml")
+        data = yaml.safe_load(path.read_text())
+        if not stacks or stack in stacks:
+            edit(stack, data["config"])
+        (tmp_path / path.name).write_text(yaml.safe_dump(data, sort_keys=False))
+    return tmp_path

@@ -23,7 +23,7 @@ from diagnyx_infra.ops.bootstrap import (
     start,
 )
 from diagnyx_infra.rehearsal.rehearse import emulated_aws
-from tests.helpers import MEMBER_STACKS, edited_config
+from tests.helpers import MEMBER_STACKS, edited_config, edited_project
 
 ROLE = "aws:iam/role:Role"
 WORKLOADS = ("dev", "staging", "uat", "prod")
@@ -37,13 +37,17 @@ def _pending(*names: str):
     return edit
 
 
+def _pending_everywhere(tmp_path, *names: str):
+    """The project as `bootstrap start` leaves it: every file marks the same accounts pending."""
+    return edited_project(tmp_path, lambda stack, config: _pending(*names)(config))
+
+
 def _everything_in(recording) -> str:
     return json.dumps([r.inputs for r in recording.resources])
 
 
-def test_first_management_deploy_trusts_and_grants_no_pending_account():
-    config = edited_config("management", _pending(*MEMBER_STACKS))
-    recording = run_stack("management", config=config)
+def test_first_management_deploy_trusts_and_grants_no_pending_account(tmp_path):
+    recording = run_stack("management", _pending_everywhere(tmp_path, *MEMBER_STACKS))
     text = _everything_in(recording)
     real = edited_config("management", lambda c: None).values["diagnyx:accountIds"]
     for name in MEMBER_STACKS:
@@ -59,15 +63,15 @@ def test_first_management_deploy_trusts_and_grants_no_pending_account():
     assert waits and all('"Record the member account IDs"' in w for w in waits)
 
 
-def test_a_stack_whose_own_account_is_pending_is_refused_before_anything():
+def test_a_stack_whose_own_account_is_pending_is_refused_before_anything(tmp_path):
     with pytest.raises(ConfigError) as refused:
-        run_stack("dev", config=edited_config("dev", _pending("dev")))
+        run_stack("dev", _pending_everywhere(tmp_path, "dev"))
     assert "diagnyx:accountIds.dev: is 'pending'" in str(refused.value)
     assert "accounts sync" in str(refused.value)
 
 
-def test_shared_services_grant_pulls_only_to_known_accounts():
-    recording = run_stack("shared", config=edited_config("shared", _pending("prod")))
+def test_shared_services_grant_pulls_only_to_known_accounts(tmp_path):
+    recording = run_stack("shared", _pending_everywhere(tmp_path, "prod"))
     prod = json.loads(edited_config("shared", lambda c: None).values["diagnyx:accountIds"])["prod"]
     assert prod not in _everything_in(recording)
     assert any("image pulls for account 'prod'" in w for w in recording.warnings)
@@ -205,21 +209,24 @@ def test_the_repository_files_describe_the_example_organization():
     assert ids["diagnyx:accountIds"]["management"] == EXAMPLE_MANAGEMENT_ID
 
 
-def test_statements_whose_every_principal_is_pending_are_left_out():
-    def only_security_reads_costs(config):
+def test_statements_whose_every_principal_is_pending_are_left_out(tmp_path):
+    def only_security_reads_costs(stack, config):
         config["diagnyx:accountIds"]["security"] = "pending"
-        config["diagnyx:costGovernance"]["costExplorerAccess"] = [
-            {"account": "security", "role": "Auditors"}
-        ]
+        if stack == "management":
+            config["diagnyx:costGovernance"]["costExplorerAccess"] = [
+                {"account": "security", "role": "Auditors"}
+            ]
 
+    (tmp_path / "security").mkdir()
     management = run_stack(
-        "management", config=edited_config("management", only_security_reads_costs)
+        "management", edited_project(tmp_path / "security", only_security_reads_costs)
     )
     names = {r.inputs["name"] for r in management.of_type(ROLE)}
     assert "DiagnyxCostExplorerAccess" not in names
     assert any("DiagnyxCostExplorerAccess waits" in w for w in management.warnings)
 
-    shared = run_stack("shared", config=edited_config("shared", _pending(*WORKLOADS)))
+    (tmp_path / "workloads").mkdir()
+    shared = run_stack("shared", _pending_everywhere(tmp_path / "workloads", *WORKLOADS))
     (policy,) = shared.of_type("aws:ecr/repositoryPolicy:RepositoryPolicy")[:1]
     sids = [s["Sid"] for s in json.loads(policy.inputs["policy"])["Statement"]]
     assert "WorkloadAccountsPull" not in sids

@@ -76,7 +76,8 @@ class AuditTrail(pulumi.ComponentResource):
             include_global_service_events=True,
             enable_log_file_validation=True,
             enable_logging=True,
-            # Deleting the trail would open a gap in the audit record: keep it like the logs.
+            # Deleting the trail would open a gap in the audit record: keep it like the logs. Its
+            # settings are its own arguments; the archive's are kept by SecureBucket.
             opts=pulumi.ResourceOptions(
                 parent=self, depends_on=[self.archive.policy], protect=True, retain_on_delete=True
             ),

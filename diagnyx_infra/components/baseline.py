@@ -131,6 +131,8 @@ class AccountBaseline(pulumi.ComponentResource):
             description=f"Diagnyx {s.stack} account key: state, locks, topics, images, logs",
             enable_key_rotation=True,
             deletion_window_in_days=KEY_DELETION_WINDOW_DAYS,
+            # The key policy is part of the key (no separate KeyPolicy resource), so it is
+            # protected and retained with it.
             policy=to_json(
                 policies.kms_key_policy(
                     s.account_id, s.region, owned_trail_arn(s), self._extra_key_statements
@@ -138,11 +140,14 @@ class AccountBaseline(pulumi.ComponentResource):
             ),
             opts=self._kept,
         )
+        # Kept like the key: the protect-baseline SCP recognises the audit key by this alias
+        # (kms:ResourceAliases), and people and tools find every key by it; deleting it would
+        # lift that protection from a key that is still there.
         aws.kms.Alias(
             f"{name}-key-alias",
             name=f"alias/diagnyx-{s.stack}",
             target_key_id=self.key.key_id,
-            opts=self._child,
+            opts=self._kept,
         )
 
     def _create_state_backend(self, name: str) -> None:
@@ -167,6 +172,8 @@ class AccountBaseline(pulumi.ComponentResource):
             opts=self._child,
         )
         self.state_bucket = state.bucket
+        # Every setting of the table (encryption, point-in-time recovery, deletion protection) is
+        # an argument of the table itself, protected and retained with it.
         self.lock_table = aws.dynamodb.Table(
             f"{name}-locks",
             name=LOCK_TABLE_NAME,

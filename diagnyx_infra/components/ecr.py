@@ -7,7 +7,7 @@ import pulumi
 import pulumi_aws as aws
 
 from ..policies.baseline import ecr_lifecycle_policy
-from .secure_bucket import KEEP
+from .secure_bucket import KEEP, PROTECT
 
 
 def image_repository(
@@ -26,10 +26,12 @@ def image_repository(
         encryption_configurations=[{"encryption_type": "KMS", "kms_key": kms_key_arn}],
         opts=pulumi.ResourceOptions.merge(child, KEEP),
     )
+    # Protected with the repository, so `pulumi destroy --exclude-protected` leaves it whole. Not
+    # retained: without it a repository left behind only keeps more untagged images.
     aws.ecr.LifecyclePolicy(
         f"{resource_name}-lifecycle",
         repository=repo.name,
         policy=json.dumps(ecr_lifecycle_policy(untagged_image_days)),
-        opts=child,
+        opts=pulumi.ResourceOptions.merge(child, PROTECT),
     )
     return repo

@@ -51,6 +51,19 @@ class IdentityCenter(pulumi.ComponentResource):
     ):
         super().__init__("diagnyx:identity:IdentityCenter", name, None, opts)
         child = pulumi.ResourceOptions(parent=self)
+        # Who is in a group lives only in AWS (added in the console or synced from the identity
+        # provider), never in code or config: deleting a group deletes its memberships for good.
+        # So a group is protected (no edit of the program or `pulumi destroy` deletes it) and
+        # retained (dropped from the program once protection is lifted on purpose, it stays,
+        # members and all; it grants nothing once its assignments, which follow config, are
+        # gone, and `pulumi import` adopts it again).
+        kept_group = pulumi.ResourceOptions(parent=self, protect=True, retain_on_delete=True)
+        # A permission set is protected too, so removing or renaming (replacing) one is a
+        # deliberate step, never the side effect of an edit: assignments made outside this
+        # program hang on it. Not retained: everything it is comes from code and its policy
+        # attachments go with it, so a retained one would be an empty shell whose name blocks
+        # creating it again.
+        kept_permission_set = pulumi.ResourceOptions(parent=self, protect=True)
         instance_arn = instance.arn
         identity_store_id = instance.identity_store_id
         self.portal_url = pulumi.Output.from_input(portal_url(identity_store_id))
@@ -62,7 +75,7 @@ class IdentityCenter(pulumi.ComponentResource):
                 identity_store_id=identity_store_id,
                 display_name=group,
                 description=description,
-                opts=child,
+                opts=kept_group,
             )
             self.group_ids[group] = resource.group_id
 
@@ -74,9 +87,13 @@ class IdentityCenter(pulumi.ComponentResource):
                 name=spec.name,
                 description=spec.description,
                 session_duration=spec.session_duration,
-                opts=child,
+                opts=kept_permission_set,
             )
             permission_set_arns[key] = permission_set.arn
+            # A permission set's policies are its definition in code and follow it: dropping a
+            # managed policy from a spec must detach it, so these are not protected. Every inline
+            # policy only allows, so losing one (to `pulumi destroy --exclude-protected`) only
+            # narrows what the set grants.
             for index, policy_arn in enumerate(spec.managed_policies):
                 aws.ssoadmin.ManagedPolicyAttachment(
                     f"{name}-permission-set-{key}-managed-{index}",
@@ -94,6 +111,8 @@ class IdentityCenter(pulumi.ComponentResource):
                     opts=child,
                 )
 
+        # Assignments are the access matrix in config and follow it: removing a row must revoke
+        # that access on the next `pulumi up`. Not protected; they hold no data.
         for row in assignments:
             aws.ssoadmin.AccountAssignment(
                 f"{name}-assign-{row.group}-{row.permission_set}-{row.account}",

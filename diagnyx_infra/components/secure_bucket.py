@@ -15,7 +15,15 @@ import pulumi_aws as aws
 from ..policies.baseline import deny_insecure_transport
 from ..policies.documents import document, to_json
 
+# A data store: `pulumi destroy` refuses it, and dropping it from the program (once protection is
+# lifted on purpose) leaves it in AWS.
 KEEP = pulumi.ResourceOptions(protect=True, retain_on_delete=True)
+# The settings of a protected store are protected with it. `pulumi destroy --exclude-protected`
+# destroys every unprotected resource, a protected bucket's own children included: the bucket
+# would survive bare (no TLS-only policy, public access allowed, no KMS encryption, versioning
+# suspended, no default retention). A setting whose deletion would weaken the store gets KEEP
+# instead, so a store dropped from the program stays as hardened as it was.
+PROTECT = pulumi.ResourceOptions(protect=True)
 
 
 @dataclass(frozen=True)
@@ -43,19 +51,22 @@ class SecureBucket(pulumi.ComponentResource):
     ):
         super().__init__("diagnyx:storage:SecureBucket", name, None, opts)
         child = pulumi.ResourceOptions(parent=self)
-        # The bucket holds the data: it survives destroy and removal from the program.
+        kept = pulumi.ResourceOptions.merge(child, KEEP)
+        # The bucket holds the data: it survives destroy and removal from the program, and so
+        # does every setting that keeps it private, encrypted, versioned and locked.
         self.bucket = aws.s3.Bucket(
             name,
             bucket=args.bucket_name,
             object_lock_enabled=True if args.object_lock else None,
-            opts=pulumi.ResourceOptions.merge(child, KEEP),
+            opts=kept,
         )
         bucket_id = self.bucket.id
         aws.s3.BucketVersioning(
             f"{name}-versioning",
             bucket=bucket_id,
             versioning_configuration={"status": "Enabled"},
-            opts=child,
+            # Deleting it suspends versioning.
+            opts=kept,
         )
         aws.s3.BucketServerSideEncryptionConfiguration(
             f"{name}-encryption",
@@ -69,7 +80,8 @@ class SecureBucket(pulumi.ComponentResource):
                     "bucket_key_enabled": True,
                 }
             ],
-            opts=child,
+            # Deleting it falls back to SSE-S3 without the account's key.
+            opts=kept,
         )
         public_access = aws.s3.BucketPublicAccessBlock(
             f"{name}-public-access",
@@ -78,13 +90,15 @@ class SecureBucket(pulumi.ComponentResource):
             block_public_policy=True,
             ignore_public_acls=True,
             restrict_public_buckets=True,
-            opts=child,
+            # Deleting it lets a public policy or ACL through.
+            opts=kept,
         )
         aws.s3.BucketOwnershipControls(
             f"{name}-ownership",
             bucket=bucket_id,
             rule={"object_ownership": "BucketOwnerEnforced"},
-            opts=child,
+            # Deleting it turns ACLs back on.
+            opts=kept,
         )
         self.policy = aws.s3.BucketPolicy(
             f"{name}-policy",
@@ -94,13 +108,19 @@ class SecureBucket(pulumi.ComponentResource):
                     document(*args.extra_statements(arn), deny_insecure_transport(arn))
                 )
             ),
-            # S3 refuses a policy while the public access block is being changed.
+            # S3 refuses a policy while the public access block is being changed. Deleting the
+            # policy drops the TLS-only deny.
             opts=pulumi.ResourceOptions.merge(
-                child, pulumi.ResourceOptions(depends_on=[public_access])
+                kept, pulumi.ResourceOptions(depends_on=[public_access])
             ),
         )
+        # Protected, not retained: deleting the rules only keeps more versions and logs for
+        # longer (a cost, not a weaker store), and a bucket left behind is no longer managed.
         aws.s3.BucketLifecycleConfiguration(
-            f"{name}-lifecycle", bucket=bucket_id, rules=list(args.lifecycle_rules), opts=child
+            f"{name}-lifecycle",
+            bucket=bucket_id,
+            rules=list(args.lifecycle_rules),
+            opts=pulumi.ResourceOptions.merge(child, PROTECT),
         )
         if args.object_lock:
             aws.s3.BucketObjectLockConfiguration(
@@ -113,6 +133,7 @@ class SecureBucket(pulumi.ComponentResource):
                         "days": args.object_lock.days,
                     }
                 },
-                opts=child,
+                # Deleting it removes the default retention: new objects would not be locked.
+                opts=kept,
             )
         self.register_outputs({"bucket": self.bucket.bucket, "arn": self.bucket.arn})

@@ -12,6 +12,7 @@ from ..deploy_sequence import step_label
 from ..policies.documents import to_json
 from ..policies.shared_services import repository_policy
 from .ecr import image_repository
+from .secure_bucket import PROTECT
 
 NS_TTL = 172800  # two days: the TTL registrars use for delegations
 VALIDATION_TTL = 300
@@ -71,7 +72,10 @@ class SharedServices(pulumi.ComponentResource):
                     args.pull_account_ids, args.shared_account_id, args.deployment_role
                 )
             ),
-            opts=self._child,
+            # Protected with the repository: `pulumi destroy --exclude-protected` would otherwise
+            # cut the workload accounts off their images. Not retained: deleting it only narrows
+            # access, and a repository dropped from config should stop granting pulls.
+            opts=pulumi.ResourceOptions.merge(self._child, PROTECT),
         )
         return repo.repository_url
 

@@ -1,79 +1,252 @@
-"""Checks across stack files: every file that names an account must give it the same ID, each
-member stack's environment must match the organization's description of that account, and all
-network stacks must list the same VPCs."""
+"""The project's stack files as one organization: every file validated, and every value that two
+files both state checked against the one file that owns it.
 
+``Pulumi.management.yaml`` is the organization's source of truth: account IDs, each account's
+environment and budget, the allowed regions and the repository that deploys. A VPC's entry in
+``networks`` is owned by that account's own file. Every entry point (the Pulumi program, `plan`,
+`rehearse`, `cost estimate` and the operations commands) refuses a disagreement before it
+registers or changes anything, naming both files and the key.
+"""
+
+import functools
 import json
+from collections.abc import Mapping
 from pathlib import Path
 
-from .stack_files import load_stack_config, stack_names
+from ..errors import ConfigError
+from .loading import settings_from_config
+from .models import MANAGEMENT_ACCOUNT, WORKLOAD_ENVIRONMENTS, NetworkEntry, StackSettings
+from .stack_files import PROJECT_FILE, StackConfig, load_stack_config, stack_file, stack_names
 
+SOURCE_OF_TRUTH = f"Pulumi.{MANAGEMENT_ACCOUNT}.yaml"
 ACCOUNT_IDS_KEY = "diagnyx:accountIds"
-NETWORKS_KEY = "diagnyx:networks"
+
+
+def file_of(stack: str) -> str:
+    return f"Pulumi.{stack}.yaml"
+
+
+def validated_stack(project_dir: Path, stack: str) -> StackSettings:
+    """One stack file, validated; every problem is prefixed with the file's name."""
+    config = _cached_config(project_dir, stack)
+    try:
+        return settings_from_config(stack, config.values, config.secret_keys)
+    except ConfigError as error:
+        raise in_file(stack, error) from None
+
+
+def in_file(stack: str, error: ConfigError) -> ConfigError:
+    name = file_of(stack)
+    return ConfigError([p if p.startswith(name) else f"{name}: {p}" for p in error.problems])
+
+
+def load_project(
+    project_dir: Path,
+    current: StackSettings | None = None,
+    *,
+    check_account_ids: bool = True,
+) -> dict[str, StackSettings]:
+    """Every stack of the project, validated and in agreement. ``current`` replaces its stack's
+    file (the Pulumi program passes the config the engine gave it). A ConfigError lists every
+    problem, each naming its file."""
+    problems: list[str] = []
+    stacks: dict[str, StackSettings] = {}
+    names = stack_names(project_dir)
+    if current is not None and current.stack not in names:
+        names.append(current.stack)
+    for stack in names:
+        if current is not None and stack == current.stack:
+            stacks[stack] = current
+            continue
+        try:
+            stacks[stack] = validated_stack(project_dir, stack)
+        except ConfigError as error:
+            problems.extend(error.problems)
+    if problems:
+        raise ConfigError(problems)
+    problems = disagreements_between(stacks, check_account_ids=check_account_ids)
+    if problems:
+        raise ConfigError(problems)
+    return stacks
+
+
+def disagreements(project_dir: Path) -> list[str]:
+    """What the project's stack files disagree about (empty when they agree)."""
+    try:
+        load_project(project_dir)
+    except ConfigError as error:
+        return error.problems
+    return []
 
 
 def account_ids_by_file(project_dir: Path) -> dict[str, dict[str, str]]:
     """Stack file name -> its ``accountIds`` mapping, as written."""
     found = {}
     for stack in stack_names(project_dir):
-        config = load_stack_config(project_dir, stack)
-        raw = config.values.get(ACCOUNT_IDS_KEY)
+        raw = load_stack_config(project_dir, stack).values.get(ACCOUNT_IDS_KEY)
         ids = json.loads(raw) if raw else {}
-        found[f"Pulumi.{stack}.yaml"] = {str(k): str(v) for k, v in ids.items()}
+        found[file_of(stack)] = {str(k): str(v) for k, v in ids.items()}
     return found
 
 
-def disagreements(project_dir: Path) -> list[str]:
+# --- the checks -------------------------------------------------------------------------------
+
+
+def disagreements_between(
+    stacks: Mapping[str, StackSettings], *, check_account_ids: bool = True
+) -> list[str]:
+    management = stacks.get(MANAGEMENT_ACCOUNT)
+    if management is None:
+        return [
+            f"{SOURCE_OF_TRUTH}: missing; it describes the organization and every stack file "
+            "is checked against it"
+        ]
+    assert management.organization is not None
     problems = []
-    seen: dict[str, dict[str, list[str]]] = {}
-    for file_name, ids in account_ids_by_file(project_dir).items():
-        for account, account_id in ids.items():
-            seen.setdefault(account, {}).setdefault(account_id, []).append(file_name)
-    for account, variants in sorted(seen.items()):
-        if len(variants) > 1:
-            detail = "; ".join(
-                f"{i} in {', '.join(files)}" for i, files in sorted(variants.items())
-            )
-            problems.append(f"account '{account}' has different IDs: {detail}")
-    problems.extend(_environment_disagreements(project_dir))
-    problems.extend(_network_disagreements(project_dir))
-    return problems
-
-
-def _network_disagreements(project_dir: Path) -> list[str]:
-    """Every network stack must see the same set of VPCs, or overlap checks mean nothing."""
-    variants: dict[str, list[str]] = {}
-    for stack in stack_names(project_dir):
-        raw = load_stack_config(project_dir, stack).values.get(NETWORKS_KEY)
-        if raw:
-            canonical = json.dumps(json.loads(raw), sort_keys=True)
-            variants.setdefault(canonical, []).append(f"Pulumi.{stack}.yaml")
-    if len(variants) <= 1:
-        return []
-    groups = " vs ".join(", ".join(files) for files in variants.values())
-    return [f"'{NETWORKS_KEY}' differs between stack files: {groups}"]
-
-
-def _environment_disagreements(project_dir: Path) -> list[str]:
-    stacks = stack_names(project_dir)
-    if "management" not in stacks:
-        return []
-    management = load_stack_config(project_dir, "management").values
-    organization = json.loads(management.get("diagnyx:organization", "{}"))
-    problems = []
-    for name, account in (organization.get("accounts") or {}).items():
-        if name not in stacks:
+    for stack, settings in stacks.items():
+        if stack == MANAGEMENT_ACCOUNT:
             continue
-        values = load_stack_config(project_dir, name).values
-        environment = values.get("diagnyx:environment")
-        if environment != account.get("environment"):
+        if stack not in management.organization.accounts:
             problems.append(
-                f"account '{name}': Pulumi.management.yaml says environment "
-                f"'{account.get('environment')}', Pulumi.{name}.yaml says '{environment}'"
+                f"{file_of(stack)}: '{stack}' is not an account of the organization "
+                f"({SOURCE_OF_TRUTH} diagnyx:organization.accounts)"
             )
-        budget = json.loads(values.get("diagnyx:budget", "{}")).get("monthlyLimitUsd")
-        if budget != account.get("monthlyBudgetUsd"):
+            continue
+        if check_account_ids:
+            problems.extend(_account_id_problems(settings, management))
+        problems.extend(_member_problems(settings, management))
+    problems.extend(_network_problems(stacks, management))
+    return problems
+
+
+def _account_id_problems(settings: StackSettings, management: StackSettings) -> list[str]:
+    problems = []
+    for name, account_id in settings.account_ids.items():
+        key = f"{file_of(settings.stack)} diagnyx:accountIds.{name}"
+        truth = management.account_ids.get(name)
+        if truth is None:
+            problems.append(f"{key}: no account '{name}' in {SOURCE_OF_TRUTH}")
+        elif truth != account_id:
             problems.append(
-                f"account '{name}': Pulumi.management.yaml says a budget of "
-                f"{account.get('monthlyBudgetUsd')}, Pulumi.{name}.yaml says {budget}"
+                f"{key}: '{account_id}', but {SOURCE_OF_TRUTH} (the source of truth) says "
+                f"'{truth}'; `diagnyx accounts sync` writes the organization's IDs everywhere"
             )
     return problems
+
+
+def _member_problems(settings: StackSettings, management: StackSettings) -> list[str]:
+    assert management.organization is not None
+    file = file_of(settings.stack)
+    member = management.organization.accounts[settings.stack]
+    where = f"{SOURCE_OF_TRUTH} diagnyx:organization.accounts.{settings.stack}"
+    problems = []
+    if settings.environment != member.environment:
+        problems.append(
+            f"{file} diagnyx:environment: '{settings.environment.value}', but {where}"
+            f".environment is '{member.environment.value}'"
+        )
+    if settings.budget.monthly_limit_usd != member.monthly_budget_usd:
+        problems.append(
+            f"{file} diagnyx:budget.monthlyLimitUsd: {settings.budget.monthly_limit_usd:g}, "
+            f"but {where}.monthlyBudgetUsd is {member.monthly_budget_usd:g}"
+        )
+    outside = [r for r in settings.allowed_regions if r not in management.allowed_regions]
+    if outside:
+        problems.append(
+            f"{file} diagnyx:allowedRegions: {', '.join(outside)} not in {SOURCE_OF_TRUTH} "
+            f"diagnyx:allowedRegions ({', '.join(management.allowed_regions)}), which the "
+            "region guardrail enforces"
+        )
+    for key, value, truth in (
+        ("githubRepository", settings.github_repository, management.github_repository),
+        (
+            "githubSubjectPrefix",
+            settings.effective_github_subject_prefix,
+            management.effective_github_subject_prefix,
+        ),
+    ):
+        if value != truth:
+            problems.append(
+                f"{file} diagnyx:{key}: '{value}', but {SOURCE_OF_TRUTH} says '{truth}' (one "
+                "repository deploys every stack)"
+            )
+    if settings.shared_services is not None:
+        accounts = management.organization.accounts
+        for name in settings.shared_services.pull_accounts:
+            account = accounts.get(name)
+            if account is not None and account.environment not in WORKLOAD_ENVIRONMENTS:
+                problems.append(
+                    f"{file} diagnyx:sharedServices.pullAccounts: '{name}' is a "
+                    f"{account.environment.value} account in {SOURCE_OF_TRUTH}; only workload "
+                    "accounts pull images"
+                )
+    return problems
+
+
+def _network_problems(stacks: Mapping[str, StackSettings], management: StackSettings) -> list[str]:
+    """Each VPC's entry is owned by its account's file; every network stack lists the same
+    entries, with the organization's environment for each."""
+    assert management.organization is not None
+    accounts = management.organization.accounts
+    with_networks = {s: settings.networks for s, settings in stacks.items() if settings.networks}
+    problems = []
+    names = sorted({name for networks in with_networks.values() for name in networks})
+    for name in names:
+        listing = [s for s, networks in with_networks.items() if name in networks]
+        owner = name if name in listing else listing[0]
+        truth = with_networks[owner][name]
+        owner_key = f"{file_of(owner)} diagnyx:networks.{name}"
+        account = accounts.get(name)
+        if account is None:
+            problems.append(f"{owner_key}: no account '{name}' in {SOURCE_OF_TRUTH}")
+        elif truth.environment != account.environment:
+            problems.append(
+                f"{owner_key}.environment: '{truth.environment.value}', but {SOURCE_OF_TRUTH} "
+                f"diagnyx:organization.accounts.{name}.environment is "
+                f"'{account.environment.value}'"
+            )
+        for stack, networks in with_networks.items():
+            key = f"{file_of(stack)} diagnyx:networks.{name}"
+            if name not in networks:
+                problems.append(
+                    f"{key}: missing, but {file_of(owner)} lists it (every network stack lists "
+                    "every VPC)"
+                )
+            elif networks[name] != truth:
+                problems.append(
+                    f"{key}: {_describe(networks[name])}, but {file_of(owner)} says "
+                    f"{_describe(truth)}"
+                )
+    return problems
+
+
+def _describe(entry: NetworkEntry) -> str:
+    vpc = f", vpcId {entry.vpc_id}" if entry.vpc_id else ""
+    return f"cidr {entry.cidr}, environment {entry.environment.value}{vpc}"
+
+
+# --- reading each file once per change --------------------------------------------------------
+
+
+def _cached_config(project_dir: Path, stack: str) -> StackConfig:
+    """The stack's config, read again only when Pulumi.yaml or its file changes (the program and
+    the tests evaluate the same files many times in one process)."""
+    return _config_at(
+        project_dir,
+        stack,
+        _stamp(project_dir / PROJECT_FILE),
+        _stamp(stack_file(project_dir, stack)),
+    )
+
+
+def _stamp(path: Path) -> tuple[int, int]:
+    try:
+        stat = path.stat()
+    except OSError:
+        return (0, 0)
+    return (stat.st_mtime_ns, stat.st_size)
+
+
+@functools.lru_cache(maxsize=64)
+def _config_at(project_dir: Path, stack: str, *_stamps: tuple[int, int]) -> StackConfig:
+    return load_stack_config(project_dir, stack)

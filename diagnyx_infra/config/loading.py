@@ -37,6 +37,9 @@ _STRUCTURED_KEYS = {
 _SECRET_SETTINGS = ("ciExternalId",)
 # Model fields that do not come from a diagnyx:* key.
 _FIELD_KEYS = {"stack": "stack name", "region": "aws:region"}
+# The only keys outside our namespace the program reads. Every stack deploys through an explicit
+# provider configured from these settings, so any other `aws:` key would be silently ignored.
+_OTHER_KEYS = ("aws:region",)
 _QUALIFIED_PREFIX = re.compile(r"^([A-Za-z0-9_.:\[\]-]+): (.*)$", re.DOTALL)
 
 
@@ -49,7 +52,7 @@ def settings_from_config(
     stack: str, config: Mapping[str, Any], secret_keys: Collection[str] = ()
 ) -> StackSettings:
     """Validate a stack's whole config. Raises ``ConfigError`` listing every problem."""
-    problems: list[str] = []
+    problems = [_foreign_key(key) for key in config if _is_foreign(key)]
     for name in _SECRET_SETTINGS:
         key = f"{CONFIG_NAMESPACE}:{name}"
         if key in config and key not in secret_keys:
@@ -71,12 +74,36 @@ def settings_from_config(
                 problems.append(f"{key}: is not a structured value (expected a mapping or a list)")
         else:
             data[name] = raw
+    try:
+        settings = StackSettings.model_validate(data)
+    except ValidationError as error:
+        problems.extend(describe_validation_error(error))
     if problems:
         raise ConfigError(problems)
-    try:
-        return StackSettings.model_validate(data)
-    except ValidationError as error:
-        raise ConfigError(describe_validation_error(error)) from None
+    return settings
+
+
+def _is_foreign(key: str) -> bool:
+    return not key.startswith(f"{CONFIG_NAMESPACE}:") and key not in _OTHER_KEYS
+
+
+def _foreign_key(key: str) -> str:
+    """A key outside what the program reads: a typo of a known key, or a setting it ignores."""
+    known = [*_OTHER_KEYS, *(f"{CONFIG_NAMESPACE}:{k}" for k in known_keys())]
+    matches = difflib.get_close_matches(key, known, n=1, cutoff=0.8)
+    if matches:
+        return f"{key}: unknown setting; did you mean '{matches[0]}'?"
+    namespace = key.partition(":")[0]
+    if namespace == "aws":
+        return (
+            f"{key}: not read: every stack deploys through an explicit provider that takes only "
+            "aws:region from the aws namespace (credentials come from the environment, the role "
+            f"from {CONFIG_NAMESPACE}:deployment); remove it"
+        )
+    return (
+        f"{key}: unknown setting; this program reads only {CONFIG_NAMESPACE}:* keys and "
+        f"{', '.join(_OTHER_KEYS)}"
+    )
 
 
 def describe_validation_error(error: ValidationError) -> list[str]:
@@ -115,8 +142,9 @@ def _describe(detail: Mapping[str, Any]) -> str:
         return f"{_setting_name(loc)}: is required but not set"
     if kind == "string_type" and "accountIds" in loc:
         return (
-            f"{_setting_name(loc)}: must be a quoted string of 12 digits "
-            f"(got {detail['input']!r}; an unquoted number loses leading zeros)"
+            f"{_setting_name(loc)}: must be a quoted string of 12 digits (got "
+            f"{detail['input']!r}: the Pulumi CLI reads YAML 1.2, where an unquoted "
+            "012345678901 is the number 12345678901 and 012345670123 an octal number)"
         )
     if kind in {"dict_type", "model_type"}:
         return f"{_setting_name(loc)}: must be a mapping, got {type(detail['input']).__name__}"

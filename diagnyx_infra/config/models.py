@@ -5,9 +5,13 @@ Field names are snake_case here and camelCase in the stack files (``accountIds``
 write them.
 """
 
+import functools
+import importlib.util
 import ipaddress
+import json
 import re
 from enum import StrEnum
+from pathlib import Path
 from typing import Annotated, Literal
 
 from pydantic import (
@@ -15,6 +19,8 @@ from pydantic import (
     BaseModel,
     ConfigDict,
     Field,
+    StrictBool,
+    StrictInt,
     StrictStr,
     field_validator,
     model_validator,
@@ -42,6 +48,21 @@ DEFAULT_TRUSTED_SERVICES = (
 )
 # AWS attaches FullAWSAccess to every target; it counts against the per-target SCP limit.
 AWS_MANAGED_SCPS_PER_TARGET = 1
+# Root guardrails that keep the organization whole: leaving them out takes a visible waiver.
+CORE_ROOT_POLICIES = {
+    "deny-leave-organization": "member accounts could leave the organization and its controls",
+    "deny-root-user": "member accounts' root users could act unrestricted",
+    "deny-unapproved-regions": "resources could be created in any region, unwatched",
+}
+# The ARNs this program writes (arn:aws:...) exist only in AWS's commercial partition.
+SUPPORTED_PARTITION = "aws"
+# Size bounds from AWS's quotas (Organizations: 2,000 OUs; accounts raise to a few thousand;
+# Route 53: 500 hosted zones per account; VPC: 125 active peerings per VPC at most).
+MAX_ACCOUNTS = 5000
+MAX_OUS = 2000
+MAX_ZONES = 500
+MAX_PEERINGS = 125
+MAX_REPOSITORIES = 10_000
 
 
 class Environment(StrEnum):
@@ -77,9 +98,30 @@ def _account_id(value: str) -> str:
     return value
 
 
+@functools.cache
+def region_partitions() -> dict[str, str]:
+    """Every AWS region -> its partition, from the endpoint data botocore ships (pinned in the
+    lock file; read as a file, without importing botocore)."""
+    spec = importlib.util.find_spec("botocore")
+    assert spec is not None and spec.submodule_search_locations
+    data = Path(spec.submodule_search_locations[0]) / "data" / "partitions.json"
+    found = {}
+    for partition in json.loads(data.read_text())["partitions"]:
+        for region in partition["regions"]:
+            if not region.endswith("-global"):
+                found[region] = partition["id"]
+    return found
+
+
 def _region(value: str) -> str:
-    if not re.fullmatch(r"[a-z]{2}(-gov)?-[a-z]+-\d", value):
-        raise ValueError(f"'{value}' is not an AWS region name (for example us-east-1)")
+    partition = region_partitions().get(value)
+    if partition is None:
+        raise ValueError(f"'{value}' is not an AWS region (for example us-east-1)")
+    if partition != SUPPORTED_PARTITION:
+        raise ValueError(
+            f"'{value}' is in the {partition} partition; this landing zone writes arn:aws: ARNs "
+            f"and supports only the {SUPPORTED_PARTITION} partition's regions"
+        )
     return value
 
 
@@ -167,6 +209,17 @@ def _notification_email(value: str) -> str:
 
 
 NotificationEmail = Annotated[StrictStr, AfterValidator(_notification_email)]
+
+
+def _whole_cents(value: float) -> float:
+    if round(value, 2) != value:
+        raise ValueError(f"{value} is not a whole number of cents (AWS Budgets keeps 2 decimals)")
+    return value
+
+
+# Dollar amounts: numbers only (a YAML `true` is not one dollar), whole cents.
+Usd = Annotated[float, Field(strict=True, gt=0, le=10_000_000), AfterValidator(_whole_cents)]
+Percent = Annotated[float, Field(strict=True, gt=0, le=1000)]
 EcrRepositoryName = Annotated[
     StrictStr, Field(pattern=r"^[a-z0-9]+(?:[._-][a-z0-9]+)*(?:/[a-z0-9]+(?:[._-][a-z0-9]+)*)*$")
 ]
@@ -175,12 +228,13 @@ EcrRepositoryName = Annotated[
 class Budget(Model):
     """The account's monthly cost budget (the guide's "Budget Limits by Account")."""
 
-    monthly_limit_usd: float = Field(gt=0, le=10_000_000)
-    # The guide: e-mails at 50%, 80% and 100% of actual spend, plus 100% of forecast.
-    actual_alert_percents: list[Annotated[float, Field(gt=0, le=1000)]] = Field(
-        default=[50.0, 80.0, 100.0], min_length=1, max_length=10
+    monthly_limit_usd: Usd
+    # The guide: e-mails at 50%, 80% and 100% of actual spend, plus 100% of forecast. AWS Budgets
+    # allows 10 notifications per budget; the forecast alert is one.
+    actual_alert_percents: list[Percent] = Field(
+        default=[50.0, 80.0, 100.0], min_length=1, max_length=9
     )
-    forecast_alert_percent: float = Field(default=100.0, gt=0, le=1000)
+    forecast_alert_percent: Percent = 100.0
 
     @field_validator("actual_alert_percents")
     @classmethod
@@ -212,8 +266,8 @@ class AuditArchive(Model):
     # COMPLIANCE: nobody, root included, can delete or shorten retention of a locked log.
     # GOVERNANCE: principals with s3:BypassGovernanceRetention can; use for a trial period only.
     object_lock_mode: Literal["COMPLIANCE", "GOVERNANCE"] = "COMPLIANCE"
-    retention_days: int = Field(default=2557, ge=1, le=36500)  # 7 years, leap days included
-    transition_days: int = Field(default=90, ge=30)
+    retention_days: StrictInt = Field(default=2557, ge=1, le=36500)  # 7 years with leap days
+    transition_days: StrictInt = Field(default=90, ge=30, le=36500)
     transition_storage_class: Literal["STANDARD_IA", "GLACIER_IR", "GLACIER", "DEEP_ARCHIVE"] = (
         "GLACIER_IR"
     )
@@ -241,9 +295,13 @@ def _cidr(value: str) -> str:
 VpcCidr = Annotated[StrictStr, AfterValidator(_cidr)]
 VpcId = Annotated[StrictStr, Field(pattern=r"^vpc-[0-9a-f]{8,17}$")]
 DnsLabel = Annotated[StrictStr, Field(pattern=r"^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$")]
+# DNS names are at most 253 characters (RFC 1035); each environment zone adds a label to it.
 DomainName = Annotated[
-    StrictStr, Field(pattern=r"^([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$")
+    StrictStr,
+    Field(pattern=r"^([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$", max_length=253),
 ]
+# ACM: a certificate's first name (its subject's common name) is at most 64 octets.
+CERTIFICATE_NAME_MAX = 64
 
 
 class NetworkEntry(Model):
@@ -263,12 +321,12 @@ class NetworkEntry(Model):
 class Network(Model):
     """This account's VPC."""
 
-    availability_zones: int = Field(default=2, ge=1, le=6)
+    availability_zones: StrictInt = Field(default=2, ge=1, le=6)
     # A NAT gateway costs about $32.85 a month even idle: off unless asked for.
-    nat_gateway: bool = False
+    nat_gateway: StrictBool = False
     # Flow logs to S3 cost per GB: off unless asked for.
-    flow_logs: bool = False
-    peerings: list[tuple[AccountName, AccountName]] = []
+    flow_logs: StrictBool = False
+    peerings: list[tuple[AccountName, AccountName]] = Field(default=[], max_length=MAX_PEERINGS)
 
 
 class SharedServices(Model):
@@ -276,12 +334,12 @@ class SharedServices(Model):
 
     domain: DomainName
     # One delegated zone (and certificate) per label: `<label>.<domain>`. Each zone is $0.50/month.
-    environment_zones: list[DnsLabel] = []
-    repositories: list[EcrRepositoryName] = []
-    pull_accounts: list[AccountName] = Field(min_length=1)
+    environment_zones: list[DnsLabel] = Field(default=[], max_length=MAX_ZONES)
+    repositories: list[EcrRepositoryName] = Field(default=[], max_length=MAX_REPOSITORIES)
+    pull_accounts: list[AccountName] = Field(min_length=1, max_length=MAX_ACCOUNTS)
     # ACM validates only once public DNS resolves through the registrar's delegation to the
     # parent zone's name servers; until `diagnyx doctor` confirms it, certificates wait.
-    delegation_confirmed: bool = False
+    delegation_confirmed: StrictBool = False
 
     @model_validator(mode="after")
     def _unique(self) -> "SharedServices":
@@ -292,34 +350,89 @@ class SharedServices(Model):
         ):
             if len(set(values)) != len(values):
                 raise ValueError(f"{key}: an entry is listed twice")
+        for label in self.environment_zones:
+            name = f"{label}.{self.domain}"
+            if len(name) > CERTIFICATE_NAME_MAX:
+                raise ValueError(
+                    f"environmentZones: the zone {name} is {len(name)} characters; its "
+                    f"certificate's name may have at most {CERTIFICATE_NAME_MAX} (ACM)"
+                )
+        check_resource_names("repositories", self.repositories)
         return self
+
+
+def resource_key(repository: str) -> str:
+    """The part of a repository's resource name that comes from its name."""
+    return repository.replace("/", "-")
+
+
+def check_resource_names(key: str, repositories: list[str]) -> None:
+    """Two repositories whose names differ only by '/' and '-' would share one resource name."""
+    seen: dict[str, str] = {}
+    for repository in repositories:
+        other = seen.setdefault(resource_key(repository), repository)
+        if other != repository:
+            raise ValueError(
+                f"{key}: '{other}' and '{repository}' would have the same resource name "
+                f"'{resource_key(repository)}'; rename one"
+            )
 
 
 class AccessAssignment(Model):
     group: NonEmpty
     permission_set: NonEmpty
     # account names, or `ou:<OU name>` for every account in that OU
-    targets: list[NonEmpty] = Field(min_length=1)
+    targets: list[NonEmpty] = Field(min_length=1, max_length=MAX_ACCOUNTS)
 
 
 class IdentityCenter(Model):
     """The least-privilege matrix (guide, Phase 3); checked against the guide's rules."""
 
-    assignments: list[AccessAssignment] = Field(min_length=1)
+    assignments: list[AccessAssignment] = Field(min_length=1, max_length=1000)
+
+
+# IAM Identity Center's roles live under a path only AWS can create roles in, so a pattern there
+# names exactly the roles of one permission set (any region segment included).
+_SSO_ROLE_PATTERN = re.compile(
+    r"aws-reserved/sso\.amazonaws\.com/\*?AWSReservedSSO_(?P<set>[A-Za-z0-9+=,.@-]{1,32})_\*"
+)
+_ROLE_PATH_NAME = re.compile(r"([A-Za-z0-9_+=,.@-]+/){0,10}[A-Za-z0-9_+=,.@-]{1,64}")
+
+
+def _trusted_role(value: str) -> str:
+    """A role by its exact path and name, or one permission set's Identity Center roles. A
+    wildcard anywhere else would trust roles nobody reviewed (`*` trusts every role)."""
+    sso = _SSO_ROLE_PATTERN.fullmatch(value)
+    if sso is not None:
+        from ..policies.identity import PERMISSION_SETS
+
+        if sso["set"] not in PERMISSION_SETS:
+            raise ValueError(
+                f"'{value}' names the permission set '{sso['set']}', which this landing zone "
+                f"does not define (known: {', '.join(PERMISSION_SETS)})"
+            )
+        return value
+    if not _ROLE_PATH_NAME.fullmatch(value):
+        raise ValueError(
+            f"'{value}' is neither a role's exact path and name nor a permission set's roles "
+            "(aws-reserved/sso.amazonaws.com/*AWSReservedSSO_<PermissionSet>_*); wildcards "
+            "are allowed only there"
+        )
+    return value
 
 
 class TrustedPrincipal(Model):
     account: AccountName
-    # A role name or pattern, e.g. `aws-reserved/sso.amazonaws.com/AWSReservedSSO_Finance_*`
-    role: Annotated[StrictStr, Field(pattern=r"^[A-Za-z0-9_+=,.@/*-]+$", max_length=512)]
+    # An exact role (path/name), or `aws-reserved/sso.amazonaws.com/*AWSReservedSSO_Finance_*`
+    role: Annotated[StrictStr, Field(max_length=512), AfterValidator(_trusted_role)]
 
 
 class CostGovernance(Model):
     """Organization-wide cost controls in the management account."""
 
-    anomaly_threshold_usd: float = Field(gt=0, le=1_000_000)
+    anomaly_threshold_usd: Usd
     anomaly_email: NotificationEmail | None = None  # default: budgetAlertEmail
-    cost_explorer_access: list[TrustedPrincipal] = Field(min_length=1)
+    cost_explorer_access: list[TrustedPrincipal] = Field(min_length=1, max_length=20)
     # AWS creates one AWS-services monitor (Default-Services-Monitor) when Cost Explorer is
     # enabled and allows no second one; its ARN is named here once Cost Explorer is on.
     services_monitor_arn: (
@@ -330,14 +443,14 @@ class CostGovernance(Model):
     ) = None
     # AWS activates a cost allocation tag only once its key has appeared in billing data (up to
     # 24 hours after the first tagged resource; terraform-provider-aws #29068).
-    activate_cost_allocation_tags: bool = False
+    activate_cost_allocation_tags: StrictBool = False
 
 
 class Retention(Model):
     """How long the baseline keeps what it can expire."""
 
-    state_noncurrent_version_days: int = Field(default=90, ge=1, le=3650)
-    ecr_untagged_image_days: int = Field(default=14, ge=1, le=3650)
+    state_noncurrent_version_days: StrictInt = Field(default=90, ge=1, le=3650)
+    ecr_untagged_image_days: StrictInt = Field(default=14, ge=1, le=3650)
 
 
 class Deployment(Model):
@@ -348,7 +461,7 @@ class Deployment(Model):
     the deployment role through OIDC. The management stack always runs as the caller.
     """
 
-    caller_in_account: bool = False
+    caller_in_account: StrictBool = False
     role_name: Annotated[StrictStr, Field(pattern=r"^[\w+=,.@-]{1,64}$")] = (
         "OrganizationAccountAccessRole"
     )
@@ -370,7 +483,7 @@ def _known_policies(keys: list[str]) -> list[str]:
 
 class OrganizationalUnit(Model):
     name: Annotated[StrictStr, Field(pattern=r"^[A-Za-z][A-Za-z0-9-]{0,127}$")]
-    policies: list[NonEmpty] = []
+    policies: list[NonEmpty] = Field(default=[], max_length=10)
 
     @field_validator("policies")
     @classmethod
@@ -386,32 +499,55 @@ class OrganizationAccount(Model):
     environment: Environment
     # The same figure as the account's own stack (a test checks); the organization budget is
     # their sum.
-    monthly_budget_usd: float = Field(gt=0, le=10_000_000)
-    display_name: NonEmpty | None = None
+    monthly_budget_usd: Usd
+    # AWS's account name (CreateAccount AccountName): 1-50 printable ASCII characters.
+    display_name: Annotated[StrictStr, Field(pattern=r"^[\x20-\x7e]{1,50}$")] | None = None
 
 
 class Guardrails(Model):
     """Service control policy settings (design.md: SCP limits)."""
 
     # The stricter pre-2026 limits by default, so the policies work on any organization.
-    scp_max_chars: int = Field(default=5120, ge=1024, le=10240)
-    scp_max_per_target: int = Field(default=5, ge=2, le=10)
-    root_policies: list[NonEmpty] = []
+    scp_max_chars: StrictInt = Field(default=5120, ge=1024, le=10240)
+    scp_max_per_target: StrictInt = Field(default=5, ge=2, le=10)
+    root_policies: list[NonEmpty] = Field(default=[], max_length=10)
+    # Core root policies (CORE_ROOT_POLICIES) left out on purpose; each is named here, and every
+    # deploy warns about it.
+    waived_root_policies: list[NonEmpty] = Field(default=[], max_length=len(CORE_ROOT_POLICIES))
+    # A family is always named (`t3.*`); a wildcard family (`*.*`) would allow every type.
     non_production_instance_types: list[
-        Annotated[StrictStr, Field(pattern=r"^[a-z0-9*-]+\.[a-z0-9*-]+$")]
-    ] = Field(min_length=1)
+        Annotated[StrictStr, Field(pattern=r"^[a-z][a-z0-9-]*\.([a-z0-9-]+|\*)$")]
+    ] = Field(min_length=1, max_length=1000)
 
     @field_validator("root_policies")
     @classmethod
     def _known_root_policies(cls, keys: list[str]) -> list[str]:
         return _known_policies(keys)
 
+    @model_validator(mode="after")
+    def _core_policies_or_waivers(self) -> "Guardrails":
+        for key in self.waived_root_policies:
+            if key not in CORE_ROOT_POLICIES:
+                raise ValueError(
+                    f"waivedRootPolicies: '{key}' is not a core root policy (core: "
+                    f"{', '.join(CORE_ROOT_POLICIES)})"
+                )
+            if key in self.root_policies:
+                raise ValueError(f"waivedRootPolicies: '{key}' is also in rootPolicies")
+        for key, risk in CORE_ROOT_POLICIES.items():
+            if key not in self.root_policies and key not in self.waived_root_policies:
+                raise ValueError(
+                    f"rootPolicies: leaves out {key}: without it {risk}; keep it, or name it "
+                    "in guardrails.waivedRootPolicies to remove it on purpose"
+                )
+        return self
+
 
 class OrganizationSettings(Model):
     """The management stack's description of the organization."""
 
-    organizational_units: list[OrganizationalUnit] = Field(min_length=1)
-    accounts: dict[AccountName, OrganizationAccount] = Field(min_length=1)
+    organizational_units: list[OrganizationalUnit] = Field(min_length=1, max_length=MAX_OUS)
+    accounts: dict[AccountName, OrganizationAccount] = Field(min_length=1, max_length=MAX_ACCOUNTS)
     guardrails: Guardrails
     # Authoritative: a service trusted outside the program loses its access on the next
     # `pulumi up` unless it is listed here.
@@ -492,11 +628,11 @@ class StackSettings(Model):
     stack: AccountName
     region: Region
     environment: Environment
-    account_ids: dict[AccountName, AccountIdOrPending]
+    account_ids: dict[AccountName, AccountIdOrPending] = Field(max_length=MAX_ACCOUNTS + 1)
     budget: Budget
     alarm_email: NotificationEmail
     budget_alert_email: NotificationEmail
-    ecr_repositories: list[EcrRepositoryName] = []
+    ecr_repositories: list[EcrRepositoryName] = Field(default=[], max_length=MAX_REPOSITORIES)
     retention: Retention = Retention()
     github_repository: Annotated[StrictStr, Field(pattern=r"^[A-Za-z0-9_.-]+/[A-Za-z0-9_.-]+$")]
     # Unset: `repo:<github_repository>`, the subject of repositories older than GitHub's
@@ -505,9 +641,9 @@ class StackSettings(Model):
     # Workload accounts only: what the shared services deploy role presents to their deploy
     # role (the guide's shared-account CI). One per account; nothing else trusts another account.
     ci_external_id: ExternalId | None = None
-    account_trail: bool = False
+    account_trail: StrictBool = False
     audit_archive: AuditArchive | None = None
-    networks: dict[AccountName, NetworkEntry] | None = None
+    networks: dict[AccountName, NetworkEntry] | None = Field(default=None, max_length=MAX_ACCOUNTS)
     network: Network | None = None
     shared_services: SharedServices | None = None
     deployment: Deployment = Deployment()
@@ -518,6 +654,20 @@ class StackSettings(Model):
     organization: OrganizationSettings | None = None
     identity_center: IdentityCenter | None = None
     cost_governance: CostGovernance | None = None
+
+    @field_validator("account_trail", mode="before")
+    @classmethod
+    def _flag_from_text(cls, value: object) -> object:
+        # The CLI hands a top-level `true` to the program as the text "true".
+        return {"true": True, "false": False}.get(value, value) if isinstance(value, str) else value
+
+    @field_validator("ecr_repositories")
+    @classmethod
+    def _distinct_repositories(cls, repositories: list[str]) -> list[str]:
+        if len(set(repositories)) != len(repositories):
+            raise ValueError("a repository is listed twice")
+        check_resource_names("ecrRepositories", repositories)
+        return repositories
 
     @field_validator("github_subject_prefix", mode="before")
     @classmethod
@@ -562,6 +712,16 @@ class StackSettings(Model):
         self._check_shared_services()
         return self
 
+    def _check_repositories_across_components(self) -> None:
+        if self.shared_services is None:
+            return
+        both = sorted(set(self.ecr_repositories) & set(self.shared_services.repositories))
+        if both:
+            raise ValueError(
+                f"ecrRepositories: {', '.join(both)} is also in sharedServices.repositories; "
+                "one account cannot hold two repositories of one name"
+            )
+
     def _check_external_id(self) -> None:
         if self.is_workload and self.ci_external_id is None:
             raise ValueError(
@@ -596,6 +756,7 @@ class StackSettings(Model):
             raise ValueError("sharedServices: only the shared services stack holds shared services")
         if self.shared_services is None:
             return
+        self._check_repositories_across_components()
         for index, name in enumerate(self.shared_services.pull_accounts):
             if name not in self.account_ids:
                 raise ValueError(f"sharedServices.pullAccounts[{index}]: unknown account '{name}'")
@@ -636,6 +797,7 @@ class StackSettings(Model):
                     "exists only in an account the organization created"
                 )
         seen = set()
+        labels: dict[str, tuple[str, str]] = {}
         for index, (left, right) in enumerate(self.network.peerings):
             key = f"network.peerings[{index}]"
             for name in (left, right):
@@ -652,6 +814,13 @@ class StackSettings(Model):
             if frozenset((left, right)) in seen:
                 raise ValueError(f"{key}: {left} and {right} are already peered")
             seen.add(frozenset((left, right)))
+            # The peering's resources are named `<requester>-<accepter>`.
+            other = labels.setdefault(f"{left}-{right}", (left, right))
+            if other != (left, right):
+                raise ValueError(
+                    f"{key}: [{left}, {right}] and [{other[0]}, {other[1]}] would have the same "
+                    f"resource name '{left}-{right}'; rename an account"
+                )
 
     def _check_organization(self) -> None:
         is_management = self.stack == MANAGEMENT_ACCOUNT

@@ -9,9 +9,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import yaml
-
 from ..errors import ConfigError
+from .yaml_reader import read_yaml_file
 
 PROJECT_FILE = "Pulumi.yaml"
 _DECLARATION_KEYS = {"type", "description", "default", "value", "secret", "items"}
@@ -54,18 +53,9 @@ def stack_names(project_dir: Path) -> list[str]:
 
 
 def read_yaml_mapping(path: Path) -> dict[str, Any]:
-    """A YAML file that must hold a mapping. Any other content is a ConfigError naming the file."""
-    try:
-        text = path.read_text()
-    except FileNotFoundError:
-        raise ConfigError([f"{path.name}: file not found"]) from None
-    try:
-        data = yaml.safe_load(text)
-    except yaml.YAMLError as error:
-        mark = getattr(error, "problem_mark", None)
-        where = f" (line {mark.line + 1}, column {mark.column + 1})" if mark else ""
-        problem = getattr(error, "problem", None) or "invalid YAML"
-        raise ConfigError([f"{path.name}: is not valid YAML{where}: {problem}"]) from None
+    """A YAML file that must hold a mapping, read as the Pulumi CLI reads it (yaml_reader). Any
+    other content is a ConfigError naming the file."""
+    data = read_yaml_file(path)
     if data is None:
         raise ConfigError([f"{path.name}: is empty"])
     if not isinstance(data, dict):
@@ -114,6 +104,8 @@ def _as_config_string(key: str, value: Any, secrets: set[str]) -> str:
         return value
     if isinstance(value, bool):
         return "true" if value else "false"
+    if isinstance(value, float) and value.is_integer() and abs(value) < 1e21:
+        return str(int(value))  # Go's JSON writes the float 12345678901 as 12345678901
     return json.dumps(value)
 
 

@@ -8,7 +8,7 @@ from ..config.models import MANAGEMENT_ACCOUNT, PENDING_ID, REQUIRED_TAG_KEYS
 from ..naming import LOCK_TABLE_NAME, state_bucket_name
 from ..policies.audit import security_event_patterns, trail_arn
 from .aws import Aws, classify
-from .findings import Finding, Status, run_check
+from .findings import PENDING, Finding, Status, run_check
 from .landing_zone import LandingZone
 
 ITEMS = (
@@ -46,13 +46,16 @@ class Checklist:
         if account_id == PENDING_ID:
             reason = "the account's ID is pending in config: not created or not synced yet"
             hint = "deploy the management stack, then `diagnyx accounts sync`"
-            return [Finding(name, item, Status.CANNOT, reason, hint) for item in ITEMS]
+            return [Finding(name, item, Status.CANNOT, reason, hint, PENDING) for item in ITEMS]
         try:
             aws = self._session_for(account_id)
         except Exception as error:
-            reason = f"cannot assume {self.access_role} in {account_id}: {classify(error).message}"
+            problem = classify(error)
+            reason = f"cannot assume {self.access_role} in {account_id}: {problem.message}"
             hint = "check that the account exists and that its trust policy allows this caller"
-            return [Finding(name, item, Status.CANNOT, reason, hint) for item in ITEMS]
+            return [
+                Finding(name, item, Status.CANNOT, reason, hint, problem.kind) for item in ITEMS
+            ]
 
         checks: list[tuple[str, Callable[[], tuple[bool, str]], str]] = [
             (

@@ -2,12 +2,22 @@
 account's budget in config (the guide's "Budget Limits by Account")."""
 
 import datetime as dt
+import re
 from dataclasses import dataclass
 
 from .aws import Aws
 from .landing_zone import LandingZone
 
 ALERT_PERCENT = 80.0
+# Cost Explorer keeps the current month and the 13 before it; with multi-year data enabled for
+# the organization (Cost Management preferences), 38 months at monthly granularity.
+HISTORY_MONTHS = 14
+MULTI_YEAR_MONTHS = 38
+_MONTH = re.compile(r"[0-9]{4}-(0[1-9]|1[0-2])")
+
+
+class MonthError(ValueError):
+    """A --month Cost Explorer cannot report: malformed, not complete yet, or too old."""
 
 
 @dataclass(frozen=True)
@@ -37,9 +47,43 @@ class CostReport:
         return sum(r.spend_usd for r in self.rows)
 
 
+def _today() -> dt.date:
+    return dt.datetime.now(dt.UTC).date()  # Cost Explorer's days are UTC days
+
+
 def last_full_month(today: dt.date | None = None) -> str:
-    first = (today or dt.date.today()).replace(day=1)
+    first = (today or _today()).replace(day=1)
     return (first - dt.timedelta(days=1)).strftime("%Y-%m")
+
+
+def check_month(month: str, today: dt.date | None = None, multi_year: bool = False) -> None:
+    """Raise MonthError unless ``month`` is YYYY-MM, complete, and within Cost Explorer's
+    history (HISTORY_MONTHS, or MULTI_YEAR_MONTHS with multi-year data)."""
+    today = today or _today()
+    if not _MONTH.fullmatch(month):
+        raise MonthError(
+            f"'{month}' is not YYYY-MM (a four-digit year, a dash and a two-digit month 01-12, "
+            f"e.g. {last_full_month(today)})"
+        )
+    year, number = (int(part) for part in month.split("-"))
+    index = year * 12 + number - 1
+    current = today.year * 12 + today.month - 1
+    if index >= current:
+        when = "is not complete yet" if index == current else "is in the future"
+        raise MonthError(f"{month} {when}: the last complete month is {last_full_month(today)}")
+    kept = MULTI_YEAR_MONTHS if multi_year else HISTORY_MONTHS
+    oldest = current - (kept - 1)
+    if index < oldest:
+        oldest_month = f"{oldest // 12:04d}-{oldest % 12 + 1:02d}"
+        more = (
+            ""
+            if multi_year
+            else f"; with multi-year data enabled ({MULTI_YEAR_MONTHS} months) add --multi-year"
+        )
+        raise MonthError(
+            f"{month} is older than Cost Explorer keeps ({kept} months including the current "
+            f"one: the oldest is {oldest_month}){more}"
+        )
 
 
 def month_range(month: str) -> tuple[str, str]:

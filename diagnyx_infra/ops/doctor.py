@@ -19,7 +19,7 @@ from ..config.models import (
 from ..delivery import github_deploy_subject
 from ..policies.iam import GITHUB_OIDC_HOST, audit_trust_policy, role_arn
 from .aws import Aws
-from .findings import CannotCheck, Finding, Status, run_check
+from .findings import PENDING, CannotCheck, Finding, Status, run_check
 from .landing_zone import LandingZone
 
 ORGANIZATION = "organization"
@@ -34,7 +34,8 @@ def route53_domains(caller: Aws) -> Registrar:
     """The registrar when the domain is registered with Route 53 Domains (us-east-1 only)."""
 
     def name_servers(domain: str) -> list[str] | None:
-        domains = caller.session.client("route53domains", region_name="us-east-1")
+        # With the tooling's timeouts and retries, like every other call.
+        domains = caller.client("route53domains", region="us-east-1")
         try:
             detail = domains.get_domain_detail(DomainName=domain)
         except ClientError as error:
@@ -89,6 +90,7 @@ def diagnose(caller: Aws, zone: LandingZone, registrar: Registrar | None = None)
                     Status.CANNOT,
                     "the account's ID is pending in config: not created or not synced yet",
                     "deploy the management stack, then `diagnyx accounts sync`",
+                    PENDING,
                 )
             )
             continue

@@ -1,57 +1,373 @@
 """`diagnyx isolate` / `diagnyx restore`: the guide's account isolation (remove the CI/CD role's
-`CICDPolicy`, remove the account's SSO assignments) with a record of exactly what was removed, so
-that `restore` puts it back. The record is written before anything is removed and updated after
-each step, so a failure half way leaves a record of what really changed."""
+`CICDPolicy`, remove the account's SSO assignments) with a record of what was removed.
 
+The record says WHAT was removed, never what to put back: `restore` puts back what config says
+the account has (the `CICDPolicy` the program renders, the access matrix's assignments, IDs and
+ARNs looked up live), and refuses a record that disagrees with config. Isolation writes its
+intent ("removing") before every AWS call and the outcome ("removed") after it, so a process
+killed in between or a reply lost on the network leaves a record that still names the item;
+restore then checks every such item against AWS and puts back what is missing."""
+
+import contextlib
 import datetime as dt
 import json
-from dataclasses import asdict, dataclass, field
+import os
+import time
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any, Literal
+
+from botocore.exceptions import (
+    BotoCoreError,
+    ClientError,
+    HTTPClientError,
+    NoCredentialsError,
+)
+from botocore.exceptions import ConnectionError as AwsConnectionError
+from botocore.parsers import ResponseParserError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from .. import naming
-from ..config.models import MANAGEMENT_ACCOUNT
+from ..config.models import MANAGEMENT_ACCOUNT, SECURITY_ACCOUNT, StackSettings
+from ..policies.documents import to_json
+from ..policies.iam import cicd_permissions
 from .aws import Aws, classify
+from .findings import EXIT_CANNOT_LOOK, EXIT_FINDINGS
 from .landing_zone import LandingZone
 
 ROLE_POLICY = "role-policy"
 SSO_ASSIGNMENT = "sso-assignment"
+# An assignment the access matrix does not grant (a user, or a group and permission set config
+# does not pair on this account): isolation removes it, restore never puts it back.
+UNMANAGED_ASSIGNMENT = "unmanaged-sso-assignment"
+RECORD_VERSION = 2
+MAX_RECORD_BYTES = 1_000_000
+SSO_WAIT_SECONDS = 120
+EXIT_REFUSED = 2  # cli.EXIT_CONFIG_ERROR: usage, config or record error, nothing was changed
+
+# planned: not touched yet. removing: about to be (or being) removed; it may or may not be gone.
+# removed: gone. restored: the account has it again.
+State = Literal["planned", "removing", "removed", "restored"]
+INTENDED: tuple[str, ...] = ("removing", "removed", "restored")
 
 
-@dataclass
-class Item:
-    kind: str
-    detail: dict[str, Any]
-    removed: bool = False
-    restored: bool = False
+# --- errors the command line turns into exit codes -----------------------------------------
+
+
+class IsolationError(Exception):
+    exit_code = EXIT_FINDINGS
+
+
+class Refused(IsolationError):
+    """A usage, config or record problem: found before any AWS call."""
+
+    exit_code = EXIT_REFUSED
+
+
+class Unreachable(IsolationError):
+    """AWS could not be reached or did not answer."""
+
+    exit_code = EXIT_CANNOT_LOOK
+
+
+class Failed(IsolationError):
+    """AWS answered with an error."""
+
+    exit_code = EXIT_FINDINGS
+
+
+class SsoRequestFailed(Exception):
+    """IAM Identity Center reported an assignment request FAILED or did not finish it."""
+
+
+def unreachable(error: BaseException) -> bool:
+    """No answer from AWS: no connection, a timeout, or a reply that is not an AWS answer."""
+    if isinstance(error, AwsConnectionError | HTTPClientError | ResponseParserError):
+        return True
+    if isinstance(error, ClientError | BotoCoreError):
+        kind = classify(error).kind
+        if kind in ("unreachable", "unavailable"):  # unavailable: an emulator's missing API
+            return kind == "unreachable"
+    if isinstance(error, ClientError):
+        # botocore names the error by the HTTP status when the body is not an AWS error.
+        return str(error.response.get("Error", {}).get("Code", "")).isdigit()
+    return False
+
+
+def _problem(error: BaseException) -> str:
+    if isinstance(error, ClientError | BotoCoreError):
+        return classify(error).message
+    if isinstance(error, ResponseParserError):
+        return f"the reply is not an AWS answer: {str(error).splitlines()[0][:200]}"
+    return str(error)
+
+
+def _aws_error(error: BaseException, context: str) -> IsolationError:
+    if unreachable(error):
+        return Unreachable(
+            f"{context}: AWS could not be reached or did not answer ({_problem(error)})"
+        )
+    return Failed(f"{context}: {_problem(error)}")
+
+
+# ResponseParserError (a reply that is not an AWS answer) is no BotoCoreError.
+_AWS_ERRORS = (ClientError, BotoCoreError, ResponseParserError, SsoRequestFailed)
+
+
+def connect(region: str | None) -> Aws:
+    """The management account's session, its identity checked (the first AWS call)."""
+    try:
+        aws = Aws.from_environment(region)
+    except ValueError as error:  # an unusable setting, e.g. AWS_MAX_ATTEMPTS
+        raise Refused(str(error)) from None
+    try:
+        aws.account_id  # noqa: B018 - fail early and clearly
+    except NoCredentialsError:
+        raise Refused(
+            "no AWS credentials: log in to the management account (aws sso login, or a profile)"
+        ) from None
+    except (ClientError, BotoCoreError, ResponseParserError) as error:
+        if not isinstance(error, ResponseParserError) and classify(error).kind in (
+            "credentials",
+            "setting",
+        ):
+            raise Refused(f"AWS credentials: {classify(error).message}") from None
+        raise _aws_error(error, "nothing changed") from None
+    except (KeyError, TypeError):  # a reply botocore could parse, but not STS's answer
+        raise Unreachable(
+            "nothing changed: AWS could not be reached or did not answer (the reply to "
+            "sts:GetCallerIdentity is not an AWS answer)"
+        ) from None
+    return aws
+
+
+def critical_reason(account: str) -> str | None:
+    """Why isolating ``account`` needs --allow-critical-account, or None."""
+    if account == MANAGEMENT_ACCOUNT:
+        return (
+            "management is the organization's management account: you may cut off your own "
+            "access to the organization (its SSO assignments and deploy policy are how every "
+            "account is administered)"
+        )
+    if account == SECURITY_ACCOUNT:
+        return (
+            "security owns the organization's audit trail and its archive: isolating it cuts "
+            "off the people and the deploy role who keep the audit trail running"
+        )
+    return None
+
+
+# --- the record ----------------------------------------------------------------------------
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(strict=True, extra="forbid", validate_assignment=True)
+
+
+class RolePolicyDetail(_Strict):
+    role_name: str
+    policy_name: str
+    # The document as it was found, for people; restore never writes it anywhere.
+    document: dict[str, Any] | None
+
+
+class AssignmentDetail(_Strict):
+    group: str
+    permission_set: str
+    # As found at isolation, for people; restore looks both up by name.
+    group_id: str
+    permission_set_arn: str
+
+
+class UnmanagedDetail(_Strict):
+    permission_set: str
+    permission_set_arn: str
+    principal_type: Literal["USER", "GROUP"]
+    principal_id: str
+
+
+class RolePolicyItem(_Strict):
+    kind: Literal["role-policy"]
+    detail: RolePolicyDetail
+    state: State
 
     def describe(self) -> str:
-        if self.kind == ROLE_POLICY:
-            return f"inline policy {self.detail['policyName']} of role {self.detail['roleName']}"
+        return f"inline policy {self.detail.policy_name} of role {self.detail.role_name}"
+
+
+class AssignmentItem(_Strict):
+    kind: Literal["sso-assignment"]
+    detail: AssignmentDetail
+    state: State
+
+    def describe(self) -> str:
+        return f"SSO assignment {self.detail.permission_set} -> group {self.detail.group}"
+
+
+class UnmanagedItem(_Strict):
+    kind: Literal["unmanaged-sso-assignment"]
+    detail: UnmanagedDetail
+    state: State
+
+    def describe(self) -> str:
         return (
-            f"SSO assignment {self.detail['permissionSetName']} -> "
-            f"{self.detail['principalType'].lower()} {self.detail['principalId']}"
+            f"SSO assignment {self.detail.permission_set} -> "
+            f"{self.detail.principal_type.lower()} {self.detail.principal_id} "
+            "(not in the access matrix)"
         )
 
 
-@dataclass
-class Record:
+Item = Annotated[RolePolicyItem | AssignmentItem | UnmanagedItem, Field(discriminator="kind")]
+
+
+class Record(_Strict):
+    version: Literal[2]
     account: str
-    account_id: str
+    account_id: Annotated[str, Field(pattern=r"^\d{12}$")]
     created: str
-    items: list[Item] = field(default_factory=list)
+    finished: bool  # isolation went through every item
+    items: list[Item]
 
     def save(self, path: Path) -> None:
+        """Atomically and durably: a reader sees the previous record or this one."""
         path.parent.mkdir(parents=True, exist_ok=True)
-        temporary = path.with_suffix(".tmp")
-        temporary.write_text(json.dumps(asdict(self), indent=2, default=str))
-        temporary.replace(path)  # never a half-written record
+        temporary = path.with_name(path.name + ".tmp")
+        with temporary.open("w", encoding="utf-8") as file:
+            file.write(self.model_dump_json(indent=2))
+            file.flush()
+            os.fsync(file.fileno())
+        temporary.replace(path)
+        with contextlib.suppress(OSError):  # the rename to disk too, where the system allows
+            directory = os.open(path.parent, os.O_RDONLY)
+            try:
+                os.fsync(directory)
+            finally:
+                os.close(directory)
 
     @classmethod
     def load(cls, path: Path) -> "Record":
-        data = json.loads(path.read_text())
-        items = [Item(**item) for item in data["items"]]
-        return cls(data["account"], data["account_id"], data["created"], items)
+        """The record at ``path``; Refused, naming the file and the field, when it is not one."""
+
+        def refuse(why: str) -> Refused:
+            return Refused(f"{path}: {why}; not an isolation record this tool wrote")
+
+        try:
+            if not path.exists():
+                raise refuse("no such file")
+            if not path.is_file():
+                raise refuse("not a regular file")
+            with path.open("rb") as file:
+                data = file.read(MAX_RECORD_BYTES + 1)
+        except OSError as error:
+            raise refuse(f"cannot read it ({error.strerror or error})") from None
+        if len(data) > MAX_RECORD_BYTES:
+            raise refuse(f"larger than {MAX_RECORD_BYTES} bytes")
+        try:
+            text = data.decode("utf-8")
+        except UnicodeDecodeError:
+            raise refuse("not UTF-8 text") from None
+        try:
+            return cls.model_validate_json(text)
+        except ValidationError as error:
+            raise refuse(_first_problem(error)) from None
+
+
+def _first_problem(error: ValidationError) -> str:
+    problems = error.errors(include_url=False)
+    first = problems[0]
+    if first["type"] == "json_invalid":
+        return f"not JSON ({first['msg']})"
+    field = ""
+    for part in first["loc"]:
+        if isinstance(part, int):
+            field += f"[{part}]"
+        elif part not in (ROLE_POLICY, SSO_ASSIGNMENT, UNMANAGED_ASSIGNMENT):  # union tags
+            field += f".{part}" if field else str(part)
+    more = f" (and {len(problems) - 1} more problems)" if len(problems) > 1 else ""
+    return f"{field or 'the record'}: {first['msg']}{more}"
+
+
+def record_path(records_dir: Path, account: str) -> Path:
+    stamp = dt.datetime.now(dt.UTC).strftime("%Y%m%dT%H%M%S%fZ")
+    return records_dir / f"isolation-{account}-{stamp}.json"
+
+
+# --- what config says the account has ------------------------------------------------------
+
+
+def rendered_cicd_policy(settings: StackSettings) -> dict[str, Any]:
+    """`CICDPolicy` exactly as the baseline component renders it for this stack."""
+    # The baseline's own rule for the accounts the shared CI deploys (loads pulumi_aws: here
+    # only, so the other commands start fast).
+    from ..components.baseline import deploys_accounts
+
+    document = cicd_permissions(
+        settings.account_id,
+        settings.is_management,
+        settings.audit_archive is not None,
+        deploys_accounts(settings),
+    )
+    return json.loads(to_json(document))
+
+
+def check_record(record: Record, zone: LandingZone, path: Path) -> None:
+    """Refuse a record that disagrees with config: restore only ever gives what config grants."""
+
+    def refuse(field: str, why: str) -> Refused:
+        return Refused(f"{path}: {field}: {why}; the record disagrees with config, not restoring")
+
+    ids = zone.account_ids
+    if record.account not in ids:
+        raise refuse("account", f"unknown account '{record.account}'")
+    expected_id = ids[record.account]
+    if record.account_id != expected_id:
+        raise refuse(
+            "account_id",
+            f"{record.account_id} is not the ID config gives account '{record.account}' "
+            f"({expected_id})",
+        )
+    granted = {(a.group, a.permission_set) for a in zone.assignments_for(record.account)}
+    for index, item in enumerate(record.items):
+        field = f"items[{index}].detail"
+        if isinstance(item, RolePolicyItem):
+            named = (item.detail.role_name, item.detail.policy_name)
+            if named != (naming.CICD_ROLE, naming.CICD_POLICY):
+                raise refuse(
+                    field,
+                    f"role {named[0]} policy {named[1]}: isolation only ever removes "
+                    f"{naming.CICD_POLICY} of {naming.CICD_ROLE}",
+                )
+            settings = zone.stacks.get(record.account)
+            if settings is None:
+                raise refuse(
+                    field, f"config has no stack for account '{record.account}' to render it"
+                )
+            if settings.account_id != expected_id:
+                raise refuse(
+                    field,
+                    f"Pulumi.{record.account}.yaml names account ID {settings.account_id}, the "
+                    f"management stack {expected_id} (run `diagnyx accounts sync`)",
+                )
+        elif isinstance(item, AssignmentItem):
+            pair = (item.detail.group, item.detail.permission_set)
+            if pair not in granted:
+                raise refuse(
+                    field,
+                    f"group {pair[0]} with permission set {pair[1]} is not in the access matrix "
+                    f"for account '{record.account}'",
+                )
+
+
+# --- talking to AWS ------------------------------------------------------------------------
+
+
+@dataclass
+class Step:
+    """One item of a restore: put back, already present, or never put back (not granted)."""
+
+    item: RolePolicyItem | AssignmentItem | UnmanagedItem
+    action: Literal["restore", "present", "not granted"]
+    note: str = ""
 
 
 class Isolation:
@@ -59,115 +375,323 @@ class Isolation:
         self.caller = caller
         self.zone = zone
         self.access_role = access_role
+        self._sessions: dict[str, Aws] = {}
+        self._instance_arn: str | None = None
+        self._store_id: str | None = None
+        # Name -> ID of the groups and permission sets, looked up by restore_plan.
+        self._groups_by_name: dict[str, str | None] = {}
+        self._sets_by_name: dict[str, str | None] = {}
 
     def _account_session(self, account_id: str) -> Aws:
         if account_id == self.zone.account_ids[MANAGEMENT_ACCOUNT]:
             return self.caller
-        return self.caller.assume(account_id, self.access_role)
+        if account_id not in self._sessions:
+            self._sessions[account_id] = self.caller.assume(account_id, self.access_role)
+        return self._sessions[account_id]
+
+    def _iam(self, account_id: str):
+        return self._account_session(account_id).client("iam")
+
+    @property
+    def _sso(self):
+        return self.caller.client("sso-admin")
+
+    def _instance(self) -> str:
+        if self._instance_arn is None:
+            instances = self._sso.list_instances()["Instances"]
+            if not instances:
+                raise SsoRequestFailed("IAM Identity Center has no instance in this organization")
+            self._instance_arn = instances[0]["InstanceArn"]
+            self._store_id = instances[0]["IdentityStoreId"]
+        return self._instance_arn
+
+    def _group_names(self) -> dict[str, str]:
+        """Group ID -> display name."""
+        self._instance()
+        pages = self.caller.client("identitystore").get_paginator("list_groups")
+        return {
+            group["GroupId"]: group.get("DisplayName", "")
+            for page in pages.paginate(IdentityStoreId=self._store_id)
+            for group in page["Groups"]
+        }
+
+    def _permission_sets(self) -> dict[str, str]:
+        """Permission set ARN -> name."""
+        instance = self._instance()
+        pages = self._sso.get_paginator("list_permission_sets").paginate(InstanceArn=instance)
+        return {
+            arn: self._sso.describe_permission_set(InstanceArn=instance, PermissionSetArn=arn)[
+                "PermissionSet"
+            ]["Name"]
+            for page in pages
+            for arn in page["PermissionSets"]
+        }
+
+    def _assignments(self, account_id: str, permission_set_arn: str) -> list[dict[str, str]]:
+        pages = self._sso.get_paginator("list_account_assignments").paginate(
+            InstanceArn=self._instance(), AccountId=account_id, PermissionSetArn=permission_set_arn
+        )
+        return [a for page in pages for a in page["AccountAssignments"]]
+
+    def _live_policy(self, account_id: str) -> dict[str, Any] | None:
+        try:
+            answer = self._iam(account_id).get_role_policy(
+                RoleName=naming.CICD_ROLE, PolicyName=naming.CICD_POLICY
+            )
+        except ClientError as error:
+            if classify(error).kind == "missing":
+                return None
+            raise
+        document = answer["PolicyDocument"]
+        return json.loads(document) if isinstance(document, str) else document
+
+    def _settle(self, status: dict[str, Any], creation: bool) -> None:
+        """Wait for an asynchronous assignment request; raise if Identity Center says FAILED."""
+        deadline = time.monotonic() + SSO_WAIT_SECONDS
+        while status.get("Status") == "IN_PROGRESS":
+            if time.monotonic() > deadline:
+                raise SsoRequestFailed(
+                    f"IAM Identity Center has not finished request {status.get('RequestId')} "
+                    f"after {SSO_WAIT_SECONDS}s"
+                )
+            time.sleep(1)
+            if creation:
+                status = self._sso.describe_account_assignment_creation_status(
+                    InstanceArn=self._instance(),
+                    AccountAssignmentCreationRequestId=status["RequestId"],
+                )["AccountAssignmentCreationStatus"]
+            else:
+                status = self._sso.describe_account_assignment_deletion_status(
+                    InstanceArn=self._instance(),
+                    AccountAssignmentDeletionRequestId=status["RequestId"],
+                )["AccountAssignmentDeletionStatus"]
+        if status.get("Status") == "FAILED":
+            raise SsoRequestFailed(
+                f"IAM Identity Center: {status.get('FailureReason') or 'the request FAILED'}"
+            )
 
     # --- what would be removed --------------------------------------------------------------
 
     def plan(self, account: str) -> Record:
+        """What isolating ``account`` removes, as AWS has it now (every item "planned")."""
         account_id = self.zone.account_ids[account]
-        record = Record(account, account_id, dt.datetime.now(dt.UTC).isoformat())
-        iam = self._account_session(account_id).client("iam")
+        items: list[RolePolicyItem | AssignmentItem | UnmanagedItem] = []
         try:
-            policy = iam.get_role_policy(RoleName=naming.CICD_ROLE, PolicyName=naming.CICD_POLICY)
-        except Exception as error:
-            if classify(error).kind != "missing":
-                raise
-        else:
-            document = policy["PolicyDocument"]
-            if isinstance(document, str):
-                document = json.loads(document)
-            record.items.append(
-                Item(
-                    ROLE_POLICY,
-                    {
-                        "roleName": naming.CICD_ROLE,
-                        "policyName": naming.CICD_POLICY,
-                        "document": document,
-                    },
+            document = self._live_policy(account_id)
+            if document is not None:
+                detail = RolePolicyDetail(
+                    role_name=naming.CICD_ROLE, policy_name=naming.CICD_POLICY, document=document
                 )
-            )
-        sso = self.caller.client("sso-admin")
-        instance = sso.list_instances()["Instances"][0]["InstanceArn"]
-        for arn in sso.list_permission_sets(InstanceArn=instance)["PermissionSets"]:
-            name = sso.describe_permission_set(InstanceArn=instance, PermissionSetArn=arn)[
-                "PermissionSet"
-            ]["Name"]
-            assignments = sso.list_account_assignments(
-                InstanceArn=instance, AccountId=account_id, PermissionSetArn=arn
-            )["AccountAssignments"]
-            for assignment in assignments:
-                record.items.append(
-                    Item(
-                        SSO_ASSIGNMENT,
-                        {
-                            "instanceArn": instance,
-                            "permissionSetArn": arn,
-                            "permissionSetName": name,
-                            "principalType": assignment["PrincipalType"],
-                            "principalId": assignment["PrincipalId"],
-                        },
-                    )
-                )
-        return record
+                items.append(RolePolicyItem(kind=ROLE_POLICY, detail=detail, state="planned"))
+            granted = {(a.group, a.permission_set) for a in self.zone.assignments_for(account)}
+            groups = self._group_names()
+            for arn, set_name in self._permission_sets().items():
+                for found in self._assignments(account_id, arn):
+                    principal_type, principal_id = found["PrincipalType"], found["PrincipalId"]
+                    group = groups.get(principal_id) if principal_type == "GROUP" else None
+                    if group is not None and (group, set_name) in granted:
+                        items.append(
+                            AssignmentItem(
+                                kind=SSO_ASSIGNMENT,
+                                detail=AssignmentDetail(
+                                    group=group,
+                                    permission_set=set_name,
+                                    group_id=principal_id,
+                                    permission_set_arn=arn,
+                                ),
+                                state="planned",
+                            )
+                        )
+                    else:
+                        items.append(
+                            UnmanagedItem(
+                                kind=UNMANAGED_ASSIGNMENT,
+                                detail=UnmanagedDetail(
+                                    permission_set=set_name,
+                                    permission_set_arn=arn,
+                                    principal_type=principal_type,
+                                    principal_id=principal_id,
+                                ),
+                                state="planned",
+                            )
+                        )
+        except _AWS_ERRORS as error:
+            raise _aws_error(error, f"looking at {account}, nothing changed") from None
+        return Record(
+            version=RECORD_VERSION,
+            account=account,
+            account_id=account_id,
+            created=dt.datetime.now(dt.UTC).isoformat(),
+            finished=False,
+            items=items,
+        )
 
-    # --- doing it ---------------------------------------------------------------------------
+    # --- isolating --------------------------------------------------------------------------
 
     def isolate(self, record: Record, path: Path) -> None:
-        record.save(path)  # first: what is about to be removed
-        account_session = self._account_session(record.account_id)
-        for item in record.items:
-            if item.removed:
-                continue
-            if item.kind == ROLE_POLICY:
-                account_session.client("iam").delete_role_policy(
-                    RoleName=item.detail["roleName"], PolicyName=item.detail["policyName"]
-                )
-            else:
-                self.caller.client("sso-admin").delete_account_assignment(
-                    **_assignment(item, record.account_id)
-                )
-            item.removed = True
-            record.save(path)
+        """Remove every item, recording the intent before each call and the outcome after it.
 
-    def restore(self, record: Record, path: Path) -> list[Item]:
-        pending = [i for i in record.items if i.removed and not i.restored]
-        account_session = self._account_session(record.account_id)
-        for item in pending:
-            if item.kind == ROLE_POLICY:
-                account_session.client("iam").put_role_policy(
-                    RoleName=item.detail["roleName"],
-                    PolicyName=item.detail["policyName"],
-                    PolicyDocument=json.dumps(item.detail["document"]),
-                )
+        Stops with an IsolationError saying how far it got; a KeyboardInterrupt or any other
+        interruption leaves a record whose "removing" item restore checks against AWS."""
+        try:
+            record.save(path)  # first: what is about to be removed
+            for item in record.items:
+                if item.state in ("removed", "restored"):
+                    continue
+                item.state = "removing"
+                record.save(path)  # the intent, before the call
+                self._remove(item, record.account_id)
+                item.state = "removed"
+                record.save(path)
+            record.finished = True
+            record.save(path)
+        except (*_AWS_ERRORS, OSError) as error:
+            done = sum(i.state == "removed" for i in record.items)
+            if isinstance(error, OSError) and not any(i.state in INTENDED for i in record.items):
+                raise Failed(f"nothing changed: cannot write the record {path}: {error}") from None
+            context = f"isolate stopped after {done} of {len(record.items)} removals"
+            if isinstance(error, OSError):
+                failure: IsolationError = Failed(f"{context}: cannot write the record: {error}")
             else:
-                try:
-                    self.caller.client("sso-admin").create_account_assignment(
-                        **_assignment(item, record.account_id)
+                failure = _aws_error(error, context)
+            raise type(failure)(
+                f"{failure}. The record {path} lists what was removed and what was being "
+                f"removed; `diagnyx restore {path} --apply` puts it back and is safe to run "
+                "again"
+            ) from None
+
+    def _remove(self, item: RolePolicyItem | AssignmentItem | UnmanagedItem, account_id: str):
+        """One removal; already gone (a retry after a lost reply) counts as removed."""
+        try:
+            if isinstance(item, RolePolicyItem):
+                self._iam(account_id).delete_role_policy(
+                    RoleName=item.detail.role_name, PolicyName=item.detail.policy_name
+                )
+                return
+            if isinstance(item, AssignmentItem):
+                principal = ("GROUP", item.detail.group_id)
+            else:
+                principal = (item.detail.principal_type, item.detail.principal_id)
+            answer = self._sso.delete_account_assignment(
+                InstanceArn=self._instance(),
+                TargetId=account_id,
+                TargetType="AWS_ACCOUNT",
+                PermissionSetArn=item.detail.permission_set_arn,
+                PrincipalType=principal[0],
+                PrincipalId=principal[1],
+            )
+            self._settle(answer.get("AccountAssignmentDeletionStatus", {}), creation=False)
+        except ClientError as error:
+            if classify(error).kind != "missing":
+                raise
+
+    # --- restoring --------------------------------------------------------------------------
+
+    def restore_plan(self, record: Record) -> list[Step]:
+        """Every item isolation meant to remove, checked against AWS now. ``record`` has passed
+        check_record; nothing it says about IDs, ARNs or documents is used."""
+        intended = [i for i in record.items if i.state in INTENDED]
+        steps: list[Step] = []
+        try:
+            looked_up = False
+            for item in intended:
+                if isinstance(item, UnmanagedItem):
+                    steps.append(Step(item, "not granted"))
+                elif isinstance(item, RolePolicyItem):
+                    if self._live_policy(record.account_id) is not None:
+                        steps.append(Step(item, "present"))
+                        continue
+                    rendered = rendered_cicd_policy(self.zone.stacks[record.account])
+                    note = "as the program renders it"
+                    if item.detail.document != rendered:
+                        note += "; the record's document differs and is not used"
+                    steps.append(Step(item, "restore", note))
+                else:
+                    if not looked_up:
+                        self._groups_by_name = _by_name(self._group_names())
+                        self._sets_by_name = _by_name(self._permission_sets())
+                        looked_up = True
+                    group_id = _lookup(self._groups_by_name, item.detail.group, "group")
+                    arn = _lookup(self._sets_by_name, item.detail.permission_set, "permission set")
+                    present = any(
+                        a["PrincipalType"] == "GROUP" and a["PrincipalId"] == group_id
+                        for a in self._assignments(record.account_id, arn)
                     )
-                except Exception as error:
-                    if "Conflict" not in classify(error).message:
-                        raise
-            item.restored = True
-            record.save(path)
-        return pending
+                    steps.append(Step(item, "present" if present else "restore"))
+        except _AWS_ERRORS as error:
+            raise _aws_error(error, f"looking at {record.account}, nothing changed") from None
+        return steps
+
+    def restore(self, record: Record, path: Path, steps: list[Step]) -> None:
+        """Put back what ``steps`` says is missing, as config has it; mark the record."""
+        settings = self.zone.stacks.get(record.account)
+        done = 0
+        wanted = [s for s in steps if s.action == "restore"]
+        try:
+            for step in steps:
+                if step.action == "not granted":
+                    continue
+                if step.action == "restore":
+                    self._put_back(step.item, record.account_id, settings)
+                    done += 1
+                step.item.state = "restored"
+                record.save(path)
+        except (*_AWS_ERRORS, OSError) as error:
+            context = f"restore stopped after {done} of {len(wanted)} items"
+            if isinstance(error, OSError):
+                failure: IsolationError = Failed(f"{context}: cannot write the record: {error}")
+            else:
+                failure = _aws_error(error, context)
+            raise type(failure)(
+                f"{failure}. Nothing is lost: running `diagnyx restore {path} --apply` again "
+                "checks every item against AWS and is safe"
+            ) from None
+
+    def _put_back(
+        self,
+        item: RolePolicyItem | AssignmentItem | UnmanagedItem,
+        account_id: str,
+        settings: StackSettings | None,
+    ) -> None:
+        if isinstance(item, RolePolicyItem):
+            assert settings is not None  # check_record: the account has a stack
+            self._iam(account_id).put_role_policy(
+                RoleName=naming.CICD_ROLE,
+                PolicyName=naming.CICD_POLICY,
+                PolicyDocument=to_json(rendered_cicd_policy(settings)),
+            )
+            return
+        assert isinstance(item, AssignmentItem)
+        try:
+            answer = self._sso.create_account_assignment(
+                InstanceArn=self._instance(),
+                TargetId=account_id,
+                TargetType="AWS_ACCOUNT",
+                PermissionSetArn=_lookup(
+                    self._sets_by_name, item.detail.permission_set, "permission set"
+                ),
+                PrincipalType="GROUP",
+                PrincipalId=_lookup(self._groups_by_name, item.detail.group, "group"),
+            )
+        except ClientError as error:
+            if error.response.get("Error", {}).get("Code") == "ConflictException":
+                return  # already there
+            raise
+        self._settle(answer.get("AccountAssignmentCreationStatus", {}), creation=True)
 
 
-def _assignment(item: Item, account_id: str) -> dict[str, str]:
-    """The parameters that name one SSO account assignment."""
-    return {
-        "InstanceArn": item.detail["instanceArn"],
-        "TargetId": account_id,
-        "TargetType": "AWS_ACCOUNT",
-        "PermissionSetArn": item.detail["permissionSetArn"],
-        "PrincipalType": item.detail["principalType"],
-        "PrincipalId": item.detail["principalId"],
-    }
+def _by_name(by_id: dict[str, str]) -> dict[str, str | None]:
+    """Name -> ID; a name held twice maps to None (ambiguous, refused at lookup)."""
+    names: dict[str, str | None] = {}
+    for identifier, name in by_id.items():
+        names[name] = None if name in names else identifier
+    return names
 
 
-def record_path(records_dir: Path, account: str) -> Path:
-    stamp = dt.datetime.now(dt.UTC).strftime("%Y%m%dT%H%M%S%fZ")
-    return records_dir / f"isolation-{account}-{stamp}.json"
+def _lookup(by_name: dict[str, str | None], name: str, what: str) -> str:
+    if name not in by_name:
+        raise SsoRequestFailed(f"IAM Identity Center has no {what} named {name}")
+    identifier = by_name[name]
+    if identifier is None:
+        raise SsoRequestFailed(f"IAM Identity Center has more than one {what} named {name}")
+    return identifier

@@ -4,10 +4,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from ..access_matrix import Assignment, expand
-from ..config.loading import settings_from_config
+from ..config.consistency import load_project
 from ..config.models import MANAGEMENT_ACCOUNT, SECURITY_ACCOUNT, StackSettings
-from ..config.stack_files import load_stack_config, stack_names
-from ..errors import ConfigError
 from ..policies import scp
 
 
@@ -16,17 +14,11 @@ class LandingZone:
     stacks: dict[str, StackSettings]
 
     @classmethod
-    def load(cls, project_dir: Path) -> "LandingZone":
-        """Every stack's validated settings; a ConfigError names the file's problem."""
-        stacks = {}
-        for stack in stack_names(project_dir):
-            config = load_stack_config(project_dir, stack)
-            stacks[stack] = settings_from_config(stack, config.values, config.secret_keys)
-        if MANAGEMENT_ACCOUNT not in stacks:
-            raise ConfigError(
-                [f"Pulumi.{MANAGEMENT_ACCOUNT}.yaml: the management stack is missing"]
-            )
-        return cls(stacks)
+    def load(cls, project_dir: Path, *, check_account_ids: bool = True) -> "LandingZone":
+        """Every stack's validated settings, in agreement with the management stack's file; a
+        ConfigError names each file's problem. `accounts sync`, which repairs account IDs, loads
+        without comparing them."""
+        return cls(load_project(project_dir, check_account_ids=check_account_ids))
 
     @property
     def management(self) -> StackSettings:

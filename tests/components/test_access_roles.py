@@ -193,12 +193,15 @@ def test_unset_subject_prefix_is_repo_and_the_repository_name():
         ("dev", f"{ID_SUBJECT_PREFIX}:ref:refs/heads/develop"),
     ],
 )
-def test_subject_prefix_with_immutable_ids_reaches_both_trust_policies(stack_name, deploy_subject):
+def test_subject_prefix_with_immutable_ids_reaches_both_trust_policies(
+    stack_name, deploy_subject, tmp_path
+):
     from diagnyx_infra.engine.runner import run_stack
-    from tests.helpers import edited_config
+    from tests.helpers import edited_project
 
-    config = edited_config(stack_name, _with_subject_prefix(ID_SUBJECT_PREFIX))
-    recording = run_stack(stack_name, config=config)
+    # One repository deploys every stack: the prefix is set in every file.
+    project = edited_project(tmp_path, lambda _, c: _with_subject_prefix(ID_SUBJECT_PREFIX)(c))
+    recording = run_stack(stack_name, project)
     by_name = roles(recording)
     assert _oidc_subject(by_name["DiagnyxCrossAccountCICD"]) == deploy_subject
     assert _oidc_subject(by_name["DiagnyxCICDPreview"]) == f"{ID_SUBJECT_PREFIX}:pull_request"

@@ -25,14 +25,17 @@ def test_organization_budget_is_the_sum_of_the_account_budgets(management):
     assert thresholds == [("ACTUAL", 50), ("ACTUAL", 80), ("ACTUAL", 100), ("FORECASTED", 100)]
 
 
-def test_budget_total_follows_config():
+def test_budget_total_follows_config(tmp_path):
     from diagnyx_infra.engine.runner import run_stack
-    from tests.helpers import edited_config
+    from tests.helpers import edited_project
 
-    def raise_prod(config):
-        config["diagnyx:organization"]["accounts"]["prod"]["monthlyBudgetUsd"] = 2000
+    def raise_prod(stack, config):
+        if stack == "management":
+            config["diagnyx:organization"]["accounts"]["prod"]["monthlyBudgetUsd"] = 2000
+        if stack == "prod":  # the account's own file agrees, or the program refuses
+            config["diagnyx:budget"]["monthlyLimitUsd"] = 2000
 
-    recording = run_stack("management", config=edited_config("management", raise_prod))
+    recording = run_stack("management", edited_project(tmp_path, raise_prod))
     (budget,) = [
         b
         for b in recording.of_type("aws:budgets/budget:Budget")

@@ -1,6 +1,7 @@
 """Workload networks: one isolated VPC per account, no NAT by default, peering by allow-list."""
 
 import ipaddress
+from pathlib import Path
 
 import pytest
 from pulumi.runtime import mocks as pulumi_mocks
@@ -9,7 +10,7 @@ from diagnyx_infra.addressing import subnet_layout
 from diagnyx_infra.components.network import PEERINGS_TOKEN
 from diagnyx_infra.engine.recording import RecordingMocks
 from diagnyx_infra.engine.runner import run_stack
-from tests.helpers import ALL_STACKS, edited_config
+from tests.helpers import ALL_STACKS, edited_config, edited_project
 
 NETWORK_STACKS = ("dev", "staging", "uat", "prod")
 CIDRS = {
@@ -90,8 +91,19 @@ def _peer_dev_staging(config, with_ids=True):
         config["diagnyx:networks"]["staging"]["vpcId"] = "vpc-0fedcba9876543210"
 
 
-def test_peering_requester_and_accepter_sides():
-    requester = run_stack("dev", config=edited_config("dev", _peer_dev_staging))
+@pytest.fixture(scope="module")
+def peered(tmp_path_factory) -> Path:
+    """dev and staging peer; every network stack's file knows both VPC IDs (they must agree)."""
+
+    def edit(stack, config):
+        if "diagnyx:network" in config:
+            _peer_dev_staging(config)
+
+    return edited_project(tmp_path_factory.mktemp("peered"), edit)
+
+
+def test_peering_requester_and_accepter_sides(peered):
+    requester = run_stack("dev", peered)
     (connection,) = requester.of_type("aws:ec2/vpcPeeringConnection:VpcPeeringConnection")
     assert connection.inputs["peerVpcId"] == "vpc-0fedcba9876543210"
     assert connection.inputs["peerOwnerId"] == "555555555555"
@@ -99,7 +111,7 @@ def test_peering_requester_and_accepter_sides():
     assert {r.inputs["destinationCidrBlock"] for r in routes} == {CIDRS["staging"]}
     assert len(routes) == 2
 
-    accepter = run_stack("staging", config=edited_config("staging", _peer_dev_staging))
+    accepter = run_stack("staging", peered)
     (accept,) = accepter.of_type(
         "aws:ec2/vpcPeeringConnectionAccepter:VpcPeeringConnectionAccepter"
     )
@@ -107,7 +119,7 @@ def test_peering_requester_and_accepter_sides():
     assert {r.inputs["destinationCidrBlock"] for r in accepter.of_type("aws:ec2/route:Route")} == {
         CIDRS["dev"]
     }
-    untouched = run_stack("uat", config=edited_config("uat", _peer_dev_staging))
+    untouched = run_stack("uat", peered)
     assert untouched.of_type("aws:ec2/route:Route") == []
 
 
@@ -132,11 +144,9 @@ class _PeeringAnswers(RecordingMocks):
         return super().call(args)
 
 
-def _accept_side(ids: list[str]):
+def _accept_side(project: Path, ids: list[str]):
     mocks = _PeeringAnswers(ids)
-    recording = run_stack(
-        "staging", config=edited_config("staging", _peer_dev_staging), mocks=mocks
-    )
+    recording = run_stack("staging", project, mocks=mocks)
     accepters = recording.of_type(
         "aws:ec2/vpcPeeringConnectionAccepter:VpcPeeringConnectionAccepter"
     )
@@ -144,8 +154,8 @@ def _accept_side(ids: list[str]):
     return recording, accepters, peering_warnings, mocks
 
 
-def test_accepter_without_a_request_warns_once_and_skips():
-    recording, accepters, warnings, _ = _accept_side([])
+def test_accepter_without_a_request_warns_once_and_skips(peered):
+    recording, accepters, warnings, _ = _accept_side(peered, [])
     assert accepters == []
     assert recording.of_type("aws:ec2/route:Route") == []
     assert len(warnings) == 1
@@ -153,8 +163,8 @@ def test_accepter_without_a_request_warns_once_and_skips():
     assert "deploy dev first, then `pulumi up -s staging` again" in warnings[0]
 
 
-def test_accepter_accepts_the_one_matching_request():
-    recording, accepters, warnings, _ = _accept_side(["pcx-0aaaaaaaaaaaaaaa1"])
+def test_accepter_accepts_the_one_matching_request(peered):
+    recording, accepters, warnings, _ = _accept_side(peered, ["pcx-0aaaaaaaaaaaaaaa1"])
     (accept,) = accepters
     assert accept.inputs["vpcPeeringConnectionId"] == "pcx-0aaaaaaaaaaaaaaa1"
     assert warnings == []
@@ -163,9 +173,9 @@ def test_accepter_accepts_the_one_matching_request():
     assert {r.inputs["vpcPeeringConnectionId"] for r in routes} == {accept.id}
 
 
-def test_accepter_with_several_requests_accepts_none():
+def test_accepter_with_several_requests_accepts_none(peered):
     recording, accepters, warnings, _ = _accept_side(
-        ["pcx-0aaaaaaaaaaaaaaa1", "pcx-0bbbbbbbbbbbbbbb2"]
+        peered, ["pcx-0aaaaaaaaaaaaaaa1", "pcx-0bbbbbbbbbbbbbbb2"]
     )
     assert accepters == []
     assert recording.of_type("aws:ec2/route:Route") == []
@@ -173,8 +183,8 @@ def test_accepter_with_several_requests_accepts_none():
     assert "pcx-0aaaaaaaaaaaaaaa1" in warnings[0] and "pcx-0bbbbbbbbbbbbbbb2" in warnings[0]
 
 
-def test_accepter_looks_up_live_requests_to_this_account_through_its_provider():
-    recording, _, _, mocks = _accept_side(["pcx-0aaaaaaaaaaaaaaa1"])
+def test_accepter_looks_up_live_requests_to_this_account_through_its_provider(peered):
+    recording, _, _, mocks = _accept_side(peered, ["pcx-0aaaaaaaaaaaaaaa1"])
     (asked,) = mocks.asked
     filters = {f["name"]: sorted(f["values"]) for f in asked.args["filters"]}
     assert filters == {

@@ -123,7 +123,7 @@ CASES = {
     ),
     "not a region": (
         _invalid_region,
-        "diagnyx:allowedRegions[1]: 'mars-north-1' is not an AWS region name",
+        "diagnyx:allowedRegions[1]: 'mars-north-1' is not an AWS region",
     ),
     "unknown SCP": (
         _unknown_scp,
@@ -182,11 +182,21 @@ CASES = {
         "diagnyx:githubSubjectPrefix: 'repo:diagnyx/diagnyx-infra-evil' does not name the "
         "repository diagnyx/diagnyx-infra",
     ),
-    "a pending management account": (
-        lambda c: c["diagnyx:accountIds"].update(management="pending"),
-        "diagnyx:accountIds.management: is 'pending'; run `diagnyx bootstrap start --write`",
-    ),
 }
+
+
+def test_a_pending_management_account_is_refused_with_the_step_that_fixes_it(tmp_path):
+    from tests.helpers import edited_project
+
+    project = edited_project(
+        tmp_path, lambda _, c: c["diagnyx:accountIds"].update(management="pending")
+    )
+    with pytest.raises(ConfigError) as raised:
+        run_stack("management", project)
+    assert raised.value.problems == [
+        "diagnyx:accountIds.management: is 'pending'; run `diagnyx bootstrap start --write` "
+        "(new organization) or `diagnyx accounts sync` with the management account's credentials"
+    ]
 
 
 @pytest.mark.parametrize("case", CASES, ids=list(CASES))
@@ -412,7 +422,8 @@ def test_member_budget_must_agree_between_files(tmp_path):
     dev = tmp_path / "Pulumi.dev.yaml"
     dev.write_text(dev.read_text().replace("monthlyLimitUsd: 200", "monthlyLimitUsd: 250"))
     assert disagreements(tmp_path) == [
-        "account 'dev': Pulumi.management.yaml says a budget of 200, Pulumi.dev.yaml says 250"
+        "Pulumi.dev.yaml diagnyx:budget.monthlyLimitUsd: 250, but Pulumi.management.yaml "
+        "diagnyx:organization.accounts.dev.monthlyBudgetUsd is 200"
     ]
 
 

@@ -159,7 +159,7 @@ CATALOGUE = {
     "unknown region": (
         "shared",
         _set("aws:region", "mars-north-1"),
-        "aws:region: 'mars-north-1' is not an AWS region name",
+        "aws:region: 'mars-north-1' is not an AWS region",
     ),
     "region outside the allow-list": (
         "shared",
@@ -198,15 +198,176 @@ CATALOGUE = {
         _set("diagnyx:auditArchive.retentionDays", 30),
         "diagnyx:auditArchive.transitionDays: 90 is not before the end of retention (30 days)",
     ),
+    # --- malformed files: read as the Pulumi CLI reads them, refused in one message ---
+    "bytes that are not UTF-8": (
+        "dev",
+        lambda text: text.encode() + b"  diagnyx:owner: \xff\xfe\n",
+        "Pulumi.dev.yaml: is not UTF-8 text (byte 0xff",
+    ),
+    "a stack file that is a directory": (
+        "dev",
+        lambda text: None,
+        "Pulumi.dev.yaml: is a directory, not a stack file",
+    ),
+    "a timestamp where an account ID belongs": (
+        "dev",
+        lambda text: text.replace('staging: "555555555555"', "staging: 2024-01-01"),
+        "diagnyx:accountIds.staging: '2024-01-01' is not an AWS account ID",
+    ),
+    "a !!binary value": (
+        "dev",
+        lambda text: text + "  diagnyx:owner: !!binary aGVsbG8=\n",
+        "Pulumi.dev.yaml: the explicit YAML tag !!binary (line",
+    ),
+    "nesting 20,000 levels deep": (
+        "dev",
+        lambda text: text + "  diagnyx:owner: " + "[" * 20_000 + "]" * 20_000 + "\n",
+        "Pulumi.dev.yaml: nests deeper than 32 levels",
+    ),
+    "an alias bomb": (
+        "dev",
+        lambda text: (
+            text
+            + "  diagnyx:bomb0: &a0 [x, x, x, x, x, x, x, x, x, x]\n"
+            + "".join(
+                f"  diagnyx:bomb{i}: &a{i} [{', '.join([f'*a{i - 1}'] * 10)}]\n"
+                for i in range(1, 9)
+            )
+        ),
+        "Pulumi.dev.yaml: holds more than 200,000 values (aliases counted as expanded)",
+    ),
+    "a 250,000-entry list": (
+        "dev",
+        lambda text: text + "  diagnyx:ecrRepositories: [" + ", ".join(["a"] * 250_000) + "]\n",
+        "Pulumi.dev.yaml: holds more than 200,000 values",
+    ),
+    "a duplicate key": (
+        "dev",
+        lambda text: text + "  diagnyx:environment: production\n",
+        "Pulumi.dev.yaml: mapping key 'diagnyx:environment' (line",
+    ),
+    "an unquoted account ID (YAML 1.2 reads a number)": (
+        "dev",
+        lambda text: text.replace('staging: "555555555555"', "staging: 012345678901"),
+        "the Pulumi CLI reads YAML 1.2, where an unquoted 012345678901 is the number",
+    ),
+    "infinity as a budget": (
+        "dev",
+        lambda text: text.replace("monthlyLimitUsd: 200", "monthlyLimitUsd: .inf"),
+        "Pulumi.dev.yaml: .inf (line",
+    ),
+    # --- keys outside the namespace ---
+    "a misspelt aws key": (
+        "dev",
+        data_edit(lambda c: c.__setitem__("aws:regoin", "us-west-2")),
+        "aws:regoin: unknown setting; did you mean 'aws:region'?",
+    ),
+    "a misspelt namespace": (
+        "dev",
+        data_edit(lambda c: c.__setitem__("diagnix:accountTrail", True)),
+        "diagnix:accountTrail: unknown setting; did you mean 'diagnyx:accountTrail'?",
+    ),
+    "an aws key the explicit provider ignores": (
+        "dev",
+        data_edit(lambda c: c.__setitem__("aws:profile", "prod-admin")),
+        "aws:profile: not read: every stack deploys through an explicit provider",
+    ),
+    # --- values that would collide, repeat or mean nothing ---
+    "two repositories with one resource name": (
+        "shared",
+        _set("diagnyx:sharedServices.repositories", ["diagnyx/api", "diagnyx-api"]),
+        "'diagnyx/api' and 'diagnyx-api' would have the same resource name 'diagnyx-api'",
+    ),
+    "a repository listed twice": (
+        "dev",
+        _set("diagnyx:ecrRepositories", ["api", "api"]),
+        "diagnyx:ecrRepositories: a repository is listed twice",
+    ),
+    "peerings with one resource name": (
+        "dev",
+        data_edit(
+            lambda c: (
+                c["diagnyx:networks"].update(
+                    {
+                        "ab-cd": {"cidr": "10.50.0.0/16", "environment": "development"},
+                        "ab": {"cidr": "10.51.0.0/16", "environment": "development"},
+                        "cd-ef": {"cidr": "10.52.0.0/16", "environment": "development"},
+                        "ef": {"cidr": "10.53.0.0/16", "environment": "development"},
+                    }
+                ),
+                c["diagnyx:network"].update(peerings=[["ab-cd", "ef"], ["ab", "cd-ef"]]),
+            )
+        ),
+        "would have the same resource name 'ab-cd-ef'",
+    ),
+    "a budget of true": (
+        "dev",
+        _set("diagnyx:budget.monthlyLimitUsd", True),
+        "diagnyx:budget.monthlyLimitUsd: Input should be a valid number (got True)",
+    ),
+    "a budget below a cent": (
+        "dev",
+        _set("diagnyx:budget.monthlyLimitUsd", 0.004),
+        "diagnyx:budget.monthlyLimitUsd: 0.004 is not a whole number of cents",
+    ),
+    "a China region": (
+        "shared",
+        _set("diagnyx:allowedRegions", ["us-east-1", "cn-north-1"]),
+        "'cn-north-1' is in the aws-cn partition; this landing zone writes arn:aws: ARNs",
+    ),
+    "an account name longer than AWS allows": (
+        "management",
+        data_edit(lambda c: org(c)["accounts"]["uat"].__setitem__("displayName", "U" * 120)),
+        "diagnyx:organization.accounts.uat.displayName: String should match pattern",
+    ),
+    "a domain longer than DNS allows": (
+        "shared",
+        _set("diagnyx:sharedServices.domain", ("a" * 60 + ".") * 5 + "ai"),
+        "diagnyx:sharedServices.domain: String should have at most 253 characters",
+    ),
+    "a zone too long for its certificate": (
+        "shared",
+        _set("diagnyx:sharedServices.domain", "a" * 60 + ".ai"),
+        "environmentZones: the zone dev." + "a" * 60 + ".ai is 67 characters",
+    ),
+    "every instance type allowed": (
+        "management",
+        data_edit(
+            lambda c: org(c)["guardrails"].__setitem__("nonProductionInstanceTypes", ["*.*"])
+        ),
+        "nonProductionInstanceTypes[0]: String should match pattern",
+    ),
+    "cost explorer trusted to every role": (
+        "management",
+        data_edit(
+            lambda c: c["diagnyx:costGovernance"].__setitem__(
+                "costExplorerAccess", [{"account": "management", "role": "*"}]
+            )
+        ),
+        "costExplorerAccess[0].role: '*' is neither a role's exact path and name",
+    ),
+    "core guardrails removed without a waiver": (
+        "management",
+        data_edit(lambda c: org(c)["guardrails"].__setitem__("rootPolicies", [])),
+        "guardrails.rootPolicies: leaves out deny-leave-organization",
+    ),
 }
 del CATALOGUE["the guide's published external ID"]  # a secure: value cannot be written offline
 
 
-def write_case(tmp_path: Path, stack: str, change: Callable[[str], str]) -> Path:
+def write_case(tmp_path: Path, stack: str, change: Callable[[str], str | bytes | None]) -> Path:
+    """The project with one stack file changed: to text, to bytes, or (None) to a directory."""
     for path in [*PROJECT_DIR.glob("Pulumi*.yaml"), PROJECT_DIR / "__main__.py"]:
         shutil.copy(path, tmp_path)
     target = tmp_path / f"Pulumi.{stack}.yaml"
-    target.write_text(change(target.read_text()))
+    changed = change(target.read_text())
+    if changed is None:
+        target.unlink()
+        target.mkdir()
+    elif isinstance(changed, bytes):
+        target.write_bytes(changed)
+    else:
+        target.write_text(changed)
     return tmp_path
 
 

@@ -1,10 +1,11 @@
 """`diagnyx doctor` and `diagnyx cost report` against the moto server."""
 
+import datetime as dt
 import json
 
 import requests
 
-from diagnyx_infra.ops.aws import Aws
+from diagnyx_infra.ops.aws import CONNECT_TIMEOUT, NETWORK_ATTEMPTS, READ_TIMEOUT, Aws
 from diagnyx_infra.ops.cost_report import last_full_month, month_range
 from diagnyx_infra.ops.landing_zone import LandingZone
 from tests.ops.conftest import run_diagnyx
@@ -108,11 +109,14 @@ def _inject_costs(endpoint, spend_by_account, month):
 def test_cost_report_flags_accounts_over_80_percent(aws_env, moto_endpoint, healthy):
     zone = LandingZone.load(healthy)
     ids = zone.account_ids
+    # A month within Cost Explorer's history, the one before the last complete one (moto
+    # answers the same query with the same result: the next test asks for the last one).
+    month = last_full_month(dt.date.fromisoformat(f"{last_full_month()}-01"))
     _inject_costs(
-        moto_endpoint, {ids["dev"]: 170.0, ids["prod"]: 900.0, ids["shared"]: 20.0}, "2026-10"
+        moto_endpoint, {ids["dev"]: 170.0, ids["prod"]: 900.0, ids["shared"]: 20.0}, month
     )
     result = run_diagnyx(
-        aws_env, "cost", "report", "--month", "2025-09", "--json", "--project-dir", str(healthy)
+        aws_env, "cost", "report", "--month", month, "--json", "--project-dir", str(healthy)
     )
     assert result.returncode == 1, result.stderr
     report = json.loads(result.stdout)
@@ -144,8 +148,6 @@ def test_cost_report_rejects_a_bad_month(aws_env, healthy):
 
 
 def test_last_full_month():
-    import datetime as dt
-
     assert last_full_month(dt.date(2026, 1, 15)) == "2025-12"
     assert month_range("2026-02") == ("2026-02-01", "2026-03-01")
 
@@ -153,4 +155,6 @@ def test_last_full_month():
 def test_retry_configuration_is_standard_mode():
     config = Aws.from_environment().client("sts").meta.config
     assert config.retries["mode"] == "standard"
-    assert config.connect_timeout == 5 and config.read_timeout == 30
+    assert (config.connect_timeout, config.read_timeout) == (CONNECT_TIMEOUT, READ_TIMEOUT)
+    # A silent endpoint is given up on well within 30 s (tests/ops/test_faults.py measures it).
+    assert NETWORK_ATTEMPTS * max(CONNECT_TIMEOUT, READ_TIMEOUT) < 20

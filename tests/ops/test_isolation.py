@@ -1,5 +1,6 @@
 """`diagnyx isolate` and `diagnyx restore`: dry run by default, a record before any change,
-restore returns the account to where it was, twice is harmless."""
+restore returns the account to where it was, twice is harmless, the management and security
+accounts need an explicit override."""
 
 import json
 
@@ -9,16 +10,19 @@ from botocore.exceptions import ClientError
 from diagnyx_infra import naming
 from diagnyx_infra.ops.aws import Aws
 from diagnyx_infra.ops.checklist import Checklist
-from diagnyx_infra.ops.isolation import Isolation, Record
+from diagnyx_infra.ops.isolation import Failed, Isolation, Record, rendered_cicd_policy
 from diagnyx_infra.ops.landing_zone import LandingZone
 from tests.ops.conftest import run_diagnyx
 
 
 def access_state(project, account):
-    """What isolation touches: the CICD inline policy and the account's SSO assignments."""
+    """What isolation touches: the CICD inline policy and every SSO assignment of the account."""
     zone = LandingZone.load(project)
     record = Isolation(Aws.from_environment(), zone).plan(account)
-    return sorted(json.dumps(item.detail, sort_keys=True) for item in record.items)
+    return sorted(
+        json.dumps({"kind": item.kind, **item.detail.model_dump()}, sort_keys=True)
+        for item in record.items
+    )
 
 
 def failing_items(project, account):
@@ -33,10 +37,22 @@ def test_dry_run_changes_nothing(aws_env, healthy, tmp_path):
     )
     assert result.returncode == 0, result.stderr
     assert "would remove inline policy CICDPolicy of role DiagnyxCrossAccountCICD" in result.stdout
-    assert "would remove SSO assignment Developer" in result.stdout
+    assert "would remove SSO assignment Developer -> group Developers" in result.stdout
     assert "dry run" in result.stderr
     assert access_state(healthy, "dev") == before
     assert list(tmp_path.iterdir()) == []
+
+
+def test_dry_run_as_json_lists_the_items(aws_env, healthy, tmp_path):
+    result = run_diagnyx(
+        aws_env, "isolate", "dev", "--json", "--records-dir", str(tmp_path),
+        "--project-dir", str(healthy),
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    shown = json.loads(result.stdout)
+    assert shown["account"] == "dev" and shown["record"] is None
+    assert {i["kind"] for i in shown["items"]} == {"role-policy", "sso-assignment"}
+    assert {i["action"] for i in shown["items"]} == {"would remove"}
 
 
 def test_isolate_then_restore_returns_the_account_to_its_state(aws_env, healthy, tmp_path):
@@ -47,8 +63,9 @@ def test_isolate_then_restore_returns_the_account_to_its_state(aws_env, healthy,
     isolate = run_diagnyx(aws_env, *isolate_dev, "--project-dir", str(healthy))
     assert isolate.returncode == 0, isolate.stderr
     (record_file,) = tmp_path.glob("isolation-dev-*.json")
+    assert f"record: {record_file}" in isolate.stderr.replace("\n", "")
     record = Record.load(record_file)
-    assert all(item.removed for item in record.items)
+    assert record.finished and all(item.state == "removed" for item in record.items)
     assert access_state(healthy, "dev") == []
     assert failing_items(healthy, "dev") == ["SSO assignments", "cross-account roles"]
 
@@ -59,17 +76,23 @@ def test_isolate_then_restore_returns_the_account_to_its_state(aws_env, healthy,
 
     dry = run_diagnyx(aws_env, "restore", str(record_file), "--project-dir", str(healthy))
     assert dry.returncode == 0 and access_state(healthy, "dev") == []
+    assert "would restore inline policy CICDPolicy" in dry.stdout
 
-    restore = run_diagnyx(
-        aws_env, "restore", str(record_file), "--apply", "--yes", "--project-dir", str(healthy)
-    )
+    restore_dev = ("restore", str(record_file), "--apply", "--yes", "--project-dir", str(healthy))
+    restore = run_diagnyx(aws_env, *restore_dev)
     assert restore.returncode == 0, restore.stderr
     assert access_state(healthy, "dev") == before
     assert failing_items(healthy, "dev") == []
-    assert all(item.restored for item in Record.load(record_file).items)
+    assert all(item.state == "restored" for item in Record.load(record_file).items)
+
+    again = run_diagnyx(aws_env, *restore_dev)
+    assert again.returncode == 0, again.stderr
+    assert "nothing to do" in again.stderr
+    assert access_state(healthy, "dev") == before
 
 
 def test_a_failure_half_way_leaves_a_true_record(aws_env, healthy, tmp_path, monkeypatch):
+    before = access_state(healthy, "staging")
     zone = LandingZone.load(healthy)
     isolation = Isolation(Aws.from_environment(), zone)
     record = isolation.plan("staging")
@@ -87,22 +110,114 @@ def test_a_failure_half_way_leaves_a_true_record(aws_env, healthy, tmp_path, mon
         return original(**kwargs)
 
     monkeypatch.setattr(sso, "delete_account_assignment", fail_on_second)
-    with pytest.raises(ClientError, match="slow down"):
+    with pytest.raises(Failed, match="slow down") as stopped:
         isolation.isolate(record, path)
+    assert "stopped after 2 of 5 removals" in str(stopped.value)
+    assert "safe to run again" in str(stopped.value)
     saved = Record.load(path)
-    removed = [i for i in saved.items if i.removed]
-    assert [i.kind for i in removed] == [
-        "role-policy",
-        "sso-assignment",
-    ]  # policy + first assignment
-    assert len(saved.items) > len(removed)
+    assert [i.state for i in saved.items][:3] == ["removed", "removed", "removing"]
+    assert {i.state for i in saved.items[3:]} == {"planned"}
+    assert not saved.finished
     # Restoring from that record puts back exactly what was removed.
     monkeypatch.undo()
-    Isolation(Aws.from_environment(), zone).restore(saved, path)
+    fresh = Isolation(Aws.from_environment(), zone)
+    fresh.restore(saved, path, fresh.restore_plan(saved))
+    assert access_state(healthy, "staging") == before
     assert failing_items(healthy, "staging") == []
+
+
+def test_the_policy_restore_writes_is_the_one_the_program_renders(healthy):
+    """The pure builder called as the baseline component calls it, for every stack."""
+    from diagnyx_infra.engine.runner import run_stack
+
+    zone = LandingZone.load(healthy)
+    for name, settings in zone.stacks.items():
+        recording = run_stack(name, healthy)
+        (policy,) = [
+            p
+            for p in recording.of_type("aws:iam/rolePolicy:RolePolicy")
+            if p.inputs["name"] == naming.CICD_POLICY
+        ]
+        assert json.loads(policy.inputs["policy"]) == rendered_cicd_policy(settings), name
 
 
 def test_isolating_an_unknown_account_is_a_usage_error(aws_env, healthy):
     result = run_diagnyx(aws_env, "isolate", "sandbox", "--project-dir", str(healthy))
     assert result.returncode == 2
     assert naming.CICD_POLICY not in result.stdout
+
+
+@pytest.mark.parametrize(
+    ("account", "why"),
+    [
+        ("management", "cut off your own access to the organization"),
+        ("security", "audit trail"),
+    ],
+)
+def test_critical_accounts_need_the_override(aws_env, healthy, tmp_path, account, why):
+    before = access_state(healthy, account)
+    for extra in ((), ("--apply", "--yes")):
+        refused = run_diagnyx(
+            aws_env, "isolate", account, *extra, "--records-dir", str(tmp_path),
+            "--project-dir", str(healthy),
+        )  # fmt: skip
+        assert refused.returncode == 2, refused.stderr
+        message = " ".join(refused.stderr.split())
+        assert why in message and "--allow-critical-account" in message
+        assert refused.stdout == ""
+    assert access_state(healthy, account) == before
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_the_management_account_isolated_with_the_override_and_restored(aws_env, healthy, tmp_path):
+    before = access_state(healthy, "management")
+    isolate = run_diagnyx(
+        aws_env, "isolate", "management", "--apply", "--yes", "--allow-critical-account",
+        "--records-dir", str(tmp_path), "--project-dir", str(healthy),
+    )  # fmt: skip
+    assert isolate.returncode == 0, isolate.stderr
+    assert "warning: management" in isolate.stderr
+    assert "cut off your own access" in " ".join(isolate.stderr.split())
+    assert access_state(healthy, "management") == []
+    (record_file,) = tmp_path.glob("isolation-management-*.json")
+    restore = run_diagnyx(
+        aws_env, "restore", str(record_file), "--apply", "--yes", "--project-dir", str(healthy)
+    )
+    assert restore.returncode == 0, restore.stderr
+    assert access_state(healthy, "management") == before
+
+
+def test_a_record_that_cannot_be_written_stops_isolation_before_any_change(
+    aws_env, healthy, tmp_path
+):
+    before = access_state(healthy, "dev")
+    not_a_folder = tmp_path / "records"
+    not_a_folder.write_text("a file where the records folder should be")
+    result = run_diagnyx(
+        aws_env, "isolate", "dev", "--apply", "--yes", "--records-dir", str(not_a_folder),
+        "--project-dir", str(healthy),
+    )  # fmt: skip
+    assert result.returncode == 1, result.stderr
+    assert "nothing changed: cannot write the record" in " ".join(result.stderr.split())
+    assert access_state(healthy, "dev") == before
+
+
+def test_restore_dry_run_as_json(aws_env, healthy, tmp_path):
+    before = access_state(healthy, "uat")
+    isolate = run_diagnyx(
+        aws_env, "isolate", "uat", "--apply", "--yes", "--records-dir", str(tmp_path),
+        "--project-dir", str(healthy),
+    )  # fmt: skip
+    assert isolate.returncode == 0, isolate.stderr
+    (record_file,) = tmp_path.glob("isolation-uat-*.json")
+    dry = run_diagnyx(aws_env, "restore", str(record_file), "--json", "--project-dir", str(healthy))
+    assert dry.returncode == 0, dry.stderr
+    shown = json.loads(dry.stdout)
+    assert shown["record"] == str(record_file)
+    assert {i["action"] for i in shown["items"]} == {"would restore"}
+    assert access_state(healthy, "uat") == []
+    restore = run_diagnyx(
+        aws_env, "restore", str(record_file), "--apply", "--yes", "--project-dir", str(healthy)
+    )
+    assert restore.returncode == 0, restore.stderr
+    assert access_state(healthy, "uat") == before

@@ -1,13 +1,16 @@
 """The policy pack: every stack passes every rule, and every rule can fail."""
 
 import json
+from dataclasses import replace
 
 import pytest
 from pulumi_policy import (
     PolicyProviderResource,
+    PolicyResource,
     PolicyResourceOptions,
     ResourceValidationArgs,
     ResourceValidationPolicy,
+    StackValidationArgs,
     StackValidationPolicy,
 )
 from pulumi_policy.policy import PolicyCustomTimeouts
@@ -45,8 +48,8 @@ def test_every_stack_passes_every_rule(recordings, stack):
     assert violations == []
 
 
-def _args(subject, config=None) -> ResourceValidationArgs:
-    options = PolicyResourceOptions(
+def _options(subject) -> PolicyResourceOptions:
+    return PolicyResourceOptions(
         protect=subject.protect,
         ignore_changes=[],
         delete_before_replace=None,
@@ -54,6 +57,10 @@ def _args(subject, config=None) -> ResourceValidationArgs:
         custom_timeouts=PolicyCustomTimeouts(0, 0, 0),
         additional_secret_outputs=[],
     )
+
+
+def _args(subject, config=None) -> ResourceValidationArgs:
+    options = _options(subject)
     provider = PolicyProviderResource("pulumi:providers:aws", subject.provider_props, "urn:p", "p")
     return ResourceValidationArgs(
         subject.type, subject.props, f"urn:{subject.name}", subject.name, options, provider, config
@@ -317,6 +324,20 @@ def _stack_violation(rule):
         return [
             S(rules.ORG_ATTACHMENT, {"policyId": f"p-{i}", "targetId": "r-root"}) for i in range(5)
         ]
+    if rule == "store-settings-protected":
+        return [
+            S(rules.BUCKET, {"bucket": "diagnyx-state-1", "id": "diagnyx-state-1"}, protect=True),
+            S(
+                rules.PUBLIC_ACCESS_BLOCK,
+                {
+                    "bucket": "diagnyx-state-1",
+                    "blockPublicAcls": True,
+                    "blockPublicPolicy": True,
+                    "ignorePublicAcls": True,
+                    "restrictPublicBuckets": True,
+                },
+            ),
+        ]
     if rule == "iam-admin-only-in-administrator-set":
         return [
             S(rules.PERMISSION_SET, {"name": "Developer", "arn": "arn:ps/dev"}),
@@ -363,3 +384,96 @@ def test_the_permissions_boundary_may_allow_every_action_and_nothing_else_may():
     (rule,) = [r for r in rules.RULES if r.name == "iam-no-wildcard-admin"]
     assert rule.check(S(rules.IAM_POLICY, boundary), {}) == []
     assert rule.check(S(rules.IAM_POLICY, {**boundary, "name": "DiagnyxOther"}), {})
+
+
+@pytest.mark.parametrize(
+    "subject",
+    [
+        S(rules.GROUP, {"identityStoreId": "d-0000000000", "displayName": "Developers"}),
+        S(rules.PERMISSION_SET, {"name": "Developer", "sessionDuration": "PT8H", **GOOD_TAGS}),
+    ],
+    ids=["group", "permission-set"],
+)
+def test_an_unprotected_identity_center_group_or_permission_set_fails(subject):
+    assert [v.rule for v in rules.evaluate([subject])] == ["stateful-resources-protected"]
+    assert _through_pack(subject) == ["stateful-resources-protected"]
+    assert rules.evaluate([replace(subject, protect=True)]) == []
+
+
+def _store_settings_violations(subjects) -> list[str]:
+    return [v.message for v in rules.evaluate(subjects) if v.rule == "store-settings-protected"]
+
+
+@pytest.mark.parametrize("stack", ALL_STACKS)
+def test_unprotecting_any_setting_of_a_protected_store_fails(recordings, stack):
+    """Reintroduce the mistake one resource at a time: each setting of a protected bucket, key
+    or repository in the real stack, unprotected, is a violation naming it."""
+    subjects = subjects_of(recordings[stack])
+    settings = [s for s in subjects if s.type in rules.STORE_SETTINGS]
+    assert {rules.BUCKET_POLICY, rules.PUBLIC_ACCESS_BLOCK, rules.ENCRYPTION} <= {
+        s.type for s in settings
+    }
+    for setting in settings:
+        assert setting.protect, setting.name
+        mistaken = [replace(s, protect=False) if s is setting else s for s in subjects]
+        (message,) = _store_settings_violations(mistaken)
+        assert setting.name in message
+
+
+def test_an_unprotected_bucket_is_the_other_rules_business():
+    bucket, block = _stack_violation("store-settings-protected")
+    subjects = [replace(bucket, protect=False), block]
+    assert _store_settings_violations(subjects) == []
+    assert "stateful-resources-protected" in {v.rule for v in rules.evaluate(subjects)}
+
+
+def test_a_setting_is_matched_to_its_store_by_name_arn_or_id():
+    key = S(rules.KEY, {"keyId": "1234", "arn": "arn:aws:kms:us-east-1:1:key/1234"}, protect=True)
+    repository = S(rules.REPOSITORY, {"name": "diagnyx/api"}, protect=True)
+    other = S(rules.BUCKET, {"bucket": "other", "id": "other"}, protect=True)
+    for setting in (
+        S(rules.KEY_ALIAS, {"targetKeyId": "1234"}),
+        S(rules.KEY_POLICY, {"keyId": "arn:aws:kms:us-east-1:1:key/1234"}),
+        S(rules.REPOSITORY_LIFECYCLE, {"repository": "diagnyx/api"}),
+        S(rules.REPOSITORY_POLICY, {"repository": "diagnyx/api"}),
+    ):
+        assert len(_store_settings_violations([key, repository, other, setting])) == 1
+    # A setting of a bucket this stack does not protect (or know) is not flagged.
+    assert _store_settings_violations([other, S(rules.VERSIONING, {"bucket": "elsewhere"})]) == []
+
+
+def _policy_resource(subject, property_dependencies=None) -> PolicyResource:
+    provider = PolicyProviderResource("pulumi:providers:aws", {}, "urn:p", "p")
+    return PolicyResource(
+        subject.type,
+        subject.props,
+        f"urn:{subject.name}",
+        subject.name,
+        _options(subject),
+        provider,
+        None,
+        [],
+        property_dependencies or {},
+    )
+
+
+def test_the_pack_finds_the_store_through_dependencies_in_a_first_preview():
+    """Before the bucket exists its name is unknown to the setting; the engine's property
+    dependencies still tie the two together."""
+    (policy,) = [p for p in pack.policies() if p.name == "store-settings-protected"]
+    bucket = _policy_resource(S(rules.BUCKET, {"bucket": "diagnyx-state-1"}, protect=True))
+    lock = _policy_resource(
+        S(rules.OBJECT_LOCK, {"objectLockEnabled": "Enabled"}), {"bucket": [bucket]}
+    )
+
+    def report(resources) -> list[str]:
+        reported = []
+        policy.validate(StackValidationArgs(resources), lambda m, urn=None: reported.append(m))
+        return reported
+
+    (message,) = report([bucket, lock])
+    assert "BucketObjectLockConfiguration" in message
+    protected = _policy_resource(
+        S(rules.OBJECT_LOCK, {"objectLockEnabled": "Enabled"}, protect=True), {"bucket": [bucket]}
+    )
+    assert report([bucket, protected]) == []
