@@ -1,6 +1,7 @@
 """The `diagnyx` command line (also `python -m diagnyx_infra`).
 
-Exit codes: 0 all good, 1 findings, 2 usage or config error.
+Exit codes: 0 all good, 1 findings, 2 usage or config error, 3 AWS could not be reached or did not
+answer (nothing was judged).
 """
 
 import json

@@ -19,6 +19,7 @@ from .components.shared_services import SharedServices, SharedServicesArgs
 from .config.consistency import load_project
 from .config.loading import settings_from_pulumi
 from .config.models import (
+    CORE_ROOT_POLICIES,
     MANAGEMENT_ACCOUNT,
     REQUIRED_TAG_KEYS,
     SECURITY_ACCOUNT,
@@ -106,6 +107,11 @@ def build(plan: StackPlan) -> None:
         pulumi.export("publicSubnetIds", network.public_subnet_ids)
 
     if settings.organization is not None and plan.guardrails is not None:
+        for key in settings.organization.guardrails.waived_root_policies:
+            pulumi.log.warn(
+                f"guardrail {key} is waived (organization.guardrails.waivedRootPolicies): "
+                f"{CORE_ROOT_POLICIES[key]}"
+            )
         organization = Organization(
             "organization",
             OrganizationArgs(

@@ -458,3 +458,25 @@ def test_the_accounts_that_trust_no_other_account_take_no_external_id():
     with pytest.raises(ConfigError) as raised:
         run_stack("security", config=config)
     assert "only workload accounts trust the shared services deploy role" in str(raised.value)
+
+
+def test_a_waived_core_guardrail_is_left_out_and_warned_about_on_every_deploy():
+    def waive_root_user(config):
+        guardrails = config["diagnyx:organization"]["guardrails"]
+        guardrails["rootPolicies"].remove("deny-root-user")
+        guardrails["waivedRootPolicies"] = ["deny-root-user"]
+
+    recording = run_stack("management", config=edited_config("management", waive_root_user))
+    policies = {p.inputs["name"] for p in recording.of_type("aws:organizations/policy:Policy")}
+    assert "DiagnyxDenyRootUser" not in policies
+    assert "DiagnyxDenyLeaveOrganization" in policies
+    (warning,) = [w for w in recording.warnings if "deny-root-user is waived" in w]
+    assert "root users could act unrestricted" in warning
+
+
+def test_a_waiver_of_a_policy_still_attached_is_refused():
+    def waive_but_keep(config):
+        config["diagnyx:organization"]["guardrails"]["waivedRootPolicies"] = ["deny-root-user"]
+
+    with pytest.raises(ConfigError, match="'deny-root-user' is also in rootPolicies"):
+        run_stack("management", config=edited_config("management", waive_but_keep))

@@ -461,3 +461,86 @@ def test_random_configs_validate_or_are_refused_with_a_config_error(data, stack)
         plan_stack(settings_from_config(stack, encoded, secret_keys))
     except ConfigError as error:
         assert error.problems and all(isinstance(p, str) and p for p in error.problems)
+
+
+# --- property-based, at the file level: any edit of a real stack file is read and validated or
+# refused with config errors, never a traceback ------------------------------------------------
+
+YAML_TOKENS = st.sampled_from(
+    [
+        "yes",
+        "no",
+        "on",
+        "~",
+        "null",
+        "012345678901",
+        "0o17",
+        "0x1F",
+        "1_000",
+        ".inf",
+        "-.nan",
+        "2024-01-01",
+        "2024-01-01T00:00:00Z",
+        "!!binary aGVsbG8=",
+        "!custom x",
+        "&anchor x",
+        "*anchor",
+        "<<: *anchor",
+        "[",
+        "]",
+        "{",
+        "}",
+        ": ",
+        "- ",
+        "'",
+        '"',
+        "|",
+        ">",
+        "#",
+        "\t",
+        "\x00",
+        "\ufeff",
+        "é",
+        "1e400",
+        "-1",
+        "true",
+        "TRUE",
+        "[1, [2, [3]]]",
+        "{a: {b: c}}",
+        "secure: v1:x",
+        "diagnyx:budget:",
+        "aws:region: mars-1",
+        "---",
+        "...",
+        "%YAML 1.2",
+    ]
+)
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    data=st.data(),
+    stack=st.sampled_from(["management", "shared", "dev", "security"]),
+)
+def test_any_edit_of_a_real_stack_file_is_read_or_refused_as_config(data, stack):
+    import tempfile
+
+    from diagnyx_infra.config.consistency import load_project
+
+    text = (PROJECT_DIR / f"Pulumi.{stack}.yaml").read_text()
+    position = data.draw(st.integers(0, len(text)))
+    cut = data.draw(st.integers(0, 40))
+    inserted = data.draw(st.lists(YAML_TOKENS | st.text(max_size=6), max_size=4))
+    edited = text[:position] + " ".join(inserted) + text[position + cut :]
+    raw = edited.encode("utf-8", "surrogatepass")
+    if data.draw(st.booleans()):
+        raw = raw.replace(b"e", bytes([data.draw(st.integers(0, 255))]), 1)
+    with tempfile.TemporaryDirectory() as folder:
+        project = Path(folder)
+        for path in [*PROJECT_DIR.glob("Pulumi*.yaml")]:
+            shutil.copy(path, project)
+        (project / f"Pulumi.{stack}.yaml").write_bytes(raw)
+        try:
+            load_project(project)
+        except ConfigError as error:
+            assert error.problems and all(isinstance(p, str) and p for p in error.problems)
