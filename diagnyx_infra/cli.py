@@ -214,6 +214,12 @@ def _fail(message: str, code: int) -> typer.Exit:
     return typer.Exit(code)
 
 
+def _stopped(error: Exception, what: str = "") -> typer.Exit:
+    """A command stopped by an AWS error: one line, and the exit code its kind calls for."""
+    code, message = stopped(error, what)
+    return _fail(message, code)
+
+
 def _landing_zone(project_dir: Path, *, check_account_ids: bool = True) -> LandingZone:
     try:
         return LandingZone.load(project_dir, check_account_ids=check_account_ids)
@@ -268,7 +274,7 @@ def accounts_sync(
     try:
         result = sync(caller, zone, project_dir, write=not check)
     except AWS_ERRORS as error:
-        raise _fail(*stopped(error)) from None
+        raise _stopped(error) from None
     if as_json:
         print(
             json.dumps(
@@ -317,7 +323,7 @@ def bootstrap_start(
     except (AlreadyInOrganization, WouldReplaceOrganization) as error:
         raise _fail(str(error), EXIT_CONFIG_ERROR) from None
     except AWS_ERRORS as error:
-        raise _fail(*stopped(error)) from None
+        raise _stopped(error) from None
     if as_json:
         print(json.dumps({"written": write, "edits": [vars(e) for e in edits]}, default=str))
         return
@@ -413,9 +419,10 @@ def cost_report(
 ) -> None:
     """Spend per account from Cost Explorer against each account's budget. Exit 1 when an
     account reaches the 80% alert threshold or the total exceeds the organization budget; 2 for
-    a usage error (a month that is malformed, not complete yet, or older than Cost Explorer
-    keeps) or missing credentials; 3 when AWS could not be reached."""
-    month = month or last_full_month()
+    a usage error (a month that is empty, malformed, not complete yet, or older than Cost
+    Explorer keeps) or missing credentials; 3 when AWS could not be reached."""
+    # An empty --month (an unset $MONTH in CI) is refused, not read as the default.
+    month = last_full_month() if month is None else month
     try:
         check_month(month, multi_year=multi_year)
     except MonthError as error:
@@ -425,7 +432,7 @@ def cost_report(
     try:
         result = build_cost_report(caller, zone, month)
     except AWS_ERRORS as error:
-        raise _fail(*stopped(error, "Cost Explorer")) from None
+        raise _stopped(error, "Cost Explorer") from None
     over_total = result.total_usd > result.organization_budget_usd
     if as_json:
         print(
@@ -578,6 +585,12 @@ def isolate(
             f"unknown account {account} (known: {', '.join(zone.account_names())})",
             EXIT_CONFIG_ERROR,
         )
+    from .ops.isolation import known_account_id
+
+    try:
+        known_account_id(zone, account)  # a pending account: exit 2 before any AWS call
+    except IsolationError as error:
+        raise _fail(str(error), error.exit_code) from None
     critical = critical_reason(account)
     if critical and not allow_critical_account:
         raise _fail(
@@ -632,13 +645,17 @@ def restore(
     access_role: AccessRole = naming.ORG_ACCESS_ROLE,
     as_json: AsJson = False,
 ) -> None:
-    """Give an isolated account back what config says it has. Dry run by default.
+    """Give an isolated account back what config grants it. Dry run by default.
 
-    The record only says what isolation removed (or was removing): each such item is checked in
-    AWS and, if missing, put back as config has it (CICDPolicy as the program renders it, the
-    access matrix's assignments). A record that disagrees with config is refused. Exit 0 done,
-    1 AWS refused, aborted or removed access config does not grant, 2 usage, config or record
-    error, 3 AWS could not be reached; running it again is always safe.
+    Whatever the record lists, every grant of config is checked in AWS and put back if missing
+    (CICDPolicy as the program renders it, every assignment of the access matrix for the
+    account), then AWS is checked again. The record names the account and says what isolation
+    removed; a record that disagrees with config is refused, and a removed assignment the access
+    matrix does not grant is never put back. A record copied and pointed at another isolated
+    account restores that account to config's grants, as its own record would: check the
+    account name and ID shown before confirming. Exit 0 done, 1 AWS refused, aborted, something
+    not put back or removed access config does not grant, 2 usage, config or record error, 3 AWS
+    could not be reached; running it again is always safe.
     """
     try:
         record = Record.load(record_file)
@@ -672,25 +689,44 @@ def restore(
             markup=False,
             highlight=False,
         )
+    account = f"{record.account} ({record.account_id})"
     _go_ahead(
         any(s.action == "restore" for s in steps),
-        "the account has everything the record lists that config grants",
+        f"{account} has everything config grants it",
         apply,
         yes,
-        f"Restore {record.account}?",
+        f"Restore {account} to what config grants it?",
     )
     try:
         isolation.restore(record, record_file, steps)
+        verified = isolation.verify(record.account)
     except IsolationError as error:
         raise _fail(str(error), error.exit_code) from None
     except KeyboardInterrupt:
         raise _fail(
             f"interrupted; running `diagnyx restore {record_file} --apply` again checks every "
-            "item against AWS and is safe",
+            "grant of config against AWS and is safe",
             EXIT_FINDINGS,
         ) from None
+    if verified.extra:
+        err.print(
+            f"warning: {account} also has {len(verified.extra)} SSO assignment(s) the access "
+            f"matrix does not grant ({'; '.join(i.describe() for i in verified.extra)}); "
+            "restore never removes anything",
+            markup=False,
+            highlight=False,
+        )
+    if verified.missing:
+        raise _fail(
+            f"{account} still lacks what config grants it, checked in AWS after the restore: "
+            f"{'; '.join(verified.missing)}. Running `diagnyx restore {record_file} --apply` "
+            "again is safe",
+            EXIT_FINDINGS,
+        )
+    granted = sum(s.action != "not granted" for s in steps)
     err.print(
-        f"restored {record.account} as config has it; record: {record_file}",
+        f"restored {account} as config has it: checked in AWS, it has all {granted} grant(s) "
+        f"of config; record: {record_file}",
         markup=False,
         highlight=False,
     )

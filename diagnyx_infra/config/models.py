@@ -93,7 +93,7 @@ class Model(BaseModel):
 
 
 def _account_id(value: str) -> str:
-    if not re.fullmatch(r"\d{12}", value):
+    if not re.fullmatch(r"[0-9]{12}", value):
         raise ValueError(f"'{value}' is not an AWS account ID (exactly 12 digits)")
     return value
 
@@ -165,7 +165,7 @@ def _account_email(value: str) -> str:
 def _account_id_or_pending(value: str) -> str:
     if value == PENDING_ID:
         return value
-    if not re.fullmatch(r"\d{12}", value):
+    if not re.fullmatch(r"[0-9]{12}", value):
         raise ValueError(
             f"'{value}' is not an AWS account ID (exactly 12 digits) nor '{PENDING_ID}' "
             "(not created or not synced yet)"
@@ -179,6 +179,19 @@ Region = Annotated[StrictStr, AfterValidator(_region)]
 AccountName = Annotated[StrictStr, AfterValidator(_account_name)]
 AccountEmail = Annotated[StrictStr, AfterValidator(_account_email)]
 NonEmpty = Annotated[StrictStr, Field(min_length=1, max_length=256)]
+
+
+def _tag_value(value: str) -> str:
+    """A tag value as AWS accepts it: letters, digits, spaces and _.:/=+-@ (no control or
+    invisible characters)."""
+    bad = sorted({c for c in value if not (c.isalnum() or c in " _.:/=+@-")})
+    if bad:
+        shown = ", ".join(repr(c) for c in bad[:5])
+        raise ValueError(f"{value!r} has characters AWS does not allow in a tag value ({shown})")
+    return value
+
+
+TagValue = Annotated[StrictStr, Field(min_length=1, max_length=256), AfterValidator(_tag_value)]
 
 GITHUB_SUBJECT_PREFIX_MAX_LENGTH = 200
 
@@ -200,6 +213,17 @@ def _github_subject_prefix(value: str) -> str:
 
 
 GitHubSubjectPrefix = Annotated[StrictStr, AfterValidator(_github_subject_prefix)]
+
+
+def _github_repository(value: str) -> str:
+    owner, _, name = value.partition("/")
+    if (
+        not re.fullmatch(r"[A-Za-z0-9](?:[A-Za-z0-9-]{0,37}[A-Za-z0-9])?", owner)
+        or not re.fullmatch(r"[A-Za-z0-9_.-]{1,100}", name)
+        or name in (".", "..")
+    ):
+        raise ValueError(f"'{value}' is not a GitHub repository (owner/name)")
+    return value
 
 
 def _notification_email(value: str) -> str:
@@ -250,7 +274,7 @@ class Budget(Model):
 
 
 def _external_id(value: str) -> str:
-    if not re.fullmatch(r"[\w+=,.@:/-]{2,1224}", value):
+    if not re.fullmatch(r"[A-Za-z0-9_+=,.@:/-]{2,1224}", value):
         raise ValueError("must be 2 to 1224 characters of letters, digits and +=,.@:/-_")
     if value in PUBLISHED_EXTERNAL_IDS:
         raise ValueError("is the example value printed in the guide; choose a secret one")
@@ -437,7 +461,7 @@ class CostGovernance(Model):
     # enabled and allows no second one; its ARN is named here once Cost Explorer is on.
     services_monitor_arn: (
         Annotated[
-            StrictStr, Field(pattern=r"^arn:aws:ce::\d{12}:anomalymonitor/[A-Za-z0-9-]{1,64}$")
+            StrictStr, Field(pattern=r"^arn:aws:ce::[0-9]{12}:anomalymonitor/[A-Za-z0-9-]{1,64}$")
         ]
         | None
     ) = None
@@ -462,10 +486,12 @@ class Deployment(Model):
     """
 
     caller_in_account: StrictBool = False
-    role_name: Annotated[StrictStr, Field(pattern=r"^[\w+=,.@-]{1,64}$")] = (
+    role_name: Annotated[StrictStr, Field(pattern=r"^[A-Za-z0-9_+=,.@-]{1,64}$")] = (
         "OrganizationAccountAccessRole"
     )
-    session_name: Annotated[StrictStr, Field(pattern=r"^[\w+=,.@-]{2,64}$")] = "diagnyx-pulumi"
+    session_name: Annotated[StrictStr, Field(pattern=r"^[A-Za-z0-9_+=,.@-]{2,64}$")] = (
+        "diagnyx-pulumi"
+    )
 
 
 def _known_policies(keys: list[str]) -> list[str]:
@@ -634,7 +660,9 @@ class StackSettings(Model):
     budget_alert_email: NotificationEmail
     ecr_repositories: list[EcrRepositoryName] = Field(default=[], max_length=MAX_REPOSITORIES)
     retention: Retention = Retention()
-    github_repository: Annotated[StrictStr, Field(pattern=r"^[A-Za-z0-9_.-]+/[A-Za-z0-9_.-]+$")]
+    # GitHub: owner up to 39 letters, digits and inner '-'; a name of up to 100 of [A-Za-z0-9_.-]
+    # that is not '.' or '..'.
+    github_repository: Annotated[StrictStr, AfterValidator(_github_repository)]
     # Unset: `repo:<github_repository>`, the subject of repositories older than GitHub's
     # immutable-ID subjects (see `effective_github_subject_prefix`).
     github_subject_prefix: GitHubSubjectPrefix | None = None
@@ -648,9 +676,9 @@ class StackSettings(Model):
     shared_services: SharedServices | None = None
     deployment: Deployment = Deployment()
     allowed_regions: list[Region] = Field(min_length=1)
-    project_name: NonEmpty
-    cost_center: NonEmpty
-    owner: NonEmpty
+    project_name: TagValue
+    cost_center: TagValue
+    owner: TagValue
     organization: OrganizationSettings | None = None
     identity_center: IdentityCenter | None = None
     cost_governance: CostGovernance | None = None
@@ -773,6 +801,9 @@ class StackSettings(Model):
             return
         if self.networks is None:
             raise ValueError("networks: required where network is set (every VPC's CIDR)")
+        for name in self.networks:
+            if name not in self.account_ids:
+                raise ValueError(f"networks.{name}: no ID for account '{name}' in accountIds")
         own = self.networks.get(self.stack)
         if own is None:
             raise ValueError(f"networks: no entry for this stack's account '{self.stack}'")

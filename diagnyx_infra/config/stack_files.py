@@ -13,6 +13,9 @@ from ..errors import ConfigError
 from .yaml_reader import read_yaml_file
 
 PROJECT_FILE = "Pulumi.yaml"
+# What a stack file may hold besides `config`: the secrets provider's own fields. An ESC
+# `environment:` import would feed the deploy values no offline check sees.
+_STACK_FILE_KEYS = {"config", "secretsprovider", "encryptedkey", "encryptionsalt"}
 _DECLARATION_KEYS = {"type", "description", "default", "value", "secret", "items"}
 
 
@@ -65,6 +68,13 @@ def read_yaml_mapping(path: Path) -> dict[str, Any]:
 
 def load_stack_config(project_dir: Path, stack: str) -> StackConfig:
     project = read_yaml_mapping(project_dir / PROJECT_FILE)
+    if "stackConfigDir" in project:
+        raise ConfigError(
+            [
+                f"{PROJECT_FILE}: stackConfigDir is not supported: the stack files must sit beside "
+                f"{PROJECT_FILE}, where every check reads them"
+            ]
+        )
     project_name = str(project.get("name", ""))
     values: dict[str, str] = {}
     secrets: set[str] = set()
@@ -81,13 +91,28 @@ def load_stack_config(project_dir: Path, stack: str) -> StackConfig:
 
     path = stack_file(project_dir, stack)
     settings = read_yaml_mapping(path)
+    unknown = sorted(str(k) for k in settings if k not in _STACK_FILE_KEYS)
+    if unknown:
+        raise ConfigError(
+            [
+                f"{path.name}: '{unknown[0]}' is not read here (a stack file holds config and its "
+                "secrets provider; ESC environments are not supported: write values in the file)"
+            ]
+        )
     config = settings.get("config")
     if config is None:
         config = {}
     if not isinstance(config, dict):
         raise ConfigError([f"{path.name}: 'config' must be a mapping, got {type(config).__name__}"])
+    written: dict[str, str] = {}
     for key, entry in config.items():
         full_key = _qualify(str(key), project_name)
+        if full_key in written:
+            # The CLI would keep one of the two in Go's random map order.
+            raise ConfigError(
+                [f"{path.name}: '{written[full_key]}' and '{key}' name the same setting {full_key}"]
+            )
+        written[full_key] = str(key)
         values[full_key] = _as_config_string(full_key, entry, secrets)
     return StackConfig(stack, project_name, values, frozenset(secrets))
 

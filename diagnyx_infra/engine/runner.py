@@ -19,7 +19,7 @@ from pulumi.runtime.stack import run_pulumi_func
 
 from .. import PROJECT_DIR
 from ..config.stack_files import StackConfig, load_stack_config
-from ..errors import ReportedFailure
+from ..errors import ConfigError, ReportedFailure
 from .recording import RecordedResource, RecordingMocks, RecordingMonitor
 
 
@@ -65,6 +65,11 @@ def run_stack(
     answers to registrations (the rehearsal carries them out against an AWS emulator). A
     ``ConfigError`` raised by the program propagates unchanged.
     """
+    program = project_dir / "__main__.py"
+    if not program.is_file():
+        raise ConfigError(
+            [f"{project_dir}: no __main__.py here; give the folder that holds Pulumi.yaml"]
+        )
     config = config or load_stack_config(project_dir, stack)
     mocks = mocks or RecordingMocks()
     monitor = RecordingMonitor(mocks)
@@ -86,10 +91,9 @@ def run_stack(
             logger=logger,
             monitor=monitor,
         )
-        program = str(project_dir / "__main__.py")
         # pulumi-aws logs every deprecated class or argument used through the engine log, which
         # the collector keeps; warnings it raises while importing its own modules are not usage.
-        loop.run_until_complete(run_pulumi_func(lambda: runpy.run_path(program)))
+        loop.run_until_complete(run_pulumi_func(lambda: runpy.run_path(str(program))))
         outputs = loop.run_until_complete(_resolve_outputs())
     finally:
         runtime_settings.reset_options()

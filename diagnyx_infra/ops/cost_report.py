@@ -60,6 +60,11 @@ def check_month(month: str, today: dt.date | None = None, multi_year: bool = Fal
     """Raise MonthError unless ``month`` is YYYY-MM, complete, and within Cost Explorer's
     history (HISTORY_MONTHS, or MULTI_YEAR_MONTHS with multi-year data)."""
     today = today or _today()
+    if not month.strip():
+        raise MonthError(
+            f"empty: give a complete month as YYYY-MM (e.g. {last_full_month(today)}), or leave "
+            "--month out for the last complete month"
+        )
     if not _MONTH.fullmatch(month):
         raise MonthError(
             f"'{month}' is not YYYY-MM (a four-digit year, a dash and a two-digit month 01-12, "

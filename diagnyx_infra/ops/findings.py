@@ -22,7 +22,8 @@ class Status(StrEnum):
 PENDING = "pending"  # the account's ID is not in config yet
 MANUAL = "manual"  # the tool cannot answer from here by design; the detail says how a person can
 # Causes that leave a run able to say "all is well" (exit 0): an API the endpoint does not
-# offer (an emulator's gap, listed in the summary) and what only a person can check.
+# offer (only one of moto's known gaps, aws.EMULATOR_GAPS, answered as moto answers them; any
+# other 5xx or page is "unreachable"; listed in the summary) and what only a person can check.
 NOT_BLOCKING = frozenset({"unavailable", MANUAL})
 _CAUSES = {
     "unreachable": "AWS could not be reached",

@@ -1,19 +1,20 @@
 """`diagnyx isolate` / `diagnyx restore`: the guide's account isolation (remove the CI/CD role's
 `CICDPolicy`, remove the account's SSO assignments) with a record of what was removed.
 
-The record says WHAT was removed, never what to put back: `restore` puts back what config says
-the account has (the `CICDPolicy` the program renders, the access matrix's assignments, IDs and
-ARNs looked up live), and refuses a record that disagrees with config. Isolation writes its
-intent ("removing") before every AWS call and the outcome ("removed") after it, so a process
-killed in between or a reply lost on the network leaves a record that still names the item;
-restore then checks every such item against AWS and puts back what is missing."""
+The record says WHAT was removed, never what to put back: `restore` returns the account to what
+config grants it, whatever the record lists (the `CICDPolicy` the program renders, every
+assignment of the access matrix, IDs and ARNs looked up live), each checked against AWS and
+created only if missing, then checks AWS again. The record names the account and reports what
+isolation removed; a record that disagrees with config is refused. Isolation writes its intent
+("removing") before every AWS call and the outcome ("removed") after it, so a process killed in
+between or a reply lost on the network leaves a record that still names the item."""
 
 import contextlib
 import datetime as dt
 import json
 import os
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
@@ -28,7 +29,7 @@ from botocore.parsers import ResponseParserError
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from .. import naming
-from ..config.models import MANAGEMENT_ACCOUNT, SECURITY_ACCOUNT, StackSettings
+from ..config.models import MANAGEMENT_ACCOUNT, PENDING_ID, SECURITY_ACCOUNT, StackSettings
 from ..policies.documents import to_json
 from ..policies.iam import cicd_permissions
 from .aws import Aws, classify
@@ -135,6 +136,17 @@ def connect(region: str | None) -> Aws:
             "sts:GetCallerIdentity is not an AWS answer)"
         ) from None
     return aws
+
+
+def known_account_id(zone: LandingZone, account: str, what: str = "isolate") -> str:
+    """``account``'s ID in config; Refused (before any AWS call) while config marks it pending."""
+    account_id = zone.account_ids[account]
+    if account_id == PENDING_ID:
+        raise Refused(
+            f"accountIds.{account} is pending: nothing to {what} until the organization created "
+            "it and `diagnyx accounts sync` recorded its ID"
+        )
+    return account_id
 
 
 def critical_reason(account: str) -> str | None:
@@ -306,8 +318,14 @@ def rendered_cicd_policy(settings: StackSettings) -> dict[str, Any]:
     return json.loads(to_json(document))
 
 
+def granted_pairs(zone: LandingZone, account: str) -> list[tuple[str, str]]:
+    """(group, permission set) of every assignment the access matrix grants ``account``."""
+    return list(dict.fromkeys((a.group, a.permission_set) for a in zone.assignments_for(account)))
+
+
 def check_record(record: Record, zone: LandingZone, path: Path) -> None:
-    """Refuse a record that disagrees with config: restore only ever gives what config grants."""
+    """Refuse, before any AWS call, a record that disagrees with config or an account config
+    cannot restore. The record only names the account: restore gives it what config grants."""
 
     def refuse(field: str, why: str) -> Refused:
         return Refused(f"{path}: {field}: {why}; the record disagrees with config, not restoring")
@@ -315,14 +333,24 @@ def check_record(record: Record, zone: LandingZone, path: Path) -> None:
     ids = zone.account_ids
     if record.account not in ids:
         raise refuse("account", f"unknown account '{record.account}'")
-    expected_id = ids[record.account]
+    try:
+        expected_id = known_account_id(zone, record.account, "restore")
+    except Refused as error:
+        raise Refused(f"{path}: {error}") from None
     if record.account_id != expected_id:
         raise refuse(
             "account_id",
             f"{record.account_id} is not the ID config gives account '{record.account}' "
             f"({expected_id})",
         )
-    granted = {(a.group, a.permission_set) for a in zone.assignments_for(record.account)}
+    settings = zone.stacks.get(record.account)
+    if settings is not None and settings.account_id != expected_id:
+        raise refuse(
+            "account_id",
+            f"Pulumi.{record.account}.yaml names account ID {settings.account_id}, the "
+            f"management stack {expected_id} (run `diagnyx accounts sync`)",
+        )
+    granted = set(granted_pairs(zone, record.account))
     for index, item in enumerate(record.items):
         field = f"items[{index}].detail"
         if isinstance(item, RolePolicyItem):
@@ -333,16 +361,9 @@ def check_record(record: Record, zone: LandingZone, path: Path) -> None:
                     f"role {named[0]} policy {named[1]}: isolation only ever removes "
                     f"{naming.CICD_POLICY} of {naming.CICD_ROLE}",
                 )
-            settings = zone.stacks.get(record.account)
             if settings is None:
                 raise refuse(
                     field, f"config has no stack for account '{record.account}' to render it"
-                )
-            if settings.account_id != expected_id:
-                raise refuse(
-                    field,
-                    f"Pulumi.{record.account}.yaml names account ID {settings.account_id}, the "
-                    f"management stack {expected_id} (run `diagnyx accounts sync`)",
                 )
         elif isinstance(item, AssignmentItem):
             pair = (item.detail.group, item.detail.permission_set)
@@ -359,11 +380,22 @@ def check_record(record: Record, zone: LandingZone, path: Path) -> None:
 
 @dataclass
 class Step:
-    """One item of a restore: put back, already present, or never put back (not granted)."""
+    """One grant of config checked for a restore (put back, or already present), or one removed
+    assignment config does not grant (never put back). ``item`` is what is shown: the record's
+    own item when it lists the grant; ``covers`` the record's items the step stands for."""
 
     item: RolePolicyItem | AssignmentItem | UnmanagedItem
     action: Literal["restore", "present", "not granted"]
     note: str = ""
+    covers: list[RolePolicyItem | AssignmentItem | UnmanagedItem] = field(default_factory=list)
+
+
+@dataclass
+class Verified:
+    """The account in AWS after a restore, against what config grants it."""
+
+    missing: list[str]  # grants of config AWS does not show
+    extra: list[UnmanagedItem]  # SSO assignments AWS shows that config does not grant
 
 
 class Isolation:
@@ -470,6 +502,19 @@ class Isolation:
 
     def plan(self, account: str) -> Record:
         """What isolating ``account`` removes, as AWS has it now (every item "planned")."""
+        return Record(
+            version=RECORD_VERSION,
+            account=account,
+            account_id=self.zone.account_ids[account],
+            created=dt.datetime.now(dt.UTC).isoformat(),
+            finished=False,
+            items=self._look(account, f"looking at {account}, nothing changed"),
+        )
+
+    def _look(
+        self, account: str, context: str
+    ) -> list[RolePolicyItem | AssignmentItem | UnmanagedItem]:
+        """The account's CICDPolicy and SSO assignments in AWS now, every item "planned"."""
         account_id = self.zone.account_ids[account]
         items: list[RolePolicyItem | AssignmentItem | UnmanagedItem] = []
         try:
@@ -512,15 +557,8 @@ class Isolation:
                             )
                         )
         except _AWS_ERRORS as error:
-            raise _aws_error(error, f"looking at {account}, nothing changed") from None
-        return Record(
-            version=RECORD_VERSION,
-            account=account,
-            account_id=account_id,
-            created=dt.datetime.now(dt.UTC).isoformat(),
-            finished=False,
-            items=items,
-        )
+            raise _aws_error(error, context) from None
+        return items
 
     # --- isolating --------------------------------------------------------------------------
 
@@ -584,42 +622,96 @@ class Isolation:
     # --- restoring --------------------------------------------------------------------------
 
     def restore_plan(self, record: Record) -> list[Step]:
-        """Every item isolation meant to remove, checked against AWS now. ``record`` has passed
+        """What config grants the account, checked against AWS now, whatever the record lists:
+        the CICDPolicy the program renders and every assignment of the access matrix. Then each
+        assignment isolation removed that config does not grant ("not granted": never put back).
+
+        The access matrix is authoritative: an `unmanaged-sso-assignment` item naming a group and
+        permission set the matrix grants the account is that grant (restored like any other), not
+        a reason to refuse; one the matrix does not grant is never put back. ``record`` has passed
         check_record; nothing it says about IDs, ARNs or documents is used."""
-        intended = [i for i in record.items if i.state in INTENDED]
+        settings = self.zone.stacks.get(record.account)
         steps: list[Step] = []
         try:
-            looked_up = False
-            for item in intended:
-                if isinstance(item, UnmanagedItem):
-                    steps.append(Step(item, "not granted"))
-                elif isinstance(item, RolePolicyItem):
-                    if self._live_policy(record.account_id) is not None:
-                        steps.append(Step(item, "present"))
-                        continue
-                    rendered = rendered_cicd_policy(self.zone.stacks[record.account])
-                    note = "as the program renders it"
-                    if item.detail.document != rendered:
-                        note += "; the record's document differs and is not used"
-                    steps.append(Step(item, "restore", note))
-                else:
-                    if not looked_up:
-                        self._groups_by_name = _by_name(self._group_names())
-                        self._sets_by_name = _by_name(self._permission_sets())
-                        looked_up = True
-                    group_id = _lookup(self._groups_by_name, item.detail.group, "group")
-                    arn = _lookup(self._sets_by_name, item.detail.permission_set, "permission set")
-                    present = any(
-                        a["PrincipalType"] == "GROUP" and a["PrincipalId"] == group_id
-                        for a in self._assignments(record.account_id, arn)
-                    )
-                    steps.append(Step(item, "present" if present else "restore"))
+            if settings is not None:  # config deploys CICDPolicy wherever it has a stack
+                steps.append(self._policy_step(record, settings))
+            group_names = self._group_names()
+            self._groups_by_name = _by_name(group_names)
+            self._sets_by_name = _by_name(self._permission_sets())
+
+            def names(item: UnmanagedItem) -> tuple[str, str] | None:
+                if item.detail.principal_type != "GROUP":
+                    return None
+                group = group_names.get(item.detail.principal_id)
+                return None if group is None else (group, item.detail.permission_set)
+
+            unmanaged = [i for i in record.items if isinstance(i, UnmanagedItem)]
+            granted = granted_pairs(self.zone, record.account)
+            for group, permission_set in granted:
+                group_id = _lookup(self._groups_by_name, group, "group")
+                arn = _lookup(self._sets_by_name, permission_set, "permission set")
+                present = any(
+                    a["PrincipalType"] == "GROUP" and a["PrincipalId"] == group_id
+                    for a in self._assignments(record.account_id, arn)
+                )
+                listed: list[RolePolicyItem | AssignmentItem | UnmanagedItem] = [
+                    i
+                    for i in record.items
+                    if isinstance(i, AssignmentItem)
+                    and (i.detail.group, i.detail.permission_set) == (group, permission_set)
+                ]
+                relabelled = [i for i in unmanaged if names(i) == (group, permission_set)]
+                fresh = AssignmentItem(
+                    kind=SSO_ASSIGNMENT,
+                    detail=AssignmentDetail(
+                        group=group,
+                        permission_set=permission_set,
+                        group_id=group_id,
+                        permission_set_arn=arn,
+                    ),
+                    state="planned",
+                )
+                notes = (
+                    ["the record says it is not in the access matrix; the access matrix grants it"]
+                    if relabelled
+                    else []
+                )
+                steps.append(_step([*listed, *relabelled], fresh, present, notes))
+            steps += [
+                Step(item, "not granted", covers=[item])
+                for item in unmanaged
+                if item.state in INTENDED and names(item) not in granted
+            ]
         except _AWS_ERRORS as error:
             raise _aws_error(error, f"looking at {record.account}, nothing changed") from None
         return steps
 
+    def _policy_step(self, record: Record, settings: StackSettings) -> Step:
+        rendered = rendered_cicd_policy(settings)
+        live = self._live_policy(record.account_id)
+        listed: list[RolePolicyItem | AssignmentItem | UnmanagedItem] = [
+            i for i in record.items if isinstance(i, RolePolicyItem)
+        ]
+        fresh = RolePolicyItem(
+            kind=ROLE_POLICY,
+            detail=RolePolicyDetail(
+                role_name=naming.CICD_ROLE, policy_name=naming.CICD_POLICY, document=None
+            ),
+            state="planned",
+        )
+        notes = ["as the program renders it"]
+        if live is not None:
+            notes.append("AWS has another document, which it replaces")
+        if any(
+            isinstance(i, RolePolicyItem) and i.detail.document not in (None, rendered)
+            for i in listed
+        ):
+            notes.append("the record's document differs and is not used")
+        return _step(listed, fresh, live == rendered, notes)
+
     def restore(self, record: Record, path: Path, steps: list[Step]) -> None:
-        """Put back what ``steps`` says is missing, as config has it; mark the record."""
+        """Put back what ``steps`` says is missing, as config has it; mark the record's items
+        the account has again "restored"."""
         settings = self.zone.stacks.get(record.account)
         done = 0
         wanted = [s for s in steps if s.action == "restore"]
@@ -630,7 +722,9 @@ class Isolation:
                 if step.action == "restore":
                     self._put_back(step.item, record.account_id, settings)
                     done += 1
-                step.item.state = "restored"
+                for item in step.covers:
+                    if step.action == "restore" or item.state in INTENDED:
+                        item.state = "restored"
                 record.save(path)
         except (*_AWS_ERRORS, OSError) as error:
             context = f"restore stopped after {done} of {len(wanted)} items"
@@ -640,8 +734,30 @@ class Isolation:
                 failure = _aws_error(error, context)
             raise type(failure)(
                 f"{failure}. Nothing is lost: running `diagnyx restore {path} --apply` again "
-                "checks every item against AWS and is safe"
+                "checks every grant of config against AWS and is safe"
             ) from None
+
+    def verify(self, account: str) -> Verified:
+        """AWS now against what config grants ``account`` (read again, after a restore)."""
+        live = self._look(account, f"checking {account} after the restore")
+        missing: list[str] = []
+        settings = self.zone.stacks.get(account)
+        if settings is not None:
+            policy = next((i for i in live if isinstance(i, RolePolicyItem)), None)
+            what = f"inline policy {naming.CICD_POLICY} of role {naming.CICD_ROLE}"
+            if policy is None:
+                missing.append(what)
+            elif policy.detail.document != rendered_cicd_policy(settings):
+                missing.append(f"{what} as the program renders it (AWS has another document)")
+        have = {
+            (i.detail.group, i.detail.permission_set) for i in live if isinstance(i, AssignmentItem)
+        }
+        missing += [
+            f"SSO assignment {permission_set} -> group {group}"
+            for group, permission_set in granted_pairs(self.zone, account)
+            if (group, permission_set) not in have
+        ]
+        return Verified(missing, [i for i in live if isinstance(i, UnmanagedItem)])
 
     def _put_back(
         self,
@@ -650,7 +766,7 @@ class Isolation:
         settings: StackSettings | None,
     ) -> None:
         if isinstance(item, RolePolicyItem):
-            assert settings is not None  # check_record: the account has a stack
+            assert settings is not None  # restore_plan: only where config has a stack
             self._iam(account_id).put_role_policy(
                 RoleName=naming.CICD_ROLE,
                 PolicyName=naming.CICD_POLICY,
@@ -674,6 +790,21 @@ class Isolation:
                 return  # already there
             raise
         self._settle(answer.get("AccountAssignmentCreationStatus", {}), creation=True)
+
+
+def _step(
+    listed: list[RolePolicyItem | AssignmentItem | UnmanagedItem],
+    fresh: RolePolicyItem | AssignmentItem,
+    present: bool,
+    notes: list[str],
+) -> Step:
+    """One grant of config: shown as the record's own item when it lists one."""
+    shown = next((i for i in listed if not isinstance(i, UnmanagedItem)), fresh)
+    if present:
+        return Step(shown, "present", covers=listed)
+    if not any(i.state in INTENDED for i in listed):
+        notes = [*notes, "config grants it; the record does not say isolation removed it"]
+    return Step(shown, "restore", "; ".join(notes), listed)
 
 
 def _by_name(by_id: dict[str, str]) -> dict[str, str | None]:

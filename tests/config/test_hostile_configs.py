@@ -295,6 +295,10 @@ CATALOGUE = {
                         "ef": {"cidr": "10.53.0.0/16", "environment": "development"},
                     }
                 ),
+                c["diagnyx:accountIds"].update(
+                    {"ab-cd": "910000000001", "ab": "910000000002"}
+                    | {"cd-ef": "910000000003", "ef": "910000000004"}
+                ),
                 c["diagnyx:network"].update(peerings=[["ab-cd", "ef"], ["ab", "cd-ef"]]),
             )
         ),
@@ -350,6 +354,42 @@ CATALOGUE = {
         "management",
         data_edit(lambda c: org(c)["guardrails"].__setitem__("rootPolicies", [])),
         "guardrails.rootPolicies: leaves out deny-leave-organization",
+    ),
+    # --- found by the adversarial review ---
+    "one setting written with and without its namespace": (
+        "dev",
+        data_edit(lambda c: c.__setitem__("budget", {"monthlyLimitUsd": 5000})),
+        "Pulumi.dev.yaml: 'diagnyx:budget' and 'budget' name the same setting diagnyx:budget",
+    ),
+    "an ESC environment import": (
+        "dev",
+        lambda text: text + "environment:\n  imports: [prod-secrets]\n",
+        "Pulumi.dev.yaml: 'environment' is not read here",
+    ),
+    "a VPC of an account without an ID": (
+        "dev",
+        data_edit(lambda c: c["diagnyx:accountIds"].pop("staging")),
+        "diagnyx:networks.staging: no ID for account 'staging' in accountIds",
+    ),
+    "an account ID in full-width digits": (
+        "dev",
+        _set("diagnyx:accountIds.staging", "\uff15" * 12),
+        "diagnyx:accountIds.staging: '" + "\uff15" * 12 + "' is not an AWS account ID",
+    ),
+    "an invisible character in a tag value": (
+        "dev",
+        data_edit(lambda c: c.__setitem__("diagnyx:owner", "platform\u200bteam")),
+        "diagnyx:owner: 'platform\\u200bteam' has characters AWS does not allow in a tag value",
+    ),
+    "a repository named '..'": (
+        "dev",
+        data_edit(lambda c: c.__setitem__("diagnyx:githubRepository", "diagnyx/..")),
+        "diagnyx:githubRepository: 'diagnyx/..' is not a GitHub repository",
+    ),
+    "a deployment role name in another script": (
+        "dev",
+        data_edit(lambda c: c.__setitem__("diagnyx:deployment", {"roleName": "Rôle"})),
+        "diagnyx:deployment.roleName: String should match pattern",
     ),
 }
 del CATALOGUE["the guide's published external ID"]  # a secure: value cannot be written offline

@@ -70,3 +70,22 @@ def test_unreadable_stack_files_are_config_errors(project, content, message):
 def test_missing_stack_file_is_a_config_error(project):
     with pytest.raises(ConfigError, match=r"Pulumi.nope.yaml: file not found"):
         load_stack_config(project, "nope")
+
+
+def test_a_stack_config_dir_elsewhere_is_refused(project):
+    """The Pulumi CLI would read stack files from that folder; every check reads them here."""
+    (project / "Pulumi.yaml").write_text(
+        (PROJECT_DIR / "Pulumi.yaml").read_text() + "stackConfigDir: stacks\n"
+    )
+    (project / "Pulumi.dev.yaml").write_text("config: {}\n")
+    with pytest.raises(ConfigError, match="stackConfigDir is not supported"):
+        load_stack_config(project, "dev")
+
+
+def test_a_project_dir_without_the_program_is_a_config_error(tmp_path):
+    from diagnyx_infra.engine.runner import run_stack
+
+    for path in PROJECT_DIR.glob("Pulumi*.yaml"):
+        shutil.copy(path, tmp_path)
+    with pytest.raises(ConfigError, match=r"no __main__\.py here"):
+        run_stack("dev", tmp_path)

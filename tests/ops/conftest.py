@@ -100,13 +100,26 @@ def healthy(aws_env, moto_endpoint, tmp_path_factory) -> Path:
 def run_diagnyx(
     env: dict[str, str], *args: str, cwd: Path | None = None
 ) -> subprocess.CompletedProcess:
-    """The console script, as a person runs it."""
-    inherited = {k: v for k, v in os.environ.items() if not k.startswith("AWS_")}
-    return subprocess.run(
-        [str(DIAGNYX), *args],
-        capture_output=True,
-        text=True,
-        timeout=180,
-        cwd=cwd,
-        env={**inherited, **env, "COLUMNS": "250"},
+    """`diagnyx <args>` with exactly ``env`` for AWS, in this process: a console-script process
+    per call would cost a second of start-up each (tests/test_cli.py and test_faults.py run the
+    real script). An exception the command does not handle is raised here, as a traceback
+    would be printed there."""
+    from typer.testing import CliRunner
+
+    from diagnyx_infra.cli import app
+
+    aws_unset = {k: None for k in os.environ if k.startswith("AWS_") and k not in env}
+    previous = Path.cwd()
+    if cwd is not None:
+        os.chdir(cwd)
+    try:
+        result = CliRunner().invoke(
+            app, list(args), env={**aws_unset, **env, "COLUMNS": "250"}, catch_exceptions=True
+        )
+    finally:
+        os.chdir(previous)
+    if result.exception is not None and not isinstance(result.exception, SystemExit):
+        raise result.exception
+    return subprocess.CompletedProcess(
+        [str(DIAGNYX), *args], result.exit_code, result.stdout, result.stderr
     )

@@ -65,3 +65,11 @@ def test_without_credentials_the_command_says_so(aws_env, blank_project):
     assert result.returncode == 2
     assert "no AWS credentials" in result.stderr
     assert "Traceback" not in result.stderr
+
+
+def test_outside_an_organization_sync_stops_with_one_line_and_exit_1(aws_env, blank_project):
+    """AWS answered (with an error): exit 1 and its message, never the exit code as text."""
+    result = run_diagnyx(aws_env, "accounts", "sync", "--project-dir", str(blank_project))
+    assert result.returncode == 1, result.stderr
+    (line,) = result.stderr.strip().splitlines()
+    assert line.startswith("error: AWSOrganizationsNotInUseException"), line

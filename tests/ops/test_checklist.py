@@ -11,6 +11,7 @@ from diagnyx_infra.ops.checklist import ITEMS, Checklist
 from diagnyx_infra.ops.landing_zone import LandingZone
 from diagnyx_infra.policies.audit import trail_arn
 from tests.ops.conftest import run_diagnyx
+from tests.ops.test_faults import FAILING_EVERYTHING, StsOnlyProxy
 
 UNAVAILABLE_IN_MOTO = {"cost allocation tags"}  # Cost Explorer tag status: not implemented
 
@@ -37,6 +38,31 @@ def test_healthy_landing_zone_passes(aws_env, healthy):
     for finding in report["findings"]:
         if finding["item"] in UNAVAILABLE_IN_MOTO:  # the reason is given, not a traceback
             assert "does not implement this API" in finding["detail"]
+
+
+@pytest.mark.parametrize("reply", list(FAILING_EVERYTHING))
+def test_an_endpoint_failing_everything_but_sts_does_not_pass(
+    aws_env, moto_endpoint, healthy, reply
+):
+    """The healthy landing zone above, through a proxy that passes STS to it and answers every
+    other call with a 5xx: its items could not be checked, so no "all is well" (exit 3). Only
+    moto's own reply to an API it lacks (cost allocation tags) may be set aside."""
+    proxy = StsOnlyProxy(moto_endpoint, *FAILING_EVERYTHING[reply])
+    try:
+        env = {**aws_env, "AWS_ENDPOINT_URL": proxy.url}
+        code, report = checklist(env, healthy, "--all")
+        human = run_diagnyx(env, "checklist", "--account", "dev", "--project-dir", str(healthy))
+    finally:
+        proxy.close()
+    assert code == 3, report["summary"]
+    assert report["summary"]["fail"] == 0
+    causes = report["cannotCheck"]
+    assert causes["unreachable"] >= 7 * (len(ITEMS) - 2), causes
+    unavailable = {f["item"] for f in report["findings"] if f["cause"] == "unavailable"}
+    assert unavailable <= UNAVAILABLE_IN_MOTO
+    assert human.returncode == 3
+    assert "AWS could not be reached" in human.stdout
+    assert "not everything was checked (exit 3 unless an item failed)" in human.stdout
 
 
 def _member(project, name):

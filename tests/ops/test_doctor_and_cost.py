@@ -3,12 +3,20 @@
 import datetime as dt
 import json
 
+import pytest
 import requests
 
-from diagnyx_infra.ops.aws import CONNECT_TIMEOUT, NETWORK_ATTEMPTS, READ_TIMEOUT, Aws
+from diagnyx_infra.ops.aws import (
+    CALL_DEADLINE,
+    CONNECT_TIMEOUT,
+    NETWORK_ATTEMPTS,
+    READ_TIMEOUT,
+    Aws,
+)
 from diagnyx_infra.ops.cost_report import last_full_month, month_range
 from diagnyx_infra.ops.landing_zone import LandingZone
 from tests.ops.conftest import run_diagnyx
+from tests.ops.test_faults import FAILING_EVERYTHING, StsOnlyProxy
 
 
 def test_doctor_passes_on_a_healthy_landing_zone(aws_env, healthy):
@@ -33,6 +41,26 @@ def test_doctor_passes_on_a_healthy_landing_zone(aws_env, healthy):
     )
     sso = next(f for f in report["findings"] if f["item"] == "Identity Center")
     assert "Administrator" in sso["detail"] and "Finance" in sso["detail"]
+
+
+@pytest.mark.parametrize("reply", ["nginx 500 page", "Werkzeug 500 page"])
+def test_doctor_through_an_endpoint_failing_everything_but_sts_exits_3(
+    aws_env, moto_endpoint, healthy, reply
+):
+    """The healthy landing zone, through a proxy that passes STS to it and answers everything
+    else with HTTP 500 and an HTML page: most of the doctor's look could not be made."""
+    proxy = StsOnlyProxy(moto_endpoint, *FAILING_EVERYTHING[reply])
+    try:
+        env = {**aws_env, "AWS_ENDPOINT_URL": proxy.url}
+        result = run_diagnyx(env, "doctor", "--json", "--project-dir", str(healthy))
+    finally:
+        proxy.close()
+    assert result.returncode == 3, result.stdout + result.stderr
+    report = json.loads(result.stdout)
+    assert report["summary"]["fail"] == 0
+    assert report["cannotCheck"].get("unreachable", 0) >= 20, report["cannotCheck"]
+    assert "unavailable" not in report["cannotCheck"]
+    assert "AWS could not be reached" in result.stderr
 
 
 def test_doctor_fails_a_deploy_role_that_trusts_an_account_root(aws_env, healthy):
@@ -139,12 +167,22 @@ def test_cost_report_within_budget_exits_0_and_prints_a_table(aws_env, moto_endp
     assert "$2,850" in result.stdout
 
 
-def test_cost_report_rejects_a_bad_month(aws_env, healthy):
+@pytest.mark.parametrize(
+    ("month", "said"),
+    [
+        ("2026-13", "--month: '2026-13' is not YYYY-MM"),
+        # An unset $MONTH in CI: not silently the last month.
+        ("", "--month: empty: give a complete month as YYYY-MM"),
+    ],
+)
+def test_cost_report_rejects_a_bad_month(aws_env, healthy, month, said):
     result = run_diagnyx(
-        aws_env, "cost", "report", "--month", "2026-13", "--project-dir", str(healthy)
+        aws_env, "cost", "report", "--month", month, "--json", "--project-dir", str(healthy)
     )
     assert result.returncode == 2
-    assert "--month: '2026-13' is not YYYY-MM" in result.stderr
+    assert result.stdout == ""
+    (line,) = result.stderr.strip().splitlines()
+    assert said in line, line
 
 
 def test_last_full_month():
@@ -158,3 +196,6 @@ def test_retry_configuration_is_standard_mode():
     assert (config.connect_timeout, config.read_timeout) == (CONNECT_TIMEOUT, READ_TIMEOUT)
     # A silent endpoint is given up on well within 30 s (tests/ops/test_faults.py measures it).
     assert NETWORK_ATTEMPTS * max(CONNECT_TIMEOUT, READ_TIMEOUT) < 20
+    # One that drips its reply within 30 s; the socket timeouts still report their own faults.
+    assert NETWORK_ATTEMPTS * CALL_DEADLINE <= 30
+    assert CALL_DEADLINE > CONNECT_TIMEOUT + READ_TIMEOUT
