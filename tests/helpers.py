@@ -48,3 +48,18 @@ def edited_project(
             edit(stack, data["config"])
         (tmp_path / path.name).write_text(yaml.safe_dump(data, sort_keys=False))
     return tmp_path
+
+
+def spy_registrations(monkeypatch) -> list[str]:
+    """The types of the resources the program registers from now on, in order."""
+    from diagnyx_infra.engine import recording
+
+    registered: list[str] = []
+    original = recording.RecordingMonitor.RegisterResource
+
+    def spy(self, request):
+        registered.append(request.type)
+        return original(self, request)
+
+    monkeypatch.setattr(recording.RecordingMonitor, "RegisterResource", spy)
+    return registered

@@ -4,7 +4,7 @@ import pytest
 
 from diagnyx_infra.engine.runner import run_stack
 from diagnyx_infra.errors import ConfigError
-from tests.helpers import edited_config
+from tests.helpers import edited_config, spy_registrations
 
 
 def _org(config):
@@ -211,16 +211,7 @@ def test_bad_management_config_is_refused_before_anything_is_registered(case):
 
 
 def test_config_error_registers_nothing(monkeypatch):
-    from diagnyx_infra.engine import recording
-
-    registered = []
-    original = recording.RecordingMonitor.RegisterResource
-
-    def spy(self, request):
-        registered.append(request.type)
-        return original(self, request)
-
-    monkeypatch.setattr(recording.RecordingMonitor, "RegisterResource", spy)
+    registered = spy_registrations(monkeypatch)
     with pytest.raises(ConfigError):
         run_stack("management", config=edited_config("management", _zero_budget))
     # The root stack is the engine's own; no resource of the program may follow it.

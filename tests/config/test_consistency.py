@@ -13,10 +13,9 @@ from typer.testing import CliRunner
 
 from diagnyx_infra.cli import app
 from diagnyx_infra.config.consistency import account_ids_by_file, disagreements
-from diagnyx_infra.engine import recording
 from diagnyx_infra.engine.runner import PROJECT_DIR, run_stack
 from diagnyx_infra.errors import ConfigError
-from tests.helpers import ALL_STACKS
+from tests.helpers import ALL_STACKS, spy_registrations
 
 Edit = Callable[[Path], None]
 
@@ -125,14 +124,7 @@ def _project(tmp_path: Path, edit: Edit) -> Path:
 def test_the_program_of_any_stack_refuses_before_registering(case, tmp_path, monkeypatch):
     edit, expected = DISAGREEMENTS[case]
     project = _project(tmp_path, edit)
-    registered = []
-    original = recording.RecordingMonitor.RegisterResource
-
-    def spy(self, request):
-        registered.append(request.type)
-        return original(self, request)
-
-    monkeypatch.setattr(recording.RecordingMonitor, "RegisterResource", spy)
+    registered = spy_registrations(monkeypatch)
     # `pulumi preview` / `pulumi up` of an untouched stack refuses too: the files are one whole.
     for stack in ("security", "dev"):
         with pytest.raises(ConfigError) as raised:

@@ -14,10 +14,10 @@ from hypothesis import strategies as st
 
 from diagnyx_infra.config.loading import settings_from_config
 from diagnyx_infra.config.stack_files import load_stack_config
-from diagnyx_infra.engine import recording
 from diagnyx_infra.engine.runner import PROJECT_DIR, run_stack
 from diagnyx_infra.errors import ConfigError
 from diagnyx_infra.stacks import plan_stack
+from tests.helpers import spy_registrations
 
 Edit = Callable[[dict], None]
 
@@ -421,14 +421,7 @@ def test_the_catalogue_has_at_least_twenty_cases():
 def test_hostile_config_is_refused_clearly(case, tmp_path, monkeypatch):
     stack, change, expected = CATALOGUE[case]
     project = write_case(tmp_path, stack, change)
-    registered = []
-    original = recording.RecordingMonitor.RegisterResource
-
-    def spy(self, request):
-        registered.append(request.type)
-        return original(self, request)
-
-    monkeypatch.setattr(recording.RecordingMonitor, "RegisterResource", spy)
+    registered = spy_registrations(monkeypatch)
     with pytest.raises(ConfigError) as raised:
         run_stack(stack, project)
     assert len(raised.value.problems) == 1, raised.value.problems
