@@ -5,8 +5,10 @@ runs it, with the stack's real config, but no engine, no credentials and no clou
 """
 
 import asyncio
+import contextlib
 import logging
 import runpy
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -14,7 +16,9 @@ from typing import Any
 import pulumi
 from pulumi.runtime import config as runtime_config
 from pulumi.runtime import mocks as pulumi_mocks
+from pulumi.runtime import resource as pulumi_resource_runtime
 from pulumi.runtime import settings as runtime_settings
+from pulumi.runtime.proto import source_pb2
 from pulumi.runtime.stack import run_pulumi_func
 
 from .. import PROJECT_DIR
@@ -93,7 +97,8 @@ def run_stack(
         )
         # pulumi-aws logs every deprecated class or argument used through the engine log, which
         # the collector keeps; warnings it raises while importing its own modules are not usage.
-        loop.run_until_complete(run_pulumi_func(lambda: runpy.run_path(str(program))))
+        with _no_source_positions():
+            loop.run_until_complete(run_pulumi_func(lambda: runpy.run_path(str(program))))
         outputs = loop.run_until_complete(_resolve_outputs())
     finally:
         runtime_settings.reset_options()
@@ -101,6 +106,21 @@ def run_stack(
         asyncio.set_event_loop(None)
         loop.close()
     return StackRecording(stack, config, monitor.recorded, outputs, collector.messages)
+
+
+@contextlib.contextmanager
+def _no_source_positions() -> Iterator[None]:
+    """The SDK walks the Python stack of every registration to tell the engine where in the
+    program it happened (a quarter of an evaluation's time); the mocks have no use for it."""
+    original = getattr(pulumi_resource_runtime, "_get_stack_trace", None)
+    if original is None:  # the SDK changed: keep its behaviour
+        yield
+        return
+    pulumi_resource_runtime._get_stack_trace = source_pb2.StackTrace
+    try:
+        yield
+    finally:
+        pulumi_resource_runtime._get_stack_trace = original
 
 
 def _quiet_reported_failures(loop: asyncio.AbstractEventLoop, context: dict[str, Any]) -> None:

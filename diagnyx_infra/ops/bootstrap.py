@@ -7,6 +7,7 @@ delegation, peer VPC IDs) is marked not done. Nothing in AWS changes; dry run by
 
 import json
 import time
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -49,7 +50,13 @@ def start(caller: Aws, project_dir: Path, write: bool, replacing: str | None = N
     """Raises AlreadyInOrganization, or WouldReplaceOrganization when the files name a real
     management account (not the example's, not the caller's, not pending) and ``replacing``
     does not repeat its ID: the wrong credentials must not reset a live organization's files."""
-    current = _management_ids(project_dir)
+    yaml = round_trip_yaml()
+    # Each file is read once: the check, the edits and the write all use this copy.
+    documents = {
+        stack_file(project_dir, stack): yaml.load(stack_file(project_dir, stack).read_text())
+        for stack in stack_names(project_dir)
+    }
+    current = _management_ids(documents.values())
     foreign = sorted(current - {EXAMPLE_MANAGEMENT_ID, PENDING_ID, caller.account_id})
     if foreign and foreign != [replacing]:
         raise WouldReplaceOrganization(
@@ -68,9 +75,11 @@ def start(caller: Aws, project_dir: Path, write: bool, replacing: str | None = N
             f"account {caller.account_id} already belongs to organization {organization['Id']}: "
             "`diagnyx accounts sync` records its account IDs instead"
         )
-    edits = []
-    for stack in stack_names(project_dir):
-        edits += _reset_file(stack_file(project_dir, stack), caller.account_id, False)
+    edits_by_file = {
+        path: _reset_document(path.name, document, caller.account_id)
+        for path, document in documents.items()
+    }
+    edits = [edit for found in edits_by_file.values() for edit in found]
     if write and edits:
         # What is about to change, written down first: every value can be put back from it.
         record = (
@@ -78,8 +87,10 @@ def start(caller: Aws, project_dir: Path, write: bool, replacing: str | None = N
         )
         record.parent.mkdir(exist_ok=True)
         record.write_text(json.dumps([_plain(e) for e in edits], indent=2) + "\n")
-        for stack in stack_names(project_dir):
-            _reset_file(stack_file(project_dir, stack), caller.account_id, True)
+        for path, found in edits_by_file.items():
+            if found:
+                with path.open("w") as handle:
+                    yaml.dump(documents[path], handle)
     return edits
 
 
@@ -95,20 +106,18 @@ def _plain(edit: Edit) -> dict[str, Any]:
     }
 
 
-def _management_ids(project_dir: Path) -> set[str]:
-    yaml = round_trip_yaml()
+def _management_ids(documents: Iterable[Any]) -> set[str]:
     found = set()
-    for stack in stack_names(project_dir):
-        config = yaml.load(stack_file(project_dir, stack).read_text()).get("config") or {}
+    for document in documents:
+        config = document.get("config") or {}
         ids = config.get(f"{CONFIG_NAMESPACE}:accountIds") or {}
         if MANAGEMENT_ACCOUNT in ids:
             found.add(str(ids[MANAGEMENT_ACCOUNT]))
     return found
 
 
-def _reset_file(path: Path, management_id: str, write: bool) -> list[Edit]:
-    yaml = round_trip_yaml()
-    document = yaml.load(path.read_text())
+def _reset_document(file_name: str, document: Any, management_id: str) -> list[Edit]:
+    """Change the loaded stack file to a new organization's; the edits made, in order."""
     config = document.get("config") or {}
     edits: list[Edit] = []
 
@@ -118,7 +127,7 @@ def _reset_file(path: Path, management_id: str, write: bool) -> list[Edit]:
             return
         if before != value:
             container[key] = value
-            edits.append(Edit(path.name, setting, before, value))
+            edits.append(Edit(file_name, setting, before, value))
 
     ids = config.get(f"{CONFIG_NAMESPACE}:accountIds") or {}
     for name in list(ids):
@@ -131,10 +140,7 @@ def _reset_file(path: Path, management_id: str, write: bool) -> list[Edit]:
             change(setting, container, key, value)
     for name, entry in (config.get(f"{CONFIG_NAMESPACE}:networks") or {}).items():
         if "vpcId" in entry:  # a flow mapping: the key goes, nothing else
-            edits.append(Edit(path.name, f"networks.{name}.vpcId", entry.pop("vpcId"), None))
-    if write and edits:
-        with path.open("w") as handle:
-            yaml.dump(document, handle)
+            edits.append(Edit(file_name, f"networks.{name}.vpcId", entry.pop("vpcId"), None))
     return edits
 
 
