@@ -6,8 +6,10 @@ runs it, with the stack's real config, but no engine, no credentials and no clou
 
 import asyncio
 import contextlib
+import gc
 import logging
 import runpy
+import warnings
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -100,12 +102,30 @@ def run_stack(
         with _no_source_positions():
             loop.run_until_complete(run_pulumi_func(lambda: runpy.run_path(str(program))))
         outputs = loop.run_until_complete(_resolve_outputs())
+    except BaseException:
+        _abandon(loop)
+        raise
     finally:
         runtime_settings.reset_options()
         runtime_config.set_all_config({}, [])
         asyncio.set_event_loop(None)
         loop.close()
     return StackRecording(stack, config, monitor.recorded, outputs, collector.messages)
+
+
+def _abandon(loop: asyncio.AbstractEventLoop) -> None:
+    """A program that stopped (a config error, a resource the emulator refused) leaves outputs
+    that will never resolve: cancel them and collect their coroutines now, quietly, instead of
+    letting the garbage collector print "never awaited" warnings into later output."""
+    pending = [task for task in asyncio.all_tasks(loop) if not task.done()]
+    if not pending:  # stopped before registering anything (a config error): nothing to collect
+        return
+    for task in pending:
+        task.cancel()
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", "coroutine .* was never awaited", RuntimeWarning)
+        loop.run_until_complete(asyncio.gather(*pending, return_exceptions=True))
+        gc.collect()
 
 
 @contextlib.contextmanager
