@@ -6,7 +6,7 @@ answer (nothing was judged).
 
 import json
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from botocore.exceptions import NoCredentialsError
@@ -17,9 +17,9 @@ from rich.table import Table
 # The Pulumi engine, pulumi-aws and the emulator load only in the commands that use them: the
 # operations commands start in a fraction of the time.
 from . import PROJECT_DIR, naming
-from .config.consistency import load_project
+from .config.consistency import SOURCE_OF_TRUTH, file_of, load_project
 from .config.models import StackSettings
-from .config.stack_files import stack_names
+from .config.stack_files import PROJECT_FILE, stack_names
 from .delivery import needs_approval, stack_for_branch
 from .errors import ConfigError
 from .ops.accounts_sync import sync
@@ -59,16 +59,56 @@ from .ops.isolation import Item as IsolationItem
 from .ops.landing_zone import LandingZone
 from .policy_config import pack_config_file
 
+if TYPE_CHECKING:
+    from .engine.runner import StackRecording
+
 EXIT_CONFIG_ERROR = 2
-# The guide's deployment order (design.md): organization first, workloads last.
+# The guide's deployment order, organization first and workloads last
+# (docs/design.md#deployment-order).
 STACK_ORDER = ("management", "security", "shared", "dev", "staging", "uat", "prod")
 
+EPILOG = """`./run` sets up `.venv` on first use, then runs what it is given: `./run <command>` is
+any command above, `./run test` runs the test suite (arguments go to pytest) and `./run lint`
+runs ruff (check, then format check).
+
+Exit codes: 0 all good, 1 findings, 2 usage or config error, 3 AWS could not be reached or did
+not answer. With `--json`, stdout carries only the JSON: a usage or config error prints none,
+says why on stderr (`error: ...`) and exits 2.
+"""
+
+# Help is Markdown: a docstring's paragraphs are rewrapped to the terminal, as Markdown joins
+# single line breaks (in Typer's "rich" mode every docstring line break is kept).
 app = typer.Typer(
     help="Diagnyx landing zone: offline plan and operations tooling.",
+    epilog=EPILOG,
     no_args_is_help=True,
     add_completion=False,
     pretty_exceptions_enable=False,
+    rich_markup_mode="markdown",
 )
+
+
+def _flags_without_type_placeholder() -> None:
+    """Typer 0.29's Rich help puts the option's type in a column for every option: a flag,
+    `--help` included, shows `<bool>` as if it took a value. Its plain-text help leaves flags
+    out (TyperOption.get_help_record checks ``is_flag``); the Rich help is made to do the same.
+    """
+    from typer.core import TyperOption
+
+    display_type_rich = TyperOption.display_type_rich
+    if getattr(display_type_rich, "skips_flags", False):
+        return
+
+    def without_flags(self: TyperOption, ctx: typer.Context) -> str | None:
+        if self.is_flag and self.metavar is None:
+            return None
+        return display_type_rich(self, ctx)
+
+    without_flags.skips_flags = True  # type: ignore[attr-defined]
+    TyperOption.display_type_rich = without_flags  # type: ignore[method-assign]
+
+
+_flags_without_type_placeholder()
 
 
 @app.callback()
@@ -92,8 +132,54 @@ def _validated_project(project_dir: Path) -> dict[str, StackSettings]:
 
 
 def _unknown_stack(stack: str, project_dir: Path) -> str:
+    """The one message for a stack the project does not have, naming the ones it has."""
     known = ", ".join(ordered_stacks(project_dir)) or "none"
     return f"unknown stack '{stack}': no Pulumi.{stack}.yaml in {project_dir} (stacks: {known})"
+
+
+def _unknown_account(account: str, zone: LandingZone) -> str:
+    """The unknown-stack message's counterpart for an account name."""
+    known = ", ".join(zone.account_names())
+    return f"unknown account '{account}': not an account of {SOURCE_OF_TRUTH} (accounts: {known})"
+
+
+def _checked_project_dir(project_dir: Path) -> Path:
+    """--project-dir as given: a relative path is from the current folder. A folder without
+    Pulumi.yaml is refused here, with the folder it was looked for in."""
+    if not (project_dir / PROJECT_FILE).is_file():
+        where = "" if project_dir.is_absolute() else f" (relative to {Path.cwd()})"
+        raise _fail(
+            f"--project-dir {project_dir}: no {PROJECT_FILE} in that folder{where}; give the "
+            "folder that holds Pulumi.yaml and the stack files",
+            EXIT_CONFIG_ERROR,
+        )
+    return project_dir
+
+
+def _run_stacks(stacks: list[str], project_dir: Path) -> list["StackRecording"]:
+    """Every stack's recording, or exit 2 with every stack's problems, each naming its file,
+    before anything is printed."""
+    from .engine.runner import run_stack
+
+    recordings, problems = [], []
+    for name in stacks:
+        try:
+            recordings.append(run_stack(name, project_dir))
+        except ConfigError as error:
+            problems.extend(_in_stack_file(name, error, project_dir))
+    if problems:
+        raise _fail(str(ConfigError(problems)), EXIT_CONFIG_ERROR)
+    return recordings
+
+
+def _in_stack_file(stack: str, error: ConfigError, project_dir: Path) -> list[str]:
+    """The program's problems for one stack, each naming the file: a problem about one of the
+    stack's settings (``diagnyx:...``, as the program reports it) is prefixed with the stack's
+    file; one that already names a file or the folder is kept as it is."""
+    file = file_of(stack)
+    return [
+        p if p.startswith(("Pulumi.", str(project_dir))) else f"{file}: {p}" for p in error.problems
+    ]
 
 
 def ordered_stacks(project_dir: Path) -> list[str]:
@@ -102,45 +188,56 @@ def ordered_stacks(project_dir: Path) -> list[str]:
     return known + [s for s in present if s not in STACK_ORDER]
 
 
+# Every command's --project-dir and --json. A relative --project-dir is from the current folder.
+ProjectDir = Annotated[
+    Path,
+    typer.Option(
+        help="Folder holding Pulumi.yaml and the stack files (relative to the current folder)",
+        callback=_checked_project_dir,
+    ),
+]
+AsJson = Annotated[
+    bool,
+    typer.Option(
+        "--json",
+        help="Machine-readable output: JSON on stdout; a usage or config error prints no JSON, "
+        "says why on stderr and exits 2",
+    ),
+]
+
+
+def _stacks_to_run(stack: str | None, all_stacks: bool, project_dir: Path) -> list[str]:
+    """STACK or --all, checked: one of them, a stack the project has, every stack file valid
+    and in agreement. Nothing is printed on stdout before this passes."""
+    if all_stacks == (stack is not None):
+        raise _fail("give either a STACK or --all", EXIT_CONFIG_ERROR)
+    if stack is not None and stack not in stack_names(project_dir):
+        raise _fail(_unknown_stack(stack, project_dir), EXIT_CONFIG_ERROR)
+    _validated_project(project_dir)  # every file valid and in agreement before any stack runs
+    return ordered_stacks(project_dir) if stack is None else [stack]
+
+
 @app.command()
 def plan(
     stack: Annotated[str | None, typer.Argument(help="Stack to plan, e.g. management")] = None,
     all_stacks: Annotated[bool, typer.Option("--all", help="Plan every stack")] = False,
-    as_json: Annotated[bool, typer.Option("--json", help="Machine-readable output")] = False,
-    project_dir: Annotated[
-        Path, typer.Option(help="Folder holding Pulumi.yaml and the stack files")
-    ] = PROJECT_DIR,
+    as_json: AsJson = False,
+    project_dir: ProjectDir = PROJECT_DIR,
 ) -> None:
     """Run the Pulumi program for a stack under mocks and show what it would create.
 
-    Needs no AWS credentials and no Pulumi CLI.
+    Needs no AWS credentials and no Pulumi CLI. With --all, every stack runs before anything
+    is printed: a stack the program refuses stops the plan with every stack's problems.
     """
     from . import plan as plan_view
-    from .engine.runner import run_stack
 
-    console = Console()
-    err = Console(stderr=True)
-    if all_stacks == (stack is not None):
-        err.print("error: give either a STACK or --all")
-        raise typer.Exit(EXIT_CONFIG_ERROR)
-    stacks = ordered_stacks(project_dir) if all_stacks else [stack]
-    if stack is not None and stack not in stack_names(project_dir):
-        raise _fail(_unknown_stack(stack, project_dir), EXIT_CONFIG_ERROR)
-    _validated_project(project_dir)  # every file valid and in agreement before any stack runs
-
-    results = []
-    for name in stacks:
-        try:
-            recording = run_stack(name, project_dir)
-        except ConfigError as error:
-            err.print(f"error: stack {name}: {error}", markup=False, highlight=False)
-            raise typer.Exit(EXIT_CONFIG_ERROR) from None
-        if as_json:
-            results.append(plan_view.as_json(recording))
-        else:
-            plan_view.render(recording, console)
+    recordings = _run_stacks(_stacks_to_run(stack, all_stacks, project_dir), project_dir)
     if as_json:
-        print(json.dumps(results, indent=2, default=str))
+        print(json.dumps([plan_view.as_json(r) for r in recordings], indent=2, default=str))
+        return
+    console = Console()
+    for recording in recordings:
+        plan_view.render(recording, console)
 
 
 @app.command("ci-target")
@@ -149,68 +246,112 @@ def ci_target(
     branch: Annotated[
         str | None, typer.Option(help="Git branch pushed; prints the stack it deploys")
     ] = None,
-    project_dir: Annotated[Path, typer.Option(help="Folder holding the stack files")] = PROJECT_DIR,
+    as_json: AsJson = False,
+    project_dir: ProjectDir = PROJECT_DIR,
 ) -> None:
     """Print `key=value` lines for $GITHUB_OUTPUT: stack, account_id, region, backend, approval.
 
     The workflows use this so the branch-to-stack mapping and account IDs live in one place.
     """
-    err = Console(stderr=True)
     if (stack is None) == (branch is None):
-        err.print("error: give either a STACK or --branch")
-        raise typer.Exit(EXIT_CONFIG_ERROR)
+        raise _fail("give either a STACK or --branch", EXIT_CONFIG_ERROR)
     if branch is not None:
         stack = stack_for_branch(branch)
         if stack is None:
-            err.print(f"error: branch '{branch}' deploys no stack")
-            raise typer.Exit(EXIT_CONFIG_ERROR)
+            raise _fail(f"branch '{branch}' deploys no stack", EXIT_CONFIG_ERROR)
     assert stack is not None
     settings = _validated_stack(project_dir, stack)
+    bucket = naming.state_bucket_name(settings.account_id, settings.region)
+    if as_json:
+        target = {
+            "stack": stack,
+            "accountId": settings.account_id,
+            "region": settings.region,
+            "stateBucket": bucket,
+            "backend": f"s3://{bucket}",
+            "approval": needs_approval(stack),
+        }
+        print(json.dumps(target, indent=2))
+        return
     print(f"stack={stack}")
     print(f"account_id={settings.account_id}")
     print(f"region={settings.region}")
-    print(f"backend=s3://{naming.state_bucket_name(settings.account_id, settings.region)}")
+    print(f"backend=s3://{bucket}")
     print(f"approval={'true' if needs_approval(stack) else 'false'}")
 
 
 @app.command("deploy-sequence")
-def deploy_sequence() -> None:
+def deploy_sequence(as_json: AsJson = False) -> None:
     """Print the documented deploy sequence (the README's "Deploying for real") as Markdown.
 
-    The same sequence `diagnyx rehearse` carries out from an empty management account.
+    The same sequence `diagnyx rehearse` carries out from an empty management account. With
+    --json, each step with its credentials, console action, commands in order and check.
     """
-    from .deploy_sequence import render_markdown
+    from .deploy_sequence import SEQUENCE, render_markdown
 
-    print(render_markdown(), end="")
+    if not as_json:
+        print(render_markdown(), end="")
+        return
+    steps = [
+        {
+            "key": step.key,
+            "title": step.title,
+            "credentials": step.credentials,
+            "console": step.console,
+            "commands": step.commands(),
+            "settings": [vars(setting) for setting in step.settings],
+            "stacks": list(step.stacks),
+            "check": step.check,
+            "forStack": step.for_stack,
+        }
+        for step in SEQUENCE
+    ]
+    print(json.dumps({"steps": steps}, indent=2))
 
 
 @app.command("policy-config")
 def policy_config(
     stack: Annotated[str, typer.Argument(help="Stack whose config the policy pack follows")],
-    project_dir: Annotated[Path, typer.Option(help="Folder holding the stack files")] = PROJECT_DIR,
+    as_json: Annotated[
+        bool, typer.Option("--json", help="Accepted for uniformity: the output is always JSON")
+    ] = False,
+    project_dir: ProjectDir = PROJECT_DIR,
 ) -> None:
-    """Print the policy pack's config for a stack (`pulumi preview --policy-pack-config`)."""
+    """Print the policy pack's config for a stack, as JSON (`pulumi preview
+    --policy-pack-config`)."""
     settings = _validated_stack(project_dir, stack)
     print(json.dumps(pack_config_file(settings), indent=2))
 
 
 # --- operations tooling (boto3) -------------------------------------------------------------
 
-accounts_app = typer.Typer(help="Account IDs in the stack files.", no_args_is_help=True)
-cost_app = typer.Typer(help="Cost reports.", no_args_is_help=True)
-bootstrap_app = typer.Typer(help="A new organization's first steps.", no_args_is_help=True)
+accounts_app = typer.Typer(
+    help="Account IDs in the stack files.", no_args_is_help=True, rich_markup_mode="markdown"
+)
+cost_app = typer.Typer(
+    help="Cost: estimated from the program, reported from Cost Explorer.",
+    no_args_is_help=True,
+    rich_markup_mode="markdown",
+)
+bootstrap_app = typer.Typer(
+    help="A new organization's first steps.", no_args_is_help=True, rich_markup_mode="markdown"
+)
 app.add_typer(accounts_app, name="accounts")
 app.add_typer(bootstrap_app, name="bootstrap")
 app.add_typer(cost_app, name="cost")
 
-ProjectDir = Annotated[Path, typer.Option(help="Folder holding the stack files")]
-AsJson = Annotated[bool, typer.Option("--json", help="Machine-readable output")]
 Region = Annotated[str | None, typer.Option(help="AWS region for API calls (default AWS_REGION)")]
 AccessRole = Annotated[str, typer.Option(help="Role the tooling assumes in member accounts")]
 
 
+def _stderr() -> Console:
+    """Messages for people on stderr, never wrapped to the terminal's width: one line stays one
+    line (a config error's list of problems keeps one line per problem)."""
+    return Console(stderr=True, soft_wrap=True)
+
+
 def _fail(message: str, code: int) -> typer.Exit:
-    Console(stderr=True).print(f"error: {message}", markup=False, highlight=False)
+    _stderr().print(f"error: {message}", markup=False, highlight=False)
     return typer.Exit(code)
 
 
@@ -362,10 +503,7 @@ def checklist(
     names = zone.account_names() if all_accounts else [account]
     unknown = [n for n in names if n not in zone.account_ids]
     if unknown:
-        raise _fail(
-            f"unknown account {unknown[0]} (known: {', '.join(zone.account_names())})",
-            EXIT_CONFIG_ERROR,
-        )
+        raise _fail(_unknown_account(unknown[0], zone), EXIT_CONFIG_ERROR)
     findings = Checklist(_caller(region), zone, access_role).run(names)
     _report(findings, "Account bootstrap checklist", as_json)
 
@@ -376,8 +514,8 @@ def doctor(
     region: Region = None,
     as_json: AsJson = False,
 ) -> None:
-    """The guide's troubleshooting: identity, organization, accounts, SSO, DNS delegation, and who
-    can assume each cross-account role.
+    """The guide's troubleshooting: identity, organization, accounts, SSO, DNS delegation, and
+    who can assume each cross-account role.
 
     Exit 0 every item passed; 1 an item failed; 2 usage, config or credentials error; 3 AWS
     could not be reached, or nothing failed but an item could not be checked (AWS unreachable,
@@ -395,7 +533,7 @@ def _report(findings: list[Finding], title: str, as_json: bool) -> None:
     if as_json:
         print(findings_json(findings))
         if code == EXIT_CANNOT_LOOK:  # stdout is JSON: say why on stderr too
-            Console(stderr=True).print(explain(findings), markup=False, highlight=False)
+            _stderr().print(explain(findings), markup=False, highlight=False)
     else:
         render_findings(findings, title, Console())
     raise typer.Exit(code)
@@ -417,10 +555,13 @@ def cost_report(
     region: Region = None,
     as_json: AsJson = False,
 ) -> None:
-    """Spend per account from Cost Explorer against each account's budget. Exit 1 when an
-    account reaches the 80% alert threshold or the total exceeds the organization budget; 2 for
-    a usage error (a month that is empty, malformed, not complete yet, or older than Cost
-    Explorer keeps) or missing credentials; 3 when AWS could not be reached."""
+    """Spend per account from Cost Explorer against each account's budget.
+
+    Exit 1 when an account reaches the 80% alert threshold or the total exceeds the
+    organization budget; 2 for a usage error (a month that is empty, malformed, not complete
+    yet, or older than Cost Explorer keeps) or missing credentials; 3 when AWS could not be
+    reached.
+    """
     # An empty --month (an unset $MONTH in CI) is refused, not read as the default.
     month = last_full_month() if month is None else month
     try:
@@ -482,71 +623,73 @@ def cost_estimate(
     stack: Annotated[str | None, typer.Argument(help="One stack")] = None,
     all_stacks: Annotated[bool, typer.Option("--all", help="Every stack")] = False,
     compare: Annotated[
-        Path | None, typer.Option(help="A previous `--json` estimate to compare with (e.g. main)")
+        Path | None,
+        typer.Option(
+            help="A previous `--json` estimate to compare with, e.g. main's (relative to the "
+            "current folder)"
+        ),
     ] = None,
     as_json: AsJson = False,
     project_dir: ProjectDir = PROJECT_DIR,
 ) -> None:
-    """Fixed monthly cost of what each stack deploys, from the price table
-    (diagnyx_infra/data/prices.yaml); usage-priced items are listed apart. Offline."""
-    from . import costs
-    from .engine.runner import run_stack
+    """Fixed monthly cost of what each stack deploys, from the price table. Offline.
 
-    if all_stacks == (stack is not None):
-        raise _fail("give either a STACK or --all", EXIT_CONFIG_ERROR)
-    stacks = ordered_stacks(project_dir) if all_stacks else [stack]
-    if stack is not None and stack not in stack_names(project_dir):
-        raise _fail(_unknown_stack(stack, project_dir), EXIT_CONFIG_ERROR)
-    _validated_project(project_dir)  # every file valid and in agreement before any stack runs
-    try:
-        estimates = [costs.estimate(run_stack(name, project_dir)) for name in stacks]
-    except ConfigError as error:
-        raise _fail(str(error), EXIT_CONFIG_ERROR) from None
+    The price table is diagnyx_infra/data/prices.yaml, each price with its source and the date
+    it was checked. Per stack: the fixed items and their total, and the free items (the
+    organization trail, budgets, public certificates). Apart, not in the total: what is priced
+    by use (storage, requests, events, data), and the options the program does not turn on
+    (AWS Config, GuardDuty, Security Hub, a NAT gateway per VPC), counted over the stacks
+    estimated. The assumptions (region, a 730-hour month, no usage) are printed with them.
+    --compare shows the change of each stack's fixed cost against an earlier `--json`
+    estimate, or says there is none.
+    """
+    from . import costs
+
+    stacks = _stacks_to_run(stack, all_stacks, project_dir)
+    base = None if compare is None else _comparison(compare)
+    estimates = [costs.estimate(r) for r in _run_stacks(stacks, project_dir)]
     result = costs.as_json(estimates)
     delta = None
-    if compare is not None:
-        try:
-            delta = costs.changes(json.loads(compare.read_text()), result)
-        except (OSError, ValueError) as error:
-            raise _fail(f"--compare: cannot read {compare}: {error}", EXIT_CONFIG_ERROR) from None
+    if base is not None:
+        delta = costs.changes(base, result, only=None if all_stacks else stacks)
+        result["comparedWith"] = str(compare)
         result["changes"] = [{"stack": s, "beforeUsd": b, "afterUsd": a} for s, b, a in delta]
     if as_json:
         print(json.dumps(result, indent=2))
         return
     console = Console()
-    table = Table(title="Fixed monthly cost (USD, before usage)")
-    for column in ("stack", "item", "count", "each", "monthly"):
-        table.add_column(
-            column, justify="right" if column in ("count", "each", "monthly") else "left"
+    costs.render(estimates, console)
+    if delta is None:
+        return
+    if not delta:
+        console.print(f"no change against {compare}", markup=False, highlight=False)
+        return
+    console.print(f"Change against {compare}:", markup=False, highlight=False)
+    for name, before, after in delta:
+        console.print(
+            f"  {name}: ${before:.2f} -> ${after:.2f} ({after - before:+.2f})",
+            markup=False,
+            highlight=False,
         )
-    for estimate in estimates:
-        for line in estimate.fixed:
-            table.add_row(
-                estimate.stack,
-                line.item,
-                str(line.count),
-                f"${line.unit_monthly:.2f}",
-                f"${line.monthly:.2f}",
-            )
-        table.add_row(
-            estimate.stack,
-            "[bold]stack total[/bold]",
-            "",
-            "",
-            f"[bold]${estimate.monthly:.2f}[/bold]",
-        )
-    table.add_row(
-        "all", "[bold]total[/bold]", "", "", f"[bold]${costs.total(estimates):.2f}[/bold]"
-    )
-    console.print(table)
-    usage = {(line.item, line.note) for e in estimates for line in e.usage}
-    console.print("Depends on usage:")
-    for item, note in sorted(usage):
-        console.print(f"  {item}: {note}")
-    if delta is not None:
-        console.print("Change against the comparison:")
-        for name, before, after in delta or [("(none)", 0.0, 0.0)]:
-            console.print(f"  {name}: ${before:.2f} -> ${after:.2f} ({after - before:+.2f})")
+
+
+def _comparison(compare: Path) -> dict:
+    """The earlier estimate --compare names (a relative path is from the current folder)."""
+    from . import costs
+
+    where = "" if compare.is_absolute() else f" (relative to {Path.cwd()})"
+    try:
+        base = json.loads(compare.read_text())
+    except OSError as error:
+        reason = error.strerror or str(error)
+        message = f"--compare {compare}: cannot read it: {reason}{where}"
+        raise _fail(message, EXIT_CONFIG_ERROR) from None
+    except ValueError as error:
+        raise _fail(f"--compare {compare}: not JSON: {error}", EXIT_CONFIG_ERROR) from None
+    problem = costs.comparable(base)
+    if problem:
+        raise _fail(f"--compare {compare}: {problem}", EXIT_CONFIG_ERROR)
+    return base
 
 
 @app.command()
@@ -563,9 +706,10 @@ def isolate(
             help="Allow isolating the management or security account",
         ),
     ] = False,
-    records_dir: Annotated[Path, typer.Option(help="Where isolation records are written")] = Path(
-        "isolation-records"
-    ),
+    records_dir: Annotated[
+        Path,
+        typer.Option(help="Where isolation records are written (relative to the current folder)"),
+    ] = Path("isolation-records"),
     project_dir: ProjectDir = PROJECT_DIR,
     region: Region = None,
     access_role: AccessRole = naming.ORG_ACCESS_ROLE,
@@ -581,10 +725,7 @@ def isolate(
     """
     zone = _landing_zone(project_dir)
     if account not in zone.account_ids:
-        raise _fail(
-            f"unknown account {account} (known: {', '.join(zone.account_names())})",
-            EXIT_CONFIG_ERROR,
-        )
+        raise _fail(_unknown_account(account, zone), EXIT_CONFIG_ERROR)
     from .ops.isolation import known_account_id
 
     try:
@@ -598,7 +739,7 @@ def isolate(
             "is what you mean",
             EXIT_CONFIG_ERROR,
         )
-    err = Console(stderr=True)
+    err = _stderr()
     if critical:
         err.print(f"warning: {critical}", markup=False, highlight=False)
     path = record_path(records_dir, account)
@@ -635,7 +776,10 @@ def isolate(
 
 @app.command()
 def restore(
-    record_file: Annotated[Path, typer.Argument(help="Record written by `diagnyx isolate`")],
+    record_file: Annotated[
+        Path,
+        typer.Argument(help="Record written by `diagnyx isolate` (relative to the current folder)"),
+    ],
     apply: Annotated[
         bool, typer.Option("--apply", help="Act; without it, only show the plan")
     ] = False,
@@ -680,7 +824,7 @@ def restore(
         as_json,
         record_file,
     )
-    err = Console(stderr=True)
+    err = _stderr()
     ungranted = sum(s.action == "not granted" for s in steps)
     if ungranted:
         err.print(
@@ -736,7 +880,7 @@ def restore(
 
 def _go_ahead(has_work: bool, idle: str, apply: bool, yes: bool, question: str) -> None:
     """Stop here unless there is work, --apply was given and the operator confirms."""
-    err = Console(stderr=True)
+    err = _stderr()
     if not has_work:
         err.print(f"nothing to do: {idle}")
         raise typer.Exit(0)
@@ -792,13 +936,27 @@ def rehearse(
         bool, typer.Option("--all", help="Every stack, in the guide's order")
     ] = False,
     as_json: AsJson = False,
+    verbose: Annotated[
+        bool,
+        typer.Option(
+            "--verbose",
+            "-v",
+            help="Also each stack's resources per deploy, every resource not emulated and the "
+            "full checklist",
+        ),
+    ] = False,
     project_dir: ProjectDir = PROJECT_DIR,
 ) -> None:
     """Deploy the stacks into an embedded AWS emulator and run the checklist on the result.
 
-    Needs no AWS account, no Pulumi CLI and no network. Exit 1 if the emulated API refuses a
+    Needs no AWS account, no Pulumi CLI and no network. Shows progress on stderr, then one
+    summary table (a row per stack) and what needs a look. Exit 1 if the emulated API refuses a
     resource or a checklist item fails.
     """
+    from rich.progress import BarColumn, MofNCompleteColumn, TimeElapsedColumn
+    from rich.table import Column
+
+    from .rehearsal.rehearse import Advance
     from .rehearsal.rehearse import rehearse as run_rehearsal
     from .rehearsal.report import render as render_rehearsal
     from .rehearsal.report import to_json as rehearsal_json
@@ -809,23 +967,35 @@ def rehearse(
     stacks = ordered_stacks(project_dir) if all_stacks else [stack]
     if stack is not None and stack not in stack_names(project_dir):
         raise _fail(_unknown_stack(stack, project_dir), EXIT_CONFIG_ERROR)
-    err = Console(stderr=True)
+    # While it runs, on stderr and gone once it ends: "3/14 steps" and what runs now.
     with Progress(
-        SpinnerColumn(), TextColumn("{task.description}"), console=err, transient=True
+        SpinnerColumn(),
+        BarColumn(bar_width=20),
+        MofNCompleteColumn(),
+        TextColumn("steps"),
+        TimeElapsedColumn(),
+        TextColumn("{task.description}", table_column=Column(no_wrap=True, overflow="ellipsis")),
+        console=(err := Console(stderr=True)),
+        transient=True,
+        disable=not err.is_terminal,  # a log or a pipe gets the result only
     ) as progress:
-        task = progress.add_task("starting the emulator")
+        task = progress.add_task("starting the emulator", total=None)
+
+        def on_progress(where: Advance) -> None:
+            doing = f"{where.step} · pulumi up -s {where.stack}" if where.stack else where.step
+            progress.update(task, total=where.total, completed=where.done, description=doing)
+
         result = run_rehearsal(
-            stacks,
-            project_dir,
-            lambda name, state: progress.update(task, description=f"{name}: {state}"),
-            command_line=_command_line_in_process,
+            stacks, project_dir, on_progress, command_line=_command_line_in_process
         )
     if as_json:
         print(json.dumps(rehearsal_json(result), indent=2))
+        if result.failure is not None:
+            raise _fail(str(result.failure), EXIT_FINDINGS)
     else:
-        render_rehearsal(result, Console())
+        render_rehearsal(result, Console(), verbose=verbose)  # names the failure, once
     if result.failure is not None:
-        raise _fail(str(result.failure), EXIT_FINDINGS)
+        raise typer.Exit(EXIT_FINDINGS)
     raise typer.Exit(exit_code(result.findings))
 
 
@@ -834,10 +1004,13 @@ def access(
     as_json: AsJson = False,
     project_dir: ProjectDir = PROJECT_DIR,
 ) -> None:
-    """Who can assume each role the landing zone creates and what it can do, and every chain from
-    a foothold (a shared or workload account, a pull request, a Developer, DevOps, Finance or
-    Auditor seat) to organization write or to the audit trail, archive or key. Offline: reads
-    the program's documents. Exit 1 if any chain exists."""
+    """Who can assume each role the landing zone creates, what it can do, and every chain of
+    assumptions to organization write or the audit trail. Offline.
+
+    A chain starts from a foothold (a shared or workload account, a pull request, a Developer,
+    DevOps, Finance or Auditor seat) and ends at organization write or at the audit trail,
+    archive or key. Reads the program's documents. Exit 1 if any chain exists.
+    """
     from .access_analysis import analyse_project
     from .access_analysis import as_json as access_json
 

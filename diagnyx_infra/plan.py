@@ -17,32 +17,68 @@ AMBIENT = "ambient credentials (no explicit provider)"
 
 
 @dataclass(frozen=True)
+class Account:
+    name: str
+    id: str
+
+
+@dataclass(frozen=True)
+class Target:
+    """Where a resource lands: ``kind`` is "account" (its provider's allowed accounts),
+    "component" (a component resource, created nowhere) or "ambient" (no explicit provider)."""
+
+    kind: str
+    accounts: tuple[Account, ...] = ()
+
+    @property
+    def label(self) -> str:
+        if self.kind == "component":
+            return COMPONENT
+        if self.kind == "ambient":
+            return AMBIENT
+        return ", ".join(f"{a.name} ({a.id})" for a in self.accounts)
+
+
+@dataclass(frozen=True)
 class PlannedResource:
     type: str
     name: str
     parent: str
-    account: str
+    target: Target
     protect: bool
+
+    def as_json(self) -> dict[str, Any]:
+        """Fields, not the tree's "name (id)" label: ``target`` says which kind of target,
+        ``accounts`` lists each account by name and ID (empty unless the kind is "account")."""
+        return {
+            "type": self.type,
+            "name": self.name,
+            "parent": self.parent,
+            "target": self.target.kind,
+            "accounts": [vars(a) for a in self.target.accounts],
+            "protect": self.protect,
+        }
+
+
+def targets(recording: StackRecording) -> dict[str, Target]:
+    """URN -> where the provider that will create it deploys."""
+    names_by_id = _account_names(recording)
+    by_urn = recording.by_urn()
+    found = {}
+    for resource in recording.resources:
+        if not resource.custom:
+            found[resource.urn] = Target("component")
+            continue
+        provider = resource if resource.is_provider else by_urn.get(resource.provider_urn)
+        ids = (provider.inputs.get("allowedAccountIds") or []) if provider is not None else []
+        accounts = tuple(Account(names_by_id.get(str(i), "?"), str(i)) for i in ids)
+        found[resource.urn] = Target("account", accounts) if accounts else Target("ambient")
+    return found
 
 
 def target_accounts(recording: StackRecording) -> dict[str, str]:
     """URN -> "<account name> (<id>)" of the provider that will create it."""
-    names_by_id = _account_names(recording)
-    by_urn = recording.by_urn()
-    targets = {}
-    for resource in recording.resources:
-        if not resource.custom:
-            targets[resource.urn] = COMPONENT
-            continue
-        provider = resource if resource.is_provider else by_urn.get(resource.provider_urn)
-        if provider is None:
-            targets[resource.urn] = AMBIENT
-            continue
-        ids = provider.inputs.get("allowedAccountIds") or []
-        targets[resource.urn] = (
-            ", ".join(f"{names_by_id.get(i, '?')} ({i})" for i in ids) or AMBIENT
-        )
-    return targets
+    return {urn: target.label for urn, target in targets(recording).items()}
 
 
 def _account_names(recording: StackRecording) -> dict[str, str]:
@@ -55,14 +91,14 @@ def _account_names(recording: StackRecording) -> dict[str, str]:
 
 
 def planned_resources(recording: StackRecording) -> list[PlannedResource]:
-    targets = target_accounts(recording)
+    found = targets(recording)
     by_urn = recording.by_urn()
     return [
         PlannedResource(
             type=r.type,
             name=r.name,
             parent=by_urn[r.parent].name if r.parent in by_urn else "",
-            account=targets[r.urn],
+            target=found[r.urn],
             protect=r.protect,
         )
         for r in recording.resources
@@ -76,7 +112,7 @@ def counts_by_type(recording: StackRecording) -> dict[str, int]:
 def as_json(recording: StackRecording) -> dict[str, Any]:
     return {
         "stack": recording.stack,
-        "resources": [vars(p) for p in planned_resources(recording)],
+        "resources": [p.as_json() for p in planned_resources(recording)],
         "countsByType": counts_by_type(recording),
         "outputs": recording.outputs,
         # What the program skipped because it cannot exist yet, each naming the step that
@@ -86,14 +122,14 @@ def as_json(recording: StackRecording) -> dict[str, Any]:
 
 
 def render(recording: StackRecording, console: Console) -> None:
-    targets = target_accounts(recording)
+    labels = target_accounts(recording)
     tree = Tree(f"[bold]stack {recording.stack}[/bold]  ({len(recording.resources)} resources)")
     children: dict[str, list[RecordedResource]] = {}
     by_urn = recording.by_urn()
     for resource in recording.resources:
         parent = resource.parent if resource.parent in by_urn else ""
         children.setdefault(parent, []).append(resource)
-    _add_children(tree, "", children, targets)
+    _add_children(tree, "", children, labels)
     console.print(tree)
 
     table = Table(title=f"{recording.stack}: resources by type")
@@ -107,12 +143,12 @@ def render(recording: StackRecording, console: Console) -> None:
 
 
 def _add_children(
-    node: Tree, parent: str, children: dict[str, list[RecordedResource]], targets: dict[str, str]
+    node: Tree, parent: str, children: dict[str, list[RecordedResource]], labels: dict[str, str]
 ) -> None:
     # Registration order depends on async scheduling; sort so the same program prints the same.
     for resource in sorted(children.get(parent, []), key=lambda r: (r.type, r.name)):
-        child = node.add(_label(resource, targets[resource.urn]))
-        _add_children(child, resource.urn, children, targets)
+        child = node.add(_label(resource, labels[resource.urn]))
+        _add_children(child, resource.urn, children, labels)
 
 
 def _label(resource: RecordedResource, account: str) -> str:

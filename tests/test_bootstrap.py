@@ -247,15 +247,25 @@ def test_readme_deploying_for_real_is_the_sequence():
 
 
 def test_pulumi_cli_finds_the_dependencies_on_a_fresh_clone():
-    """`runtime.options.toolchain: pip` with `virtualenv: .venv` makes the Pulumi CLI create the
-    virtualenv from requirements.txt when it is missing; that file installs the hashed lock."""
+    """`runtime.options.toolchain: uv` with `virtualenv: .venv`: before each run the Pulumi CLI runs
+    `uv sync` into .venv from uv.lock, which holds every version with its hashes; requirements.lock,
+    which `./run` installs, is exported from it (tests/test_workflows.py keeps them equal)."""
+    import tomllib
+
     runtime = yaml.safe_load((PROJECT_DIR / "Pulumi.yaml").read_text())["runtime"]
-    assert runtime["options"] == {"toolchain": "pip", "virtualenv": ".venv"}
+    assert runtime["options"] == {"toolchain": "uv", "virtualenv": ".venv"}
+    locked = {p["name"]: p for p in tomllib.loads((PROJECT_DIR / "uv.lock").read_text())["package"]}
+    for package in ("pulumi", "pulumi-aws", "pydantic", "pyyaml", "ruamel-yaml"):
+        assert locked[package]["wheels"], package
+        assert all(wheel["hash"].startswith("sha256:") for wheel in locked[package]["wheels"])
+    pyproject = tomllib.loads((PROJECT_DIR / "pyproject.toml").read_text())
+    # Nothing to build (the program imports its package from the folder, below), and `uv sync`
+    # installs the `dev` group by default: it neither needs the network on a current .venv nor
+    # strips the tools `./run` installed.
+    assert pyproject["tool"]["uv"]["package"] is False
+    assert "dev" in pyproject["dependency-groups"]
     requirements = (PROJECT_DIR / "requirements.txt").read_text().splitlines()
     assert [line for line in requirements if not line.startswith("#")] == ["-r requirements.lock"]
-    lock = (PROJECT_DIR / "requirements.lock").read_text()
-    for package in ("pulumi==", "pulumi-aws==", "pydantic==", "pyyaml==", "ruamel-yaml=="):
-        assert f"\n{package}" in lock
     # The program imports its package from the project folder, not from an installed copy.
     probe = subprocess.run(
         ["python3", "-S", "-c", "import sys; sys.path.insert(0, '.'); import diagnyx_infra"],

@@ -531,7 +531,7 @@ class OrganizationAccount(Model):
 
 
 class Guardrails(Model):
-    """Service control policy settings (design.md: SCP limits)."""
+    """Service control policy settings (docs/limits-and-prices.md#service-control-policies)."""
 
     # The stricter pre-2026 limits by default, so the policies work on any organization.
     scp_max_chars: StrictInt = Field(default=5120, ge=1024, le=10240)

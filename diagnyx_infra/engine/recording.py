@@ -233,7 +233,8 @@ def reveal(value: Any) -> Any:
 
 
 def _decode_provider_inputs(type_: str, inputs: dict[str, Any]) -> dict[str, Any]:
-    """Provider inputs reach the engine JSON-encoded (design.md); decode them for readers."""
+    """Provider inputs reach the engine JSON-encoded; decode them for readers
+    (docs/design.md#how-the-tests-see-the-program-pulumi-mocks)."""
     if not type_.startswith(PROVIDER_PREFIX):
         return inputs
     decoded = {}

@@ -5,7 +5,8 @@ from typing import Any
 
 from .documents import PolicyDocument, document
 
-# Services that encrypt or publish with the account's key (design.md: one key per account).
+# Services that encrypt or publish with the account's key, one key per account
+# (docs/design.md#one-kms-key-per-account).
 KEY_USER_SERVICES = (
     "s3.amazonaws.com",
     "dynamodb.amazonaws.com",

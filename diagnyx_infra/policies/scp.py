@@ -11,7 +11,8 @@ from .. import naming
 from .documents import PolicyDocument, document, size
 
 # Global services are served from us-east-1 whatever region a caller works in; denying them
-# outside the allowed regions would break them everywhere (design.md, Limits).
+# outside the allowed regions would break them everywhere
+# (docs/aws-rules.md#global-services-are-exempt-from-the-region-deny).
 GLOBAL_SERVICE_ACTIONS = (
     "a4b:*",
     "account:*",
@@ -380,7 +381,8 @@ def non_production_cost_control(inputs: ScpInputs) -> PolicyDocument:
 
 def require_mfa_for_iam_users(inputs: ScpInputs) -> PolicyDocument:
     # Scoped to IAM users by principal ARN: Identity Center and CI sessions are role sessions
-    # and carry no MFA flag, so an unscoped MFA condition would lock them out (design.md).
+    # and carry no MFA flag, so an unscoped MFA condition would lock them out
+    # (docs/aws-rules.md#mfa-is-required-of-iam-users-only).
     return document(
         {
             "Sid": "DenyIamUsersWithoutMfa",

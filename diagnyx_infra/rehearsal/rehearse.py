@@ -47,13 +47,19 @@ _CLEARED = ("AWS_PROFILE", "AWS_ENDPOINT_URL", "AWS_CONFIG_FILE", "AWS_SHARED_CR
 
 @dataclass
 class StackResult:
-    """One `pulumi up` of a stack within a step of the sequence."""
+    """One `pulumi up` of a stack within a step of the sequence. ``created`` is sorted by type and
+    name and ``warnings`` by text: the engine registers from several threads, so the order they
+    happened in changes from run to run."""
 
     stack: str
     created: list[Created]
     seconds: float
     step: str = ""
     warnings: list[str] = field(default_factory=list)
+    # Every resource the program registered, as `diagnyx plan` counts them: ``created`` (the
+    # custom resources) plus the stack's components and its provider, which create nothing in
+    # AWS. None when the deploy was refused part way.
+    registered: int | None = None
 
     @property
     def not_emulated(self) -> list[Created]:
@@ -62,10 +68,25 @@ class StackResult:
 
 @dataclass
 class RehearsalResult:
-    stacks: list[StackResult] = field(default_factory=list)
+    stacks: list[StackResult] = field(default_factory=list)  # every deploy, in sequence order
     steps: list[str] = field(default_factory=list)  # the steps carried out, by label
     findings: list[Finding] = field(default_factory=list)
     failure: RehearsalFailure | None = None
+    order: list[str] = field(default_factory=list)  # the stacks to deploy, in deploy order
+    total_steps: int = 0  # the steps of the sequence that apply (``steps`` once all are done)
+    checked: list[str] = field(default_factory=list)  # the accounts the checklist checks
+    seconds: float = 0.0
+
+
+@dataclass(frozen=True)
+class Advance:
+    """Where a rehearsal is, for a progress display: ``done`` of ``total`` steps carried out,
+    now ``step`` (its label, or "checklist"), and within it the ``stack`` being deployed."""
+
+    done: int
+    total: int
+    step: str
+    stack: str = ""
 
 
 class StepFailed(Exception):
@@ -154,47 +175,64 @@ def _step_applies(step: Step, stacks: set[str]) -> bool:
 def rehearse(
     stacks: list[str],
     project_dir: Path = PROJECT_DIR,
-    on_stack: Callable[[str, str], None] = lambda stack, state: None,
+    on_progress: Callable[[Advance], None] = lambda advance: None,
     sequence: tuple[Step, ...] = SEQUENCE,
     command_line: CommandLine | None = None,
 ) -> RehearsalResult:
     """Carry out the documented deploy sequence from an empty management account, for
     ``stacks`` (the organization and its audit trail come first whatever is asked: every
     account depends on both; a workload stack also needs shared services, whose deploy role
-    its own trusts), then check the accounts they own."""
+    its own trusts), then check the accounts they own. ``on_progress`` hears of each step and
+    each deploy as it starts, and of the checklist."""
+    started = time.perf_counter()
+    result = _rehearse(stacks, project_dir, on_progress, sequence, command_line)
+    result.seconds = time.perf_counter() - started
+    return result
+
+
+def _rehearse(
+    stacks: list[str],
+    project_dir: Path,
+    on_progress: Callable[[Advance], None],
+    sequence: tuple[Step, ...],
+    command_line: CommandLine | None,
+) -> RehearsalResult:
     configured = LandingZone.load(project_dir).stacks
     wanted = {*PREREQUISITES, *stacks}
     if any(stack.is_workload for name, stack in configured.items() if name in wanted):
         # Workload deploy roles trust the shared services deploy role, which must exist first.
         wanted.add(SHARED_SERVICES_ACCOUNT)
-    result = RehearsalResult()
+    applicable = [(n, step) for n, step in enumerate(sequence, 1) if _step_applies(step, wanted)]
+    total = len(applicable)
+    result = RehearsalResult(
+        order=list(dict.fromkeys(s for _, step in applicable for s in step.stacks if s in wanted)),
+        total_steps=total,
+    )
     with emulated_aws(), tempfile.TemporaryDirectory(prefix="diagnyx-rehearsal-") as scratch:
         work = _copy_project(project_dir, Path(scratch))
         world = World(Aws.from_environment(REGION), REGION)
         shared = configured.get(SHARED_SERVICES_ACCOUNT)
         if shared is not None and shared.shared_services is not None:
             world.register_domain(shared.shared_services.domain)
-        for number, step in enumerate(sequence, 1):
-            if not _step_applies(step, wanted):
-                continue
+        for done, (number, step) in enumerate(applicable):
             label = f"step {number}: {step.title}"
             result.steps.append(label)
-            on_stack(label, "running")
+            on_progress(Advance(done, total, label))
+
+            def deploying(stack: str, done: int = done, label: str = label) -> None:
+                on_progress(Advance(done, total, label, stack))
+
             try:
-                _carry_out(step, label, world, work, wanted, result, on_stack, command_line)
+                _carry_out(step, label, world, work, wanted, result, deploying, command_line)
             except RehearsalFailure as failure:
                 result.failure = failure
-                on_stack(label, "failed")
                 return result
-            on_stack(label, "done")
-        on_stack("checklist", "checking")
         zone = LandingZone.load(work)
+        result.checked = [s for s in stacks if s in zone.account_ids]
+        on_progress(Advance(total, total, "checklist"))
         with cost_allocation_tags_answered(world):
-            findings = Checklist(world.management, zone).run(
-                [s for s in stacks if s in zone.account_ids]
-            )
+            findings = Checklist(world.management, zone).run(result.checked)
         result.findings = [_name_emulator_gaps(f) for f in findings]
-        on_stack("checklist", "checked")
     return result
 
 
@@ -205,7 +243,7 @@ def _carry_out(
     work: Path,
     wanted: set[str],
     result: RehearsalResult,
-    on_stack: Callable[[str, str], None],
+    deploying: Callable[[str], None],
     command_line: CommandLine | None,
 ) -> None:
     try:
@@ -231,7 +269,7 @@ def _carry_out(
     for stack in step.stacks:
         if stack not in wanted:
             continue
-        on_stack(stack, "deploying")
+        deploying(stack)
         mocks = EmulatorMocks(stack, world.management, world, label)
         started = time.perf_counter()
         try:
@@ -239,10 +277,11 @@ def _carry_out(
         except Exception:
             if mocks.failure is None:
                 raise
-        deployed = StackResult(stack, mocks.created, time.perf_counter() - started, label)
+        created = sorted(mocks.created, key=lambda c: (c.type, c.name, c.account))
+        deployed = StackResult(stack, created, time.perf_counter() - started, label)
         result.stacks.append(deployed)
         if mocks.failure is not None:
             raise mocks.failure
-        deployed.warnings = recording.warnings
+        deployed.warnings = sorted(recording.warnings)
+        deployed.registered = len(recording.resources)
         world.outputs[stack] = recording.outputs
-        on_stack(stack, "deployed")

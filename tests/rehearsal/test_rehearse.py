@@ -1,28 +1,104 @@
-"""`diagnyx rehearse`: the real program deployed into the embedded emulator, then the checklist."""
+"""`diagnyx rehearse`: the real program deployed into the embedded emulator, then the checklist;
+what it prints (one summary table by default, the details with --verbose, everything as JSON)."""
 
+import io
 import json
+import re
 import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+from rich.console import Console
+from typer.testing import CliRunner
+
+from diagnyx_infra.cli import _command_line_in_process, app
 from diagnyx_infra.deploy_sequence import SEQUENCE
+from diagnyx_infra.ops.aws import classify
+from diagnyx_infra.ops.findings import Finding, Status
+from diagnyx_infra.plan import as_json as plan_json
 from diagnyx_infra.policies import iam
-from diagnyx_infra.rehearsal.emulator import HANDLERS
-from diagnyx_infra.rehearsal.rehearse import rehearse
+from diagnyx_infra.rehearsal.emulator import HANDLERS, Created
+from diagnyx_infra.rehearsal.rehearse import (
+    Advance,
+    RehearsalResult,
+    StackResult,
+    _name_emulator_gaps,
+    rehearse,
+)
+from diagnyx_infra.rehearsal.report import from_json, render, short_reason, to_json
 from tests.helpers import ALL_STACKS
 
 DIAGNYX = Path(sys.executable).parent / "diagnyx"
+# What two rehearsals may differ in: the timings (and so the centring of a title that holds
+# one), and the member account IDs moto makes up at random (the checklist's bucket names carry
+# them; the default text shows none).
+_TIMING = re.compile(r"\d+\.\d+ s\b|\"seconds\": [\d.]+")
+_ACCOUNT_ID = re.compile(r"\d{7,}")
 
 
-def test_rehearse_all_follows_the_deploy_sequence_from_nothing(recordings):
-    result = subprocess.run(
-        [str(DIAGNYX), "rehearse", "--all", "--json"], capture_output=True, text=True, timeout=300
+def _normalized(text: str) -> str:
+    text = _ACCOUNT_ID.sub("<account>", _TIMING.sub("<time>", text))
+    return "\n".join(" ".join(line.split()) for line in text.splitlines())
+
+
+def _text(result: RehearsalResult, verbose: bool = False) -> str:
+    """As the command prints it to a log or a pipe (80 columns, no colour)."""
+    console = Console(file=io.StringIO(), width=80, color_system=None)
+    render(result, console, verbose=verbose)
+    return console.file.getvalue()
+
+
+def _rows(text: str) -> list[list[str]]:
+    """The summary table's rows, cell by cell (one line each)."""
+    return [
+        [cell.strip() for cell in line.split("│")[1:-1]]
+        for line in text.splitlines()
+        if line.startswith("│ ")
+    ]
+
+
+# Two rehearsals of every stack for the whole file, side by side (about 12 s each): one through
+# the command line as a user runs it (its JSON), one in process (the result, and its progress).
+
+
+@pytest.fixture(scope="module")
+def rehearsals() -> tuple[dict, RehearsalResult, list[Advance]]:
+    command = subprocess.Popen(
+        [str(DIAGNYX), "rehearse", "--all", "--json"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
     )
-    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
-    report = json.loads(result.stdout)
+    try:
+        heard: list[Advance] = []
+        result = rehearse(
+            list(ALL_STACKS), on_progress=heard.append, command_line=_command_line_in_process
+        )
+        stdout, stderr = command.communicate(timeout=300)
+    finally:
+        command.kill()
+    assert command.returncode == 0, stdout[-3000:] + stderr[-3000:]
+    assert stderr == ""  # no progress bar in a pipe, no error
+    return json.loads(stdout), result, heard
+
+
+@pytest.fixture(scope="module")
+def cli_report(rehearsals) -> dict:
+    return rehearsals[0]
+
+
+@pytest.fixture(scope="module")
+def result(rehearsals) -> RehearsalResult:
+    return rehearsals[1]
+
+
+def test_rehearse_all_follows_the_deploy_sequence_from_nothing(cli_report, recordings):
+    report = cli_report
     assert report["failure"] is None
     # Every step of the documented sequence, in order, from an empty management account.
     assert report["steps"] == [f"step {n}: {s.title}" for n, s in enumerate(SEQUENCE, 1)]
+    assert report["totalSteps"] == len(SEQUENCE)
     deploys = [(d["step"].split(":")[0], d["stack"]) for d in report["stacks"]]
     expected = [(f"step {n}", stack) for n, s in enumerate(SEQUENCE, 1) for stack in s.stacks]
     assert deploys == expected
@@ -43,6 +119,10 @@ def test_rehearse_all_follows_the_deploy_sequence_from_nothing(recordings):
         ]
         assert len(deploy["created"]) == len(expected_resources), stack
         assert all(c["emulated"] and c["type"] in HANDLERS for c in deploy["created"]), stack
+        # Sorted, so that two rehearsals list them alike (the engine registers from threads).
+        keys = [(c["type"], c["name"], c["account"]) for c in deploy["created"]]
+        assert keys == sorted(keys), stack
+        assert deploy["warnings"] == sorted(deploy["warnings"]), stack
 
     findings = report["checklist"]["findings"]
     assert {f["account"] for f in findings} == set(ALL_STACKS)
@@ -50,6 +130,159 @@ def test_rehearse_all_follows_the_deploy_sequence_from_nothing(recordings):
     assert all(f["status"] == "pass" for f in findings), [
         f for f in findings if f["status"] != "pass"
     ]
+
+
+def test_plan_and_rehearse_count_resources_alike(cli_report, recordings, result):
+    """`plan` counts every registration; the rehearsal's "resources" are what a deploy created
+    in AWS. The count in brackets is plan's, and the text says what the difference is."""
+    final = {d["stack"]: d for d in cli_report["stacks"]}
+    text = _text(result)
+    for stack, row in zip(ALL_STACKS, _rows(text), strict=False):
+        recording = recordings[stack]
+        assert final[stack]["registered"] == len(plan_json(recording)["resources"]), stack
+        in_aws = [r for r in recording.resources if r.custom and not r.is_provider]
+        assert len(final[stack]["created"]) == len(in_aws), stack
+        assert row[0] == stack
+        assert row[2] == f"{len(in_aws)} ({len(recording.resources)})", stack
+    flat = " ".join(text.split())
+    assert "as `diagnyx plan` counts them" in flat
+    assert "components and provider, which create nothing in AWS" in flat
+
+
+def test_the_default_output_is_one_table_and_what_needs_a_look(result):
+    text = _text(result)
+    lines = text.splitlines()
+    # 7 stacks at 80 columns: the table is 15 lines (title, 2 header lines, 7 rows, the totals),
+    # its note 3, the verdict 1, the pointer to --verbose 2: 21. A failure or an item to look at
+    # adds a line or two each; 30 leaves room for a few and still reads at a glance.
+    assert len(lines) <= 30, text
+    assert text.count("┏") == 1, text  # one table
+    assert [row[0] for row in _rows(text)] == [*ALL_STACKS, "all"]  # deploy order, then totals
+    assert "Rehearsal: 14/14 steps, 10 deploys of 7 stacks" in lines[0]
+    assert "all 14 steps carried out; checklist: 84 pass, 0 fail, 0 cannot check" in text
+    assert "12/0/0" in text and "84/0/0" in text
+    assert "resources by type" not in text and "Checklist of the rehearsed" not in text
+    assert "--verbose" in text
+
+
+def test_verbose_adds_each_stacks_resources_and_the_full_checklist(result):
+    default, verbose = _text(result), _text(result, verbose=True)
+    for stack in ALL_STACKS:
+        assert f"{stack}: resources by type, per deploy" in verbose
+    assert "step 3 ┃ step 7 ┃ step 14" in verbose  # management, one column per deploy
+    assert "Checklist of the rehearsed landing zone" in verbose
+    assert verbose.count("│ pass ") == 84
+    for label in result.steps:
+        assert label in verbose
+    # The summary closes the details, as it stands alone by default.
+    summary = default[: default.index("--verbose")]
+    assert _normalized(verbose).endswith(_normalized(summary))
+
+
+def test_two_rehearsals_print_the_same(cli_report, result):
+    again = from_json(cli_report)
+    assert _text(again) != ""
+    for verbose in (False, True):
+        assert _normalized(_text(again, verbose)) == _normalized(_text(result, verbose))
+    assert _normalized(json.dumps(to_json(result), indent=2)) == _normalized(
+        json.dumps(cli_report, indent=2)
+    )
+    # The default text shows no account ID: two rehearsals differ only in the timings.
+    assert not _ACCOUNT_ID.search(_text(result))
+
+
+def test_the_json_holds_everything_the_text_shows(cli_report):
+    assert to_json(from_json(cli_report)) == cli_report
+
+
+def test_progress_counts_the_steps(rehearsals):
+    _, result, heard = rehearsals
+    total = len(SEQUENCE)
+    assert {a.total for a in heard} == {total}
+    done = [a.done for a in heard]
+    assert done == sorted(done) and done[0] == 0
+    assert heard[-1] == Advance(total, total, "checklist")
+    assert [a.step for a in heard if not a.stack][:-1] == result.steps
+    deploys = [(a.step, a.stack) for a in heard if a.stack]
+    assert deploys == [(d.step, d.stack) for d in result.stacks]
+
+
+def _not_implemented(action: str) -> str:
+    """moto's answer in process to an action it lacks, as the checklist words it."""
+    return classify(NotImplementedError(f"The {action} action has not been implemented")).message
+
+
+def test_moto_not_implemented_text_appears_once_per_type_and_short():
+    monitor, tag = "aws:costexplorer/anomalyMonitor:AnomalyMonitor", "aws:ce/tag:Tag"
+    stacks = [
+        StackResult(
+            stack,
+            [
+                Created(monitor, f"{stack}-monitor-{n}", "1", False, _not_implemented("CreateX"))
+                for n in range(3)
+            ]
+            + [Created(tag, f"{stack}-tag", "1", False, _not_implemented("TagIt"))]
+            + [Created("aws:s3/bucket:Bucket", f"{stack}-bucket", "1", True)],
+            1.0,
+            "step 3: The organization and its accounts",
+            registered=6,
+        )
+        for stack in ("management", "security")
+    ]
+    findings = [
+        _name_emulator_gaps(
+            Finding(
+                stack,
+                "cost allocation tags",
+                Status.CANNOT,
+                _not_implemented("ListCostAllocationTags"),
+                "hint",
+                "unavailable",
+            )
+        )
+        for stack in ("management", "security")
+    ]
+    gaps = RehearsalResult(
+        stacks=stacks,
+        steps=["step 3: The organization and its accounts"],
+        findings=findings,
+        order=["management", "security"],
+        total_steps=1,
+        checked=["management", "security"],
+        seconds=2.0,
+    )
+    default, verbose = _text(gaps), _text(gaps, verbose=True)
+    for text in (" ".join(default.split()), " ".join(verbose.split())):
+        assert "has not been implemented" not in text  # moto's words, shortened
+        assert text.count("moto does not implement CreateX") == 1, text
+        assert text.count("moto does not implement TagIt") == 1, text
+    assert _rows(default)[0] == ["management", "3", "5 (6)", "4", "0/0/1"]
+    assert (
+        f"not emulated: {monitor} (management 3, security 3): moto does not implement CreateX"
+        in " ".join(default.split())
+    )
+    # The checklist items the emulator cannot answer: once, with every account they concern.
+    assert default.count("ListCostAllocationTags") == 1
+    assert (
+        "cannot check: cost allocation tags (management, security): not emulated: moto does not "
+        "implement ListCostAllocationTags" in " ".join(default.split())
+    )
+    # --verbose lists every resource, by type and stack.
+    listed = "security: security-monitor-0, security-monitor-1, security-monitor-2"
+    assert listed in " ".join(verbose.split())
+
+
+def test_short_reason_names_what_moto_lacks_in_one_line():
+    assert short_reason(_not_implemented("ListTags")) == "moto does not implement ListTags"
+    server = (
+        "the endpoint does not implement this API: http://127.0.0.1:5000 answered "
+        "ce:ListCostAllocationTags as a moto server answers an action it lacks (HTTP 500, its "
+        "error page)"
+    )
+    assert short_reason(server) == "moto does not implement ce:ListCostAllocationTags"
+    assert short_reason(f"not emulated: {server}").startswith("not emulated: moto")
+    long = "line one\n" + "word " * 100
+    assert "\n" not in short_reason(long) and len(short_reason(long)) <= 160
 
 
 def test_a_broken_policy_document_fails_with_the_resources_name(monkeypatch):
@@ -61,9 +294,20 @@ def test_a_broken_policy_document_fails_with_the_resources_name(monkeypatch):
         return document
 
     monkeypatch.setattr(iam, "cicd_permissions", broken)
-    result = rehearse(["management"])
-    assert result.failure is not None
-    assert result.failure.name == "baseline-roles-cicd-policy"
-    assert result.failure.type == "aws:iam/rolePolicy:RolePolicy"
-    assert "MalformedPolicyDocument" in result.failure.error
-    assert result.findings == []
+    run = CliRunner().invoke(app, ["rehearse", "management"])
+    assert run.exit_code == 1, run.output
+    flat = " ".join(run.output.split())
+    # Said once (stdout and stderr together), with the step, the stack, the resource, the error.
+    assert flat.count("baseline-roles-cicd-policy") == 1, run.output
+    assert (
+        "refused: step 3: The organization and its accounts, stack management: "
+        "baseline-roles-cicd-policy (aws:iam/rolePolicy:RolePolicy) was refused: "
+        "MalformedPolicyDocument" in flat
+    )
+    assert "stopped at step 3: The organization and its accounts" in flat
+    assert "nothing was checked" in flat
+    assert [row[:2] for row in _rows(run.stdout)] == [
+        ["management", "3 (refused)"],
+        ["security", "not reached"],
+        ["all", ""],
+    ]
