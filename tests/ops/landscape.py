@@ -242,3 +242,71 @@ def _public_zone(shared: Aws, zone: LandingZone) -> None:
         CallerReference="landscape-zone",
         DelegationSetId=delegation_set["DelegationSet"]["Id"].rsplit("/", 1)[-1],
     )
+
+
+def fingerprint(caller: Aws, sessions: dict[str, Aws], zone: LandingZone) -> str:
+    """What the tests change and put back, read through the moto server: every account's access
+    (its CICDPolicy, and the SSO assignments of every group and user of the identity store), its
+    IAM roles and their trust policies, its OU, and whether the organization trail logs.
+    ``sessions`` caches the assumed sessions (account ID -> Aws) between calls: a few dozen
+    reads, no client made."""
+    sso = caller.client("sso-admin")
+    instance = sso.list_instances()["Instances"][0]
+    store = caller.client("identitystore")
+    principals = [
+        ("GROUP", group["GroupId"])
+        for page in store.get_paginator("list_groups").paginate(
+            IdentityStoreId=instance["IdentityStoreId"]
+        )
+        for group in page["Groups"]
+    ] + [
+        ("USER", user["UserId"])
+        for page in store.get_paginator("list_users").paginate(
+            IdentityStoreId=instance["IdentityStoreId"]
+        )
+        for user in page["Users"]
+    ]
+    assignments: dict[str, list[tuple[str, str, str]]] = {}
+    for principal_type, principal_id in principals:
+        pages = sso.get_paginator("list_account_assignments_for_principal").paginate(
+            InstanceArn=instance["InstanceArn"],
+            PrincipalType=principal_type,
+            PrincipalId=principal_id,
+        )
+        for page in pages:
+            for found in page["AccountAssignments"]:
+                assignments.setdefault(found["AccountId"], []).append(
+                    (found["PermissionSetArn"], principal_type, principal_id)
+                )
+    state: dict[str, object] = {"principals": sorted(principals)}
+    organizations = caller.client("organizations")
+    for name in zone.account_names():
+        account_id = zone.account_ids[name]
+        if name == MANAGEMENT_ACCOUNT:
+            aws = caller
+        else:
+            if account_id not in sessions:
+                sessions[account_id] = caller.assume(account_id)
+            aws = sessions[account_id]
+        iam = aws.client("iam")
+        roles = {
+            role["RoleName"]: role["AssumeRolePolicyDocument"]
+            for page in iam.get_paginator("list_roles").paginate()
+            for role in page["Roles"]
+        }
+        try:
+            policy = iam.get_role_policy(RoleName=naming.CICD_ROLE, PolicyName=naming.CICD_POLICY)
+            cicd_policy = policy["PolicyDocument"]
+        except iam.exceptions.NoSuchEntityException:
+            cicd_policy = None
+        (parent,) = organizations.list_parents(ChildId=account_id)["Parents"]
+        state[name] = {
+            "roles": roles,
+            naming.CICD_POLICY: cicd_policy,
+            "assignments": sorted(assignments.pop(account_id, [])),
+            "parent": parent["Id"],
+        }
+    state["assignments elsewhere"] = sorted(assignments.items())
+    trail = naming.ORGANIZATION_TRAIL
+    state["trail logging"] = caller.client("cloudtrail").get_trail_status(Name=trail)["IsLogging"]
+    return json.dumps(state, sort_keys=True, default=str)

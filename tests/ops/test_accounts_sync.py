@@ -9,16 +9,20 @@ from tests.ops.conftest import run_diagnyx
 from tests.ops.landscape import create_organization
 
 
-def test_sync_writes_the_organizations_ids_and_check_then_passes(aws_env, blank_project):
+def test_sync_writes_the_organizations_ids_and_check_then_passes(blank_env, blank_project):
     create_organization(Aws.from_environment(), LandingZone.load(blank_project))
     before = (blank_project / "Pulumi.dev.yaml").read_text()
 
-    check = run_diagnyx(aws_env, "accounts", "sync", "--check", "--project-dir", str(blank_project))
+    check = run_diagnyx(
+        blank_env, "accounts", "sync", "--check", "--project-dir", str(blank_project)
+    )
     assert check.returncode == 1
     assert "Pulumi.dev.yaml: dev 444444444444 ->" in check.stdout
     assert (blank_project / "Pulumi.dev.yaml").read_text() == before, "--check writes nothing"
 
-    result = run_diagnyx(aws_env, "accounts", "sync", "--json", "--project-dir", str(blank_project))
+    result = run_diagnyx(
+        blank_env, "accounts", "sync", "--json", "--project-dir", str(blank_project)
+    )
     assert result.returncode == 0, result.stderr
     changes = json.loads(result.stdout)["changes"]
     assert len(changes) == 7 * 7  # seven files, seven accounts each
@@ -31,14 +35,16 @@ def test_sync_writes_the_organizations_ids_and_check_then_passes(aws_env, blank_
         assert file_ids["management"] == "123456789012"  # moto's organization master
     assert disagreements(blank_project) == []
 
-    again = run_diagnyx(aws_env, "accounts", "sync", "--check", "--project-dir", str(blank_project))
+    again = run_diagnyx(
+        blank_env, "accounts", "sync", "--check", "--project-dir", str(blank_project)
+    )
     assert again.returncode == 0, again.stdout
     assert "every stack file has the organization's account IDs" in again.stdout
 
 
-def test_sync_keeps_comments_order_and_quotes(aws_env, blank_project):
+def test_sync_keeps_comments_order_and_quotes(blank_env, blank_project):
     create_organization(Aws.from_environment(), LandingZone.load(blank_project))
-    run_diagnyx(aws_env, "accounts", "sync", "--project-dir", str(blank_project))
+    run_diagnyx(blank_env, "accounts", "sync", "--project-dir", str(blank_project))
     text = (blank_project / "Pulumi.management.yaml").read_text()
     assert "# The guide sets no budget for the management account" in text
     assert text.index("diagnyx:accountIds") < text.index("diagnyx:organization")
@@ -46,17 +52,19 @@ def test_sync_keeps_comments_order_and_quotes(aws_env, blank_project):
     assert LandingZone.load(blank_project).account_ids["dev"] != "444444444444"
 
 
-def test_an_account_missing_from_the_organization_is_a_finding(aws_env, blank_project):
+def test_an_account_missing_from_the_organization_is_a_finding(blank_env, blank_project):
     organizations = Aws.from_environment().client("organizations")
     organizations.create_organization(FeatureSet="ALL")
-    result = run_diagnyx(aws_env, "accounts", "sync", "--project-dir", str(blank_project))
+    result = run_diagnyx(blank_env, "accounts", "sync", "--project-dir", str(blank_project))
     assert result.returncode == 1
     assert "dev (aws+dev@diagnyx.ai) is not an account of the organization" in result.stdout
 
 
-def test_without_credentials_the_command_says_so(aws_env, blank_project):
+def test_without_credentials_the_command_says_so(blank_env, blank_project):
     env = {
-        k: v for k, v in aws_env.items() if k not in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY")
+        k: v
+        for k, v in blank_env.items()
+        if k not in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY")
     }
     env["AWS_SHARED_CREDENTIALS_FILE"] = str(blank_project / "none")
     env["AWS_CONFIG_FILE"] = str(blank_project / "none")
@@ -67,9 +75,9 @@ def test_without_credentials_the_command_says_so(aws_env, blank_project):
     assert "Traceback" not in result.stderr
 
 
-def test_outside_an_organization_sync_stops_with_one_line_and_exit_1(aws_env, blank_project):
+def test_outside_an_organization_sync_stops_with_one_line_and_exit_1(blank_env, blank_project):
     """AWS answered (with an error): exit 1 and its message, never the exit code as text."""
-    result = run_diagnyx(aws_env, "accounts", "sync", "--project-dir", str(blank_project))
+    result = run_diagnyx(blank_env, "accounts", "sync", "--project-dir", str(blank_project))
     assert result.returncode == 1, result.stderr
     (line,) = result.stderr.strip().splitlines()
     assert line.startswith("error: AWSOrganizationsNotInUseException"), line

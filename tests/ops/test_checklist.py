@@ -40,6 +40,12 @@ def test_healthy_landing_zone_passes(aws_env, healthy):
             assert "does not implement this API" in finding["detail"]
 
 
+# The reply every account meets through the proxy below; for the other replies one account (its
+# twelve items, each API the checklist calls in a member account) shows how it is taken.
+ALL_ACCOUNTS_REPLY = "nginx 500 page"
+assert ALL_ACCOUNTS_REPLY in FAILING_EVERYTHING
+
+
 @pytest.mark.parametrize("reply", list(FAILING_EVERYTHING))
 def test_an_endpoint_failing_everything_but_sts_does_not_pass(
     aws_env, moto_endpoint, healthy, reply
@@ -47,17 +53,21 @@ def test_an_endpoint_failing_everything_but_sts_does_not_pass(
     """The healthy landing zone above, through a proxy that passes STS to it and answers every
     other call with a 5xx: its items could not be checked, so no "all is well" (exit 3). Only
     moto's own reply to an API it lacks (cost allocation tags) may be set aside."""
+    every_account = reply == ALL_ACCOUNTS_REPLY
+    scope = ["--all"] if every_account else ["--account", "dev"]
     proxy = StsOnlyProxy(moto_endpoint, *FAILING_EVERYTHING[reply])
     try:
         env = {**aws_env, "AWS_ENDPOINT_URL": proxy.url}
-        code, report = checklist(env, healthy, "--all")
+        code, report = checklist(env, healthy, *scope)
         human = run_diagnyx(env, "checklist", "--account", "dev", "--project-dir", str(healthy))
     finally:
         proxy.close()
     assert code == 3, report["summary"]
+    accounts = 7 if every_account else 1
+    assert len(report["findings"]) == accounts * len(ITEMS)
     assert report["summary"]["fail"] == 0
     causes = report["cannotCheck"]
-    assert causes["unreachable"] >= 7 * (len(ITEMS) - 2), causes
+    assert causes["unreachable"] >= accounts * (len(ITEMS) - 2), causes
     unavailable = {f["item"] for f in report["findings"] if f["cause"] == "unavailable"}
     assert unavailable <= UNAVAILABLE_IN_MOTO
     assert human.returncode == 3
@@ -149,25 +159,31 @@ def _move_account(project):
     return "shared", "in organization and OU", repair
 
 
+@pytest.fixture(scope="module")
+def caller(aws_env) -> Aws:
+    """The management account's session for the module's looks (its clients made once)."""
+    return Aws.from_environment()
+
+
 @pytest.mark.parametrize(
     "break_it",
     [_suspend_versioning, _delete_budget, _delete_role, _disable_rotation, _move_account],
     ids=["versioning suspended", "budget missing", "role missing", "rotation off", "wrong OU"],
 )
-def test_each_broken_item_fails_exactly_its_line(aws_env, healthy, break_it):
+def test_each_broken_item_fails_exactly_its_line(caller, healthy, break_it):
     # The command's own engine, in process: the console script is exercised by the tests
     # around this one, and five more process starts would double this file's time.
     account, item, repair = break_it(healthy)
     zone = LandingZone.load(healthy)
     try:
-        findings = Checklist(Aws.from_environment(), zone).account(account)
+        findings = Checklist(caller, zone).account(account)
     finally:
         repair()
     failed = [(f.account, f.item) for f in findings if f.status == "fail"]
     assert failed == [(account, item)]
     (finding,) = [f for f in findings if f.item == item]
     assert finding.hint
-    after = Checklist(Aws.from_environment(), zone).account(account)
+    after = Checklist(caller, zone).account(account)
     assert all(f.status != "fail" for f in after), "the repair must restore a passing account"
 
 
@@ -201,14 +217,14 @@ def test_usage_errors_exit_2(aws_env, healthy):
         aws_env, "checklist", "--account", "sandbox", "--project-dir", str(healthy)
     )
     assert result.returncode == 2
-    assert "unknown account sandbox" in result.stderr
+    assert "unknown account 'sandbox': not an account of Pulumi.management.yaml" in result.stderr
 
 
-def test_an_empty_account_fails_its_items_without_a_traceback(aws_env, blank_project):
+def test_an_empty_account_fails_its_items_without_a_traceback(blank_env, blank_project):
     from tests.ops.conftest import build_organization
 
     project = build_organization(blank_project)
-    code, report = checklist(aws_env, project, "--account", "dev")
+    code, report = checklist(blank_env, project, "--account", "dev")
     # Nothing built yet: items are missing (fail) but nothing crashes.
     assert code == 1
     assert "Traceback" not in json.dumps(report)

@@ -68,7 +68,8 @@ def test_doctor_fails_a_deploy_role_that_trusts_an_account_root(aws_env, healthy
     zone = LandingZone.load(healthy)
     iam = Aws.from_environment().client("iam")
     before = iam.get_role(RoleName="DiagnyxCrossAccountCICD")["Role"]["AssumeRolePolicyDocument"]
-    widened = json.loads(before) if isinstance(before, str) else before
+    # A copy: boto3 hands the document over decoded, and `before` is what is put back.
+    widened = json.loads(before if isinstance(before, str) else json.dumps(before))
     widened["Statement"].append(
         {
             "Effect": "Allow",
@@ -86,6 +87,8 @@ def test_doctor_fails_a_deploy_role_that_trusts_an_account_root(aws_env, healthy
             RoleName="DiagnyxCrossAccountCICD",
             PolicyDocument=before if isinstance(before, str) else json.dumps(before),
         )
+    put_back = iam.get_role(RoleName="DiagnyxCrossAccountCICD")["Role"]["AssumeRolePolicyDocument"]
+    assert put_back == before, "the landing zone is shared: the trust policy must be put back"
     assert result.returncode == 1
     report = json.loads(result.stdout)
     (line,) = [

@@ -52,6 +52,17 @@ from tests.ops.conftest import DIAGNYX, copy_project
 
 # --- the faults --------------------------------------------------------------------------------
 
+# How often a fault server's loop looks for shutdown(): the default 0.5 s made every shutdown()
+# wait up to that long.
+POLL_INTERVAL = 0.02
+
+
+def serve(server: http.server.HTTPServer) -> None:
+    """Runs ``server`` in a daemon thread; its shutdown() returns within POLL_INTERVAL."""
+    threading.Thread(
+        target=server.serve_forever, kwargs={"poll_interval": POLL_INTERVAL}, daemon=True
+    ).start()
+
 
 def _http_server(
     status: int, body: bytes, content_type: str, server: str = "BaseHTTP/0.6 Python/3"
@@ -76,7 +87,7 @@ def _http_server(
             pass
 
     server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Reply)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
+    serve(server)
     return server
 
 
@@ -186,7 +197,7 @@ class StsOnlyProxy:
 
         self.server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Proxy)
         self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
-        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+        serve(self.server)
 
     def close(self) -> None:
         self.server.shutdown()
@@ -213,6 +224,14 @@ FAILING_EVERYTHING = {
     "500 JSON without a code": (500, b"{}", "application/json", "proxy"),
     "501 XML without a code": (501, b"<Error></Error>", "text/xml", "proxy"),
 }
+
+
+# The timeouts the tests that wait on them set (the mechanism is the same as with the real
+# settings; waiting out those would take seconds a test). The dripping server sends well within
+# each read timeout, so only the deadline over the whole call ends it.
+TEST_READ_TIMEOUT = 0.25
+TEST_DEADLINE = 0.3
+DRIP_EVERY = 0.05
 
 
 def _closed_port() -> str:
@@ -323,12 +342,13 @@ def _run_console_script(env: dict[str, str | None], *args: str) -> tuple[int, st
 def test_a_silent_endpoint_is_given_up_on_within_bounds(project, monkeypatch):
     """It accepts the connection and never answers: botocore's defaults (60 s read timeout,
     retries) took minutes; the tooling's bound is NETWORK_ATTEMPTS x READ_TIMEOUT. Measured here
-    with a 1 s read timeout (the mechanism is the same; the real figure is printed)."""
+    with a read timeout of TEST_READ_TIMEOUT (the mechanism is the same; the real figure is
+    printed)."""
     from diagnyx_infra.ops import aws
 
     print(f"bound with the real settings: {aws.NETWORK_ATTEMPTS * aws.READ_TIMEOUT} s")
     assert aws.NETWORK_ATTEMPTS * aws.READ_TIMEOUT <= 30
-    monkeypatch.setattr(aws, "READ_TIMEOUT", 1)
+    monkeypatch.setattr(aws, "READ_TIMEOUT", TEST_READ_TIMEOUT)
     silent = SilentServer()
     env = {k: v for k, v in fault_env(silent.url).items()}
     started = time.monotonic()
@@ -343,7 +363,7 @@ def test_a_silent_endpoint_is_given_up_on_within_bounds(project, monkeypatch):
     assert result.exit_code == EXIT_CANNOT_LOOK, result.output
     assert not isinstance(result.exception, Exception), result.exception
     (line,) = result.stderr.strip().splitlines()
-    assert silent.url in line and "no reply within 1 s" in line, line
+    assert silent.url in line and f"no reply within {TEST_READ_TIMEOUT} s" in line, line
     assert elapsed < 30  # a hang guard: one endpoint, NETWORK_ATTEMPTS waits, not one per item
 
 
@@ -351,15 +371,15 @@ def test_a_silent_endpoint_is_given_up_on_within_bounds(project, monkeypatch):
 def test_an_endpoint_answering_a_byte_at_a_time_is_given_up_on(project, monkeypatch, mode):
     """A byte (or a header line) every few seconds: every socket read succeeds, so READ_TIMEOUT
     never fires and `checklist --all` ran for minutes. The deadline over each whole call ends it:
-    exit 3, one line. Measured with a 1 s deadline and a byte every 0.25 s (the real figures are
-    printed)."""
+    exit 3, one line. Measured with a deadline of TEST_DEADLINE and a byte every DRIP_EVERY (the
+    real figures are printed)."""
     print(
         f"bound with the real settings: {aws_module.NETWORK_ATTEMPTS * aws_module.CALL_DEADLINE} s"
     )
     # SIGALRM reaches the main thread only; the commands run there.
     assert threading.current_thread() is threading.main_thread()
-    monkeypatch.setattr(aws_module, "CALL_DEADLINE", 1)
-    drip = DripServer(mode)
+    monkeypatch.setattr(aws_module, "CALL_DEADLINE", TEST_DEADLINE)
+    drip = DripServer(mode, DRIP_EVERY)
     started = time.monotonic()
     try:
         result = invoke(fault_env(drip.url), "checklist", "--all", "--project-dir", str(project))
@@ -368,8 +388,8 @@ def test_an_endpoint_answering_a_byte_at_a_time_is_given_up_on(project, monkeypa
     elapsed = time.monotonic() - started
     print(f"dripping endpoint ({mode}) given up on after {elapsed:.1f} s")
     assert_one_line_exit_3(result, drip.url, "no complete reply from")
-    assert "within 1 s" in result.stderr
-    # NETWORK_ATTEMPTS x 1 s and a backoff, once: the endpoint is then down for the run.
+    assert f"within {TEST_DEADLINE} s" in result.stderr
+    # NETWORK_ATTEMPTS x TEST_DEADLINE and a backoff, once: the endpoint is then down for the run.
     assert elapsed < 10
     assert signal.getitimer(signal.ITIMER_REAL) == (0.0, 0.0)
 
@@ -383,9 +403,9 @@ def _point_at(monkeypatch, endpoint: str) -> None:
 
 
 def test_the_deadline_puts_back_the_sigalrm_handler(monkeypatch):
-    monkeypatch.setattr(aws_module, "CALL_DEADLINE", 1)
+    monkeypatch.setattr(aws_module, "CALL_DEADLINE", TEST_DEADLINE)
     monkeypatch.setattr(aws_module, "NETWORK_ATTEMPTS", 1)
-    drip = DripServer("body")
+    drip = DripServer("body", DRIP_EVERY)
     _point_at(monkeypatch, drip.url)
     alarms: list[int] = []
     previous = signal.signal(signal.SIGALRM, lambda signum, frame: alarms.append(signum))
@@ -395,7 +415,9 @@ def test_the_deadline_puts_back_the_sigalrm_handler(monkeypatch):
         with pytest.raises(CallDeadlineExceeded) as stopped_call:
             Aws.from_environment().client("sts").get_caller_identity()
         assert time.monotonic() - started < 5
-        assert str(stopped_call.value) == f"no complete reply from {drip.url} within 1 s"
+        assert str(stopped_call.value) == (
+            f"no complete reply from {drip.url} within {TEST_DEADLINE} s"
+        )
         assert classify(stopped_call.value).kind == "unreachable"
         assert signal.getsignal(signal.SIGALRM) is handler
         assert signal.getitimer(signal.ITIMER_REAL) == (0.0, 0.0)

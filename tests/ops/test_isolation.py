@@ -2,12 +2,15 @@
 restore returns the account to where it was, twice is harmless, the management and security
 accounts need an explicit override."""
 
+import functools
 import json
+from pathlib import Path
 
 import pytest
 from botocore.exceptions import ClientError
 
 from diagnyx_infra import naming
+from diagnyx_infra.engine.runner import PROJECT_DIR
 from diagnyx_infra.ops.aws import Aws
 from diagnyx_infra.ops.checklist import Checklist
 from diagnyx_infra.ops.isolation import Failed, Isolation, Record, rendered_cicd_policy
@@ -15,10 +18,23 @@ from diagnyx_infra.ops.landing_zone import LandingZone
 from tests.ops.conftest import run_diagnyx
 
 
+def reader(project: Path) -> Isolation:
+    """An Isolation that only reads ``project``'s landing zone: its sessions, assumed roles and
+    clients are made once (they cost more than the reads), and so are the names of the Identity
+    Center groups and permission sets (made with the landing zone; no test adds, renames or
+    deletes one). Every plan reads the account's policy and assignments anew."""
+    looker = Isolation(Aws.from_environment(), LandingZone.load(project))
+    looker._group_names = functools.cache(looker._group_names)
+    looker._permission_sets = functools.cache(looker._permission_sets)
+    return looker
+
+
+_looker = functools.cache(reader)  # one per landing zone
+
+
 def access_state(project, account):
     """What isolation touches: the CICD inline policy and every SSO assignment of the account."""
-    zone = LandingZone.load(project)
-    record = Isolation(Aws.from_environment(), zone).plan(account)
+    record = _looker(project).plan(account)
     return sorted(
         json.dumps({"kind": item.kind, **item.detail.model_dump()}, sort_keys=True)
         for item in record.items
@@ -26,7 +42,8 @@ def access_state(project, account):
 
 
 def failing_items(project, account):
-    findings = Checklist(Aws.from_environment(), LandingZone.load(project)).account(account)
+    looker = _looker(project)
+    findings = Checklist(looker.caller, looker.zone).account(account)
     return sorted(f.item for f in findings if f.status == "fail")
 
 
@@ -126,16 +143,15 @@ def test_a_failure_half_way_leaves_a_true_record(aws_env, healthy, tmp_path, mon
     assert failing_items(healthy, "staging") == []
 
 
-def test_the_policy_restore_writes_is_the_one_the_program_renders(healthy):
-    """The pure builder called as the baseline component calls it, for every stack."""
-    from diagnyx_infra.engine.runner import run_stack
-
-    zone = LandingZone.load(healthy)
+def test_the_policy_restore_writes_is_the_one_the_program_renders(recordings):
+    """The pure builder called as the baseline component calls it, for every stack (the
+    program's runs under Pulumi mocks, shared with the rest of the suite)."""
+    zone = LandingZone.load(PROJECT_DIR)
+    assert set(zone.stacks) <= set(recordings)
     for name, settings in zone.stacks.items():
-        recording = run_stack(name, healthy)
         (policy,) = [
             p
-            for p in recording.of_type("aws:iam/rolePolicy:RolePolicy")
+            for p in recordings[name].of_type("aws:iam/rolePolicy:RolePolicy")
             if p.inputs["name"] == naming.CICD_POLICY
         ]
         assert json.loads(policy.inputs["policy"]) == rendered_cicd_policy(settings), name

@@ -5,7 +5,6 @@ its access before isolation, and a command that could not reach AWS exits 3."""
 
 import http.server
 import json
-import threading
 
 import pytest
 import requests
@@ -14,6 +13,7 @@ from diagnyx_infra.ops.aws import Aws
 from diagnyx_infra.ops.isolation import Isolation, Record
 from diagnyx_infra.ops.landing_zone import LandingZone
 from tests.ops.conftest import run_diagnyx
+from tests.ops.test_faults import serve
 from tests.ops.test_isolation import access_state
 
 ACCOUNT = "uat"
@@ -142,8 +142,7 @@ class _Forward(http.server.BaseHTTPRequestHandler):
 def dropping_proxy(moto_endpoint, request):
     operation, drops = request.param
     proxy = _DroppingProxy(moto_endpoint, operation, drops)
-    thread = threading.Thread(target=proxy.serve_forever, daemon=True)
-    thread.start()
+    serve(proxy)
     yield proxy
     proxy.shutdown()
     proxy.server_close()
@@ -237,8 +236,7 @@ class _NotAws(http.server.BaseHTTPRequestHandler):
 @pytest.fixture
 def portal():
     server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), _NotAws)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
+    serve(server)
     yield f"http://127.0.0.1:{server.server_port}"
     server.shutdown()
     server.server_close()
