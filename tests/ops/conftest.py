@@ -1,20 +1,23 @@
-"""A moto server on 127.0.0.1 for the tooling's end-to-end tests, and landing zones of seven
-accounts built in it. Building one takes seconds, so a worker builds one healthy landing zone
-and every module shares it: tests that break something put it back, and after each module a
-fingerprint of what tests change (read through the server) is compared with the one taken when
-it was built; a module that left it otherwise has the next module get a new one. Tests that need
-an empty server get a second one (``blank_env``)."""
+"""Moto servers on 127.0.0.1 for the tooling's end-to-end tests, and the healthy landing zone of
+seven accounts built in one. Building it takes seconds, so a run builds it once, in a server that
+no test talks to, and each module that needs it gets a copy of that server (a fork of its process:
+milliseconds): as built, whatever the modules before it did. Tests that need an empty server get
+a copy of one that stays empty (``blank_env``)."""
 
 import contextlib
+import fcntl
+import json
 import os
 import shutil
+import signal
 import socket
 import subprocess
 import sys
+import tempfile
 import time
-import warnings
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import pytest
 import requests
@@ -24,62 +27,244 @@ from diagnyx_infra.ops.accounts_sync import sync
 from diagnyx_infra.ops.aws import Aws
 from diagnyx_infra.ops.bootstrap import set_setting
 from diagnyx_infra.ops.landing_zone import LandingZone
-from tests.ops.landscape import build_healthy, create_organization, fingerprint
+from tests.ops.landscape import build_healthy, create_organization
 
 DIAGNYX = Path(sys.executable).parent / "diagnyx"
 
+# A moto server that can copy itself: POST /_diagnyx/copy?port=P&watch=W forks its process (the
+# copy has all of its state) into one serving on P (0: any port) until process W ends; the reply
+# names the copy's process and port. Each server ends with the process it watches (the run for
+# the templates, a worker for its copies), so a run killed midway leaves none behind. Its
+# process is started in the background (the starter returns at once) and prints its port.
+# Besides: no request log lines, and two lookups moto's server makes on every request done once
+# (they do not change while it runs): the list of its service packages (it lists the package
+# directory to route a request, a quarter of its time per request) and the methods of each
+# response class (inspect.getmembers).
+_SERVE = r"""
+import contextlib, json, logging, os, signal, sys, threading, time
+from urllib.parse import parse_qs
 
-@contextlib.contextmanager
-def moto_server() -> Iterator[str]:
-    """A moto server on 127.0.0.1 in a process of its own: moto keeps its state per process, and
-    a test elsewhere in the worker that mocks AWS in process (moto's mock_aws resets every
-    backend it has) must not empty the server the landing zone is built in."""
-    with socket.create_server(("127.0.0.1", 0)) as probe:
-        port = probe.getsockname()[1]
-    server = subprocess.Popen(
-        [sys.executable, "-c", _SERVE, "-H", "127.0.0.1", "-p", str(port)],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    endpoint = f"http://127.0.0.1:{port}"
-    try:
-        started = time.monotonic()
-        while True:
-            try:
-                reset(endpoint)
-                break
-            except requests.ConnectionError:
-                if server.poll() is not None or time.monotonic() - started > 60:
-                    raise RuntimeError(f"the moto server for {endpoint} did not start") from None
-                time.sleep(0.05)
-        yield endpoint
-    finally:
-        server.kill()  # nothing to keep: a clean shutdown only waits on werkzeug's poll
-        server.wait()
-
-
-# The server's process: SIGTERM when the worker that started it ends (Linux's
-# PR_SET_PDEATHSIG), so a worker killed mid-run leaves no server behind; no request log lines;
-# moto's list of its own service packages read once (its server lists the package directory on
-# every request to route it, a quarter of its time per request; the directory does not change
-# while it runs); then moto's own server.
-_SERVE = """
-import contextlib, ctypes, logging, signal, sys
-with contextlib.suppress(OSError, AttributeError):
-    ctypes.CDLL(None).prctl(1, signal.SIGTERM)
 logging.getLogger("werkzeug").setLevel(logging.ERROR)
 import moto.backends
+
 modules = tuple(moto.backends.list_of_moto_modules())
 moto.backends.list_of_moto_modules = lambda: iter(modules)
-from moto.server import main
-main(sys.argv[1:])
+import functools
+import moto.core.responses
+
+moto.core.responses.method_names_from_class = functools.cache(
+    moto.core.responses.method_names_from_class
+)
+from moto.moto_server.werkzeug_app import (
+    DomainDispatcherApplication, MotoRequestHandler, create_backend_app,
+)
+from werkzeug.serving import make_server
+
+moto_app = DomainDispatcherApplication(create_backend_app)  # as in moto's ThreadedMotoServer
+server = None
+forking = threading.Lock()
+
+
+def watch(pid):
+    def run():
+        while True:
+            time.sleep(0.5)
+            try:
+                os.kill(pid, 0)
+            except ProcessLookupError:
+                os._exit(0)
+            except PermissionError:
+                pass
+
+    threading.Thread(target=run, daemon=True).start()
+
+
+def serve(port, report, pid):
+    global server
+    watch(pid)
+    server = make_server(
+        "127.0.0.1", port, app, threaded=True, request_handler=MotoRequestHandler
+    )
+    os.write(report, b"%d\n" % server.server_port)
+    if report == 1:
+        os.dup2(os.open(os.devnull, os.O_WRONLY), 1)
+    else:
+        os.close(report)
+    server.serve_forever()
+
+
+def app(environ, start_response):
+    global forking
+    if environ.get("PATH_INFO") != "/_diagnyx/copy":
+        return moto_app(environ, start_response)
+    query = {k: int(v[0]) for k, v in parse_qs(environ.get("QUERY_STRING", "")).items()}
+    with forking:
+        read, write = os.pipe()
+        pid = os.fork()
+        if pid == 0:
+            try:
+                os.close(read)
+                server.socket.close()
+                with contextlib.suppress(Exception):
+                    environ["werkzeug.socket"].close()
+                forking = threading.Lock()
+                serve(query["port"], write, query["watch"])
+            finally:
+                os._exit(0)
+        os.close(write)
+        with os.fdopen(read) as answer:
+            port = answer.readline().strip()
+    if not port:
+        start_response("500 Internal Server Error", [("Content-Length", "0")])
+        return [b""]
+    body = json.dumps({"pid": pid, "port": int(port)}).encode()
+    start_response(
+        "200 OK", [("Content-Type", "application/json"), ("Content-Length", str(len(body)))]
+    )
+    return [body]
+
+
+signal.signal(signal.SIGCHLD, signal.SIG_IGN)  # the copies are reaped as they end
+if os.fork() == 0:
+    serve(0, 1, int(sys.argv[1]))
+os._exit(0)
 """
 
 
+def _free_port() -> int:
+    with socket.create_server(("127.0.0.1", 0)) as probe:
+        return probe.getsockname()[1]
+
+
+def _port(endpoint: str) -> int:
+    port = urlsplit(endpoint).port
+    assert port is not None, endpoint
+    return port
+
+
+def _listening(endpoint: str | None) -> bool:
+    if endpoint is None:
+        return False
+    try:
+        socket.create_connection(("127.0.0.1", _port(endpoint)), timeout=5).close()
+    except OSError:
+        return False
+    return True
+
+
+@contextlib.contextmanager
+def _locked(path: Path) -> Iterator[None]:
+    with path.open("a") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(lock, fcntl.LOCK_UN)
+
+
+@contextlib.contextmanager
+def _pointed_at(endpoint: str) -> Iterator[None]:
+    """AWS_ENDPOINT_URL of this process set to ``endpoint`` for a while."""
+    saved = os.environ.get("AWS_ENDPOINT_URL")
+    os.environ["AWS_ENDPOINT_URL"] = endpoint
+    try:
+        yield
+    finally:
+        if saved is None:
+            os.environ.pop("AWS_ENDPOINT_URL", None)
+        else:
+            os.environ["AWS_ENDPOINT_URL"] = saved
+
+
+class MotoServers:
+    """The run's moto servers: in processes of their own, as moto keeps its state per process (a
+    test elsewhere in the worker that mocks AWS in process resets every backend moto has, and
+    must not empty them). Two templates for the whole run, shared by its workers through
+    ``shared``: one that stays empty, and one the healthy landing zone is built in once; each
+    worker serves tests from copies of them."""
+
+    def __init__(self, shared: Path, run: int) -> None:
+        self.shared = shared
+        self.run = run  # the process whose end ends the run
+        self.copies: dict[int, int] = {}  # port -> process of this worker's copy there
+
+    def templates(self, build: Callable[[str], dict[str, str]] | None = None) -> dict[str, str]:
+        """The templates' endpoints ("empty" and, once ``build`` has filled it, "healthy"),
+        started or built by the first worker that needs them; what ``build`` returned."""
+        with _locked(self.shared / "moto.lock"):
+            saved = self.shared / "moto.json"
+            state = json.loads(saved.read_text()) if saved.exists() else {}
+            if not _listening(state.get("empty")):
+                state = {"empty": self._start()}
+            if build is not None and not _listening(state.get("healthy")):
+                healthy = self._fork(state["empty"], 0, self.run)[1]
+                state = {"empty": state["empty"], "healthy": healthy, **build(healthy)}
+            saved.write_text(json.dumps(state))
+        return state
+
+    def copy(self, template: str, port: int) -> None:
+        """A copy of ``template`` serving on ``port``, in place of the one there."""
+        self.stop(port)
+        self.copies[port] = self._fork(template, port, os.getpid())[0]
+
+    def stop(self, port: int) -> None:
+        pid = self.copies.pop(port, None)
+        if pid is None:
+            return
+        with contextlib.suppress(ProcessLookupError):
+            os.kill(pid, signal.SIGKILL)
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline:  # gone once its parent has reaped it
+            try:
+                os.kill(pid, 0)
+            except ProcessLookupError:
+                return
+            time.sleep(0.005)
+
+    def close(self) -> None:
+        for port in list(self.copies):
+            self.stop(port)
+
+    def _start(self) -> str:
+        with (
+            (self.shared / "moto.log").open("ab") as log,
+            subprocess.Popen(
+                [sys.executable, "-c", _SERVE, str(self.run)], stdout=subprocess.PIPE, stderr=log
+            ) as starter,
+        ):
+            assert starter.stdout is not None
+            port = starter.stdout.readline().strip()
+        if not port:
+            raise RuntimeError(f"the moto server did not start: see {self.shared / 'moto.log'}")
+        return f"http://127.0.0.1:{int(port)}"
+
+    @staticmethod
+    def _fork(template: str, port: int, watch: int) -> tuple[int, str]:
+        reply = requests.post(
+            f"{template}/_diagnyx/copy", params={"port": port, "watch": watch}, timeout=60
+        )
+        reply.raise_for_status()
+        copy = reply.json()
+        return copy["pid"], f"http://127.0.0.1:{copy['port']}"
+
+
 @pytest.fixture(scope="session")
-def moto_endpoint() -> Iterator[str]:
-    with moto_server() as endpoint:
-        yield endpoint
+def moto_servers(tmp_path_factory) -> Iterator[MotoServers]:
+    base = tmp_path_factory.getbasetemp()
+    if os.environ.get("PYTEST_XDIST_WORKER"):  # the run's folder, and its controller
+        servers = MotoServers(base.parent, os.getppid())
+    else:
+        servers = MotoServers(base, os.getpid())
+    yield servers
+    servers.close()
+
+
+@pytest.fixture(scope="session")
+def moto_endpoint(moto_servers) -> str:
+    """This worker's moto server: empty until a module asks for the healthy landing zone."""
+    port = _free_port()
+    moto_servers.copy(moto_servers.templates()["empty"], port)
+    return f"http://127.0.0.1:{port}"
 
 
 @pytest.fixture(scope="session")
@@ -130,59 +315,46 @@ def build_organization(project: Path) -> Path:
 
 
 class Landscape:
-    """The worker's healthy landing zone: built when first needed, again only after a module
-    changed it and did not put it back (``spoiled``)."""
+    """Copies of the run's healthy landing zone on this worker's moto server."""
 
-    def __init__(self, moto_endpoint: str, tmp_path_factory: pytest.TempPathFactory) -> None:
-        self.moto_endpoint = moto_endpoint
+    def __init__(
+        self, servers: MotoServers, endpoint: str, tmp_path_factory: pytest.TempPathFactory
+    ) -> None:
+        self.servers = servers
+        self.endpoint = endpoint
         self.tmp_path_factory = tmp_path_factory
-        self.project: Path | None = None
-        self.built = ""  # the fingerprint as built
-        self.organization: str | None = None
-        self.caller: Aws | None = None
-        self.sessions: dict[str, Aws] = {}  # account ID -> assumed session, for fingerprints
 
-    def get(self) -> Path:
-        if self.project is not None and self._organization() != self.organization:
-            self.spoiled()  # the server was emptied since
-        if self.project is None:
-            reset(self.moto_endpoint)
-            project = build_organization(copy_project(self.tmp_path_factory.mktemp("project")))
+    def fresh(self) -> Path:
+        """The landing zone as built, in place of whatever the server held: its stack files."""
+        state = self.servers.templates(build=self._build)
+        self.servers.copy(state["healthy"], _port(self.endpoint))
+        # Stack files of its own for each copy: what is cached by project is this copy's.
+        project = self.tmp_path_factory.mktemp("project")
+        for path in Path(state["project"]).iterdir():
+            shutil.copy(path, project)
+        return project
+
+    def _build(self, endpoint: str) -> dict[str, str]:
+        """The healthy landing zone, built in the server at ``endpoint``: its stack files."""
+        project = copy_project(Path(tempfile.mkdtemp(prefix="project-", dir=self.servers.shared)))
+        with _pointed_at(endpoint):
+            build_organization(project)
             build_healthy(Aws.from_environment(), LandingZone.load(project))
-            self.caller, self.sessions = Aws.from_environment(), {}
-            self.organization = self._organization()
-            self.built = self.fingerprint(project)
-            self.project = project
-        return self.project
-
-    def _organization(self) -> str | None:
-        """The organization's ID (moto makes a new one for every organization), or None."""
-        try:
-            organizations = (self.caller or Aws.from_environment()).client("organizations")
-            return organizations.describe_organization()["Organization"]["Id"]
-        except Exception:  # no organization, or no answer: not the landing zone built
-            return None
-
-    def fingerprint(self, project: Path) -> str:
-        assert self.caller is not None
-        return fingerprint(self.caller, self.sessions, LandingZone.load(project))
-
-    def spoiled(self) -> None:
-        self.project = None
-        self.caller, self.sessions = None, {}
+        return {"project": str(project)}
 
 
 @pytest.fixture(scope="session")
-def landscape(aws_env, moto_endpoint, tmp_path_factory) -> Landscape:
-    return Landscape(moto_endpoint, tmp_path_factory)
+def landscape(aws_env, moto_servers, moto_endpoint, tmp_path_factory) -> Landscape:
+    return Landscape(moto_servers, moto_endpoint, tmp_path_factory)
 
 
 @pytest.fixture(scope="session")
-def blank_moto_endpoint() -> Iterator[str]:
-    """A second moto server, for the tests that need an empty one: emptying the first would cost
-    the worker's healthy landing zone. Started when a test first needs it."""
-    with moto_server() as endpoint:
-        yield endpoint
+def blank_moto_endpoint(moto_servers) -> str:
+    """A second moto server of the worker, for the tests that need an empty one: emptying the
+    first would cost the worker its healthy landing zone."""
+    port = _free_port()
+    moto_servers.copy(moto_servers.templates()["empty"], port)
+    return f"http://127.0.0.1:{port}"
 
 
 @pytest.fixture
@@ -201,21 +373,10 @@ def blank_project(blank_env, tmp_path) -> Path:
 
 
 @pytest.fixture(scope="module")
-def healthy(request, landscape) -> Iterator[Path]:
-    """The worker's healthy landing zone, as built, for this module; checked after it."""
-    project = landscape.get()
-    yield project
-    try:
-        left = landscape.fingerprint(project)
-    except Exception as error:  # whatever it is, the next module builds anew
-        left = f"unreadable: {error}"
-    if left != landscape.built:
-        landscape.spoiled()
-        warnings.warn(
-            f"{request.module.__name__} left the landing zone changed: the next module that "
-            "needs it gets a new one",
-            stacklevel=1,
-        )
+def healthy(landscape) -> Path:
+    """The healthy landing zone for this module: a copy of the run's, as built (tests that break
+    something put it back for the module's next tests)."""
+    return landscape.fresh()
 
 
 def run_diagnyx(

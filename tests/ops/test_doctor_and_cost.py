@@ -88,7 +88,7 @@ def test_doctor_fails_a_deploy_role_that_trusts_an_account_root(aws_env, healthy
             PolicyDocument=before if isinstance(before, str) else json.dumps(before),
         )
     put_back = iam.get_role(RoleName="DiagnyxCrossAccountCICD")["Role"]["AssumeRolePolicyDocument"]
-    assert put_back == before, "the landing zone is shared: the trust policy must be put back"
+    assert put_back == before, "the module shares the landing zone: the trust policy is put back"
     assert result.returncode == 1
     report = json.loads(result.stdout)
     (line,) = [
