@@ -35,8 +35,8 @@ MAX_DEPTH = 32
 MAX_VALUES = 200_000
 
 _BASE = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
-_BOOLEANS = {"true": True, "True": True, "TRUE": True, "false": False, "False": False}
-_BOOLEANS["FALSE"] = False
+_BOOLEANS = {"true": True, "True": True, "TRUE": True}
+_BOOLEANS |= {"false": False, "False": False, "FALSE": False}
 _NULLS = {"", "~", "null", "Null", "NULL"}
 _GO_FLOAT = re.compile(r"^[-+]?(\.[0-9]+|[0-9]+(\.[0-9]*)?)([eE][-+]?[0-9]+)?$")
 _SPECIAL_FLOATS = re.compile(r"^[-+]?\.(inf|Inf|INF)$|^\.(nan|NaN|NAN)$")
