@@ -234,10 +234,13 @@ TEST_DEADLINE = 0.15
 DRIP_EVERY = 0.03
 
 
-def _closed_port() -> str:
-    with socket.create_server(("127.0.0.1", 0)) as probe:
-        port = probe.getsockname()[1]
-    return f"http://127.0.0.1:{port}"
+def _refusing_socket() -> socket.socket:
+    """A port bound but never listening: connections are refused, and, since we keep it bound
+    for the module's life, no other test's server can take it over (a port merely closed once
+    was reused by a moto server running in parallel, which then answered)."""
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    sock.bind(("127.0.0.1", 0))
+    return sock
 
 
 HTML = b"<!DOCTYPE html><html><body><h1>Welcome to nginx!</h1></body></html>"
@@ -255,10 +258,12 @@ def faults() -> Iterator[dict[str, tuple[str, str]]]:
         name: (f"http://127.0.0.1:{server.server_address[1]}", said)
         for name, (server, said) in servers.items()
     }
-    found["closed port"] = (_closed_port(), "connection refused")
+    refusing = _refusing_socket()
+    found["closed port"] = (f"http://127.0.0.1:{refusing.getsockname()[1]}", "connection refused")
     # A reserved top-level domain (RFC 6761): never resolves.
     found["no such host"] = ("http://diagnyx-no-such-host.invalid", "DNS lookup failed")
     yield found
+    refusing.close()
     for server, _ in servers.values():
         server.shutdown()
         server.server_close()
