@@ -1,6 +1,7 @@
 """boto3 sessions for the tooling: bounded retries and timeouts, replies that are not AWS's
 refused, role assumption into member accounts, and errors sorted into what a report can say."""
 
+import datetime
 import functools
 import os
 import re
@@ -19,6 +20,9 @@ from botocore.parsers import ResponseParserError
 from .. import naming
 
 SESSION_NAME = "diagnyx-ops"
+# Assumed-role sessions last 15 minutes and are reused while at least 5 remain.
+ASSUMED_SECONDS = 900
+REUSE_MARGIN = datetime.timedelta(minutes=5)
 MAX_ATTEMPTS_VARIABLE = "AWS_MAX_ATTEMPTS"
 
 # How long one look at AWS may take. The bound for an endpoint that never answers is
@@ -219,6 +223,10 @@ class Aws:
         self._account_id = account_id
         self._config = client_config()
         self._clients: dict[tuple[str, str | None], object] = {}
+        # Roles assumed from this session, reused while their credentials have time left: a
+        # command that visits an account twice (the checklist, a rehearsal's deploys) assumes
+        # its role and builds its clients once.
+        self._assumed: dict[tuple[str, str, str | None], tuple[Aws, datetime.datetime]] = {}
         # Endpoints that did not answer in this run, shared with assumed sessions: a checklist
         # of many items waits for a dead endpoint once, not once per item.
         self._down = {} if down is None else down
@@ -261,10 +269,15 @@ class Aws:
     def assume(
         self, account_id: str, role: str = naming.ORG_ACCESS_ROLE, external_id: str | None = None
     ) -> "Aws":
+        key = (account_id, role, external_id)
+        cached = self._assumed.get(key)
+        now = datetime.datetime.now(datetime.UTC)
+        if cached and cached[1] - now > REUSE_MARGIN:
+            return cached[0]
         params = {
             "RoleArn": f"arn:aws:iam::{account_id}:role/{role}",
             "RoleSessionName": SESSION_NAME,
-            "DurationSeconds": 900,
+            "DurationSeconds": ASSUMED_SECONDS,
         }
         if external_id:
             params["ExternalId"] = external_id
@@ -277,7 +290,11 @@ class Aws:
             region_name=self.session.region_name,
             botocore_session=core,
         )
-        return Aws(session, account_id, self._down)
+        assumed = Aws(session, account_id, self._down)
+        expires = credentials.get("Expiration")
+        if isinstance(expires, datetime.datetime):
+            self._assumed[key] = (assumed, expires.astimezone(datetime.UTC))
+        return assumed
 
     # --- hooks on every client ---------------------------------------------------------------
 
