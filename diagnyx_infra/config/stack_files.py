@@ -113,6 +113,8 @@ def load_stack_config(project_dir: Path, stack: str) -> StackConfig:
                 [f"{path.name}: '{written[full_key]}' and '{key}' name the same setting {full_key}"]
             )
         written[full_key] = str(key)
+        if bad := _malformed_secret(entry):
+            raise ConfigError([f"{path.name}: {full_key}: {bad}"])
         values[full_key] = _as_config_string(full_key, entry, secrets)
     return StackConfig(stack, project_name, values, frozenset(secrets))
 
@@ -142,6 +144,24 @@ def _contains_secret(value: Any) -> bool:
     if isinstance(value, list):
         return any(_contains_secret(v) for v in value)
     return False
+
+
+def _malformed_secret(value: Any) -> str:
+    """What is wrong with a ``secure:`` value, or "" when nothing is: the Pulumi CLI writes it
+    as one non-empty string of ciphertext and refuses any other shape when it decrypts."""
+    if isinstance(value, dict):
+        if set(value) == {"secure"}:
+            secret = value["secure"]
+            if not isinstance(secret, str) or not secret.strip():
+                return (
+                    f"secure: must be the ciphertext string `pulumi config set --secret` writes "
+                    f"(got {type(secret).__name__} {secret!r:.40})"
+                )
+            return ""
+        return next((bad for v in value.values() if (bad := _malformed_secret(v))), "")
+    if isinstance(value, list):
+        return next((bad for v in value if (bad := _malformed_secret(v))), "")
+    return ""
 
 
 def _replace_secrets(key: str, value: Any) -> Any:

@@ -62,6 +62,18 @@ def _rename(key: str, new: str):
 
 # (stack, change to the file's text, expected message)
 CATALOGUE = {
+    "a secret that is not ciphertext": (
+        "dev",
+        _set("diagnyx:ciExternalId", {"secure": [1, 2]}),
+        "diagnyx:ciExternalId: secure: must be the ciphertext string `pulumi config set --secret` "
+        "writes (got list [1, 2])",
+    ),
+    "an empty secret": (
+        "prod",
+        _set("diagnyx:ciExternalId", {"secure": ""}),
+        "diagnyx:ciExternalId: secure: must be the ciphertext string `pulumi config set --secret` "
+        "writes (got str '')",
+    ),
     "budget of the wrong type": (
         "dev",
         _set("diagnyx:budget.monthlyLimitUsd", "lots"),
