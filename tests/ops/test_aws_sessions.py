@@ -1,0 +1,52 @@
+"""Assumed-role sessions: reused while their credentials have time left, assumed again after."""
+
+import boto3
+import pytest
+from moto import mock_aws
+
+from diagnyx_infra.ops import aws as ops_aws
+from diagnyx_infra.ops.aws import Aws
+
+ACCOUNT = "123456789012"
+
+
+@pytest.fixture
+def caller(monkeypatch):
+    for key, value in {
+        "AWS_ACCESS_KEY_ID": "test",
+        "AWS_SECRET_ACCESS_KEY": "test",
+        "AWS_REGION": "us-east-1",
+    }.items():
+        monkeypatch.setenv(key, value)
+    monkeypatch.delenv("AWS_ENDPOINT_URL", raising=False)
+    monkeypatch.delenv("AWS_PROFILE", raising=False)
+    with mock_aws():
+        yield Aws(boto3.Session(region_name="us-east-1"))
+
+
+def _assume_calls(caller: Aws) -> list[str]:
+    calls: list[str] = []
+    caller.client("sts").meta.events.register(
+        "before-call.sts.AssumeRole", lambda **_: calls.append("AssumeRole")
+    )
+    return calls
+
+
+def test_the_same_role_is_assumed_once_while_its_credentials_last(caller):
+    calls = _assume_calls(caller)
+    first = caller.assume(ACCOUNT)
+    assert caller.assume(ACCOUNT) is first
+    assert calls == ["AssumeRole"]
+    # Another role or another external ID is another session.
+    assert caller.assume(ACCOUNT, "OtherRole") is not first
+    assert caller.assume(ACCOUNT, external_id="an-external-id") is not first
+    assert len(calls) == 3
+
+
+def test_credentials_near_their_end_are_assumed_again(caller, monkeypatch):
+    calls = _assume_calls(caller)
+    first = caller.assume(ACCOUNT)
+    # 15-minute credentials never have 20 minutes left: each call assumes anew.
+    monkeypatch.setattr(ops_aws, "REUSE_MARGIN", ops_aws.datetime.timedelta(minutes=20))
+    assert caller.assume(ACCOUNT) is not first
+    assert calls == ["AssumeRole", "AssumeRole"]
