@@ -99,7 +99,8 @@ def _roles_of(recording: StackRecording, settings: StackSettings) -> list[Princi
         customer[policy.state.get("arn", "")] = document
         customer[f"arn:aws:iam::{settings.account_id}:policy/{policy.inputs['name']}"] = document
     found = []
-    for role in recording.of_type(ROLE):
+    # By name: the engine registers from several threads, so its order changes between runs.
+    for role in sorted(recording.of_type(ROLE), key=lambda r: r.inputs["name"]):
         name = role.inputs["name"]
         policies = [
             _json(p.inputs["policy"])

@@ -14,6 +14,7 @@ from diagnyx_infra.access_analysis import (
     Principal,
     _admits,
     analyse,
+    as_json,
 )
 from diagnyx_infra.config.loading import settings_from_config
 from diagnyx_infra.engine.runner import run_stack
@@ -259,8 +260,6 @@ def test_the_finance_seat_could_not_assume_the_cost_role(monkeypatch, recordings
 
 
 def test_the_report_is_machine_readable(analysis):
-    from diagnyx_infra.access_analysis import as_json
-
     report = json.loads(json.dumps(as_json(analysis)))
     roles = {(r["account"], r["role"]) for r in report["roles"]}
     assert ("management", "DiagnyxCrossAccountCICD") in roles
@@ -384,3 +383,11 @@ def test_a_foothold_can_take_a_role_name_a_trust_pattern_admits(recordings, sett
     management = run_stack("management", config=edited_config("management", dev_role_reads_costs))
     found = _with(recordings, settings, management=management)
     assert "role:management:DiagnyxCostExplorerAccess" in found.edges["foothold:dev"]
+
+
+def test_roles_are_listed_in_a_stable_order(analysis):
+    """The engine registers from threads; the report lists each account's roles by name."""
+    roles = [(r["account"], r["role"]) for r in as_json(analysis)["roles"]]
+    for account in {a for a, _ in roles}:
+        names = [name for a, name in roles if a == account]
+        assert names == sorted(names), account

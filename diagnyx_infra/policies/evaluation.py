@@ -15,11 +15,11 @@ calls unless `force` is set (ECR API reference, SetRepositoryPolicy, `force`), a
 terraform-provider-aws's `aws_ecr_repository_policy`, which pulumi-aws wraps, never sets it.
 """
 
+import functools
 import json
 import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from fnmatch import fnmatchcase
 from typing import Any
 
 _ASSUMED_ROLE = re.compile(r"^arn:(aws[a-z-]*):sts::(\d{12}):assumed-role/([^/]+)/[^/]+$")
@@ -63,9 +63,31 @@ def _values(value: Any) -> list[str]:
     return [value] if isinstance(value, str | bool) else list(value)
 
 
-def _like(value: str, patterns: Iterable[str]) -> bool:
+def _wildcard(pattern: str) -> str:
+    """A regular expression for one IAM pattern: `*` any run of characters, `?` any one; every
+    other character, `[` included, stands for itself (IAM reference, "Action", "Resource",
+    "String condition operators")."""
+    return ".*".join(".".join(map(re.escape, run.split("?"))) for run in pattern.split("*"))
+
+
+@functools.lru_cache(maxsize=8192)
+def _matcher(patterns: tuple[Any, ...], ignore_case: bool) -> Callable[[str], Any]:
+    """One compiled expression for a list of patterns: the access analysis asks the same
+    statements (managed policies list hundreds of actions) hundreds of thousands of times."""
+    if not patterns:
+        return lambda value: None
+    texts = (str(p).lower() if ignore_case else str(p) for p in patterns)
+    return re.compile(f"(?:{'|'.join(map(_wildcard, texts))})\\Z", re.DOTALL).match
+
+
+def _like(value: str, patterns: Iterable[Any], ignore_case: bool = False) -> bool:
     # ArnLike and StringLike allow `*` and `?`; ArnEquals behaves as ArnLike (IAM reference).
-    return any(fnmatchcase(value, str(pattern)) for pattern in patterns)
+    key = tuple(patterns)
+    try:
+        match = _matcher(key, ignore_case)
+    except TypeError:  # an unhashable pattern (a malformed policy): compared as its text
+        match = _matcher(tuple(map(str, key)), ignore_case)
+    return match(value.lower() if ignore_case else value) is not None
 
 
 def _equals_ignore_case(value: str, patterns: Iterable[str]) -> bool:
@@ -141,15 +163,10 @@ def _names_principal(statement: dict[str, Any], request: Request) -> bool:
 
 def _names(statement: dict[str, Any], element: str, value: str, ignore_case: bool) -> bool:
     """Action/NotAction (case-insensitive, IAM reference) or Resource/NotResource."""
-
-    def fold(text: str) -> str:
-        return text.lower() if ignore_case else text
-
     if f"Not{element}" in statement:
-        patterns = [fold(p) for p in _values(statement[f"Not{element}"])]
-        return not _like(fold(value), patterns)
+        return not _like(value, _values(statement[f"Not{element}"]), ignore_case)
     default = "*" if element == "Resource" else []
-    return _like(fold(value), [fold(p) for p in _values(statement.get(element, default))])
+    return _like(value, _values(statement.get(element, default)), ignore_case)
 
 
 def _applies(statement: dict[str, Any], request: Request, identity: bool = False) -> bool:

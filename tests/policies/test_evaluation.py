@@ -80,3 +80,27 @@ def test_elements_it_does_not_know_are_not_guessed():
         decision(_policy({**_allow(), "NotPrincipal": {"AWS": "x"}}), PUT)
     with pytest.raises(CannotEvaluate):
         decision(_policy(_allow(Condition={"ForAnyValue:StringLike": {"aws:TagKeys": "*"}})), PUT)
+
+
+@pytest.mark.parametrize(
+    ("resource", "pattern", "expected"),
+    [
+        (BUCKET, "arn:aws:s3:::diagnyx-*", "Allow"),
+        (BUCKET, "arn:aws:s3:::diagnyx-audit-logs-33333333333?", "Allow"),
+        (BUCKET, "arn:aws:s3:::diagnyx-audit-logs-3333333333?", "None"),  # ? is one character
+        # Only * and ? are wildcards in IAM: brackets and dots stand for themselves.
+        ("arn:aws:s3:::b1", "arn:aws:s3:::b[0-9]", "None"),
+        ("arn:aws:s3:::b[0-9]", "arn:aws:s3:::b[0-9]", "Allow"),
+        ("arn:aws:s3:::bXcket", "arn:aws:s3:::b.cket", "None"),
+        ("arn:aws:s3:::line\nbreak", "arn:aws:s3:::line*", "Allow"),
+    ],
+)
+def test_wildcards_are_iams_own(resource, pattern, expected):
+    statement = {**_allow(Resource=pattern), "Principal": "*"}
+    assert decision(_policy(statement), Request("s3:PutObject", resource, "x")) == expected
+
+
+def test_an_empty_list_matches_nothing_and_case_folds_only_actions():
+    assert decision(_policy(_allow(Action=[])), PUT) == "None"
+    assert decision(_policy(_allow(Resource=f"{BUCKET.upper()}/AWSLogs/*")), PUT) == "None"
+    assert decision(_policy(_allow(Action=["iam:*", "S3:PUT*"])), PUT) == "Allow"
