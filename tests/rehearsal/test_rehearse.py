@@ -4,9 +4,6 @@ what it prints (one summary table by default, the details with --verbose, everyt
 import io
 import json
 import re
-import subprocess
-import sys
-from pathlib import Path
 
 import pytest
 from rich.console import Console
@@ -29,7 +26,6 @@ from diagnyx_infra.rehearsal.rehearse import (
 from diagnyx_infra.rehearsal.report import from_json, render, short_reason, to_json
 from tests.helpers import ALL_STACKS
 
-DIAGNYX = Path(sys.executable).parent / "diagnyx"
 # What two rehearsals may differ in: the timings (and so the centring of a title that holds
 # one), and the member account IDs moto makes up at random (the checklist's bucket names carry
 # them; the default text shows none).
@@ -58,29 +54,35 @@ def _rows(text: str) -> list[list[str]]:
     ]
 
 
-# Two rehearsals of every stack for the whole file, side by side (about 12 s each): one through
-# the command line as a user runs it (its JSON), one in process (the result, and its progress).
+# Two rehearsals of every stack for the whole file, side by side (a few seconds each): one
+# through the command line as a user runs it (its JSON; the run's result and progress are
+# heard on the way), one as a library call. `.ci/run` runs the console script itself.
 
 
 @pytest.fixture(scope="module")
-def rehearsals() -> tuple[dict, RehearsalResult, list[Advance]]:
-    command = subprocess.Popen(
-        [str(DIAGNYX), "rehearse", "--all", "--json"],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
-    try:
-        heard: list[Advance] = []
-        result = rehearse(
-            list(ALL_STACKS), on_progress=heard.append, command_line=_command_line_in_process
-        )
-        stdout, stderr = command.communicate(timeout=300)
-    finally:
-        command.kill()
-    assert command.returncode == 0, stdout[-3000:] + stderr[-3000:]
-    assert stderr == ""  # no progress bar in a pipe, no error
-    return json.loads(stdout), result, heard
+def rehearsals() -> tuple[dict, RehearsalResult, list[Advance], RehearsalResult]:
+    heard: list[Advance] = []
+    returned: list[RehearsalResult] = []
+
+    def listened(*args, **kwargs):
+        told = kwargs.pop("on_progress", None) or args[2]
+
+        def on_progress(advance: Advance) -> None:
+            heard.append(advance)
+            told(advance)
+
+        result = rehearse(*args[:2], on_progress=on_progress, **kwargs)
+        returned.append(result)
+        return result
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr("diagnyx_infra.rehearsal.rehearse.rehearse", listened)
+        run = CliRunner().invoke(app, ["rehearse", "--all", "--json"])
+    assert run.exit_code == 0, run.output[-3000:]
+    assert run.stderr == ""  # no progress bar in a pipe, no error
+    (result,) = returned
+    again = rehearse(list(ALL_STACKS), command_line=_command_line_in_process)
+    return json.loads(run.stdout), result, heard, again
 
 
 @pytest.fixture(scope="module")
@@ -91,6 +93,12 @@ def cli_report(rehearsals) -> dict:
 @pytest.fixture(scope="module")
 def result(rehearsals) -> RehearsalResult:
     return rehearsals[1]
+
+
+@pytest.fixture(scope="module")
+def second(rehearsals) -> RehearsalResult:
+    """Another rehearsal, from nothing again."""
+    return rehearsals[3]
 
 
 def test_rehearse_all_follows_the_deploy_sequence_from_nothing(cli_report, recordings):
@@ -179,14 +187,16 @@ def test_verbose_adds_each_stacks_resources_and_the_full_checklist(result):
     assert _normalized(verbose).endswith(_normalized(summary))
 
 
-def test_two_rehearsals_print_the_same(cli_report, result):
+def test_two_rehearsals_print_the_same(cli_report, result, second):
     again = from_json(cli_report)
     assert _text(again) != ""
     for verbose in (False, True):
         assert _normalized(_text(again, verbose)) == _normalized(_text(result, verbose))
-    assert _normalized(json.dumps(to_json(result), indent=2)) == _normalized(
-        json.dumps(cli_report, indent=2)
-    )
+        assert _normalized(_text(second, verbose)) == _normalized(_text(result, verbose))
+    for other in (cli_report, to_json(second)):
+        assert _normalized(json.dumps(to_json(result), indent=2)) == _normalized(
+            json.dumps(other, indent=2)
+        )
     # The default text shows no account ID: two rehearsals differ only in the timings.
     assert not _ACCOUNT_ID.search(_text(result))
 
@@ -196,7 +206,7 @@ def test_the_json_holds_everything_the_text_shows(cli_report):
 
 
 def test_progress_counts_the_steps(rehearsals):
-    _, result, heard = rehearsals
+    _, result, heard, _ = rehearsals
     total = len(SEQUENCE)
     assert {a.total for a in heard} == {total}
     done = [a.done for a in heard]
