@@ -20,6 +20,7 @@ from . import PROJECT_DIR, naming
 from .config.consistency import SOURCE_OF_TRUTH, file_of, load_project
 from .config.models import StackSettings
 from .config.stack_files import PROJECT_FILE, stack_names
+from .config.yaml_reader import parse_json_value, read_bounded_text
 from .delivery import needs_approval, stack_for_branch
 from .errors import ConfigError
 from .ops.accounts_sync import sync
@@ -396,6 +397,16 @@ def _caller(region: str | None) -> Aws:
     return aws
 
 
+def _management_caller(region: str | None, zone: LandingZone) -> Aws:
+    """The caller's session, refused (exit 2) unless it is the organization's management
+    account: Cost Explorer and Organizations answer for the whole organization only there."""
+    caller = _caller(region)
+    problem = zone.not_management(caller.account_id)
+    if problem:
+        raise _fail(problem, EXIT_CONFIG_ERROR)
+    return caller
+
+
 @accounts_app.command("sync")
 def accounts_sync(
     check: Annotated[
@@ -569,7 +580,7 @@ def cost_report(
     except MonthError as error:
         raise _fail(f"--month: {error}", EXIT_CONFIG_ERROR) from None
     zone = _landing_zone(project_dir)
-    caller = _caller(region)
+    caller = _management_caller(region, zone)
     try:
         result = build_cost_report(caller, zone, month)
     except AWS_ERRORS as error:
@@ -679,13 +690,12 @@ def _comparison(compare: Path) -> dict:
 
     where = "" if compare.is_absolute() else f" (relative to {Path.cwd()})"
     try:
-        base = json.loads(compare.read_text())
-    except OSError as error:
-        reason = error.strerror or str(error)
-        message = f"--compare {compare}: cannot read it: {reason}{where}"
-        raise _fail(message, EXIT_CONFIG_ERROR) from None
+        base = parse_json_value(read_bounded_text(compare, f"--compare {compare}"))
+    except ConfigError as error:  # not a readable regular file of a sane size
+        raise _fail(f"{error.problems[0]}{where}", EXIT_CONFIG_ERROR) from None
     except ValueError as error:
-        raise _fail(f"--compare {compare}: not JSON: {error}", EXIT_CONFIG_ERROR) from None
+        message = f"--compare {compare}: not usable JSON: it {error}"
+        raise _fail(message, EXIT_CONFIG_ERROR) from None
     problem = costs.comparable(base)
     if problem:
         raise _fail(f"--compare {compare}: {problem}", EXIT_CONFIG_ERROR)
@@ -744,7 +754,7 @@ def isolate(
         err.print(f"warning: {critical}", markup=False, highlight=False)
     path = record_path(records_dir, account)
     try:
-        isolation = Isolation(connect(region), zone, access_role)
+        isolation = Isolation(connect(region, zone), zone, access_role)
         record = isolation.plan(account)
     except IsolationError as error:
         raise _fail(str(error), error.exit_code) from None
@@ -808,7 +818,7 @@ def restore(
     zone = _landing_zone(project_dir)
     try:
         check_record(record, zone, record_file)
-        isolation = Isolation(connect(region), zone, access_role)
+        isolation = Isolation(connect(region, zone), zone, access_role)
         steps = isolation.restore_plan(record)
     except IsolationError as error:
         raise _fail(str(error), error.exit_code) from None

@@ -262,4 +262,6 @@ def comparable(base: Any) -> str | None:
         monthly = shown.get("monthlyUsd") if isinstance(shown, dict) else None
         if isinstance(monthly, bool) or not isinstance(monthly, int | float):
             return f'stack {stack!r} has no numeric "monthlyUsd"'
+        if not 0 <= monthly < 10**9:
+            return f'stack {stack!r}: "monthlyUsd" {monthly} is not an amount a stack can cost'
     return None

@@ -9,7 +9,6 @@ registers or changes anything, naming both files and the key.
 """
 
 import functools
-import json
 from collections.abc import Mapping
 from pathlib import Path
 
@@ -17,6 +16,7 @@ from ..errors import ConfigError
 from .loading import settings_from_config
 from .models import MANAGEMENT_ACCOUNT, WORKLOAD_ENVIRONMENTS, NetworkEntry, StackSettings
 from .stack_files import PROJECT_FILE, StackConfig, load_stack_config, stack_file, stack_names
+from .yaml_reader import parse_json_value
 
 SOURCE_OF_TRUTH = f"Pulumi.{MANAGEMENT_ACCOUNT}.yaml"
 ACCOUNT_IDS_KEY = "diagnyx:accountIds"
@@ -84,7 +84,12 @@ def account_ids_by_file(project_dir: Path) -> dict[str, dict[str, str]]:
     found = {}
     for stack in stack_names(project_dir):
         raw = load_stack_config(project_dir, stack).values.get(ACCOUNT_IDS_KEY)
-        ids = json.loads(raw) if raw else {}
+        try:
+            ids = parse_json_value(raw) if raw else {}
+        except ValueError as error:
+            raise ConfigError([f"{file_of(stack)}: {ACCOUNT_IDS_KEY}: {error}"]) from None
+        if not isinstance(ids, dict):
+            raise ConfigError([f"{file_of(stack)}: {ACCOUNT_IDS_KEY}: must be a mapping"])
         found[file_of(stack)] = {str(k): str(v) for k, v in ids.items()}
     return found
 

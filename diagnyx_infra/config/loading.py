@@ -6,7 +6,6 @@ each name the setting and what is wrong.
 """
 
 import difflib
-import json
 import re
 from collections.abc import Collection, Mapping
 from typing import Any
@@ -16,6 +15,7 @@ from pydantic import ValidationError
 from .. import CONFIG_NAMESPACE
 from ..errors import ConfigError
 from .models import StackSettings
+from .yaml_reader import parse_json_value
 
 # Settings whose values are structured (JSON objects or lists) rather than plain strings.
 _STRUCTURED_KEYS = {
@@ -63,24 +63,56 @@ def settings_from_config(
     if "aws:region" in config:
         data["region"] = config["aws:region"]
     prefix = f"{CONFIG_NAMESPACE}:"
+    unread: set[str] = set()  # settings whose text could not be read as a structured value
     for key, raw in config.items():
         if not key.startswith(prefix):
             continue
         name = key[len(prefix) :]
         if name in _STRUCTURED_KEYS and isinstance(raw, str):
             try:
-                data[name] = json.loads(raw)
-            except json.JSONDecodeError:
-                problems.append(f"{key}: is not a structured value (expected a mapping or a list)")
+                data[name] = parse_json_value(raw)
+            except ValueError as error:
+                problems.append(
+                    f"{key}: is not a structured value (expected a mapping or a list): it {error}"
+                )
+                unread.add(name)
+                continue
+            problems.extend(_keys_with_surrounding_space(key, data[name]))
         else:
             data[name] = raw
     try:
         settings = StackSettings.model_validate(data)
     except ValidationError as error:
-        problems.extend(describe_validation_error(error))
+        # A value that could not be read is said once, not again as "required but not set".
+        problems.extend(p for p in describe_validation_error(error) if _setting_of(p) not in unread)
     if problems:
         raise ConfigError(problems)
     return settings
+
+
+def _setting_of(problem: str) -> str:
+    """'diagnyx:budget.monthlyLimitUsd: ...' -> 'budget'."""
+    key = problem.split(": ", 1)[0]
+    return re.split(r"[.\[]", key.removeprefix(f"{CONFIG_NAMESPACE}:"), maxsplit=1)[0]
+
+
+def _keys_with_surrounding_space(setting: str, value: Any, path: str = "") -> list[str]:
+    """Mapping keys with leading or trailing whitespace: validation strips strings, so `"prod "`
+    would silently become a second `prod` and replace the real one."""
+    problems = []
+    pending: list[tuple[Any, str]] = [(value, path)]
+    while pending:
+        item, where = pending.pop()
+        if not isinstance(item, dict | list):
+            continue
+        for key, child in item.items() if isinstance(item, dict) else enumerate(item):
+            if isinstance(key, str) and key != key.strip():
+                problems.append(
+                    f"{setting}{where}: the key {key!r} has spaces around it; it would be read as "
+                    f"{key.strip()!r} and replace that entry"
+                )
+            pending.append((child, f"{where}.{key}" if isinstance(key, str) else f"{where}[{key}]"))
+    return sorted(problems)
 
 
 def _is_foreign(key: str) -> bool:

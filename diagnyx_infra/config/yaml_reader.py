@@ -20,8 +20,10 @@ above what AWS's own limits let a landing zone need. Explicit tags (`!!binary`, 
 refused: stack files hold plain values.
 """
 
+import json
 import math
 import re
+import stat
 from pathlib import Path
 from typing import Any
 
@@ -33,6 +35,8 @@ MAX_FILE_BYTES = 2 * 1024 * 1024
 MAX_DEPTH = 32
 # 1,000 accounts (AWS Organizations' quota can be raised to a few thousand) take ~20,000 values.
 MAX_VALUES = 200_000
+# What the values may add up to once aliases are expanded: a file's worth, twice over.
+MAX_EXPANDED_CHARACTERS = 2 * MAX_FILE_BYTES
 
 _BASE = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 _BOOLEANS = {"true": True, "True": True, "TRUE": True}
@@ -57,21 +61,25 @@ def read_yaml_file(path: Path) -> Any:
         raise _invalid(name, error) from None
 
 
-def _read_text(path: Path) -> str:
-    name = path.name
+def read_bounded_text(path: Path, what: str | None = None) -> str:
+    """A regular file's UTF-8 text, at most MAX_FILE_BYTES; anything else (a folder, a fifo or
+    a device that would block or never end, a file too large, bytes that are not UTF-8) is one
+    ConfigError naming ``what`` (the file's name by default)."""
+    name = what or path.name
     try:
-        if path.is_dir():
-            raise ConfigError([f"{name}: is a directory, not a stack file"])
-        size = path.stat().st_size
-        if size > MAX_FILE_BYTES:
-            raise ConfigError(
-                [f"{name}: is {size:,} bytes; a stack file may be at most {MAX_FILE_BYTES:,}"]
-            )
-        data = path.read_bytes()
+        mode = path.stat().st_mode  # follows a symlink: its target is what would be read
+        if stat.S_ISDIR(mode):
+            raise ConfigError([f"{name}: is a directory, not a file"])
+        if not stat.S_ISREG(mode):
+            raise ConfigError([f"{name}: is not a regular file (a fifo, socket or device)"])
+        with path.open("rb") as handle:
+            data = handle.read(MAX_FILE_BYTES + 1)
     except FileNotFoundError:
         raise ConfigError([f"{name}: file not found"]) from None
     except OSError as error:
         raise ConfigError([f"{name}: cannot be read ({error.strerror or error})"]) from None
+    if len(data) > MAX_FILE_BYTES:
+        raise ConfigError([f"{name}: is larger than {MAX_FILE_BYTES:,} bytes, the most allowed"])
     try:
         return data.decode("utf-8-sig")
     except UnicodeDecodeError as error:
@@ -81,13 +89,74 @@ def _read_text(path: Path) -> str:
         ) from None
 
 
+def _read_text(path: Path) -> str:
+    return read_bounded_text(path)
+
+
+def parse_json_value(text: str) -> Any:
+    """JSON as strictly as the YAML above: no duplicate keys, no NaN or infinity, integers of
+    at most 30 digits, nesting and size bounded like a stack file. Raises ValueError with a
+    one-line reason."""
+    if len(text) > MAX_FILE_BYTES:
+        raise ValueError(f"is longer than {MAX_FILE_BYTES:,} characters")
+    try:
+        value = json.loads(
+            text,
+            object_pairs_hook=_unique_keys,
+            parse_constant=_no_constant,
+            parse_int=_bounded_int,
+        )
+    except RecursionError:
+        raise ValueError(f"nests deeper than {MAX_DEPTH} levels") from None
+    except json.JSONDecodeError as error:
+        raise ValueError(f"is not JSON ({error.msg}, line {error.lineno})") from None
+    _check_built(value)
+    return value
+
+
+def _unique_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    found: dict[str, Any] = {}
+    for key, value in pairs:
+        if key in found:
+            raise ValueError(f"key {key!r} appears twice in one object")
+        found[key] = value
+    return found
+
+
+def _no_constant(name: str) -> Any:
+    raise ValueError(f"{name} is not a number JSON allows")
+
+
+def _bounded_int(text: str) -> int:
+    if len(text.lstrip("-")) > 30:
+        raise ValueError(f"the number {text[:20]}... has more than 30 digits")
+    return int(text)
+
+
+def _check_built(value: Any) -> None:
+    """Depth and number of values of a parsed JSON value, within the stack-file bounds."""
+    count = 0
+    stack: list[tuple[Any, int]] = [(value, 1)]
+    while stack:
+        item, depth = stack.pop()
+        count += 1
+        if count > MAX_VALUES:
+            raise ValueError(f"holds more than {MAX_VALUES:,} values")
+        if isinstance(item, dict | list):
+            if depth > MAX_DEPTH:
+                raise ValueError(f"nests deeper than {MAX_DEPTH} levels")
+            children = item.values() if isinstance(item, dict) else item
+            stack.extend((child, depth + 1) for child in children)
+
+
 def _check_shape(name: str, text: str) -> None:
-    """Depth, size (aliases expanded) and tags, from the event stream: nothing is built yet."""
-    sizes: dict[str, int] = {}  # anchor -> values under it
-    open_counts: list[list[Any]] = []  # [values so far, anchor] per open collection
+    """Depth, size (aliases expanded: values and the characters of their scalars) and tags,
+    from the event stream: nothing is built yet."""
+    sizes: dict[str, tuple[int, int]] = {}  # anchor -> (values, characters) under it
+    open_counts: list[list[Any]] = []  # [values, characters, anchor] per open collection
     try:
         for event in yaml.parse(text, Loader=_BASE):
-            added = 0
+            added = (0, 0)
             if isinstance(event, yaml.AliasEvent):
                 if event.anchor not in sizes:
                     raise ConfigError([f"{name}: alias *{event.anchor} has no anchor"])
@@ -95,30 +164,33 @@ def _check_shape(name: str, text: str) -> None:
             elif isinstance(event, yaml.ScalarEvent | yaml.CollectionStartEvent):
                 _refuse_explicit_tag(name, event)
                 if isinstance(event, yaml.ScalarEvent):
-                    added = 1
+                    added = (1, len(event.value))
                     if event.anchor:
-                        sizes[event.anchor] = 1
+                        sizes[event.anchor] = added
                 else:
-                    open_counts.append([1, event.anchor])
+                    open_counts.append([1, 0, event.anchor])
                     if len(open_counts) > MAX_DEPTH:
                         raise ConfigError(
                             [f"{name}: nests deeper than {MAX_DEPTH} levels{_line(event)}"]
                         )
                     continue
             elif isinstance(event, yaml.CollectionEndEvent):
-                added, anchor = open_counts.pop()
+                values, characters, anchor = open_counts.pop()
+                added = (values, characters)
                 if anchor:
                     sizes[anchor] = added
             else:
                 continue
             if not open_counts:
                 continue
-            open_counts[-1][0] += added
-            if open_counts[-1][0] > MAX_VALUES:
+            open_counts[-1][0] += added[0]
+            open_counts[-1][1] += added[1]
+            if open_counts[-1][0] > MAX_VALUES or open_counts[-1][1] > MAX_EXPANDED_CHARACTERS:
                 raise ConfigError(
                     [
-                        f"{name}: holds more than {MAX_VALUES:,} values (aliases counted as "
-                        "expanded); no landing zone within AWS's limits needs that many"
+                        f"{name}: holds more than {MAX_VALUES:,} values or "
+                        f"{MAX_EXPANDED_CHARACTERS:,} characters (aliases counted as expanded); "
+                        "no landing zone within AWS's limits needs that much"
                     ]
                 )
     except yaml.YAMLError as error:

@@ -18,6 +18,7 @@ from botocore.exceptions import BotoCoreError, ClientError
 from botocore.parsers import ResponseParserError
 
 from .. import naming
+from ..config.models import region_partitions
 
 SESSION_NAME = "diagnyx-ops"
 # Assumed-role sessions last 15 minutes and are reused while at least 5 remain.
@@ -202,6 +203,32 @@ def _core_session() -> botocore.session.Session:
     return core
 
 
+def _checked_region(region: str | None) -> str:
+    """--region, else AWS_REGION, else us-east-1: a region of botocore's endpoint data (a made-up
+    or misspelt one would otherwise fail as an unreachable endpoint)."""
+    source = "--region" if region else "AWS_REGION"
+    region = region or os.environ.get("AWS_REGION") or "us-east-1"
+    if region not in region_partitions():
+        raise SettingError(f"{source} {region!r}: not an AWS region (e.g. us-east-1)")
+    return region
+
+
+def _check_endpoint_url() -> None:
+    url = os.environ.get("AWS_ENDPOINT_URL")
+    if not url:
+        return
+    problem = "not an http:// or https:// URL with a host"
+    try:
+        parts = urlsplit(url)
+        parts.port  # noqa: B018 - raises for a port out of range
+    except ValueError as error:
+        problem = str(error)
+    else:
+        if parts.scheme in ("http", "https") and parts.hostname:
+            return
+    raise SettingError(f"AWS_ENDPOINT_URL={url!r}: {problem}")
+
+
 def _base_url(url: str | None) -> str:
     """'http://127.0.0.1:4566/b?versioning' -> 'http://127.0.0.1:4566'."""
     if not url:
@@ -236,7 +263,10 @@ class Aws:
 
     @classmethod
     def from_environment(cls, region: str | None = None) -> "Aws":
-        region = region or os.environ.get("AWS_REGION") or "us-east-1"
+        """The session of the environment's credentials. Raises SettingError, before any call,
+        for a region AWS does not have or an AWS_ENDPOINT_URL that is not an http(s) URL."""
+        region = _checked_region(region)
+        _check_endpoint_url()
         return cls(boto3.Session(region_name=region, botocore_session=_core_session()))
 
     def client(self, service: str, region: str | None = None):
@@ -470,6 +500,12 @@ def _classify_reply(error: ClientError) -> ErrorKind:
     status = error.response.get("ResponseMetadata", {}).get("HTTPStatusCode")
     if code in _CREDENTIALS:
         return ErrorKind("credentials", f"credentials refused: {code}: {message}")
+    if code == "AWSOrganizationsNotInUseException":
+        return ErrorKind(
+            "credentials",
+            "the credentials' account is in no organization: log in to the organization's "
+            "management account",
+        )
     if code in _DENIED:
         return ErrorKind("denied", f"access denied: {message}")
     if code.endswith(_MISSING_SUFFIXES) or code in {"ResourceNotFoundException", "NotFound"}:

@@ -111,8 +111,9 @@ def _aws_error(error: BaseException, context: str) -> IsolationError:
 _AWS_ERRORS = (ClientError, BotoCoreError, ResponseParserError, SsoRequestFailed)
 
 
-def connect(region: str | None) -> Aws:
-    """The management account's session, its identity checked (the first AWS call)."""
+def connect(region: str | None, zone: LandingZone) -> Aws:
+    """The management account's session, its identity checked (the first AWS call): other
+    credentials are refused before anything is planned or changed."""
     try:
         aws = Aws.from_environment(region)
     except ValueError as error:  # an unusable setting, e.g. AWS_MAX_ATTEMPTS
@@ -135,6 +136,9 @@ def connect(region: str | None) -> Aws:
             "nothing changed: AWS could not be reached or did not answer (the reply to "
             "sts:GetCallerIdentity is not an AWS answer)"
         ) from None
+    problem = zone.not_management(aws.account_id)
+    if problem:
+        raise Refused(f"{problem}: nothing changed")
     return aws
 
 

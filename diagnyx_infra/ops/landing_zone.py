@@ -5,7 +5,7 @@ from pathlib import Path
 
 from ..access_matrix import Assignment, expand
 from ..config.consistency import load_project
-from ..config.models import MANAGEMENT_ACCOUNT, SECURITY_ACCOUNT, StackSettings
+from ..config.models import MANAGEMENT_ACCOUNT, PENDING_ID, SECURITY_ACCOUNT, StackSettings
 from ..policies import scp
 
 
@@ -27,6 +27,23 @@ class LandingZone:
     @property
     def account_ids(self) -> dict[str, str]:
         return dict(self.management.account_ids)
+
+    def not_management(self, caller_account_id: str) -> str | None:
+        """Why credentials of ``caller_account_id`` cannot act for the organization, or None:
+        commands that change or read the whole organization run as its management account."""
+        expected = self.account_ids[MANAGEMENT_ACCOUNT]
+        if caller_account_id == expected:
+            return None
+        if expected == PENDING_ID:
+            return (
+                "accountIds.management is pending in Pulumi.management.yaml: run `diagnyx "
+                "bootstrap start --write` with the management account's credentials first"
+            )
+        return (
+            f"the credentials are for account {caller_account_id}, not the management account "
+            f"{expected} (accountIds.management in Pulumi.management.yaml); log in to the "
+            "management account"
+        )
 
     def account_names(self) -> list[str]:
         """Management first, then the members in the organization's order."""

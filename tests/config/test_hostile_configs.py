@@ -3,6 +3,7 @@ naming the setting, no traceback, and nothing registered; and random configs eit
 are refused with a config error, never anything else."""
 
 import json
+import os
 import shutil
 from collections.abc import Callable
 from pathlib import Path
@@ -219,7 +220,7 @@ CATALOGUE = {
     "a stack file that is a directory": (
         "dev",
         lambda text: None,
-        "Pulumi.dev.yaml: is a directory, not a stack file",
+        "Pulumi.dev.yaml: is a directory, not a file",
     ),
     "a timestamp where an account ID belongs": (
         "dev",
@@ -246,7 +247,7 @@ CATALOGUE = {
                 for i in range(1, 9)
             )
         ),
-        "Pulumi.dev.yaml: holds more than 200,000 values (aliases counted as expanded)",
+        "Pulumi.dev.yaml: holds more than 200,000 values or 4,194,304 characters (aliases",
     ),
     "a 250,000-entry list": (
         "dev",
@@ -403,12 +404,72 @@ CATALOGUE = {
         data_edit(lambda c: c.__setitem__("diagnyx:deployment", {"roleName": "Rôle"})),
         "diagnyx:deployment.roleName: String should match pattern",
     ),
+    # --- files that would block, never end, or grow without bound once read ---
+    "a stack file that is a fifo": (
+        "dev",
+        lambda text: lambda target: os.mkfifo(target),
+        "Pulumi.dev.yaml: is not a regular file (a fifo, socket or device)",
+    ),
+    "a stack file linked to a device that never ends": (
+        "dev",
+        lambda text: lambda target: target.symlink_to("/dev/zero"),
+        "Pulumi.dev.yaml: is not a regular file",
+    ),
+    "an alias bomb of one large scalar": (
+        "dev",
+        lambda text: (
+            text
+            + f'  diagnyx:owner: &x "{"a" * 100_000}"\n'
+            + "  diagnyx:ecrRepositories: ["
+            + ", ".join(["*x"] * 100)
+            + "]\n"
+        ),
+        "characters (aliases counted as expanded)",
+    ),
+    # --- structured values written as JSON text: read as strictly as YAML ---
+    "JSON text nested 100,000 levels": (
+        "dev",
+        lambda text: text + "  diagnyx:retention: '" + "[" * 100_000 + "]" * 100_000 + "'\n",
+        "diagnyx:retention: is not a structured value (expected a mapping or a list): it nests",
+    ),
+    "JSON text with a duplicate key": (
+        "dev",
+        lambda text: text.replace(
+            "  diagnyx:budget:\n",
+            """  diagnyx:budget: '{"monthlyLimitUsd": 200, "monthlyLimitUsd": 5000}'\n""",
+        ).replace("    monthlyLimitUsd: 200\n", ""),
+        "it key 'monthlyLimitUsd' appears twice in one object",
+    ),
+    "JSON text with a 5,001-digit number": (
+        "dev",
+        lambda text: (
+            text + """  diagnyx:retention: '{"ecrUntaggedImageDays": 1""" + "0" * 5000 + "}'\n"
+        ),
+        "has more than 30 digits",
+    ),
+    # --- keys that validation would fold into another ---
+    "an account key with a trailing space": (
+        "dev",
+        lambda text: text.replace(
+            '    prod: "777777777777"\n', '    prod: "777777777777"\n    "prod ": "999999999999"\n'
+        ),
+        "diagnyx:accountIds: the key 'prod ' has spaces around it",
+    ),
+    "an account key with a no-break space": (
+        "management",
+        lambda text: text.replace(
+            '    prod: "777777777777"\n',
+            '    prod: "777777777777"\n    "\u00a0prod": "999999999999"\n',
+        ),
+        "diagnyx:accountIds: the key '\\xa0prod' has spaces around it",
+    ),
 }
 del CATALOGUE["the guide's published external ID"]  # a secure: value cannot be written offline
 
 
-def write_case(tmp_path: Path, stack: str, change: Callable[[str], str | bytes | None]) -> Path:
-    """The project with one stack file changed: to text, to bytes, or (None) to a directory."""
+def write_case(tmp_path: Path, stack: str, change: Callable[[str], object]) -> Path:
+    """The project with one stack file changed: to text, to bytes, (None) to a directory, or
+    made by a function of its path."""
     for path in [*PROJECT_DIR.glob("Pulumi*.yaml"), PROJECT_DIR / "__main__.py"]:
         shutil.copy(path, tmp_path)
     target = tmp_path / f"Pulumi.{stack}.yaml"
@@ -416,6 +477,9 @@ def write_case(tmp_path: Path, stack: str, change: Callable[[str], str | bytes |
     if changed is None:
         target.unlink()
         target.mkdir()
+    elif callable(changed):  # makes the file itself (a fifo, a link)
+        target.unlink()
+        changed(target)
     elif isinstance(changed, bytes):
         target.write_bytes(changed)
     else:

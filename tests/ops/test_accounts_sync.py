@@ -75,9 +75,13 @@ def test_without_credentials_the_command_says_so(blank_env, blank_project):
     assert "Traceback" not in result.stderr
 
 
-def test_outside_an_organization_sync_stops_with_one_line_and_exit_1(blank_env, blank_project):
-    """AWS answered (with an error): exit 1 and its message, never the exit code as text."""
+def test_outside_an_organization_sync_stops_with_one_line_and_exit_2(blank_env, blank_project):
+    """Credentials of an account in no organization are the wrong credentials: a usage error
+    (exit 2) in one line, not a finding."""
     result = run_diagnyx(blank_env, "accounts", "sync", "--project-dir", str(blank_project))
-    assert result.returncode == 1, result.stderr
+    assert result.returncode == 2, result.stderr
     (line,) = result.stderr.strip().splitlines()
-    assert line.startswith("error: AWSOrganizationsNotInUseException"), line
+    assert line == (
+        "error: the credentials' account is in no organization: log in to the organization's "
+        "management account"
+    ), line

@@ -236,3 +236,35 @@ def test_a_malformed_record_is_refused(
     genuine, _ = isolated_prod
     path = _write_raw(genuine, tmp_path, content)
     _assert_refused(aws_env, healthy, path, says, everything, case in STATE_COMPARED)
+
+
+@pytest.mark.parametrize(
+    "command",
+    [
+        ("isolate", "dev"),
+        ("isolate", "dev", "--apply", "--yes"),
+        ("restore", "RECORD", "--apply", "--yes"),
+        ("cost", "report"),
+    ],
+    ids=" ".join,
+)
+def test_credentials_of_another_account_are_refused(
+    aws_env, healthy, isolated_prod, everything, command
+):
+    """Credentials of a member account (dev's, through its access role) cannot isolate, restore
+    or report for the organization: exit 2 naming both accounts, before anything is planned."""
+    ids = _ids(healthy)
+    credentials = Aws.from_environment().assume(ids["dev"])._credentials
+    env = {
+        **aws_env,
+        "AWS_ACCESS_KEY_ID": credentials["aws_access_key_id"],
+        "AWS_SECRET_ACCESS_KEY": credentials["aws_secret_access_key"],
+        "AWS_SESSION_TOKEN": credentials["aws_session_token"],
+    }
+    args = [str(isolated_prod[0]) if a == "RECORD" else a for a in command]
+    result = run_diagnyx(env, *args, "--project-dir", str(healthy))
+    assert result.returncode == 2, result.stdout + result.stderr
+    (line,) = result.stderr.strip().splitlines()
+    assert f"the credentials are for account {ids['dev']}, not the management account" in line
+    assert ids["management"] in line
+    assert result.stdout == ""
