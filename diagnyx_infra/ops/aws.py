@@ -80,6 +80,13 @@ class NotAwsReply(BotoCoreError):
     fmt = "{endpoint} answered HTTP {status} with {what}, not an AWS API reply"
 
 
+class MalformedReply(BotoCoreError):
+    """A reply botocore could parse that does not hold what the API answers (a missing field, a
+    number that is not one, a page token that repeats): the endpoint is not AWS, or broken."""
+
+    fmt = "{operation}: the reply {problem}; not an AWS answer"
+
+
 class EndpointDown(BotoCoreError):
     """An endpoint that did not answer earlier in this run is not waited for again."""
 
@@ -316,7 +323,13 @@ class Aws:
         }
         if external_id:
             params["ExternalId"] = external_id
-        credentials = self.client("sts").assume_role(**params)["Credentials"]
+        reply = self.client("sts").assume_role(**params)
+        credentials = reply.get("Credentials")
+        if not isinstance(credentials, dict) or not all(
+            isinstance(credentials.get(k), str)
+            for k in ("AccessKeyId", "SecretAccessKey", "SessionToken")
+        ):
+            raise MalformedReply(operation="sts:AssumeRole", problem="holds no credentials")
         # The same session with the role's credentials on each client: botocore builds a
         # service's client class once per session, a third of a new client's cost.
         assumed = Aws(
@@ -479,7 +492,7 @@ def classify(error: Exception) -> ErrorKind:
         return ErrorKind("unreachable", str(error))
     if (deadline := _deadline_of(error)) is not None:
         return ErrorKind("unreachable", str(deadline))
-    if isinstance(error, EndpointDown):
+    if isinstance(error, EndpointDown | MalformedReply):
         return ErrorKind("unreachable", str(error))
     if isinstance(error, NETWORK_FAULTS):
         return ErrorKind("unreachable", _network_problem(error))

@@ -2,10 +2,11 @@
 account's budget in config (the guide's "Budget Limits by Account")."""
 
 import datetime as dt
+import math
 import re
 from dataclasses import dataclass
 
-from .aws import Aws
+from .aws import Aws, MalformedReply
 from .landing_zone import LandingZone
 
 ALERT_PERCENT = 80.0
@@ -98,12 +99,18 @@ def month_range(month: str) -> tuple[str, str]:
     return start.isoformat(), end.isoformat()
 
 
+# Pages a monthly query of one organization can need: one group per account, 1,000 accounts.
+MAX_PAGES = 100
+_GET_COST = "ce:GetCostAndUsage"
+
+
 def report(caller: Aws, zone: LandingZone, month: str) -> CostReport:
     start, end = month_range(month)
     ce = caller.client("ce")
     spend: dict[str, float] = {}
+    seen: set[str] = set()
     token = None
-    while True:
+    for _ in range(MAX_PAGES):
         params = {
             "TimePeriod": {"Start": start, "End": end},
             "Granularity": "MONTHLY",
@@ -113,14 +120,16 @@ def report(caller: Aws, zone: LandingZone, month: str) -> CostReport:
         if token:
             params["NextPageToken"] = token
         response = ce.get_cost_and_usage(**params)
-        for period in response["ResultsByTime"]:
-            for group in period.get("Groups", []):
-                account_id = group["Keys"][0]
-                amount = float(group["Metrics"]["UnblendedCost"]["Amount"])
-                spend[account_id] = spend.get(account_id, 0.0) + amount
+        for account_id, amount in _costs_in(response):
+            spend[account_id] = spend.get(account_id, 0.0) + amount
         token = response.get("NextPageToken")
         if not token:
             break
+        if token in seen:
+            raise MalformedReply(operation=_GET_COST, problem="repeats a page token")
+        seen.add(token)
+    else:
+        raise MalformedReply(operation=_GET_COST, problem=f"runs past {MAX_PAGES} pages")
     names = {v: k for k, v in zone.account_ids.items()}
     rows = [
         AccountCost(
@@ -137,3 +146,27 @@ def report(caller: Aws, zone: LandingZone, month: str) -> CostReport:
         if i not in names
     ]
     return CostReport(month, rows, sum(zone.member_budgets().values()))
+
+
+def _costs_in(response: dict) -> list[tuple[str, float]]:
+    """(account ID, amount) of each group of a GetCostAndUsage page, checked: an answer without
+    its fields, or with an amount that is not a finite number, is not Cost Explorer's."""
+    periods = response.get("ResultsByTime")
+    if not isinstance(periods, list):
+        raise MalformedReply(operation=_GET_COST, problem="has no ResultsByTime list")
+    found = []
+    for period in periods:
+        for group in period.get("Groups", []) if isinstance(period, dict) else [None]:
+            try:
+                (account_id, *_) = group["Keys"]
+                amount = float(group["Metrics"]["UnblendedCost"]["Amount"])
+            except (TypeError, KeyError, ValueError):
+                raise MalformedReply(
+                    operation=_GET_COST, problem="has a group without an account and an amount"
+                ) from None
+            if not math.isfinite(amount) or not isinstance(account_id, str):
+                raise MalformedReply(
+                    operation=_GET_COST, problem=f"has an amount that is not a number ({amount})"
+                )
+            found.append((account_id, amount))
+    return found

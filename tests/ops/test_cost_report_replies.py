@@ -1,0 +1,124 @@
+"""`diagnyx cost report` does not trust Cost Explorer's reply, nor `isolate` STS's: a page
+token that repeats, a reply without its fields, an amount that is not a finite number, an
+AssumeRole without credentials are "not an AWS answer" (exit 3, one line), never a loop, a
+traceback or `$nan`. The endpoint is a small server on 127.0.0.1 that answers STS as the
+management account and Cost Explorer with the reply under test."""
+
+import http.server
+import json
+import threading
+from collections.abc import Iterator
+
+import pytest
+
+from tests.ops.conftest import copy_project, run_diagnyx
+
+MANAGEMENT_ID = "111111111111"  # the example stack files' management account
+_IDENTITY = (
+    '<GetCallerIdentityResponse xmlns="https://sts.amazonaws.com/doc/2011-06-15/">'
+    f"<GetCallerIdentityResult><Arn>arn:aws:iam::{MANAGEMENT_ID}:user/finance</Arn>"
+    f"<UserId>AIDAEXAMPLE</UserId><Account>{MANAGEMENT_ID}</Account></GetCallerIdentityResult>"
+    "<ResponseMetadata><RequestId>1</RequestId></ResponseMetadata></GetCallerIdentityResponse>"
+)
+
+_NO_CREDENTIALS = (
+    '<AssumeRoleResponse xmlns="https://sts.amazonaws.com/doc/2011-06-15/"><AssumeRoleResult>'
+    "</AssumeRoleResult><ResponseMetadata><RequestId>2</RequestId></ResponseMetadata>"
+    "</AssumeRoleResponse>"
+)
+
+
+def _group(account, amount):
+    return {"Keys": account, "Metrics": {"UnblendedCost": {"Amount": amount, "Unit": "USD"}}}
+
+
+REPLIES = {
+    "an empty object": ({}, "has no ResultsByTime list"),
+    "a page token that repeats": (
+        {"ResultsByTime": [], "NextPageToken": "again"},
+        "repeats a page token",
+    ),
+    "an amount that is a word": (
+        {"ResultsByTime": [{"Groups": [_group([MANAGEMENT_ID], "lots")]}]},
+        "has a group without an account and an amount",
+    ),
+    "a group without keys": (
+        {"ResultsByTime": [{"Groups": [_group([], "1.00")]}]},
+        "has a group without an account and an amount",
+    ),
+    "NaN as an amount": (
+        {"ResultsByTime": [{"Groups": [_group([MANAGEMENT_ID], "NaN")]}]},
+        "has an amount that is not a number (nan)",
+    ),
+}
+
+
+@pytest.fixture
+def endpoint() -> Iterator[dict]:
+    """The server's URL and the Cost Explorer reply it gives (set by the test)."""
+    state: dict = {"reply": {}}
+
+    class Reply(http.server.BaseHTTPRequestHandler):
+        def do_POST(self) -> None:
+            sent = self.rfile.read(int(self.headers.get("Content-Length") or 0))
+            if "GetCostAndUsage" in (self.headers.get("X-Amz-Target") or ""):
+                body, kind = json.dumps(state["reply"]).encode(), "application/x-amz-json-1.1"
+            elif b"Action=AssumeRole" in sent:  # a well-formed reply without credentials
+                body, kind = _NO_CREDENTIALS.encode(), "text/xml"
+            else:
+                body, kind = _IDENTITY.encode(), "text/xml"
+            self.send_response(200)
+            self.send_header("Content-Type", kind)
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, *args) -> None:
+            pass
+
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Reply)
+    threading.Thread(
+        target=server.serve_forever, kwargs={"poll_interval": 0.02}, daemon=True
+    ).start()
+    state["url"] = f"http://127.0.0.1:{server.server_address[1]}"
+    yield state
+    server.shutdown()
+    server.server_close()
+
+
+def _env(endpoint: dict) -> dict[str, str]:
+    return {
+        "AWS_ENDPOINT_URL": endpoint["url"],
+        "AWS_ACCESS_KEY_ID": "testing",
+        "AWS_SECRET_ACCESS_KEY": "testing",
+        "AWS_REGION": "us-east-1",
+    }
+
+
+@pytest.mark.parametrize("case", REPLIES, ids=list(REPLIES))
+def test_a_reply_cost_explorer_would_not_give_exits_3(case, endpoint, tmp_path):
+    reply, said = REPLIES[case]
+    endpoint["reply"] = reply
+    env = _env(endpoint)
+    project = copy_project(tmp_path / "project")
+    for extra in ([], ["--json"]):
+        result = run_diagnyx(env, "cost", "report", *extra, "--project-dir", str(project))
+        assert result.returncode == 3, result.stdout + result.stderr
+        (line,) = result.stderr.strip().splitlines()
+        assert line.startswith("error: cannot look at AWS: Cost Explorer: ce:GetCostAndUsage")
+        assert said in line
+        assert result.stdout == ""
+
+
+@pytest.mark.parametrize("apply", [[], ["--apply", "--yes"]], ids=["dry run", "apply"])
+def test_an_assume_role_reply_without_credentials_exits_3(apply, endpoint, tmp_path):
+    project = copy_project(tmp_path / "project")
+    records = tmp_path / "records"
+    result = run_diagnyx(
+        _env(endpoint), "isolate", "dev", *apply, "--records-dir", str(records),
+        "--project-dir", str(project),
+    )  # fmt: skip
+    assert result.returncode == 3, result.stdout + result.stderr
+    (line,) = result.stderr.strip().splitlines()
+    assert "sts:AssumeRole: the reply holds no credentials; not an AWS answer" in line
+    assert not records.exists()  # nothing recorded, nothing changed
