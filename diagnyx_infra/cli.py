@@ -749,6 +749,11 @@ def isolate(
             "is what you mean",
             EXIT_CONFIG_ERROR,
         )
+    if records_dir.exists() and not records_dir.is_dir():
+        raise _fail(
+            f"--records-dir {records_dir}: is not a folder (records are written into one)",
+            EXIT_CONFIG_ERROR,
+        )
     err = _stderr()
     if critical:
         err.print(f"warning: {critical}", markup=False, highlight=False)

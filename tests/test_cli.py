@@ -209,8 +209,7 @@ def test_a_relative_compare_file_is_from_the_current_folder(tmp_path, monkeypatc
     missing = invoke("cost", "estimate", "dev", "--compare", "base.json")
     assert missing.returncode == 2 and missing.stdout == ""
     assert missing.stderr == (
-        "error: --compare base.json: cannot read it: No such file or directory (relative to "
-        f"{tmp_path})\n"
+        f"error: --compare base.json: file not found (relative to {tmp_path})\n"
     )
     base = invoke("cost", "estimate", "dev", "--json")
     (tmp_path / "base.json").write_text(base.stdout)
@@ -259,7 +258,7 @@ def test_a_relative_records_dir_is_from_the_current_folder(tmp_path, monkeypatch
         def isolate(self, record, path):
             record.save(path)
 
-    monkeypatch.setattr(cli, "connect", lambda region: None)
+    monkeypatch.setattr(cli, "connect", lambda region, zone: None)
     monkeypatch.setattr(cli, "Isolation", Isolation)
     monkeypatch.chdir(tmp_path)
     result = invoke("isolate", "dev", "--apply", "--yes", "--records-dir", "records", "--json")

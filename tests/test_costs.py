@@ -94,7 +94,7 @@ def test_compare_with_no_change_says_so(recordings, tmp_path, monkeypatch):
     [
         ("[]", "not a `cost estimate --json` output"),
         ('{"stacks": {"dev": {"monthlyUsd": "1.00"}}}', "stack 'dev' has no numeric"),
-        ("{", "not JSON"),
+        ("{", "not usable JSON: it is not JSON"),
     ],
 )
 def test_compare_refuses_what_is_not_an_estimate(tmp_path, monkeypatch, content, problem):

@@ -122,3 +122,43 @@ def test_an_assume_role_reply_without_credentials_exits_3(apply, endpoint, tmp_p
     (line,) = result.stderr.strip().splitlines()
     assert "sts:AssumeRole: the reply holds no credentials; not an AWS answer" in line
     assert not records.exists()  # nothing recorded, nothing changed
+
+
+def test_a_records_dir_that_is_a_file_is_a_usage_error(tmp_path):
+    project = copy_project(tmp_path / "project")
+    taken = tmp_path / "records"
+    taken.write_text("not a folder")
+    result = run_diagnyx(
+        {"AWS_ENDPOINT_URL": "http://127.0.0.1:9"}, "isolate", "dev", "--apply", "--yes",
+        "--records-dir", str(taken), "--project-dir", str(project),
+    )  # fmt: skip
+    assert result.returncode == 2, result.stderr
+    assert f"--records-dir {taken}: is not a folder" in result.stderr
+    assert taken.read_text() == "not a folder"
+
+
+@pytest.mark.parametrize(
+    ("setting", "said"),
+    [
+        ({"AWS_ENDPOINT_URL": "notaurl"}, "AWS_ENDPOINT_URL='notaurl': not an http:// or https://"),
+        ({"AWS_ENDPOINT_URL": "http://[::1"}, "AWS_ENDPOINT_URL='http://[::1': Invalid IPv6 URL"),
+        ({"AWS_ENDPOINT_URL": "http://127.0.0.1:99999"}, "Port out of range"),
+        ({"AWS_ENDPOINT_URL": "ftp://127.0.0.1"}, "AWS_ENDPOINT_URL='ftp://127.0.0.1': not an"),
+        ({"--region": "mars-north-1"}, "--region 'mars-north-1': not an AWS region"),
+        ({"AWS_REGION": "us-east-1 "}, "AWS_REGION 'us-east-1 ': not an AWS region"),
+    ],
+    ids=lambda v: next(iter(v.values())) if isinstance(v, dict) else None,
+)
+@pytest.mark.parametrize(
+    "command", [("checklist", "--all"), ("isolate", "dev"), ("cost", "report")], ids=" ".join
+)
+def test_an_unusable_endpoint_or_region_is_a_usage_error(setting, said, command, tmp_path):
+    """Refused before any call (exit 2, one line), not reported as AWS unreachable."""
+    project = copy_project(tmp_path / "project")
+    env = {"AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing"}
+    env |= {k: v for k, v in setting.items() if not k.startswith("--")}
+    region = ["--region", setting["--region"]] if "--region" in setting else []
+    result = run_diagnyx(env, *command, *region, "--project-dir", str(project))
+    assert result.returncode == 2, result.stdout + result.stderr
+    (line,) = result.stderr.strip().splitlines()
+    assert said in line

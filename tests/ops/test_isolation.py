@@ -213,8 +213,8 @@ def test_a_record_that_cannot_be_written_stops_isolation_before_any_change(
         aws_env, "isolate", "dev", "--apply", "--yes", "--records-dir", str(not_a_folder),
         "--project-dir", str(healthy),
     )  # fmt: skip
-    assert result.returncode == 1, result.stderr
-    assert "nothing changed: cannot write the record" in " ".join(result.stderr.split())
+    assert result.returncode == 2, result.stderr
+    assert f"--records-dir {not_a_folder}: is not a folder" in " ".join(result.stderr.split())
     assert access_state(healthy, "dev") == before
 
 
