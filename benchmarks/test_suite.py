@@ -1,4 +1,4 @@
-"""The unit test suite's wall time, as `./run test` runs it (after set-up), against a reference
+"""The unit test suite's wall time, `./run test` itself (after set-up), against a reference
 process measured in the same run: a fresh Python that imports pulumi and pulumi_aws and touches
 s3.Bucket, iam.Role, kms.Key, organizations.Account and ec2.Vpc (pulumi-aws loads classes
 lazily). Machines differ about 2x in speed; the ratio does not. Target: at most 30x.
@@ -8,7 +8,7 @@ lazily). Machines differ about 2x in speed; the ratio does not. Target: at most 
 
 import argparse
 
-from _common import PYTHON, emit, run_timed
+from _common import PYTHON, ROOT, emit, run_timed
 
 REFERENCE = (
     "import pulumi, pulumi_aws as aws; "
@@ -22,7 +22,7 @@ def main() -> None:
     parser.add_argument("--repeat", type=int, default=1)
     repeat = parser.parse_args().repeat
     reference, _ = run_timed([PYTHON, "-c", REFERENCE], 5)
-    seconds, out = run_timed([PYTHON, "-m", "pytest", "-p", "no:cacheprovider"], repeat)
+    seconds, out = run_timed([str(ROOT / "run"), "test", "-p", "no:cacheprovider"], repeat)
     summary = next((line for line in reversed(out) if " passed" in line), out[-1])
     emit(
         "test suite",
