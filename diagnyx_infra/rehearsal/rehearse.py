@@ -182,20 +182,38 @@ def _step_applies(step: Step, stacks: set[str]) -> bool:
     return not only_deploys or any(stack in stacks for stack in step.stacks)
 
 
+@dataclass(frozen=True)
+class Resume:
+    """What a rehearsal does from a step on, as a ``before_step`` hook asks: these steps of the
+    sequence instead of the rest, on the stack files in ``work``, then the checklist of
+    ``checked`` (None: the accounts asked for)."""
+
+    steps: tuple[Step, ...]
+    work: Path
+    checked: list[str] | None = None
+
+
+# Called before each step is carried out, in the emulated AWS, with the step and the folder of
+# the scratch stack files; returns None to go on, or how to go on.
+BeforeStep = Callable[[Step, Path], "Resume | None"]
+
+
 def rehearse(
     stacks: list[str],
     project_dir: Path = PROJECT_DIR,
     on_progress: Callable[[Advance], None] = lambda advance: None,
     sequence: tuple[Step, ...] = SEQUENCE,
     command_line: CommandLine | None = None,
+    before_step: BeforeStep | None = None,
 ) -> RehearsalResult:
     """Carry out the documented deploy sequence from an empty management account, for
     ``stacks`` (the organization and its audit trail come first whatever is asked: every
     account depends on both; a workload stack also needs shared services, whose deploy role
     its own trusts), then check the accounts they own. ``on_progress`` hears of each step and
-    each deploy as it starts, and of the checklist."""
+    each deploy as it starts, and of the checklist. ``before_step`` may change what follows a
+    step (the tests start variations of the sequence from one shared start)."""
     started = time.perf_counter()
-    result = _rehearse(stacks, project_dir, on_progress, sequence, command_line)
+    result = _rehearse(stacks, project_dir, on_progress, sequence, command_line, before_step)
     result.seconds = time.perf_counter() - started
     return result
 
@@ -206,43 +224,65 @@ def _rehearse(
     on_progress: Callable[[Advance], None],
     sequence: tuple[Step, ...],
     command_line: CommandLine | None,
+    before_step: BeforeStep | None,
 ) -> RehearsalResult:
     configured = LandingZone.load(project_dir).stacks
     wanted = {*PREREQUISITES, *stacks}
     if any(stack.is_workload for name, stack in configured.items() if name in wanted):
         # Workload deploy roles trust the shared services deploy role, which must exist first.
         wanted.add(SHARED_SERVICES_ACCOUNT)
-    applicable = [(n, step) for n, step in enumerate(sequence, 1) if _step_applies(step, wanted)]
+    numbers = {step.key: n for n, step in enumerate(sequence, 1)}
+    applicable = [step for step in sequence if _step_applies(step, wanted)]
     total = len(applicable)
     result = RehearsalResult(
-        order=list(dict.fromkeys(s for _, step in applicable for s in step.stacks if s in wanted)),
+        order=list(dict.fromkeys(s for step in applicable for s in step.stacks if s in wanted)),
         total_steps=total,
     )
-    with emulated_aws(), tempfile.TemporaryDirectory(prefix="diagnyx-rehearsal-") as scratch:
-        work = _copy_project(project_dir, Path(scratch))
-        world = World(Aws.from_environment(REGION), REGION)
-        shared = configured.get(SHARED_SERVICES_ACCOUNT)
-        if shared is not None and shared.shared_services is not None:
-            world.register_domain(shared.shared_services.domain)
-        for done, (number, step) in enumerate(applicable):
-            label = f"step {number}: {step.title}"
-            result.steps.append(label)
-            on_progress(Advance(done, total, label))
+    checked = stacks
+    owner = os.getpid()  # a hook may fork: only the process that made the scratch folder clears it
+    scratch = Path(tempfile.mkdtemp(prefix="diagnyx-rehearsal-"))
+    try:
+        with emulated_aws():
+            work = _copy_project(project_dir, scratch)
+            world = World(Aws.from_environment(REGION), REGION)
+            shared = configured.get(SHARED_SERVICES_ACCOUNT)
+            if shared is not None and shared.shared_services is not None:
+                world.register_domain(shared.shared_services.domain)
+            done = 0
+            while done < len(applicable):
+                step = applicable[done]
+                resume = before_step(step, work) if before_step else None
+                if resume is not None:
+                    applicable = applicable[:done] + [
+                        s for s in resume.steps if _step_applies(s, wanted)
+                    ]
+                    work, checked = resume.work, resume.checked or checked
+                    total = result.total_steps = len(applicable)
+                    continue
+                label = f"step {numbers.get(step.key, done + 1)}: {step.title}"
+                result.steps.append(label)
+                on_progress(Advance(done, total, label))
 
-            def deploying(stack: str, done: int = done, label: str = label) -> None:
-                on_progress(Advance(done, total, label, stack))
+                def deploying(
+                    stack: str, done: int = done, total: int = total, label: str = label
+                ) -> None:
+                    on_progress(Advance(done, total, label, stack))
 
-            try:
-                _carry_out(step, label, world, work, wanted, result, deploying, command_line)
-            except RehearsalFailure as failure:
-                result.failure = failure
-                return result
-        zone = LandingZone.load(work)
-        result.checked = [s for s in stacks if s in zone.account_ids]
-        on_progress(Advance(total, total, "checklist"))
-        with cost_allocation_tags_answered(world):
-            findings = Checklist(world.management, zone).run(result.checked)
-        result.findings = [_name_emulator_gaps(f) for f in findings]
+                try:
+                    _carry_out(step, label, world, work, wanted, result, deploying, command_line)
+                except RehearsalFailure as failure:
+                    result.failure = failure
+                    return result
+                done += 1
+            zone = LandingZone.load(work)
+            result.checked = [s for s in checked if s in zone.account_ids]
+            on_progress(Advance(total, total, "checklist"))
+            with cost_allocation_tags_answered(world):
+                findings = Checklist(world.management, zone).run(result.checked)
+            result.findings = [_name_emulator_gaps(f) for f in findings]
+    finally:
+        if os.getpid() == owner:
+            shutil.rmtree(scratch, ignore_errors=True)
     return result
 
 

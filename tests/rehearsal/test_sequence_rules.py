@@ -1,5 +1,6 @@
 """Each AWS rule the rehearsal enforces, shown failing when the mistake is reintroduced: the
-rehearsal stops at the step, names the resource and the rule."""
+rehearsal stops at the step, names the resource and the rule. Each mistake is carried out from
+the step where it starts to matter, on a copy of one shared rehearsal (variations.py)."""
 
 import dataclasses
 import json
@@ -10,80 +11,34 @@ import pytest
 
 from diagnyx_infra.components import baseline, cost_governance
 from diagnyx_infra.config.models import StackSettings
-from diagnyx_infra.deploy_sequence import SEQUENCE, step
+from diagnyx_infra.deploy_sequence import SEQUENCE
 from diagnyx_infra.policies import cost
-from diagnyx_infra.rehearsal.rehearse import rehearse
+from tests.rehearsal.variations import Variation, rehearse_variations
 
 
 def _without(*keys: str):
-    return tuple(s for s in SEQUENCE if s.key not in keys)
+    return lambda rest: tuple(s for s in rest if s.key not in keys)
 
 
-def test_trail_arn_with_the_security_accounts_id_is_refused(monkeypatch):
-    # The mistake this issue found: policies naming the trail by the security account's ID.
-    monkeypatch.setattr(baseline, "MANAGEMENT_ACCOUNT", "security")
-    result = rehearse(["security"])
-    failure = result.failure
-    assert failure is not None
-    assert failure.step.startswith("step 8:")
-    assert failure.type == "aws:cloudtrail/trail:Trail"
-    assert failure.name == "baseline-organization-trail-trail"
-    assert "InsufficientS3BucketPolicyException" in failure.error
-    assert "management account" in failure.error  # the rule is named
+def _replacing(key: str, **changes):
+    return lambda rest: tuple(
+        dataclasses.replace(s, **changes) if s.key == key else s for s in rest
+    )
 
 
-def test_organization_trail_needs_cloudtrails_own_delegated_administrator(monkeypatch):
-    class NotRegistered:
-        def __init__(self, *args, **kwargs):
-            pass
-
-    monkeypatch.setattr(aws.cloudtrail, "OrganizationDelegatedAdminAccount", NotRegistered)
-    result = rehearse(["security"])
-    assert result.failure is not None
-    assert result.failure.type == "aws:cloudtrail/trail:Trail"
-    assert "NotOrganizationMasterAccountException" in result.failure.error
+def _swap_identity_center_before_the_organization(rest):
+    swapped = list(rest)
+    identity_center = swapped.pop([s.key for s in swapped].index("identity-center"))
+    swapped.insert([s.key for s in swapped].index("organization"), identity_center)
+    return tuple(swapped)
 
 
-def test_identity_center_enabled_before_the_organization_breaks_the_organization():
-    swapped = list(SEQUENCE)
-    identity_center = swapped.pop(swapped.index(step("identity-center")))
-    swapped.insert(swapped.index(step("organization")), identity_center)
-    result = rehearse(["management"], sequence=tuple(swapped))
-    assert result.failure is not None
-    assert result.failure.step.endswith("The organization and its accounts")
-    assert result.failure.type == "aws:organizations/organization:Organization"
-    assert "AlreadyInOrganizationException" in result.failure.error
+class _NotRegistered:
+    def __init__(self, *args, **kwargs):
+        pass
 
 
-def test_cost_allocation_tags_before_their_keys_reach_billing_are_refused():
-    too_early = dataclasses.replace(step("cost-tags"), console="")
-    sequence = tuple(too_early if s.key == "cost-tags" else s for s in SEQUENCE)
-    result = rehearse(["management"], sequence=sequence)
-    assert result.failure is not None
-    assert result.failure.type == "aws:costexplorer/costAllocationTag:CostAllocationTag"
-    assert "not found in billing data" in result.failure.error
-
-
-def test_certificates_before_the_registrar_delegates_are_refused():
-    # The setting flipped without the registrar step and without doctor's confirmation.
-    unconfirmed = dataclasses.replace(step("delegation"), diagnyx=())
-    sequence = tuple(unconfirmed if s.key == "delegation" else s for s in _without("registrar"))
-    result = rehearse(["shared"], sequence=sequence)
-    assert result.failure is not None
-    assert result.failure.step.endswith("Certificates")
-    assert result.failure.type == "aws:acm/certificateValidation:CertificateValidation"
-    assert "ValidationTimedOut" in result.failure.error
-    assert "registrar" in result.failure.error
-
-
-def test_doctor_does_not_confirm_a_delegation_the_registrar_has_not_made():
-    result = rehearse(["shared"], sequence=_without("registrar"))
-    assert result.failure is not None
-    assert result.failure.step.endswith("Confirm the delegation")
-    assert "DNS delegation" in result.failure.error
-
-
-def test_a_second_aws_services_monitor_fails_the_management_deploy(monkeypatch):
+def _own_services_monitor(patch):
     # The old code: its own DIMENSIONAL/SERVICE monitor beside AWS's Default-Services-Monitor.
     real = cost_governance.CostGovernance._anomaly_detection
 
@@ -97,64 +52,179 @@ def test_a_second_aws_services_monitor_fails_the_management_deploy(monkeypatch):
         )
         real(self, name, args, services_monitor_arn)
 
-    monkeypatch.setattr(
-        cost_governance.CostGovernance, "_anomaly_detection", with_own_services_monitor
-    )
-    result = rehearse(["management"])
-    assert result.failure is not None
-    assert result.failure.step.endswith(
-        "Identity Center, anomaly detection and cross-account trust"
-    )
-    assert result.failure.name == "cost-governance-anomalies-by-service"
-    assert "Limit exceeded on dimensional spend monitor creation" in result.failure.error
+    patch.setattr(cost_governance.CostGovernance, "_anomaly_detection", with_own_services_monitor)
 
 
-def test_a_monitor_specification_the_provider_reads_back_differently_fails(monkeypatch):
-    def bare(account_ids):  # the old code's specification, without the read-back nulls
-        return json.dumps({"Dimensions": {"Key": "LINKED_ACCOUNT", "Values": sorted(account_ids)}})
-
-    monkeypatch.setattr(cost, "linked_account_monitor_specification", bare)
-    result = rehearse(["management"])
-    assert result.failure is not None
-    assert result.failure.type == "aws:costexplorer/anomalyMonitor:AnomalyMonitor"
-    assert "every `pulumi up` would replace it" in result.failure.error
-    assert "anomaly_monitor.go" in result.failure.error
+def _bare_monitor_specification(account_ids):
+    # The old code's specification, without the read-back nulls.
+    return json.dumps({"Dimensions": {"Key": "LINKED_ACCOUNT", "Values": sorted(account_ids)}})
 
 
-def test_a_cost_allocation_tag_no_resource_carries_is_refused(monkeypatch):
+def _without_the_owner_tag(patch):
     # A required tag key the providers never put on anything never reaches billing data.
     real = StackSettings.default_tags
-    monkeypatch.setattr(
+    patch.setattr(
         StackSettings,
         "default_tags",
         lambda self: {k: v for k, v in real(self).items() if k != "Owner"},
     )
-    result = rehearse(["management"])
-    assert result.failure is not None
-    assert result.failure.step.endswith("A day later: cost allocation tags")
-    assert result.failure.name == "cost-governance-cost-tag-Owner"
-    assert "tag key Owner not found in billing data" in result.failure.error
 
 
-def test_each_command_runs_as_the_readme_writes_it():
+# What only shared services need: a variation about the management stack goes without them.
+SHARED_SERVICES_STEPS = ("shared", "registrar", "delegation", "certificates")
+
+# Each mistake, from the step where it starts to matter (the steps before it are the same with
+# or without it: the shared rehearsal's).
+VARIATIONS = {
+    # The mistake an earlier review found: policies naming the trail by the security account's ID.
+    "trail ARN of the security account": Variation(
+        "security", lambda patch: patch.setattr(baseline, "MANAGEMENT_ACCOUNT", "security")
+    ),
+    "no CloudTrail delegated administrator": Variation(
+        "organization",
+        lambda patch: patch.setattr(
+            aws.cloudtrail, "OrganizationDelegatedAdminAccount", _NotRegistered
+        ),
+    ),
+    "Identity Center before the organization": Variation(
+        "organization", steps=_swap_identity_center_before_the_organization
+    ),
+    "cost tags before billing has their keys": Variation(
+        "cost-tags", steps=_replacing("cost-tags", console="")
+    ),
+    # The setting flipped without the registrar step and without doctor's confirmation.
+    "certificates before the registrar delegates": Variation(
+        "registrar",
+        steps=lambda rest: _replacing("delegation", diagnyx=())(_without("registrar")(rest)),
+    ),
+    "doctor without the registrar": Variation("registrar", steps=_without("registrar")),
+    "a second AWS-services monitor": Variation("management", _own_services_monitor),
+    "a monitor specification without the read-back nulls": Variation(
+        "management",
+        lambda patch: patch.setattr(
+            cost, "linked_account_monitor_specification", _bare_monitor_specification
+        ),
+    ),
+    "a cost tag no resource carries": Variation(
+        "organization", _without_the_owner_tag, steps=_without(*SHARED_SERVICES_STEPS)
+    ),
+    # `accounts sync` has no --write: the README once wrote it so.
+    "a command misspelt": Variation(
+        "sync", steps=_replacing("sync", diagnyx=("accounts sync --write",))
+    ),
+    "no activation step": Variation(
+        "cost-tags", steps=_without("cost-tags"), checked=["management"]
+    ),
+}
+
+
+@pytest.fixture(scope="module")
+def results():
+    """One rehearsal up to shared services (what the variations need), each variation from
+    where it starts."""
+    shared, found = rehearse_variations(["shared"], VARIATIONS)
+    return {"shared": shared, **found}
+
+
+def test_trail_arn_with_the_security_accounts_id_is_refused(results):
+    failure = results["trail ARN of the security account"].failure
+    assert failure is not None
+    assert failure.step.startswith("step 8:")
+    assert failure.type == "aws:cloudtrail/trail:Trail"
+    assert failure.name == "baseline-organization-trail-trail"
+    assert "InsufficientS3BucketPolicyException" in failure.error
+    assert "management account" in failure.error  # the rule is named
+
+
+def test_organization_trail_needs_cloudtrails_own_delegated_administrator(results):
+    failure = results["no CloudTrail delegated administrator"].failure
+    assert failure is not None
+    assert failure.type == "aws:cloudtrail/trail:Trail"
+    assert "NotOrganizationMasterAccountException" in failure.error
+
+
+def test_identity_center_enabled_before_the_organization_breaks_the_organization(results):
+    failure = results["Identity Center before the organization"].failure
+    assert failure is not None
+    assert failure.step.endswith("The organization and its accounts")
+    assert failure.type == "aws:organizations/organization:Organization"
+    assert "AlreadyInOrganizationException" in failure.error
+
+
+def test_cost_allocation_tags_before_their_keys_reach_billing_are_refused(results):
+    failure = results["cost tags before billing has their keys"].failure
+    assert failure is not None
+    assert failure.type == "aws:costexplorer/costAllocationTag:CostAllocationTag"
+    assert "not found in billing data" in failure.error
+
+
+def test_certificates_before_the_registrar_delegates_are_refused(results):
+    failure = results["certificates before the registrar delegates"].failure
+    assert failure is not None
+    assert failure.step.endswith("Certificates")
+    assert failure.type == "aws:acm/certificateValidation:CertificateValidation"
+    assert "ValidationTimedOut" in failure.error
+    assert "registrar" in failure.error
+
+
+def test_doctor_does_not_confirm_a_delegation_the_registrar_has_not_made(results):
+    failure = results["doctor without the registrar"].failure
+    assert failure is not None
+    assert failure.step.endswith("Confirm the delegation")
+    assert "DNS delegation" in failure.error
+
+
+def test_a_second_aws_services_monitor_fails_the_management_deploy(results):
+    failure = results["a second AWS-services monitor"].failure
+    assert failure is not None
+    assert failure.step.endswith("Identity Center, anomaly detection and cross-account trust")
+    assert failure.name == "cost-governance-anomalies-by-service"
+    assert "Limit exceeded on dimensional spend monitor creation" in failure.error
+
+
+def test_a_monitor_specification_the_provider_reads_back_differently_fails(results):
+    failure = results["a monitor specification without the read-back nulls"].failure
+    assert failure is not None
+    assert failure.type == "aws:costexplorer/anomalyMonitor:AnomalyMonitor"
+    assert "every `pulumi up` would replace it" in failure.error
+    assert "anomaly_monitor.go" in failure.error
+
+
+def test_a_cost_allocation_tag_no_resource_carries_is_refused(results):
+    failure = results["a cost tag no resource carries"].failure
+    assert failure is not None
+    assert failure.step.endswith("A day later: cost allocation tags")
+    assert failure.name == "cost-governance-cost-tag-Owner"
+    assert "tag key Owner not found in billing data" in failure.error
+
+
+def test_each_command_runs_as_the_readme_writes_it(results):
     """`diagnyx rehearse` passes its own command line in: a command the README writes wrongly
     fails the rehearsal at its step (this one did: `accounts sync` has no --write)."""
-    from diagnyx_infra.cli import _command_line_in_process
-
-    misspelt = dataclasses.replace(step("sync"), diagnyx=("accounts sync --write",))
-    sequence = tuple(misspelt if s.key == "sync" else s for s in SEQUENCE)
-    result = rehearse(["management"], sequence=sequence, command_line=_command_line_in_process)
-    assert result.failure is not None
-    assert result.failure.step.endswith("Record the member account IDs")
-    assert "No such option: --write" in result.failure.error
+    failure = results["a command misspelt"].failure
+    assert failure is not None
+    assert failure.step.endswith("Record the member account IDs")
+    assert "No such option: --write" in failure.error
 
 
-def test_without_the_activation_step_the_checklist_finds_the_tags_inactive():
-    result = rehearse(["management"], sequence=_without("cost-tags"))
+def test_without_the_activation_step_the_checklist_finds_the_tags_inactive(results):
+    result = results["no activation step"]
     assert result.failure is None
+    assert result.checked == ["management"]
     (line,) = [f for f in result.findings if f.item == "cost allocation tags"]
     assert line.status == "fail"
     assert "inactive: CostCenter, Environment, ManagedBy, Owner, Project" in line.detail
+
+
+def test_the_variations_change_only_what_follows_their_start(results):
+    """Each variation carried out the shared steps before its start once, as the shared
+    rehearsal did: its steps begin with exactly those."""
+    shared = results["shared"].steps
+    starts = {s.title: n for n, s in enumerate(SEQUENCE)}
+    for name, variation in VARIATIONS.items():
+        first = [s.key for s in SEQUENCE].index(variation.start)
+        before = [label for label in shared if starts[label.split(": ", 1)[1]] < first]
+        assert results[name].steps[: len(before)] == before, name
 
 
 def test_a_trust_naming_a_role_that_does_not_exist_yet_is_refused():
