@@ -146,14 +146,16 @@ def _unknown_account(account: str, zone: LandingZone) -> str:
 
 def _checked_project_dir(project_dir: Path) -> Path:
     """--project-dir as given: a relative path is from the current folder. A folder without
-    Pulumi.yaml is refused here, with the folder it was looked for in."""
-    if not (project_dir / PROJECT_FILE).is_file():
-        where = "" if project_dir.is_absolute() else f" (relative to {Path.cwd()})"
-        raise _fail(
-            f"--project-dir {project_dir}: no {PROJECT_FILE} in that folder{where}; give the "
-            "folder that holds Pulumi.yaml and the stack files",
-            EXIT_CONFIG_ERROR,
-        )
+    Pulumi.yaml or the program beside it is refused here, once, with the folder it was looked
+    for in."""
+    for needed in (PROJECT_FILE, "__main__.py"):
+        if not (project_dir / needed).is_file():
+            where = "" if project_dir.is_absolute() else f" (relative to {Path.cwd()})"
+            raise _fail(
+                f"--project-dir {project_dir}: no {needed} in that folder{where}; give the "
+                "folder of the Pulumi project (Pulumi.yaml, __main__.py and the stack files)",
+                EXIT_CONFIG_ERROR,
+            )
     return project_dir
 
 
@@ -193,7 +195,8 @@ def ordered_stacks(project_dir: Path) -> list[str]:
 ProjectDir = Annotated[
     Path,
     typer.Option(
-        help="Folder holding Pulumi.yaml and the stack files (relative to the current folder)",
+        help="Folder of the Pulumi project: Pulumi.yaml, __main__.py and the stack files "
+        "(relative to the current folder)",
         callback=_checked_project_dir,
     ),
 ]
@@ -661,10 +664,16 @@ def cost_estimate(
     estimates = [costs.estimate(r) for r in _run_stacks(stacks, project_dir)]
     result = costs.as_json(estimates)
     delta = None
+    compared = stacks
     if base is not None:
         delta = costs.changes(base, result, only=None if all_stacks else stacks)
+        compared = costs.compared_stacks(base, result, only=None if all_stacks else stacks)
+        before = round(sum(b for _, b, _ in delta), 2)
+        after = round(sum(a for _, _, a in delta), 2)
         result["comparedWith"] = str(compare)
+        result["comparedStacks"] = compared
         result["changes"] = [{"stack": s, "beforeUsd": b, "afterUsd": a} for s, b, a in delta]
+        result["totalChangeUsd"] = round(after - before, 2)
     if as_json:
         print(json.dumps(result, indent=2))
         return
@@ -672,16 +681,20 @@ def cost_estimate(
     costs.render(estimates, console)
     if delta is None:
         return
+    which = f" ({', '.join(compared)} compared)" if not all_stacks else ""
     if not delta:
-        console.print(f"no change against {compare}", markup=False, highlight=False)
+        console.print(f"no change against {compare}{which}", markup=False, highlight=False)
         return
-    console.print(f"Change against {compare}:", markup=False, highlight=False)
+    console.print(f"Change against {compare}{which}:", markup=False, highlight=False)
     for name, before, after in delta:
         console.print(
             f"  {name}: ${before:.2f} -> ${after:.2f} ({after - before:+.2f})",
             markup=False,
             highlight=False,
         )
+    console.print(
+        f"  total: {result['totalChangeUsd']:+.2f} a month", markup=False, highlight=False
+    )
 
 
 def _comparison(compare: Path) -> dict:

@@ -242,16 +242,21 @@ def changes(
     """(stack, before, after) for every stack whose fixed monthly cost differs: a stack in one
     of them only costs 0 in the other. ``only`` limits the comparison to those stacks (one
     stack estimated against a base of all of them)."""
-    stacks = sorted(set(base.get("stacks", {})) | set(head.get("stacks", {})))
-    if only is not None:
-        stacks = [s for s in stacks if s in only]
     found = []
-    for stack in stacks:
+    for stack in compared_stacks(base, head, only):
         before = base.get("stacks", {}).get(stack, {}).get("monthlyUsd", 0.0)
         after = head.get("stacks", {}).get(stack, {}).get("monthlyUsd", 0.0)
         if round(before - after, 2):
             found.append((stack, before, after))
     return found
+
+
+def compared_stacks(
+    base: dict[str, Any], head: dict[str, Any], only: list[str] | None = None
+) -> list[str]:
+    """The stacks ``changes`` compares, sorted."""
+    stacks = sorted(set(base.get("stacks", {})) | set(head.get("stacks", {})))
+    return [s for s in stacks if only is None or s in only]
 
 
 def comparable(base: Any) -> str | None:

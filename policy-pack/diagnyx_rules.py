@@ -452,7 +452,8 @@ def _no_nat_gateway(s: Subject, config: Mapping) -> list[str]:
     allowed = bool(config.get("allowNatGateway", DEFAULTS["allowNatGateway"]))
     return _fail(
         not allowed,
-        "NAT gateways cost about $32.85 a month each; the stack's config does not allow one",
+        "NAT gateways cost about $36.50 a month each with their IPv4 address; the stack's config "
+        "does not allow one",
     )
 
 

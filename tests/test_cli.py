@@ -200,8 +200,17 @@ def test_a_relative_project_dir_is_from_the_current_folder(tmp_path, monkeypatch
     assert missing.returncode == 2 and missing.stdout == ""
     assert missing.stderr == (
         f"error: --project-dir elsewhere: no Pulumi.yaml in that folder (relative to "
-        f"{tmp_path}); give the folder that holds Pulumi.yaml and the stack files\n"
+        f"{tmp_path}); give the folder of the Pulumi project (Pulumi.yaml, __main__.py and the "
+        "stack files)\n"
     )
+    # The stack files without the program: said once, not once per stack.
+    (tmp_path / "no-program").mkdir()
+    for path in PROJECT_DIR.glob("Pulumi*.yaml"):
+        shutil.copy(path, tmp_path / "no-program")
+    partial = invoke("plan", "--all", "--project-dir", "no-program", columns=80)
+    assert partial.returncode == 2 and partial.stdout == ""
+    (line,) = partial.stderr.splitlines()
+    assert line.startswith("error: --project-dir no-program: no __main__.py in that folder")
 
 
 def test_a_relative_compare_file_is_from_the_current_folder(tmp_path, monkeypatch):
@@ -215,7 +224,7 @@ def test_a_relative_compare_file_is_from_the_current_folder(tmp_path, monkeypatc
     (tmp_path / "base.json").write_text(base.stdout)
     again = invoke("cost", "estimate", "dev", "--compare", "base.json")
     assert again.returncode == 0, again.stderr
-    assert again.stdout.rstrip().endswith("no change against base.json")
+    assert again.stdout.rstrip().endswith("no change against base.json (dev compared)")
 
 
 def test_a_relative_restore_record_is_from_the_current_folder(tmp_path, monkeypatch):

@@ -72,9 +72,13 @@ def test_compare_reports_the_change_against_a_base(recordings, tmp_path, monkeyp
     assert report["totalMonthlyUsd"] == HAND_CALCULATION
     assert report["comparedWith"] == "base.json"
     assert report["changes"] == [{"stack": "shared", "beforeUsd": 3.0, "afterUsd": 3.5}]
+    assert report["totalChangeUsd"] == 0.5 and report["comparedStacks"] == list(sorted(ALL_STACKS))
     assert costs.changes(base, base) == []
     table = invoke("cost", "estimate", "shared", "--compare", "base.json")
-    assert "Change against base.json:\n  shared: $3.00 -> $3.50 (+0.50)" in table.stdout
+    assert (
+        "Change against base.json (shared compared):\n  shared: $3.00 -> $3.50 (+0.50)\n"
+        "  total: +0.50 a month" in table.stdout
+    )
 
 
 def test_compare_with_no_change_says_so(recordings, tmp_path, monkeypatch):
@@ -84,9 +88,10 @@ def test_compare_with_no_change_says_so(recordings, tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
     table = invoke("cost", "estimate", "dev", "--compare", "base.json")
     assert table.returncode == 0, table.stderr
-    assert table.stdout.splitlines()[-1] == "no change against base.json"
+    assert table.stdout.splitlines()[-1] == "no change against base.json (dev compared)"
     shown = json.loads(invoke("cost", "estimate", "dev", "--compare", "base.json", "--json").stdout)
     assert shown["changes"] == [] and shown["comparedWith"] == "base.json"
+    assert shown["comparedStacks"] == ["dev"] and shown["totalChangeUsd"] == 0
 
 
 @pytest.mark.parametrize(

@@ -346,7 +346,8 @@ class Network(Model):
     """This account's VPC."""
 
     availability_zones: StrictInt = Field(default=2, ge=1, le=6)
-    # A NAT gateway costs about $32.85 a month even idle: off unless asked for.
+    # A NAT gateway costs about $36.50 a month even idle (with its public IPv4 address): off
+    # unless asked for.
     nat_gateway: StrictBool = False
     # Flow logs to S3 cost per GB: off unless asked for.
     flow_logs: StrictBool = False
