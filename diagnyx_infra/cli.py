@@ -69,8 +69,7 @@ EXIT_CONFIG_ERROR = 2
 STACK_ORDER = ("management", "security", "shared", "dev", "staging", "uat", "prod")
 
 EPILOG = """`./run` sets up `.venv` on first use, then runs what it is given: `./run <command>` is
-any command above, `./run test` runs the test suite (arguments go to pytest) and `./run lint`
-runs ruff (check, then format check).
+any command above (`./run test` and `./run lint` included).
 
 Exit codes: 0 all good, 1 findings, 2 usage or config error, 3 AWS could not be reached or did
 not answer. With `--json`, stdout carries only the JSON: a usage or config error prints none,
@@ -1076,6 +1075,26 @@ def _render_access(analysis, console: Console) -> None:
             "pull requests, Developer/DevOps/Finance/Auditor seats) to organization write or "
             "the audit trail, archive or key"
         )
+
+
+_DEVELOPMENT = "Development (in a clone of the repository)"
+_PASS_THROUGH = {"allow_extra_args": True, "ignore_unknown_options": True}
+
+
+@app.command("test", rich_help_panel=_DEVELOPMENT, context_settings=_PASS_THROUGH)
+def run_tests(context: typer.Context) -> None:
+    """Run the test suite (`./run test`); further arguments go to pytest."""
+    from .development import run_tests as run
+
+    raise typer.Exit(run(context.args))
+
+
+@app.command("lint", rich_help_panel=_DEVELOPMENT)
+def lint() -> None:
+    """Run ruff: check, then format check (`./run lint`)."""
+    from .development import lint as run
+
+    raise typer.Exit(run())
 
 
 def _command_line_in_process(argv: list[str]) -> tuple[int, str]:
