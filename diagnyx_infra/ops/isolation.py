@@ -285,18 +285,27 @@ class Record(_Strict):
 
 
 def _first_problem(error: ValidationError) -> str:
+    """The first problem in full, and where the others are (a union reports each of its
+    members' complaints about one item: the places are what helps)."""
     problems = error.errors(include_url=False)
     first = problems[0]
     if first["type"] == "json_invalid":
         return f"not JSON ({first['msg']})"
+    field = _field(first["loc"])
+    others = [o for o in dict.fromkeys(_field(p["loc"]) for p in problems[1:]) if o != field]
+    shown = ", ".join(others[:5]) + (", ..." if len(others) > 5 else "")
+    more = f" (also wrong: {shown})" if others else ""
+    return f"{field}: {first['msg']}{more}"
+
+
+def _field(location: tuple) -> str:
     field = ""
-    for part in first["loc"]:
+    for part in location:
         if isinstance(part, int):
             field += f"[{part}]"
         elif part not in (ROLE_POLICY, SSO_ASSIGNMENT, UNMANAGED_ASSIGNMENT):  # union tags
             field += f".{part}" if field else str(part)
-    more = f" (and {len(problems) - 1} more problems)" if len(problems) > 1 else ""
-    return f"{field or 'the record'}: {first['msg']}{more}"
+    return field or "the record"
 
 
 def record_path(records_dir: Path, account: str) -> Path:
