@@ -1001,9 +1001,15 @@ def rehearse(
         MofNCompleteColumn(),
         TextColumn("steps"),
         TimeElapsedColumn(),
-        TextColumn("{task.description}", table_column=Column(no_wrap=True, overflow="ellipsis")),
+        # The line fills the terminal and only the step's name is cut to fit: the counter and
+        # the time always show.
+        TextColumn(
+            "{task.description}",
+            table_column=Column(no_wrap=True, overflow="ellipsis", ratio=1),
+        ),
         console=(err := Console(stderr=True)),
         transient=True,
+        expand=True,
         disable=not err.is_terminal,  # a log or a pipe gets the result only
     ) as progress:
         task = progress.add_task("starting the emulator", total=None)
