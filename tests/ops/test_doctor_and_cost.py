@@ -2,6 +2,7 @@
 
 import datetime as dt
 import json
+import shutil
 
 import pytest
 import requests
@@ -104,6 +105,7 @@ def test_doctor_reports_a_wrong_management_account_with_a_hint(aws_env, healthy,
     for path in healthy.glob("Pulumi*.yaml"):
         text = path.read_text().replace('management: "123456789012"', 'management: "210987654321"')
         (tmp_path / path.name).write_text(text)
+    shutil.copy(healthy / "__main__.py", tmp_path)
     result = run_diagnyx(aws_env, "doctor", "--json", "--project-dir", str(tmp_path))
     assert result.returncode == 1
     report = json.loads(result.stdout)
