@@ -23,7 +23,7 @@ from .config.stack_files import PROJECT_FILE, stack_names
 from .config.yaml_reader import parse_json_value, read_bounded_text
 from .delivery import needs_approval, stack_for_branch
 from .errors import ConfigError
-from .ops.accounts_sync import sync
+from .ops.accounts_sync import SyncRefused, sync
 from .ops.aws import AWS_ERRORS, Aws, classify
 from .ops.bootstrap import (
     RECORDS_DIR,
@@ -427,6 +427,8 @@ def accounts_sync(
     caller = _caller(region)
     try:
         result = sync(caller, zone, project_dir, write=not check)
+    except SyncRefused as refused:
+        raise _fail(str(refused), EXIT_CONFIG_ERROR) from None
     except AWS_ERRORS as error:
         raise _stopped(error) from None
     if as_json:

@@ -409,6 +409,15 @@ class AccessAssignment(Model):
     # account names, or `ou:<OU name>` for every account in that OU
     targets: list[NonEmpty] = Field(min_length=1, max_length=MAX_ACCOUNTS)
 
+    @field_validator("targets")
+    @classmethod
+    def _each_target_once(cls, targets: list[str]) -> list[str]:
+        # Compared as validation leaves them: `" ou:X"` is `"ou:X"` again.
+        repeated = sorted({t for t in targets if targets.count(t) > 1})
+        if repeated:
+            raise ValueError(f"'{repeated[0]}' is listed twice")
+        return targets
+
 
 class IdentityCenter(Model):
     """The least-privilege matrix (guide, Phase 3); checked against the guide's rules."""

@@ -8,9 +8,9 @@ from pathlib import Path
 from ruamel.yaml.scalarstring import DoubleQuotedScalarString
 
 from ..config.consistency import ACCOUNT_IDS_KEY
-from ..config.models import MANAGEMENT_ACCOUNT
+from ..config.models import MANAGEMENT_ACCOUNT, PENDING_ID
 from ..config.stack_files import round_trip_yaml, stack_file, stack_names
-from .aws import Aws
+from .aws import Aws, reply_field
 from .landing_zone import LandingZone
 
 
@@ -28,14 +28,29 @@ class SyncResult:
     unresolved: list[str]  # accounts of the config that the organization does not have
 
 
+class SyncRefused(Exception):
+    """Nothing was written: the organization or the stack files are not ones sync may edit."""
+
+
 def organization_ids(aws: Aws, zone: LandingZone) -> tuple[dict[str, str], list[str]]:
-    """Account name -> ID, matched by the e-mail in the management stack's config."""
+    """Account name -> ID, matched by the e-mail in the management stack's config. Refused when
+    the organization's management account is not the one the stack files name (credentials of
+    another organization would write its IDs into every file)."""
     organizations = aws.client("organizations")
-    master = organizations.describe_organization()["Organization"]["MasterAccountId"]
+    reply = organizations.describe_organization()
+    master = reply_field(reply, "Organization", "MasterAccountId", operation=_DESCRIBE)
+    expected = zone.account_ids[MANAGEMENT_ACCOUNT]
+    if expected != PENDING_ID and master != expected:
+        raise SyncRefused(
+            f"the organization's management account is {master}, but Pulumi.management.yaml "
+            f"names {expected}: these credentials belong to another organization; nothing "
+            "written (a new organization's files start with `diagnyx bootstrap start --write`)"
+        )
     by_email = {}
     for page in organizations.get_paginator("list_accounts").paginate():
-        for account in page["Accounts"]:
-            by_email[account["Email"].lower()] = account["Id"]
+        for account in reply_field(page, "Accounts", operation=_LIST):
+            email = reply_field(account, "Email", operation=_LIST)
+            by_email[email.lower()] = reply_field(account, "Id", operation=_LIST)
     found = {MANAGEMENT_ACCOUNT: master}
     missing = []
     organization = zone.management.organization
@@ -48,16 +63,31 @@ def organization_ids(aws: Aws, zone: LandingZone) -> tuple[dict[str, str], list[
     return found, missing
 
 
+_DESCRIBE = "organizations:DescribeOrganization"
+_LIST = "organizations:ListAccounts"
+# The Pulumi CLI reads a key without a namespace as the project's: both spellings are the setting.
+_ACCOUNT_IDS_KEYS = (ACCOUNT_IDS_KEY, ACCOUNT_IDS_KEY.split(":", 1)[1])
+
+
 def write_account_ids(project_dir: Path, actual: dict[str, str], write: bool) -> list[IdChange]:
-    """Put ``actual`` IDs into every stack file's accountIds (or only report, if not ``write``)."""
+    """Put ``actual`` IDs into every stack file's accountIds (or only report, if not ``write``).
+    Every file is read and checked before any is written."""
     changes = []
     yaml = round_trip_yaml()
+    edited = []
     for stack in stack_names(project_dir):
         path = stack_file(project_dir, stack)
         document = yaml.load(path.read_text())
-        ids = document.get("config", {}).get(ACCOUNT_IDS_KEY)
-        if ids is None:
+        config = document.get("config") or {}
+        keys = [k for k in _ACCOUNT_IDS_KEYS if k in config]
+        if not keys:
             continue
+        ids = config[keys[0]]
+        if not isinstance(ids, dict):
+            raise SyncRefused(
+                f"{path.name}: {keys[0]} is not written as a YAML mapping (JSON text?); write it "
+                'as one (`management: "..."` per line) for sync to update it; nothing written'
+            )
         changed = False
         for name, account_id in actual.items():
             current = ids.get(name)
@@ -66,7 +96,10 @@ def write_account_ids(project_dir: Path, actual: dict[str, str], write: bool) ->
                 changes.append(IdChange(path.name, name, written, account_id))
                 ids[name] = DoubleQuotedScalarString(account_id)
                 changed = True
-        if write and changed:
+        if changed:
+            edited.append((path, document))
+    if write:
+        for path, document in edited:
             with path.open("w") as handle:
                 yaml.dump(document, handle)
     return changes

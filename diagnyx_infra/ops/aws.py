@@ -87,6 +87,16 @@ class MalformedReply(BotoCoreError):
     fmt = "{operation}: the reply {problem}; not an AWS answer"
 
 
+def reply_field(reply, *path: str, operation: str):
+    """``reply[path[0]][path[1]]...``; a reply without it is a MalformedReply naming the field."""
+    value = reply
+    for key in path:
+        if not isinstance(value, dict) or key not in value:
+            raise MalformedReply(operation=operation, problem=f"has no {'.'.join(path)}")
+        value = value[key]
+    return value
+
+
 class EndpointDown(BotoCoreError):
     """An endpoint that did not answer earlier in this run is not waited for again."""
 
@@ -210,11 +220,18 @@ def _core_session() -> botocore.session.Session:
     return core
 
 
+def _region_variables() -> tuple[tuple[str, str | None], ...]:
+    return tuple((name, os.environ.get(name)) for name in ("AWS_REGION", "AWS_DEFAULT_REGION"))
+
+
 def _checked_region(region: str | None) -> str:
-    """--region, else AWS_REGION, else us-east-1: a region of botocore's endpoint data (a made-up
-    or misspelt one would otherwise fail as an unreachable endpoint)."""
-    source = "--region" if region else "AWS_REGION"
-    region = region or os.environ.get("AWS_REGION") or "us-east-1"
+    """--region, else AWS_REGION, else AWS_DEFAULT_REGION, else us-east-1: a region of
+    botocore's endpoint data (a made-up or misspelt one would otherwise fail as an unreachable
+    endpoint)."""
+    source = next(
+        (n for n, v in (("--region", region), *_region_variables()) if v), "the default region"
+    )
+    region = region or next((v for _, v in _region_variables() if v), "us-east-1")
     if region not in region_partitions():
         raise SettingError(f"{source} {region!r}: not an AWS region (e.g. us-east-1)")
     return region
@@ -222,6 +239,30 @@ def _checked_region(region: str | None) -> str:
 
 def _check_endpoint_url() -> None:
     url = os.environ.get("AWS_ENDPOINT_URL")
+    if url:
+        _check_url(url, "AWS_ENDPOINT_URL")
+
+
+def _reading_replies(make_api_call, service: str):
+    """A client's API calls, with a reply botocore parsed into something its parser did not
+    expect (an empty document, a field of the wrong type) reported as MalformedReply rather
+    than the parser's own KeyError or ValueError."""
+
+    def call(operation_name, api_params):
+        try:
+            return make_api_call(operation_name, api_params)
+        except (KeyError, TypeError, ValueError, AttributeError, IndexError) as error:
+            if isinstance(error, SettingError):
+                raise
+            raise MalformedReply(
+                operation=f"{service}:{operation_name}",
+                problem=f"could not be read ({type(error).__name__}: {error})",
+            ) from None
+
+    return call
+
+
+def _check_url(url: str | None, what: str) -> None:
     if not url:
         return
     problem = "not an http:// or https:// URL with a host"
@@ -233,7 +274,7 @@ def _check_endpoint_url() -> None:
     else:
         if parts.scheme in ("http", "https") and parts.hostname:
             return
-    raise SettingError(f"AWS_ENDPOINT_URL={url!r}: {problem}")
+    raise SettingError(f"{what}={url!r}: {problem}")
 
 
 def _base_url(url: str | None) -> str:
@@ -280,9 +321,14 @@ class Aws:
         # Creating a boto3 client costs tens of milliseconds; one per service is enough.
         key = (service, region)
         if key not in self._clients:
-            client = self.session.client(
-                service, region_name=region, config=self._config, **self._credentials
-            )
+            try:
+                client = self.session.client(
+                    service, region_name=region, config=self._config, **self._credentials
+                )
+            except ValueError as error:  # an endpoint from a profile or AWS_ENDPOINT_URL_<SERVICE>
+                raise SettingError(f"{service} endpoint: {error}") from None
+            _check_url(client.meta.endpoint_url, f"the {service} endpoint")
+            client._make_api_call = _reading_replies(client._make_api_call, service)
             events = client.meta.events
             events.register("before-call", self._skip_if_down)
             events.register("before-send", _WATCHDOG.arm)
@@ -326,7 +372,7 @@ class Aws:
         reply = self.client("sts").assume_role(**params)
         credentials = reply.get("Credentials")
         if not isinstance(credentials, dict) or not all(
-            isinstance(credentials.get(k), str)
+            isinstance(credentials.get(k), str) and credentials[k]
             for k in ("AccessKeyId", "SecretAccessKey", "SessionToken")
         ):
             raise MalformedReply(operation="sts:AssumeRole", problem="holds no credentials")

@@ -122,9 +122,13 @@ def report(caller: Aws, zone: LandingZone, month: str) -> CostReport:
         response = ce.get_cost_and_usage(**params)
         for account_id, amount in _costs_in(response):
             spend[account_id] = spend.get(account_id, 0.0) + amount
+            if not math.isfinite(spend[account_id]):
+                raise MalformedReply(operation=_GET_COST, problem="adds up to an endless amount")
         token = response.get("NextPageToken")
         if not token:
             break
+        if not isinstance(token, str):
+            raise MalformedReply(operation=_GET_COST, problem="has a page token that is no text")
         if token in seen:
             raise MalformedReply(operation=_GET_COST, problem="repeats a page token")
         seen.add(token)
@@ -156,17 +160,24 @@ def _costs_in(response: dict) -> list[tuple[str, float]]:
         raise MalformedReply(operation=_GET_COST, problem="has no ResultsByTime list")
     found = []
     for period in periods:
-        for group in period.get("Groups", []) if isinstance(period, dict) else [None]:
+        groups = period.get("Groups", []) if isinstance(period, dict) else None
+        for group in groups if isinstance(groups, list) else [None]:
             try:
-                (account_id, *_) = group["Keys"]
+                keys = group["Keys"]
+                account_id = keys[0] if isinstance(keys, list) else None
                 amount = float(group["Metrics"]["UnblendedCost"]["Amount"])
-            except (TypeError, KeyError, ValueError):
+            except (TypeError, KeyError, ValueError, IndexError):
+                account_id = None
+            if not isinstance(account_id, str) or not _ACCOUNT_ID.fullmatch(account_id):
                 raise MalformedReply(
                     operation=_GET_COST, problem="has a group without an account and an amount"
-                ) from None
-            if not math.isfinite(amount) or not isinstance(account_id, str):
+                )
+            if not math.isfinite(amount):
                 raise MalformedReply(
                     operation=_GET_COST, problem=f"has an amount that is not a number ({amount})"
                 )
             found.append((account_id, amount))
     return found
+
+
+_ACCOUNT_ID = re.compile(r"[0-9]{12}")

@@ -30,9 +30,10 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from .. import naming
 from ..config.models import MANAGEMENT_ACCOUNT, PENDING_ID, SECURITY_ACCOUNT, StackSettings
+from ..config.yaml_reader import parse_json_value
 from ..policies.documents import to_json
 from ..policies.iam import cicd_permissions
-from .aws import Aws, classify
+from .aws import Aws, SettingError, classify
 from .findings import EXIT_CANNOT_LOOK, EXIT_FINDINGS
 from .landing_zone import LandingZone
 
@@ -124,6 +125,8 @@ def connect(region: str | None, zone: LandingZone) -> Aws:
         raise Refused(
             "no AWS credentials: log in to the management account (aws sso login, or a profile)"
         ) from None
+    except SettingError as error:  # an endpoint from the profile that is no URL
+        raise Refused(str(error)) from None
     except (ClientError, BotoCoreError, ResponseParserError) as error:
         if not isinstance(error, ResponseParserError) and classify(error).kind in (
             "credentials",
@@ -278,6 +281,10 @@ class Record(_Strict):
             text = data.decode("utf-8")
         except UnicodeDecodeError:
             raise refuse("not UTF-8 text") from None
+        try:
+            parse_json_value(text)  # a key given twice is refused, not read as its last value
+        except ValueError as error:
+            raise refuse(f"not usable JSON: it {error}") from None
         try:
             return cls.model_validate_json(text)
         except ValidationError as error:

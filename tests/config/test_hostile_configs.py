@@ -455,6 +455,15 @@ CATALOGUE = {
         ),
         "diagnyx:accountIds: the key 'prod ' has spaces around it",
     ),
+    "an assignment target given twice, once with a space": (
+        "management",
+        data_edit(
+            lambda c: assignment(c, "Developers")["targets"].append(
+                " " + assignment(c, "Developers")["targets"][0]
+            )
+        ),
+        "is listed twice",
+    ),
     "an account key with a no-break space": (
         "management",
         lambda text: text.replace(

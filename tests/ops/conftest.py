@@ -306,11 +306,19 @@ def copy_project(target: Path) -> Path:
     return target
 
 
+def record_management(project: Path) -> Path:
+    """The caller's account as the management account, as `bootstrap start` records it: sync
+    refuses an organization whose management account the files do not name."""
+    set_setting(project, "management", "accountIds.management", Aws.from_environment().account_id)
+    return project
+
+
 def build_organization(project: Path) -> Path:
     """The organization with its seven accounts; stack files synced to their IDs."""
     caller = Aws.from_environment()
     create_organization(caller, LandingZone.load(project))
-    sync(caller, LandingZone.load(project), project, write=True)
+    record_management(project)
+    sync(caller, LandingZone.load(project, check_account_ids=False), project, write=True)
     return project
 
 

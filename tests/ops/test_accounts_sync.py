@@ -5,12 +5,13 @@ import json
 from diagnyx_infra.config.consistency import account_ids_by_file, disagreements
 from diagnyx_infra.ops.aws import Aws
 from diagnyx_infra.ops.landing_zone import LandingZone
-from tests.ops.conftest import run_diagnyx
+from tests.ops.conftest import record_management, run_diagnyx
 from tests.ops.landscape import create_organization
 
 
 def test_sync_writes_the_organizations_ids_and_check_then_passes(blank_env, blank_project):
     create_organization(Aws.from_environment(), LandingZone.load(blank_project))
+    record_management(blank_project)
     before = (blank_project / "Pulumi.dev.yaml").read_text()
 
     check = run_diagnyx(
@@ -25,7 +26,7 @@ def test_sync_writes_the_organizations_ids_and_check_then_passes(blank_env, blan
     )
     assert result.returncode == 0, result.stderr
     changes = json.loads(result.stdout)["changes"]
-    assert len(changes) == 7 * 7  # seven files, seven accounts each
+    assert len(changes) == 7 * 7 - 1  # seven files, seven accounts each; management's own known
 
     organizations = Aws.from_environment().client("organizations")
     real = {a["Email"]: a["Id"] for a in organizations.list_accounts()["Accounts"]}
@@ -44,6 +45,7 @@ def test_sync_writes_the_organizations_ids_and_check_then_passes(blank_env, blan
 
 def test_sync_keeps_comments_order_and_quotes(blank_env, blank_project):
     create_organization(Aws.from_environment(), LandingZone.load(blank_project))
+    record_management(blank_project)
     run_diagnyx(blank_env, "accounts", "sync", "--project-dir", str(blank_project))
     text = (blank_project / "Pulumi.management.yaml").read_text()
     assert "# The guide sets no budget for the management account" in text
@@ -55,6 +57,7 @@ def test_sync_keeps_comments_order_and_quotes(blank_env, blank_project):
 def test_an_account_missing_from_the_organization_is_a_finding(blank_env, blank_project):
     organizations = Aws.from_environment().client("organizations")
     organizations.create_organization(FeatureSet="ALL")
+    record_management(blank_project)
     result = run_diagnyx(blank_env, "accounts", "sync", "--project-dir", str(blank_project))
     assert result.returncode == 1
     assert "dev (aws+dev@diagnyx.ai) is not an account of the organization" in result.stdout
@@ -85,3 +88,44 @@ def test_outside_an_organization_sync_stops_with_one_line_and_exit_2(blank_env, 
         "error: the credentials' account is in no organization: log in to the organization's "
         "management account"
     ), line
+
+
+def test_another_organizations_credentials_write_nothing(blank_env, blank_project):
+    """The files name management 111111111111; the caller's organization is another one:
+    refused before any file is written (it wrote that organization's IDs into every file)."""
+    create_organization(Aws.from_environment(), LandingZone.load(blank_project))
+    before = {p.name: p.read_text() for p in blank_project.glob("Pulumi.*.yaml")}
+    for check in ([], ["--check"]):
+        result = run_diagnyx(
+            blank_env, "accounts", "sync", *check, "--project-dir", str(blank_project)
+        )
+        assert result.returncode == 2, result.stdout + result.stderr
+        (line,) = result.stderr.strip().splitlines()
+        assert "the organization's management account is 123456789012" in line
+        assert "names 111111111111" in line and "nothing written" in line
+    assert {p.name: p.read_text() for p in blank_project.glob("Pulumi.*.yaml")} == before
+
+
+def test_ids_under_either_spelling_are_synced_and_json_text_is_refused(blank_env, blank_project):
+    create_organization(Aws.from_environment(), LandingZone.load(blank_project))
+    record_management(blank_project)
+    dev = blank_project / "Pulumi.dev.yaml"
+    dev.write_text(dev.read_text().replace("  diagnyx:accountIds:", "  accountIds:"))
+    check = run_diagnyx(
+        blank_env, "accounts", "sync", "--check", "--project-dir", str(blank_project)
+    )
+    assert check.returncode == 1
+    assert "Pulumi.dev.yaml: dev 444444444444 ->" in check.stdout  # the unqualified key too
+    staging = blank_project / "Pulumi.staging.yaml"
+    ids = LandingZone.load(blank_project, check_account_ids=False).account_ids
+    text = staging.read_text()
+    start = text.index("  diagnyx:accountIds:")
+    end = text.index("\n  diagnyx:", start + 1)
+    staging.write_text(text[:start] + f"  diagnyx:accountIds: '{json.dumps(ids)}'" + text[end:])
+    before = {p.name: p.read_text() for p in blank_project.glob("Pulumi.*.yaml")}
+    result = run_diagnyx(blank_env, "accounts", "sync", "--project-dir", str(blank_project))
+    assert result.returncode == 2, result.stdout + result.stderr
+    assert "Pulumi.staging.yaml: diagnyx:accountIds is not written as a YAML mapping" in (
+        result.stderr
+    )
+    assert {p.name: p.read_text() for p in blank_project.glob("Pulumi.*.yaml")} == before

@@ -32,6 +32,16 @@ def _group(account, amount):
     return {"Keys": account, "Metrics": {"UnblendedCost": {"Amount": amount, "Unit": "USD"}}}
 
 
+def _credentials(access_key: str = "ASIAEXAMPLE", expiration: str = "2099-01-01T00:00:00Z"):
+    return (
+        '<AssumeRoleResponse xmlns="https://sts.amazonaws.com/doc/2011-06-15/"><AssumeRoleResult>'
+        f"<Credentials><AccessKeyId>{access_key}</AccessKeyId><SecretAccessKey>s</SecretAccessKey>"
+        f"<SessionToken>t</SessionToken><Expiration>{expiration}</Expiration></Credentials>"
+        "</AssumeRoleResult><ResponseMetadata><RequestId>3</RequestId></ResponseMetadata>"
+        "</AssumeRoleResponse>"
+    )
+
+
 REPLIES = {
     "an empty object": ({}, "has no ResultsByTime list"),
     "a page token that repeats": (
@@ -46,6 +56,23 @@ REPLIES = {
         {"ResultsByTime": [{"Groups": [_group([], "1.00")]}]},
         "has a group without an account and an amount",
     ),
+    "amounts that add up past any number": (
+        {"ResultsByTime": [{"Groups": [_group(["444444444444"], "1e308")] * 2}]},
+        "adds up to an endless amount",
+    ),
+    "a page token that is an object": (
+        {"ResultsByTime": [], "NextPageToken": {"a": 1}},
+        "has a page token that is no text",
+    ),
+    "groups that are a number": ({"ResultsByTime": [{"Groups": 5}]}, "could not be read"),
+    "keys that are a string": (
+        {"ResultsByTime": [{"Groups": [_group("444444444444", "1.00")]}]},
+        "has a group without an account and an amount",
+    ),
+    "an account that is markup": (
+        {"ResultsByTime": [{"Groups": [_group(["[bold red]x[/]"], "1.00")]}]},
+        "has a group without an account and an amount",
+    ),
     "NaN as an amount": (
         {"ResultsByTime": [{"Groups": [_group([MANAGEMENT_ID], "NaN")]}]},
         "has an amount that is not a number (nan)",
@@ -56,15 +83,15 @@ REPLIES = {
 @pytest.fixture
 def endpoint() -> Iterator[dict]:
     """The server's URL and the Cost Explorer reply it gives (set by the test)."""
-    state: dict = {"reply": {}}
+    state: dict = {"reply": {}, "assume": _NO_CREDENTIALS}
 
     class Reply(http.server.BaseHTTPRequestHandler):
         def do_POST(self) -> None:
             sent = self.rfile.read(int(self.headers.get("Content-Length") or 0))
             if "GetCostAndUsage" in (self.headers.get("X-Amz-Target") or ""):
                 body, kind = json.dumps(state["reply"]).encode(), "application/x-amz-json-1.1"
-            elif b"Action=AssumeRole" in sent:  # a well-formed reply without credentials
-                body, kind = _NO_CREDENTIALS.encode(), "text/xml"
+            elif b"Action=AssumeRole" in sent:  # a well-formed reply, credentials as set
+                body, kind = state["assume"].encode(), "text/xml"
             else:
                 body, kind = _IDENTITY.encode(), "text/xml"
             self.send_response(200)
@@ -162,3 +189,37 @@ def test_an_unusable_endpoint_or_region_is_a_usage_error(setting, said, command,
     assert result.returncode == 2, result.stdout + result.stderr
     (line,) = result.stderr.strip().splitlines()
     assert said in line
+
+
+@pytest.mark.parametrize(
+    ("assume", "said"),
+    [
+        (_credentials(access_key=""), "sts:AssumeRole: the reply holds no credentials"),
+        (_credentials(expiration="notadate"), "sts:AssumeRole: the reply could not be read"),
+        ("<x/>", "sts:AssumeRole: the reply could not be read"),
+    ],
+    ids=["empty key", "a date that is not one", "an empty document"],
+)
+def test_an_assume_role_reply_that_is_not_one_exits_3(assume, said, endpoint, tmp_path):
+    endpoint["assume"] = assume
+    project = copy_project(tmp_path / "project")
+    result = run_diagnyx(_env(endpoint), "isolate", "dev", "--project-dir", str(project))
+    assert result.returncode == 3, result.stdout + result.stderr
+    (line,) = result.stderr.strip().splitlines()
+    assert said in line
+
+
+def test_an_endpoint_from_the_profile_that_is_no_url_is_a_usage_error(tmp_path):
+    project = copy_project(tmp_path / "project")
+    profile = tmp_path / "config"
+    profile.write_text("[default]\nendpoint_url = http://[::1\n")
+    env = {
+        "AWS_CONFIG_FILE": str(profile),
+        "AWS_ACCESS_KEY_ID": "testing",
+        "AWS_SECRET_ACCESS_KEY": "testing",
+    }
+    for command in (("isolate", "dev"), ("checklist", "--all"), ("cost", "report")):
+        result = run_diagnyx(env, *command, "--project-dir", str(project))
+        assert result.returncode == 2, (command, result.stdout + result.stderr)
+        (line,) = result.stderr.strip().splitlines()
+        assert "endpoint" in line and "Invalid IPv6 URL" in line, line

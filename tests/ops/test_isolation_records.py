@@ -157,6 +157,8 @@ RAW = [
     ("larger than a record", b" " * 1_000_001 + b"{}", "larger than"),
     ("a directory", "dir", "not a regular file"),
     ("no such file", "missing", "no such file"),
+    # The genuine record with `"account": "dev"` before its own account: not the last one read.
+    ("a key given twice", "duplicate", "key 'account' appears twice"),
 ]
 
 
@@ -178,6 +180,8 @@ def _write_raw(genuine, tmp_path, content):
         pass
     elif content is None:
         path.write_bytes(genuine.read_bytes()[:-40])
+    elif content == "duplicate":
+        path.write_text(genuine.read_text().replace("{", '{"account": "dev", ', 1))
     else:
         path.write_bytes(content)
     return path
