@@ -15,6 +15,7 @@ from dataclasses import asdict, replace
 from typing import Any
 
 from rich.console import Console
+from rich.padding import Padding
 from rich.table import Table
 from rich.text import Text
 
@@ -267,11 +268,9 @@ def _resources_table(stack: str, deploys: list[StackResult], console: Console) -
     console.print(table)
     for deployed in deploys:
         for warning in deployed.warnings:
-            console.print(
-                f"  step {_step_number(deployed.step)} waits: {one_line(warning)}",
-                markup=False,
-                highlight=False,
-            )
+            # Indented as a block: a line too long for the terminal goes on under itself.
+            text = Text(f"step {_step_number(deployed.step)} waits: {one_line(warning)}")
+            console.print(Padding(text, (0, 0, 0, 2)))
 
 
 def render(result: RehearsalResult, console: Console, verbose: bool = False) -> None:
