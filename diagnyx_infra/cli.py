@@ -4,12 +4,14 @@ Exit codes: 0 all good, 1 findings, 2 usage or config error, 3 AWS could not be 
 answer (nothing was judged).
 """
 
+import functools
 import json
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
 import typer
 from botocore.exceptions import NoCredentialsError
+from pydantic import ValidationError
 from rich.console import Console
 from rich.progress import Progress, SpinnerColumn, TextColumn
 from rich.table import Table
@@ -409,7 +411,27 @@ def _management_caller(region: str | None, zone: LandingZone) -> Aws:
     return caller
 
 
+def _aws_replies(command):
+    """An operations command: a reply from AWS that its code cannot read (a field missing, or of
+    another type than the API documents) ends it with exit 3 and one line, not a traceback."""
+
+    @functools.wraps(command)
+    def run(*args, **kwargs):
+        try:
+            return command(*args, **kwargs)
+        except (KeyError, TypeError, AttributeError, IndexError, ValidationError) as error:
+            problem = one_line(f"{type(error).__name__}: {error}")
+            raise _fail(
+                f"cannot look at AWS: a reply is not what the API answers ({problem}); stopped "
+                "there",
+                EXIT_CANNOT_LOOK,
+            ) from None
+
+    return run
+
+
 @accounts_app.command("sync")
+@_aws_replies
 def accounts_sync(
     check: Annotated[
         bool, typer.Option("--check", help="Only report differences (for CI)")
@@ -427,7 +449,7 @@ def accounts_sync(
     caller = _caller(region)
     try:
         result = sync(caller, zone, project_dir, write=not check)
-    except SyncRefused as refused:
+    except (SyncRefused, ConfigError) as refused:
         raise _fail(str(refused), EXIT_CONFIG_ERROR) from None
     except AWS_ERRORS as error:
         raise _stopped(error) from None
@@ -453,6 +475,7 @@ def accounts_sync(
 
 
 @bootstrap_app.command("start")
+@_aws_replies
 def bootstrap_start(
     write: Annotated[bool, typer.Option("--write", help="Change the stack files")] = False,
     replacing: Annotated[
@@ -476,7 +499,7 @@ def bootstrap_start(
     _landing_zone(project_dir)
     try:
         edits = start(_caller(region), project_dir, write, replacing)
-    except (AlreadyInOrganization, WouldReplaceOrganization) as error:
+    except (AlreadyInOrganization, WouldReplaceOrganization, ConfigError) as error:
         raise _fail(str(error), EXIT_CONFIG_ERROR) from None
     except AWS_ERRORS as error:
         raise _stopped(error) from None
@@ -496,6 +519,7 @@ def bootstrap_start(
 
 
 @app.command()
+@_aws_replies
 def checklist(
     account: Annotated[str | None, typer.Option(help="One account by name")] = None,
     all_accounts: Annotated[bool, typer.Option("--all", help="Every account")] = False,
@@ -524,6 +548,7 @@ def checklist(
 
 
 @app.command()
+@_aws_replies
 def doctor(
     project_dir: ProjectDir = PROJECT_DIR,
     region: Region = None,
@@ -555,6 +580,7 @@ def _report(findings: list[Finding], title: str, as_json: bool) -> None:
 
 
 @cost_app.command("report")
+@_aws_replies
 def cost_report(
     month: Annotated[
         str | None, typer.Option(help="YYYY-MM, a complete month; default the last one")
@@ -717,6 +743,7 @@ def _comparison(compare: Path) -> dict:
 
 
 @app.command()
+@_aws_replies
 def isolate(
     account: Annotated[str, typer.Argument(help="Account to cut off (name)")],
     apply: Annotated[
@@ -804,6 +831,7 @@ def isolate(
 
 
 @app.command()
+@_aws_replies
 def restore(
     record_file: Annotated[
         Path,

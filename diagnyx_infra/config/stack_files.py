@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from .. import CONFIG_NAMESPACE
 from ..errors import ConfigError
 from .yaml_reader import read_yaml_file
 
@@ -40,6 +41,25 @@ def round_trip_yaml():
         type(None), lambda r, _: r.represent_scalar("tag:yaml.org,2002:null", "null")
     )
     return yaml
+
+
+def mapping_setting(config: Any, name: str, file_name: str) -> Any:
+    """The mapping of setting ``name`` in a stack file's round-trip ``config``, under either
+    spelling the Pulumi CLI reads (`diagnyx:<name>`, or `<name>` for the project's namespace),
+    or None. A ConfigError when it is not written as a YAML mapping (JSON text, say): a command
+    that edits it in place cannot."""
+    for key in (f"{CONFIG_NAMESPACE}:{name}", name):
+        if key in config:
+            value = config[key]
+            if not isinstance(value, dict):
+                raise ConfigError(
+                    [
+                        f"{file_name}: {key} is not written as a YAML mapping (JSON text?); write "
+                        "it as one, a key per line, for this command to edit it; nothing written"
+                    ]
+                )
+            return value
+    return None
 
 
 def stack_file(project_dir: Path, stack: str) -> Path:

@@ -7,10 +7,9 @@ from pathlib import Path
 
 from ruamel.yaml.scalarstring import DoubleQuotedScalarString
 
-from ..config.consistency import ACCOUNT_IDS_KEY
 from ..config.models import MANAGEMENT_ACCOUNT, PENDING_ID
-from ..config.stack_files import round_trip_yaml, stack_file, stack_names
-from .aws import Aws, reply_field
+from ..config.stack_files import mapping_setting, round_trip_yaml, stack_file, stack_names
+from .aws import ACCOUNT_ID, Aws, MalformedReply, reply_field
 from .landing_zone import LandingZone
 
 
@@ -38,7 +37,9 @@ def organization_ids(aws: Aws, zone: LandingZone) -> tuple[dict[str, str], list[
     another organization would write its IDs into every file)."""
     organizations = aws.client("organizations")
     reply = organizations.describe_organization()
-    master = reply_field(reply, "Organization", "MasterAccountId", operation=_DESCRIBE)
+    master = _account_id(
+        reply_field(reply, "Organization", "MasterAccountId", operation=_DESCRIBE), _DESCRIBE
+    )
     expected = zone.account_ids[MANAGEMENT_ACCOUNT]
     if expected != PENDING_ID and master != expected:
         raise SyncRefused(
@@ -50,7 +51,14 @@ def organization_ids(aws: Aws, zone: LandingZone) -> tuple[dict[str, str], list[
     for page in organizations.get_paginator("list_accounts").paginate():
         for account in reply_field(page, "Accounts", operation=_LIST):
             email = reply_field(account, "Email", operation=_LIST)
-            by_email[email.lower()] = reply_field(account, "Id", operation=_LIST)
+            if not isinstance(email, str):
+                raise MalformedReply(operation=_LIST, problem=f"has an e-mail {email!r}")
+            by_email[email.lower()] = _account_id(
+                reply_field(account, "Id", operation=_LIST), _LIST
+            )
+    if len(set(by_email.values())) != len(by_email) or master not in by_email.values():
+        # AWS lists each account once, the management account among them.
+        raise MalformedReply(operation=_LIST, problem="lists one ID twice, or not the management")
     found = {MANAGEMENT_ACCOUNT: master}
     missing = []
     organization = zone.management.organization
@@ -65,8 +73,12 @@ def organization_ids(aws: Aws, zone: LandingZone) -> tuple[dict[str, str], list[
 
 _DESCRIBE = "organizations:DescribeOrganization"
 _LIST = "organizations:ListAccounts"
-# The Pulumi CLI reads a key without a namespace as the project's: both spellings are the setting.
-_ACCOUNT_IDS_KEYS = (ACCOUNT_IDS_KEY, ACCOUNT_IDS_KEY.split(":", 1)[1])
+
+
+def _account_id(value, operation: str) -> str:
+    if not isinstance(value, str) or not ACCOUNT_ID.fullmatch(value):
+        raise MalformedReply(operation=operation, problem=f"names an account {value!r}")
+    return value
 
 
 def write_account_ids(project_dir: Path, actual: dict[str, str], write: bool) -> list[IdChange]:
@@ -78,16 +90,9 @@ def write_account_ids(project_dir: Path, actual: dict[str, str], write: bool) ->
     for stack in stack_names(project_dir):
         path = stack_file(project_dir, stack)
         document = yaml.load(path.read_text())
-        config = document.get("config") or {}
-        keys = [k for k in _ACCOUNT_IDS_KEYS if k in config]
-        if not keys:
+        ids = mapping_setting(document.get("config") or {}, "accountIds", path.name)
+        if ids is None:
             continue
-        ids = config[keys[0]]
-        if not isinstance(ids, dict):
-            raise SyncRefused(
-                f"{path.name}: {keys[0]} is not written as a YAML mapping (JSON text?); write it "
-                'as one (`management: "..."` per line) for sync to update it; nothing written'
-            )
         changed = False
         for name, account_id in actual.items():
             current = ids.get(name)

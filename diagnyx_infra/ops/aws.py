@@ -21,6 +21,7 @@ from .. import naming
 from ..config.models import region_partitions
 
 SESSION_NAME = "diagnyx-ops"
+ACCOUNT_ID = re.compile(r"[0-9]{12}")
 # Assumed-role sessions last 15 minutes and are reused while at least 5 remain.
 ASSUMED_SECONDS = 900
 REUSE_MARGIN = datetime.timedelta(minutes=5)
@@ -351,7 +352,13 @@ class Aws:
     @property
     def account_id(self) -> str:
         if self._account_id is None:
-            self._account_id = self.client("sts").get_caller_identity()["Account"]
+            reply = self.client("sts").get_caller_identity()
+            account = reply.get("Account")
+            if not isinstance(account, str) or not ACCOUNT_ID.fullmatch(account):
+                raise MalformedReply(
+                    operation="sts:GetCallerIdentity", problem=f"names no account ({account!r})"
+                )
+            self._account_id = account
         return self._account_id
 
     def assume(
@@ -540,6 +547,8 @@ def classify(error: Exception) -> ErrorKind:
         return ErrorKind("unreachable", str(deadline))
     if isinstance(error, EndpointDown | MalformedReply):
         return ErrorKind("unreachable", str(error))
+    if isinstance(error, boto_errors.PaginationError):  # a page token that repeats
+        return ErrorKind("unreachable", f"the replies are not an AWS API's: {error}")
     if isinstance(error, NETWORK_FAULTS):
         return ErrorKind("unreachable", _network_problem(error))
     if isinstance(error, ResponseParserError):

@@ -7,7 +7,6 @@ delegation, peer VPC IDs) is marked not done. Nothing in AWS changes; dry run by
 
 import json
 import time
-from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -16,8 +15,8 @@ from ruamel.yaml.scalarstring import DoubleQuotedScalarString
 
 from .. import CONFIG_NAMESPACE
 from ..config.models import MANAGEMENT_ACCOUNT, PENDING_ID
-from ..config.stack_files import round_trip_yaml, stack_file, stack_names
-from .aws import Aws
+from ..config.stack_files import mapping_setting, round_trip_yaml, stack_file, stack_names
+from .aws import Aws, reply_field
 
 RECORDS_DIR = "bootstrap-records"
 # The management account ID of the example organization the repository's stack files describe.
@@ -56,7 +55,7 @@ def start(caller: Aws, project_dir: Path, write: bool, replacing: str | None = N
         stack_file(project_dir, stack): yaml.load(stack_file(project_dir, stack).read_text())
         for stack in stack_names(project_dir)
     }
-    current = _management_ids(documents.values())
+    current = _management_ids(documents)
     foreign = sorted(current - {EXAMPLE_MANAGEMENT_ID, PENDING_ID, caller.account_id})
     if foreign and foreign != [replacing]:
         raise WouldReplaceOrganization(
@@ -67,12 +66,14 @@ def start(caller: Aws, project_dir: Path, write: bool, replacing: str | None = N
         )
     organizations = caller.client("organizations")
     try:
-        organization = organizations.describe_organization()["Organization"]
+        reply = organizations.describe_organization()
     except organizations.exceptions.AWSOrganizationsNotInUseException:
-        organization = None
-    if organization is not None:
+        reply = None
+    if reply is not None:
+        describe = "organizations:DescribeOrganization"
+        organization_id = reply_field(reply, "Organization", "Id", operation=describe)
         raise AlreadyInOrganization(
-            f"account {caller.account_id} already belongs to organization {organization['Id']}: "
+            f"account {caller.account_id} already belongs to organization {organization_id}: "
             "`diagnyx accounts sync` records its account IDs instead"
         )
     edits_by_file = {
@@ -106,11 +107,10 @@ def _plain(edit: Edit) -> dict[str, Any]:
     }
 
 
-def _management_ids(documents: Iterable[Any]) -> set[str]:
+def _management_ids(documents: dict[Path, Any]) -> set[str]:
     found = set()
-    for document in documents:
-        config = document.get("config") or {}
-        ids = config.get(f"{CONFIG_NAMESPACE}:accountIds") or {}
+    for path, document in documents.items():
+        ids = mapping_setting(document.get("config") or {}, "accountIds", path.name) or {}
         if MANAGEMENT_ACCOUNT in ids:
             found.add(str(ids[MANAGEMENT_ACCOUNT]))
     return found
@@ -129,16 +129,16 @@ def _reset_document(file_name: str, document: Any, management_id: str) -> list[E
             container[key] = value
             edits.append(Edit(file_name, setting, before, value))
 
-    ids = config.get(f"{CONFIG_NAMESPACE}:accountIds") or {}
+    ids = mapping_setting(config, "accountIds", file_name) or {}
     for name in list(ids):
         wanted = management_id if name == MANAGEMENT_ACCOUNT else PENDING_ID
         change(f"accountIds.{name}", ids, name, DoubleQuotedScalarString(wanted))
     for setting, value in NOT_YET_DONE:
         group, key = setting.split(".")
-        container = config.get(f"{CONFIG_NAMESPACE}:{group}")
+        container = mapping_setting(config, group, file_name)
         if container is not None:
             change(setting, container, key, value)
-    for name, entry in (config.get(f"{CONFIG_NAMESPACE}:networks") or {}).items():
+    for name, entry in (mapping_setting(config, "networks", file_name) or {}).items():
         if "vpcId" in entry:  # a flow mapping: the key goes, nothing else
             edits.append(Edit(file_name, f"networks.{name}.vpcId", entry.pop("vpcId"), None))
     return edits
@@ -150,7 +150,10 @@ def set_setting(project_dir: Path, stack: str, path: str, value: Any) -> None:
     file = stack_file(project_dir, stack)
     document = yaml.load(file.read_text())
     group, *keys = path.split(".")
-    container = document["config"].setdefault(f"{CONFIG_NAMESPACE}:{group}", {})
+    config = document["config"]
+    container = mapping_setting(config, group, file.name)
+    if container is None:
+        container = config.setdefault(f"{CONFIG_NAMESPACE}:{group}", {})
     for key in keys[:-1]:
         container = container.setdefault(key, {})
     container[keys[-1]] = value

@@ -83,17 +83,21 @@ REPLIES = {
 @pytest.fixture
 def endpoint() -> Iterator[dict]:
     """The server's URL and the Cost Explorer reply it gives (set by the test)."""
-    state: dict = {"reply": {}, "assume": _NO_CREDENTIALS}
+    state: dict = {"reply": {}, "assume": _NO_CREDENTIALS, "identity": _IDENTITY, "json": {}}
 
     class Reply(http.server.BaseHTTPRequestHandler):
         def do_POST(self) -> None:
             sent = self.rfile.read(int(self.headers.get("Content-Length") or 0))
-            if "GetCostAndUsage" in (self.headers.get("X-Amz-Target") or ""):
+            target = (self.headers.get("X-Amz-Target") or "").rsplit(".", 1)[-1]
+            if target in state["json"]:  # an Organizations or other JSON API, as set
+                reply = state["json"][target]
+                body, kind = json.dumps(reply).encode(), "application/x-amz-json-1.1"
+            elif target == "GetCostAndUsage":
                 body, kind = json.dumps(state["reply"]).encode(), "application/x-amz-json-1.1"
             elif b"Action=AssumeRole" in sent:  # a well-formed reply, credentials as set
                 body, kind = state["assume"].encode(), "text/xml"
             else:
-                body, kind = _IDENTITY.encode(), "text/xml"
+                body, kind = state["identity"].encode(), "text/xml"
             self.send_response(200)
             self.send_header("Content-Type", kind)
             self.send_header("Content-Length", str(len(body)))
@@ -223,3 +227,127 @@ def test_an_endpoint_from_the_profile_that_is_no_url_is_a_usage_error(tmp_path):
         assert result.returncode == 2, (command, result.stdout + result.stderr)
         (line,) = result.stderr.strip().splitlines()
         assert "endpoint" in line and "Invalid IPv6 URL" in line, line
+
+
+NOT_IN_USE = {"__type": "AWSOrganizationsNotInUseException", "Message": "not in use"}
+
+
+def _organization(master="111111111111"):
+    return {"Organization": {"Id": "o-example", "MasterAccountId": master, "FeatureSet": "ALL"}}
+
+
+def _accounts(*pairs):
+    return {"Accounts": [{"Id": i, "Email": e, "Name": e} for i, e in pairs]}
+
+
+def _files(project):
+    return {p.name: p.read_text() for p in project.glob("Pulumi.*.yaml")}
+
+
+def test_bootstrap_refuses_a_caller_identity_without_an_account(endpoint, tmp_path):
+    endpoint["identity"] = _IDENTITY.replace(
+        f"<Account>{MANAGEMENT_ID}</Account>", "<Account>abc</Account>"
+    )
+    endpoint["json"] = {"DescribeOrganization": NOT_IN_USE}
+    project = copy_project(tmp_path / "project")
+    before = _files(project)
+    result = run_diagnyx(
+        _env(endpoint), "bootstrap", "start", "--write", "--project-dir", str(project)
+    )
+    assert result.returncode == 3, result.stdout + result.stderr
+    assert "sts:GetCallerIdentity: the reply names no account ('abc')" in result.stderr
+    assert _files(project) == before
+
+
+@pytest.mark.parametrize(
+    ("accounts", "said"),
+    [
+        ([("111111111111", "root@x"), ("abc", "aws+dev@diagnyx.ai")], "names an account 'abc'"),
+        (
+            [("111111111111", "root@x"), ("111111111111", "aws+dev@diagnyx.ai")],
+            "lists one ID twice",
+        ),
+        ([("111111111111", "root@x"), ("555555555555", 5)], "has an e-mail 5"),
+    ],
+    ids=["an ID that is a word", "one ID twice", "an e-mail that is a number"],
+)
+def test_sync_writes_nothing_from_a_list_of_accounts_aws_would_not_give(
+    accounts, said, endpoint, tmp_path
+):
+    endpoint["json"] = {
+        "DescribeOrganization": _organization(),
+        "ListAccounts": _accounts(*accounts),
+    }
+    project = copy_project(tmp_path / "project")
+    before = _files(project)
+    result = run_diagnyx(_env(endpoint), "accounts", "sync", "--project-dir", str(project))
+    assert result.returncode == 3, result.stdout + result.stderr
+    assert said in result.stderr
+    assert _files(project) == before
+
+
+def test_sync_stops_on_a_page_token_that_repeats(endpoint, tmp_path):
+    endpoint["json"] = {
+        "DescribeOrganization": _organization(),
+        "ListAccounts": {**_accounts(("111111111111", "root@x")), "NextToken": "again"},
+    }
+    project = copy_project(tmp_path / "project")
+    result = run_diagnyx(_env(endpoint), "accounts", "sync", "--project-dir", str(project))
+    assert result.returncode == 3, result.stdout + result.stderr
+
+
+def test_bootstrap_guards_the_unqualified_account_ids_key(endpoint, tmp_path):
+    """Files naming another real management account under `accountIds:` (the project's
+    namespace, as the CLI reads it) are refused as under `diagnyx:accountIds`."""
+    endpoint["identity"] = _IDENTITY.replace(MANAGEMENT_ID, "222222222222")
+    endpoint["json"] = {"DescribeOrganization": NOT_IN_USE}
+    project = copy_project(tmp_path / "project")
+    for path in project.glob("Pulumi.*.yaml"):
+        text = path.read_text().replace("  diagnyx:accountIds:", "  accountIds:")
+        path.write_text(text.replace('management: "111111111111"', 'management: "999999999999"'))
+    before = _files(project)
+    result = run_diagnyx(
+        _env(endpoint), "bootstrap", "start", "--write", "--project-dir", str(project)
+    )
+    assert result.returncode == 2, result.stdout + result.stderr
+    assert "management account 999999999999, and the caller is account 222222222222" in (
+        result.stderr
+    )
+    assert _files(project) == before
+
+
+def test_an_unreadable_reply_in_isolation_exits_3(endpoint, tmp_path):
+    """Replies of the member account's APIs that are not theirs (IAM answers with STS's
+    document, sso-admin lists an instance without its identity store): exit 3 and one line,
+    nothing recorded."""
+    endpoint["assume"] = _credentials()
+    endpoint["json"] = {"ListInstances": {"Instances": [{"InstanceArn": "arn:aws:sso:::x"}]}}
+    project = copy_project(tmp_path / "project")
+    records = tmp_path / "records"
+    result = run_diagnyx(
+        _env(endpoint), "isolate", "dev", "--apply", "--yes", "--records-dir", str(records),
+        "--project-dir", str(project),
+    )  # fmt: skip
+    assert result.returncode == 3, result.stdout + result.stderr
+    (line,) = result.stderr.strip().splitlines()
+    assert "nothing changed" in line and "not an AWS answer" in line, line
+    assert not records.exists()
+
+
+def test_a_reply_the_command_cannot_read_is_exit_3_not_a_traceback(endpoint, tmp_path, monkeypatch):
+    """Whatever field a command reads that a reply lacks: one line, exit 3 (the wrapper every
+    operations command has)."""
+    from diagnyx_infra import cli
+
+    def unreadable(*args):
+        return {}["ResultsByTime"]
+
+    monkeypatch.setattr(cli, "build_cost_report", unreadable)
+    project = copy_project(tmp_path / "project")
+    result = run_diagnyx(_env(endpoint), "cost", "report", "--project-dir", str(project))
+    assert result.returncode == 3, result.stdout + result.stderr
+    (line,) = result.stderr.strip().splitlines()
+    assert line == (
+        "error: cannot look at AWS: a reply is not what the API answers (KeyError: "
+        "'ResultsByTime'); stopped there"
+    )
