@@ -25,6 +25,8 @@ from diagnyx_infra.rehearsal.rehearse import (
 )
 from diagnyx_infra.rehearsal.report import from_json, render, short_reason, to_json
 from tests.helpers import ALL_STACKS
+from tests.rehearsal.rule_variations import VARIATIONS
+from tests.rehearsal.variations import Variations
 
 # What two rehearsals may differ in: the timings (and so the centring of a title that holds
 # one), and the member account IDs moto makes up at random (the checklist's bucket names carry
@@ -56,13 +58,15 @@ def _rows(text: str) -> list[list[str]]:
 
 # Two rehearsals of every stack for the whole file, side by side (a few seconds each): one
 # through the command line as a user runs it (its JSON; the run's result and progress are
-# heard on the way), one as a library call. `.ci/run` runs the console script itself.
+# heard on the way, and each rule's mistake is carried out from its step on a copy of it), one
+# as a library call. `.ci/run` runs the console script itself.
 
 
 @pytest.fixture(scope="module")
-def rehearsals() -> tuple[dict, RehearsalResult, list[Advance], RehearsalResult]:
+def rehearsals() -> tuple[dict, RehearsalResult, list[Advance], RehearsalResult, Variations]:
     heard: list[Advance] = []
     returned: list[RehearsalResult] = []
+    variations = Variations(VARIATIONS)
 
     def listened(*args, **kwargs):
         told = kwargs.pop("on_progress", None) or args[2]
@@ -71,7 +75,14 @@ def rehearsals() -> tuple[dict, RehearsalResult, list[Advance], RehearsalResult]
             heard.append(advance)
             told(advance)
 
-        result = rehearse(*args[:2], on_progress=on_progress, **kwargs)
+        try:
+            result = rehearse(
+                *args[:2], on_progress=on_progress, before_step=variations.before_step, **kwargs
+            )
+        except BaseException:
+            variations.failed()
+            raise
+        variations.done(result)  # in a variation's copy, the end
         returned.append(result)
         return result
 
@@ -82,7 +93,7 @@ def rehearsals() -> tuple[dict, RehearsalResult, list[Advance], RehearsalResult]
     assert run.stderr == ""  # no progress bar in a pipe, no error
     (result,) = returned
     again = rehearse(list(ALL_STACKS), command_line=_command_line_in_process)
-    return json.loads(run.stdout), result, heard, again
+    return json.loads(run.stdout), result, heard, again, variations
 
 
 @pytest.fixture(scope="module")
@@ -93,6 +104,12 @@ def cli_report(rehearsals) -> dict:
 @pytest.fixture(scope="module")
 def result(rehearsals) -> RehearsalResult:
     return rehearsals[1]
+
+
+@pytest.fixture(scope="module")
+def results(rehearsals) -> dict[str, RehearsalResult]:
+    """Each rule's variation, by name, and the rehearsal they start from."""
+    return {"rehearsal": rehearsals[1], **rehearsals[4].results}
 
 
 @pytest.fixture(scope="module")
@@ -206,7 +223,7 @@ def test_the_json_holds_everything_the_text_shows(cli_report):
 
 
 def test_progress_counts_the_steps(rehearsals):
-    _, result, heard, _ = rehearsals
+    _, result, heard, _, _ = rehearsals
     total = len(SEQUENCE)
     assert {a.total for a in heard} == {total}
     done = [a.done for a in heard]
@@ -321,3 +338,108 @@ def test_a_broken_policy_document_fails_with_the_resources_name(monkeypatch):
         ["security", "not reached"],
         ["all", ""],
     ]
+
+
+# --- each AWS rule the emulator enforces, shown failing when the mistake is reintroduced:
+# the rehearsal stops at the step, names the resource and the rule (rule_variations.py) ----
+
+
+def test_trail_arn_with_the_security_accounts_id_is_refused(results):
+    failure = results["trail ARN of the security account"].failure
+    assert failure is not None
+    assert failure.step.startswith("step 8:")
+    assert failure.type == "aws:cloudtrail/trail:Trail"
+    assert failure.name == "baseline-organization-trail-trail"
+    assert "InsufficientS3BucketPolicyException" in failure.error
+    assert "management account" in failure.error  # the rule is named
+
+
+def test_organization_trail_needs_cloudtrails_own_delegated_administrator(results):
+    failure = results["no CloudTrail delegated administrator"].failure
+    assert failure is not None
+    assert failure.type == "aws:cloudtrail/trail:Trail"
+    assert "NotOrganizationMasterAccountException" in failure.error
+
+
+def test_identity_center_enabled_before_the_organization_breaks_the_organization(results):
+    failure = results["Identity Center before the organization"].failure
+    assert failure is not None
+    assert failure.step.endswith("The organization and its accounts")
+    assert failure.type == "aws:organizations/organization:Organization"
+    assert "AlreadyInOrganizationException" in failure.error
+
+
+def test_cost_allocation_tags_before_their_keys_reach_billing_are_refused(results):
+    failure = results["cost tags before billing has their keys"].failure
+    assert failure is not None
+    assert failure.type == "aws:costexplorer/costAllocationTag:CostAllocationTag"
+    assert "not found in billing data" in failure.error
+
+
+def test_certificates_before_the_registrar_delegates_are_refused(results):
+    failure = results["certificates before the registrar delegates"].failure
+    assert failure is not None
+    assert failure.step.endswith("Certificates")
+    assert failure.type == "aws:acm/certificateValidation:CertificateValidation"
+    assert "ValidationTimedOut" in failure.error
+    assert "registrar" in failure.error
+
+
+def test_doctor_does_not_confirm_a_delegation_the_registrar_has_not_made(results):
+    failure = results["doctor without the registrar"].failure
+    assert failure is not None
+    assert failure.step.endswith("Confirm the delegation")
+    assert "DNS delegation" in failure.error
+
+
+def test_a_second_aws_services_monitor_fails_the_management_deploy(results):
+    failure = results["a second AWS-services monitor"].failure
+    assert failure is not None
+    assert failure.step.endswith("Identity Center, anomaly detection and cross-account trust")
+    assert failure.name == "cost-governance-anomalies-by-service"
+    assert "Limit exceeded on dimensional spend monitor creation" in failure.error
+
+
+def test_a_monitor_specification_the_provider_reads_back_differently_fails(results):
+    failure = results["a monitor specification without the read-back nulls"].failure
+    assert failure is not None
+    assert failure.type == "aws:costexplorer/anomalyMonitor:AnomalyMonitor"
+    assert "every `pulumi up` would replace it" in failure.error
+    assert "anomaly_monitor.go" in failure.error
+
+
+def test_a_cost_allocation_tag_no_resource_carries_is_refused(results):
+    failure = results["a cost tag no resource carries"].failure
+    assert failure is not None
+    assert failure.step.endswith("A day later: cost allocation tags")
+    assert failure.name == "cost-governance-cost-tag-Owner"
+    assert "tag key Owner not found in billing data" in failure.error
+
+
+def test_each_command_runs_as_the_readme_writes_it(results):
+    """`diagnyx rehearse` passes its own command line in: a command the README writes wrongly
+    fails the rehearsal at its step (this one did: `accounts sync` has no --write)."""
+    failure = results["a command misspelt"].failure
+    assert failure is not None
+    assert failure.step.endswith("Record the member account IDs")
+    assert "No such option: --write" in failure.error
+
+
+def test_without_the_activation_step_the_checklist_finds_the_tags_inactive(results):
+    result = results["no activation step"]
+    assert result.failure is None
+    assert result.checked == ["management"]
+    (line,) = [f for f in result.findings if f.item == "cost allocation tags"]
+    assert line.status == "fail"
+    assert "inactive: CostCenter, Environment, ManagedBy, Owner, Project" in line.detail
+
+
+def test_the_variations_change_only_what_follows_their_start(results):
+    """Each variation carried out the shared steps before its start once, as the shared
+    rehearsal did: its steps begin with exactly those."""
+    shared = results["rehearsal"].steps
+    starts = {s.title: n for n, s in enumerate(SEQUENCE)}
+    for name, variation in VARIATIONS.items():
+        first = [s.key for s in SEQUENCE].index(variation.start)
+        before = [label for label in shared if starts[label.split(": ", 1)[1]] < first]
+        assert results[name].steps[: len(before)] == before, name

@@ -19,7 +19,6 @@ from pathlib import Path
 
 import pytest
 
-from diagnyx_infra.cli import _command_line_in_process
 from diagnyx_infra.deploy_sequence import SEQUENCE, Step
 from diagnyx_infra.rehearsal.rehearse import RehearsalResult, Resume, rehearse
 from diagnyx_infra.rehearsal.report import from_json, to_json
@@ -37,35 +36,49 @@ class Variation:
     checked: list[str] | None = None
 
 
-def rehearse_variations(
-    stacks: list[str], variations: dict[str, Variation]
-) -> tuple[RehearsalResult, dict[str, RehearsalResult]]:
-    """The shared rehearsal of ``stacks`` and each variation's result, by name."""
-    results: dict[str, RehearsalResult] = {}
-    pipe: list[int] = []  # in a copy: where its result goes
+class Variations:
+    """Carries out ``variations`` from a rehearsal they hook into: pass ``before_step`` to
+    `rehearse`, then hand its result to ``done``. In a copy, ``done`` sends that result over
+    and ends the process; in the rehearsal's own process it checks every variation ran, and
+    ``results`` holds each one's result by name."""
 
-    def before_step(step: Step, work: Path) -> Resume | None:
-        if pipe:  # a copy goes its own way
+    def __init__(self, variations: dict[str, Variation]) -> None:
+        self.variations = variations
+        self.results: dict[str, RehearsalResult] = {}
+        self._pipe: list[int] = []  # in a copy: where its result goes
+
+    def before_step(self, step: Step, work: Path) -> Resume | None:
+        if self._pipe:  # a copy goes its own way
             return None
-        for name, variation in variations.items():
-            if variation.start != step.key or name in results:
+        for name, variation in self.variations.items():
+            if variation.start != step.key or name in self.results:
                 continue
-            resume = _fork(name, variation, step, work, results, pipe)
+            resume = _fork(name, variation, step, work, self.results, self._pipe)
             if resume is not None:
                 return resume
         return None
 
-    try:
-        shared = rehearse(stacks, command_line=_command_line_in_process, before_step=before_step)
-    except BaseException:
-        if pipe:  # a copy never returns into the test runner
-            _hand_over(pipe[0], {"error": traceback.format_exc()})
-        raise
-    if pipe:  # the copy's rehearsal ended: hand its result over, and end without cleaning up
-        _hand_over(pipe[0], {"result": to_json(shared)})
-    missing = set(variations) - set(results)
-    assert not missing, f"never reached the steps these start at: {sorted(missing)}"
-    return shared, results
+    def done(self, result: RehearsalResult) -> None:
+        if self._pipe:  # the copy's rehearsal ended: hand its result over, end at once
+            _hand_over(self._pipe[0], {"result": to_json(result)})
+        missing = set(self.variations) - set(self.results)
+        assert not missing, f"never reached the steps these start at: {sorted(missing)}"
+
+    def failed(self) -> None:
+        """Call from an ``except`` around the rehearsal: a copy never returns into the test
+        runner (it sends the traceback and ends); the rehearsal's own process goes on."""
+        if self._pipe:
+            _hand_over(self._pipe[0], {"error": traceback.format_exc()})
+
+    def rehearse(self, stacks: list[str], **options) -> RehearsalResult:
+        """A rehearsal of ``stacks`` with the variations hooked in."""
+        try:
+            result = rehearse(stacks, before_step=self.before_step, **options)
+        except BaseException:
+            self.failed()
+            raise
+        self.done(result)
+        return result
 
 
 def _fork(
