@@ -17,6 +17,9 @@ PROJECT_FILE = "Pulumi.yaml"
 # What a stack file may hold besides `config`: the secrets provider's own fields. An ESC
 # `environment:` import would feed the deploy values no offline check sees.
 _STACK_FILE_KEYS = {"config", "secretsprovider", "encryptedkey", "encryptionsalt"}
+# Settings the tooling edits in the stack files: a project-level value beside them would go
+# unseen by those edits.
+_STACK_FILE_ONLY = {f"{CONFIG_NAMESPACE}:accountIds"}
 _DECLARATION_KEYS = {"type", "description", "default", "value", "secret", "items"}
 
 
@@ -100,6 +103,14 @@ def load_stack_config(project_dir: Path, stack: str) -> StackConfig:
     secrets: set[str] = set()
     for key, entry in (project.get("config") or {}).items():
         full_key = _qualify(str(key), project_name)
+        if full_key in _STACK_FILE_ONLY:
+            raise ConfigError(
+                [
+                    f"{PROJECT_FILE}: {key} is set for the whole project; it belongs in each stack "
+                    "file, where `accounts sync` and `bootstrap start` keep it and every check "
+                    "compares it"
+                ]
+            )
         if isinstance(entry, dict) and entry and set(entry) <= _DECLARATION_KEYS:
             if "value" in entry:
                 entry = entry["value"]

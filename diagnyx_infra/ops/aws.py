@@ -88,6 +88,15 @@ class MalformedReply(BotoCoreError):
     fmt = "{operation}: the reply {problem}; not an AWS answer"
 
 
+def every(client, operation: str, key: str, **params) -> list:
+    """The ``key`` items of every page of ``operation``: a list call may answer with a short
+    page and a token, whatever the number of items (Organizations does)."""
+    if not client.can_paginate(operation):
+        return list(getattr(client, operation)(**params)[key])
+    pages = client.get_paginator(operation).paginate(**params)
+    return [item for page in pages for item in page[key]]
+
+
 def reply_field(reply, *path: str, operation: str):
     """``reply[path[0]][path[1]]...``; a reply without it is a MalformedReply naming the field."""
     value = reply
@@ -547,8 +556,11 @@ def classify(error: Exception) -> ErrorKind:
         return ErrorKind("unreachable", str(deadline))
     if isinstance(error, EndpointDown | MalformedReply):
         return ErrorKind("unreachable", str(error))
-    if isinstance(error, boto_errors.PaginationError):  # a page token that repeats
-        return ErrorKind("unreachable", f"the replies are not an AWS API's: {error}")
+    if isinstance(error, boto_errors.PaginationError | boto_errors.ParamValidationError):
+        # A page token that repeats, or one no call can take back (not text): a reply's doing,
+        # as the program's own parameters are validated config.
+        problem = " ".join(str(error).split())
+        return ErrorKind("unreachable", f"the replies are not an AWS API's: {problem}")
     if isinstance(error, NETWORK_FAULTS):
         return ErrorKind("unreachable", _network_problem(error))
     if isinstance(error, ResponseParserError):

@@ -7,7 +7,7 @@ from .. import naming
 from ..config.models import MANAGEMENT_ACCOUNT, PENDING_ID, REQUIRED_TAG_KEYS
 from ..naming import LOCK_TABLE_NAME, state_bucket_name
 from ..policies.audit import security_event_patterns, trail_arn
-from .aws import Aws, classify
+from .aws import Aws, classify, every
 from .findings import PENDING, Finding, Status, run_check
 from .landing_zone import LandingZone
 
@@ -151,9 +151,13 @@ class Checklist:
         targets += [p["Id"] for p in organizations.list_parents(ChildId=account_id)["Parents"]]
         attached = set()
         for target in targets:
-            policies = organizations.list_policies_for_target(
-                TargetId=target, Filter="SERVICE_CONTROL_POLICY"
-            )["Policies"]
+            policies = every(
+                organizations,
+                "list_policies_for_target",
+                "Policies",
+                TargetId=target,
+                Filter="SERVICE_CONTROL_POLICY",
+            )
             attached |= {p["Name"] for p in policies}
         missing = self.zone.expected_scps(name) - attached
         return (
@@ -263,10 +267,14 @@ class Checklist:
         store = self.caller.client("identitystore")
         groups = {
             g["DisplayName"]: g["GroupId"]
-            for g in store.list_groups(IdentityStoreId=instance["IdentityStoreId"])["Groups"]
+            for g in every(
+                store, "list_groups", "Groups", IdentityStoreId=instance["IdentityStoreId"]
+            )
         }
         sets = {}
-        for arn in sso.list_permission_sets(InstanceArn=instance["InstanceArn"])["PermissionSets"]:
+        for arn in every(
+            sso, "list_permission_sets", "PermissionSets", InstanceArn=instance["InstanceArn"]
+        ):
             described = sso.describe_permission_set(
                 InstanceArn=instance["InstanceArn"], PermissionSetArn=arn
             )
@@ -277,9 +285,14 @@ class Checklist:
             group_id = groups.get(row.group)
             present = False
             if arn and group_id:
-                assignments = sso.list_account_assignments(
-                    InstanceArn=instance["InstanceArn"], AccountId=account_id, PermissionSetArn=arn
-                )["AccountAssignments"]
+                assignments = every(
+                    sso,
+                    "list_account_assignments",
+                    "AccountAssignments",
+                    InstanceArn=instance["InstanceArn"],
+                    AccountId=account_id,
+                    PermissionSetArn=arn,
+                )
                 present = any(a["PrincipalId"] == group_id for a in assignments)
             if not present:
                 missing.append(f"{row.group}/{row.permission_set}")
@@ -293,7 +306,9 @@ class Checklist:
         if not expected:
             return True, "none configured"
         ecr = aws.client("ecr")
-        found = {r["repositoryName"]: r for r in ecr.describe_repositories()["repositories"]}
+        found = {
+            r["repositoryName"]: r for r in every(ecr, "describe_repositories", "repositories")
+        }
         problems = []
         for repository in expected:
             repo = found.get(repository)
@@ -332,7 +347,7 @@ class Checklist:
         topic = next(
             (
                 t["TopicArn"]
-                for t in sns.list_topics()["Topics"]
+                for t in every(sns, "list_topics", "Topics")
                 if t["TopicArn"].endswith(":diagnyx-alarms")
             ),
             None,
@@ -342,14 +357,14 @@ class Checklist:
         problems = []
         for alarm in security_event_patterns():
             rule = f"diagnyx-security-{alarm}"
-            rules = events.list_rules(NamePrefix=rule)["Rules"]
+            rules = every(events, "list_rules", "Rules", NamePrefix=rule)
             if not any(r["Name"] == rule for r in rules):
                 problems.append(f"rule {rule} missing")
                 continue
-            targets = events.list_targets_by_rule(Rule=rule)["Targets"]
+            targets = every(events, "list_targets_by_rule", "Targets", Rule=rule)
             if not any(t["Arn"] == topic for t in targets):
                 problems.append(f"rule {rule} does not notify the alarm topic")
-        subscriptions = sns.list_subscriptions_by_topic(TopicArn=topic)["Subscriptions"]
+        subscriptions = every(sns, "list_subscriptions_by_topic", "Subscriptions", TopicArn=topic)
         confirmed = [
             s
             for s in subscriptions

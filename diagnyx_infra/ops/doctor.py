@@ -18,7 +18,7 @@ from ..config.models import (
 )
 from ..delivery import github_deploy_subject
 from ..policies.iam import GITHUB_OIDC_HOST, audit_trust_policy, role_arn
-from .aws import Aws
+from .aws import Aws, every
 from .findings import PENDING, CannotCheck, Finding, Status, run_check
 from .landing_zone import LandingZone
 
@@ -158,7 +158,7 @@ def _identity_center(caller: Aws) -> tuple[bool, str]:
         return False, "no Identity Center instance"
     instance = instances[0]["InstanceArn"]
     names = []
-    for arn in sso.list_permission_sets(InstanceArn=instance)["PermissionSets"]:
+    for arn in every(sso, "list_permission_sets", "PermissionSets", InstanceArn=instance):
         names.append(
             sso.describe_permission_set(InstanceArn=instance, PermissionSetArn=arn)[
                 "PermissionSet"

@@ -89,3 +89,22 @@ def test_a_project_dir_without_the_program_is_a_config_error(tmp_path):
         shutil.copy(path, tmp_path)
     with pytest.raises(ConfigError, match=r"no __main__\.py here"):
         run_stack("dev", tmp_path)
+
+
+def test_account_ids_set_for_the_whole_project_are_refused(tmp_path):
+    """`accounts sync` and `bootstrap start` edit the stack files: account IDs in Pulumi.yaml
+    would go unseen by them."""
+    for path in PROJECT_DIR.glob("Pulumi*.yaml"):
+        shutil.copy(path, tmp_path)
+    project = tmp_path / "Pulumi.yaml"
+    project.write_text(
+        project.read_text().replace(
+            "config:\n", "config:\n  accountIds:\n    value: {management: '111111111111'}\n", 1
+        )
+    )
+    with pytest.raises(ConfigError) as raised:
+        load_stack_config(tmp_path, "dev")
+    assert raised.value.problems == [
+        "Pulumi.yaml: accountIds is set for the whole project; it belongs in each stack file, "
+        "where `accounts sync` and `bootstrap start` keep it and every check compares it"
+    ]

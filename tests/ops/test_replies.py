@@ -351,3 +351,53 @@ def test_a_reply_the_command_cannot_read_is_exit_3_not_a_traceback(endpoint, tmp
         "error: cannot look at AWS: a reply is not what the API answers (KeyError: "
         "'ResultsByTime'); stopped there"
     )
+
+
+def test_sync_refuses_two_accounts_of_config_on_one_id(endpoint, tmp_path):
+    """dev's e-mail is listed with the management account's ID: two accounts of config would
+    get one ID (which every later command refuses): exit 2 before anything is written."""
+    endpoint["json"] = {
+        "DescribeOrganization": _organization(),
+        "ListAccounts": _accounts(("111111111111", "aws+dev@diagnyx.ai")),
+    }
+    project = copy_project(tmp_path / "project")
+    before = _files(project)
+    result = run_diagnyx(_env(endpoint), "accounts", "sync", "--project-dir", str(project))
+    assert result.returncode == 2, result.stdout + result.stderr
+    assert "management and dev would get one ID, 111111111111" in result.stderr
+    assert _files(project) == before
+
+
+@pytest.mark.parametrize(
+    ("operation", "reply"),
+    [
+        ("ListAccounts", {**_accounts(("111111111111", "root@x")), "NextToken": 5}),
+        ("DescribeOrganization", {"Organization": {"MasterAccountId": 111111111111}}),
+    ],
+    ids=["a page token that is a number", "an account ID that is a number"],
+)
+def test_sync_refuses_replies_of_the_wrong_type(operation, reply, endpoint, tmp_path):
+    endpoint["json"] = {"DescribeOrganization": _organization(), operation: reply}
+    project = copy_project(tmp_path / "project")
+    result = run_diagnyx(_env(endpoint), "accounts", "sync", "--project-dir", str(project))
+    assert result.returncode == 3, result.stdout + result.stderr
+    assert len(result.stderr.strip().splitlines()) == 1
+
+
+def test_every_page_of_a_list_is_read():
+    """A list call may answer a short page and a token (Organizations does): `every` reads on."""
+    import boto3
+    from botocore.stub import Stubber
+
+    from diagnyx_infra.ops.aws import every
+
+    sns = boto3.client(
+        "sns", region_name="us-east-1", aws_access_key_id="x", aws_secret_access_key="y"
+    )
+    with Stubber(sns) as stub:
+        stub.add_response("list_topics", {"Topics": [{"TopicArn": "arn:one"}], "NextToken": "2"})
+        stub.add_response("list_topics", {"Topics": [{"TopicArn": "arn:two"}]}, {"NextToken": "2"})
+        assert every(sns, "list_topics", "Topics") == [
+            {"TopicArn": "arn:one"},
+            {"TopicArn": "arn:two"},
+        ]
