@@ -177,6 +177,7 @@ def test_a_records_dir_that_is_a_file_is_a_usage_error(tmp_path):
         ({"AWS_ENDPOINT_URL": "ftp://127.0.0.1"}, "AWS_ENDPOINT_URL='ftp://127.0.0.1': not an"),
         ({"--region": "mars-north-1"}, "--region 'mars-north-1': not an AWS region"),
         ({"AWS_REGION": "us-east-1 "}, "AWS_REGION 'us-east-1 ': not an AWS region"),
+        ({"AWS_DEFAULT_REGION": "mars-1"}, "AWS_DEFAULT_REGION 'mars-1': not an AWS region"),
     ],
     ids=lambda v: next(iter(v.values())) if isinstance(v, dict) else None,
 )
