@@ -12,6 +12,7 @@ JSON (`diagnyx rehearse --json`), which holds everything the text shows.
 import json
 import os
 import shutil
+import signal
 import traceback
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -22,6 +23,9 @@ import pytest
 from diagnyx_infra.deploy_sequence import SEQUENCE, Step
 from diagnyx_infra.rehearsal.rehearse import RehearsalResult, Resume, rehearse
 from diagnyx_infra.rehearsal.report import from_json, to_json
+
+# A variation takes a few seconds at most; this is its bound.
+COPY_SECONDS = 120
 
 
 @dataclass(frozen=True)
@@ -94,6 +98,9 @@ def _fork(
     if pid == 0:  # the copy
         os.close(read)
         pipe.append(write)
+        # A copy that hangs (a lock some thread held at the fork) ends by SIGALRM's default
+        # action, and the test reports it, rather than the run waiting for ever.
+        signal.alarm(COPY_SECONDS)
         try:
             variation.change(pytest.MonkeyPatch())
             own = work / f"variation-{os.getpid()}"
