@@ -89,6 +89,8 @@ def rehearsals() -> tuple[dict, RehearsalResult, list[Advance], RehearsalResult,
     with pytest.MonkeyPatch.context() as patch:
         patch.setattr("diagnyx_infra.rehearsal.rehearse.rehearse", listened)
         run = CliRunner().invoke(app, ["rehearse", "--all", "--json"])
+    if run.exception is not None and not isinstance(run.exception, SystemExit):
+        raise run.exception  # a variation that failed in its copy says why
     assert run.exit_code == 0, run.output[-3000:]
     assert run.stderr == ""  # no progress bar in a pipe, no error
     (result,) = returned
