@@ -690,38 +690,18 @@ def cost_estimate(
     base = None if compare is None else _comparison(compare)
     estimates = [costs.estimate(r) for r in _run_stacks(stacks, project_dir)]
     result = costs.as_json(estimates)
-    delta = None
-    compared = stacks
+    comparison = None
     if base is not None:
-        delta = costs.changes(base, result, only=None if all_stacks else stacks)
-        compared = costs.compared_stacks(base, result, only=None if all_stacks else stacks)
-        before = round(sum(b for _, b, _ in delta), 2)
-        after = round(sum(a for _, _, a in delta), 2)
-        result["comparedWith"] = str(compare)
-        result["comparedStacks"] = compared
-        result["changes"] = [{"stack": s, "beforeUsd": b, "afterUsd": a} for s, b, a in delta]
-        result["totalChangeUsd"] = round(after - before, 2)
+        comparison = costs.compare(base, result, str(compare), None if all_stacks else stacks)
+        result.update(comparison)
     if as_json:
         print(json.dumps(result, indent=2))
         return
     console = Console()
     costs.render(estimates, console)
-    if delta is None:
-        return
-    which = f" ({', '.join(compared)} compared)" if not all_stacks else ""
-    if not delta:
-        console.print(f"no change against {compare}{which}", markup=False, highlight=False)
-        return
-    console.print(f"Change against {compare}{which}:", markup=False, highlight=False)
-    for name, before, after in delta:
-        console.print(
-            f"  {name}: ${before:.2f} -> ${after:.2f} ({after - before:+.2f})",
-            markup=False,
-            highlight=False,
-        )
-    console.print(
-        f"  total: {result['totalChangeUsd']:+.2f} a month", markup=False, highlight=False
-    )
+    if comparison is not None:
+        for line in costs.comparison_lines(comparison, named=not all_stacks):
+            console.print(line, markup=False, highlight=False)
 
 
 def _comparison(compare: Path) -> dict:

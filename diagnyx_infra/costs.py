@@ -251,6 +251,40 @@ def changes(
     return found
 
 
+def compare(
+    base: dict[str, Any], head: dict[str, Any], base_name: str, only: list[str] | None = None
+) -> dict[str, Any]:
+    """What `--compare` adds to the estimate's JSON: the base's name, the stacks compared, each
+    change and the total's."""
+    delta = changes(base, head, only)
+    before = round(sum(b for _, b, _ in delta), 2)
+    after = round(sum(a for _, _, a in delta), 2)
+    return {
+        "comparedWith": base_name,
+        "comparedStacks": compared_stacks(base, head, only),
+        "changes": [{"stack": s, "beforeUsd": b, "afterUsd": a} for s, b, a in delta],
+        "totalChangeUsd": round(after - before, 2),
+    }
+
+
+def comparison_lines(comparison: dict[str, Any], named: bool) -> list[str]:
+    """``compare``'s result for people; ``named``: say which stacks were compared (one was
+    estimated against a base of more)."""
+    which = f" ({', '.join(comparison['comparedStacks'])} compared)" if named else ""
+    base = comparison["comparedWith"]
+    if not comparison["changes"]:
+        return [f"no change against {base}{which}"]
+    return [
+        f"Change against {base}{which}:",
+        *(
+            f"  {c['stack']}: ${c['beforeUsd']:.2f} -> ${c['afterUsd']:.2f} "
+            f"({c['afterUsd'] - c['beforeUsd']:+.2f})"
+            for c in comparison["changes"]
+        ),
+        f"  total: {comparison['totalChangeUsd']:+.2f} a month",
+    ]
+
+
 def compared_stacks(
     base: dict[str, Any], head: dict[str, Any], only: list[str] | None = None
 ) -> list[str]:
