@@ -68,12 +68,12 @@ def organization_ids(aws: Aws, zone: LandingZone) -> tuple[dict[str, str], list[
             found[name] = by_email[account.email]
         else:
             missing.append(f"{name} ({account.email}) is not an account of the organization")
-    for name, account_id in found.items():
+    for account_id in found.values():
         same = [other for other, other_id in found.items() if other_id == account_id]
         if len(same) > 1:
             raise SyncRefused(
-                f"{' and '.join(same)} would get one ID, {account_id} (the e-mail of "
-                f"{name} is that account's): check the e-mails in Pulumi.management.yaml; "
+                f"{' and '.join(same)} would get one ID, {account_id}: they resolve to one "
+                "account of the organization; check their e-mails in Pulumi.management.yaml; "
                 "nothing written"
             )
     return found, missing
