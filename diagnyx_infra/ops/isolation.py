@@ -44,6 +44,7 @@ SSO_ASSIGNMENT = "sso-assignment"
 UNMANAGED_ASSIGNMENT = "unmanaged-sso-assignment"
 RECORD_VERSION = 2
 MAX_RECORD_BYTES = 1_000_000
+MAX_RECORD_ITEMS = 1_000
 SSO_WAIT_SECONDS = 120
 EXIT_REFUSED = 2  # cli.EXIT_CONFIG_ERROR: usage, config or record error, nothing was changed
 
@@ -241,7 +242,9 @@ class Record(_Strict):
     account_id: Annotated[str, Field(pattern=r"^\d{12}$")]
     created: str
     finished: bool  # isolation went through every item
-    items: list[Item]
+    # An account holds a few dozen grants at most; a record far larger was not written here
+    # (and, indented on each save, would outgrow MAX_RECORD_BYTES).
+    items: list[Item] = Field(max_length=MAX_RECORD_ITEMS)
 
     def save(self, path: Path) -> None:
         """Atomically and durably: a reader sees the previous record or this one."""
@@ -258,6 +261,21 @@ class Record(_Strict):
                 os.fsync(directory)
             finally:
                 os.close(directory)
+
+    def check_writable(self, path: Path) -> None:
+        """Refused unless ``path`` can be saved to (its folder takes a new file, the file itself
+        can be written): checked before a restore changes anything, which saves as it goes."""
+        probe = path.with_name(path.name + ".tmp")
+        try:
+            with path.open("a"):
+                pass
+            probe.touch()
+            probe.unlink()
+        except OSError as error:
+            raise Refused(
+                f"{path}: cannot write the record there ({error.strerror or error}); copy it to "
+                "a folder you can write and restore from the copy; nothing changed"
+            ) from None
 
     @classmethod
     def load(cls, path: Path) -> "Record":
@@ -370,7 +388,6 @@ def check_record(record: Record, zone: LandingZone, path: Path) -> None:
             f"Pulumi.{record.account}.yaml names account ID {settings.account_id}, the "
             f"management stack {expected_id} (run `diagnyx accounts sync`)",
         )
-    granted = set(granted_pairs(zone, record.account))
     for index, item in enumerate(record.items):
         field = f"items[{index}].detail"
         if isinstance(item, RolePolicyItem):
@@ -385,14 +402,9 @@ def check_record(record: Record, zone: LandingZone, path: Path) -> None:
                 raise refuse(
                     field, f"config has no stack for account '{record.account}' to render it"
                 )
-        elif isinstance(item, AssignmentItem):
-            pair = (item.detail.group, item.detail.permission_set)
-            if pair not in granted:
-                raise refuse(
-                    field,
-                    f"group {pair[0]} with permission set {pair[1]} is not in the access matrix "
-                    f"for account '{record.account}'",
-                )
+        # An assignment the access matrix does not grant (config narrowed since, or an edit) is
+        # no reason to refuse: restore never puts it back ("not granted") and gives the account
+        # everything config does grant, so a changed matrix cannot leave it with nothing.
 
 
 # --- talking to AWS ------------------------------------------------------------------------
@@ -702,6 +714,13 @@ class Isolation:
                 for item in unmanaged
                 if item.state in INTENDED and names(item) not in granted
             ]
+            steps += [
+                Step(item, "not granted", "the access matrix no longer grants it", [item])
+                for item in record.items
+                if isinstance(item, AssignmentItem)
+                and item.state in INTENDED
+                and (item.detail.group, item.detail.permission_set) not in granted
+            ]
         except _AWS_ERRORS as error:
             raise _aws_error(error, f"looking at {record.account}, nothing changed") from None
         return steps
@@ -735,6 +754,7 @@ class Isolation:
         settings = self.zone.stacks.get(record.account)
         done = 0
         wanted = [s for s in steps if s.action == "restore"]
+        record.check_writable(path)  # before any change: the record is updated as it goes
         try:
             for step in steps:
                 if step.action == "not granted":

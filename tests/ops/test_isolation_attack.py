@@ -3,6 +3,11 @@ attack (prod's ID under the name dev, `*:*` as the policy, Developers added) is 
 `*:*` document alone is ignored, and access config does not grant is never put back."""
 
 import json
+import shutil
+import subprocess
+
+import pytest
+import yaml
 
 from diagnyx_infra import naming
 from diagnyx_infra.ops.aws import Aws
@@ -114,12 +119,18 @@ def test_the_issues_edited_record_gives_prod_nothing(aws_env, healthy, tmp_path)
     assert access_state(healthy, "prod") == []  # nothing given back, nothing given
     assert access_state(healthy, "dev") == before["dev"]
 
-    # The same attack under prod's own name: refused for the assignment config does not grant.
+    # The same attack under prod's own name: prod gets what config grants, the policy the
+    # program renders, and never the assignment config does not grant (exit 1: a removed
+    # assignment is not put back).
     as_prod = tmp_path / "as-prod.json"
     as_prod.write_text(json.dumps({**attack, "account": "prod"}))
-    refused = _restore(aws_env, healthy, as_prod)
-    assert refused.returncode == 2, refused.stderr
-    assert "not in the access matrix" in " ".join(refused.stderr.split())
+    restored = _restore(aws_env, healthy, as_prod)
+    assert restored.returncode == 1, restored.stderr
+    assert "not in the access matrix" in " ".join(restored.stderr.split())
+    assert _sets_of_group(zone, "prod", "Developers") == []
+    assert _live_policy(zone, "prod") == rendered
+    assert access_state(healthy, "prod") == before["prod"]
+    _isolate(aws_env, healthy, "prod", tmp_path / "again")
     assert access_state(healthy, "prod") == []
 
     # `*:*` alone is accepted and ignored: prod gets the policy the program renders.
@@ -169,3 +180,57 @@ def test_access_config_does_not_grant_is_removed_and_never_given_back(aws_env, h
     assert "not in the access matrix" in restore.stderr
     assert _sets_of_group(zone, "dev", "Developers") == ["Developer"]
     assert access_state(healthy, "dev") == before
+
+
+def test_a_narrowed_access_matrix_still_gets_the_account_back(aws_env, healthy, tmp_path):
+    """Developers taken off dev in config after dev was isolated: restore gives dev everything
+    config now grants and leaves the Developers assignment out (exit 1, said), rather than
+    refusing the record and leaving dev with nothing."""
+    zone = LandingZone.load(healthy)
+    before = access_state(healthy, "dev")
+    record_file = _isolate(aws_env, healthy, "dev", tmp_path / "records")
+    narrowed = tmp_path / "narrowed"
+    narrowed.mkdir()
+    for path in [*healthy.glob("Pulumi*.yaml"), healthy / "__main__.py"]:
+        shutil.copy(path, narrowed)
+    management = narrowed / "Pulumi.management.yaml"
+    text = management.read_text()
+    assert "ou:NonProduction" in text
+    data = yaml.safe_load(text)
+    for assignment in data["config"]["diagnyx:identityCenter"]["assignments"]:
+        if assignment["group"] == "Developers":
+            assignment["targets"] = ["staging", "uat"]
+    management.write_text(yaml.safe_dump(data, sort_keys=False))
+
+    restored = run_diagnyx(
+        aws_env, "restore", str(record_file), "--apply", "--yes", "--project-dir", str(narrowed)
+    )
+    assert restored.returncode == 1, restored.stderr
+    assert "not in the access matrix" in restored.stderr
+    assert _sets_of_group(zone, "dev", "Developers") == []
+    assert _live_policy(zone, "dev") == rendered_cicd_policy(zone.stacks["dev"])
+    others = [line for line in before if "Developers" not in line]
+    assert sorted(access_state(healthy, "dev")) == sorted(others)
+
+    again = _restore(aws_env, healthy, record_file)  # config as it was: Developers come back
+    assert again.returncode == 0, again.stderr
+    assert access_state(healthy, "dev") == before
+
+
+def test_a_record_that_cannot_be_saved_changes_nothing(aws_env, healthy, tmp_path):
+    """The record's folder takes no new file (immutable): restore refuses before any AWS
+    change (exit 2), rather than putting back one grant and stopping."""
+    records = tmp_path / "records"
+    record_file = _isolate(aws_env, healthy, "uat", records)
+    if subprocess.run(["chattr", "+i", str(records)], capture_output=True).returncode != 0:
+        _restore(aws_env, healthy, record_file)
+        pytest.skip("chattr +i is not allowed here")
+    try:
+        refused = _restore(aws_env, healthy, record_file)
+        assert refused.returncode == 2, refused.stderr
+        assert "cannot write the record there" in refused.stderr
+        assert "nothing changed" in refused.stderr
+        assert access_state(healthy, "uat") == []
+    finally:
+        subprocess.run(["chattr", "-i", str(records)], check=True)
+    assert _restore(aws_env, healthy, record_file).returncode == 0

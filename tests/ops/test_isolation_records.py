@@ -140,7 +140,6 @@ EDITS = [
     ("another account's ID", lambda r, p: r.update(account_id=_ids(p)["dev"]), "account_id"),
     ("another role", _set(["items", 0, "detail", "role_name"], "OrgAdmin"), "items[0].detail"),
     ("another policy", _set(["items", 0, "detail", "policy_name"], "Admin"), "items[0].detail"),
-    ("an ungranted assignment", _an_ungranted_assignment, "items[4].detail"),
     ("the issue's edited record", _the_attack_of_the_issue, "account_id"),
 ]
 
