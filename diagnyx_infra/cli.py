@@ -57,6 +57,7 @@ from .ops.isolation import (
     connect,
     critical_reason,
     record_path,
+    writable_folder,
 )
 from .ops.isolation import Item as IsolationItem
 from .ops.landing_zone import LandingZone
@@ -770,11 +771,10 @@ def isolate(
             "is what you mean",
             EXIT_CONFIG_ERROR,
         )
-    if records_dir.exists() and not records_dir.is_dir():
-        raise _fail(
-            f"--records-dir {records_dir}: is not a folder (records are written into one)",
-            EXIT_CONFIG_ERROR,
-        )
+    if apply:
+        problem = writable_folder(records_dir)
+        if problem:
+            raise _fail(f"--records-dir {records_dir}: {problem}", EXIT_CONFIG_ERROR)
     err = _stderr()
     if critical:
         err.print(f"warning: {critical}", markup=False, highlight=False)

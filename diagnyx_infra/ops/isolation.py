@@ -333,6 +333,23 @@ def _field(location: tuple) -> str:
     return field or "the record"
 
 
+def writable_folder(records_dir: Path) -> str | None:
+    """Why isolation records cannot be written into ``records_dir`` (made if missing), or None:
+    checked before anything is removed, as each removal is recorded first."""
+    if records_dir.is_symlink() and not records_dir.exists():
+        return "is a link to nothing"
+    if records_dir.exists() and not records_dir.is_dir():
+        return "is not a folder (records are written into one)"
+    probe = records_dir / ".diagnyx-write-probe"
+    try:
+        records_dir.mkdir(parents=True, exist_ok=True)
+        probe.touch()
+        probe.unlink()
+    except OSError as error:
+        return f"cannot write there ({error.strerror or error})"
+    return None
+
+
 def record_path(records_dir: Path, account: str) -> Path:
     stamp = dt.datetime.now(dt.UTC).strftime("%Y%m%dT%H%M%S%fZ")
     return records_dir / f"isolation-{account}-{stamp}.json"

@@ -155,6 +155,19 @@ def test_an_assume_role_reply_without_credentials_exits_3(apply, endpoint, tmp_p
     assert not records.exists()  # nothing recorded, nothing changed
 
 
+def test_a_records_dir_that_is_a_dangling_link_is_a_usage_error(tmp_path):
+    project = copy_project(tmp_path / "project")
+    link = tmp_path / "records"
+    link.symlink_to(tmp_path / "nowhere")
+    result = run_diagnyx(
+        {"AWS_ENDPOINT_URL": "http://127.0.0.1:9"}, "isolate", "dev", "--apply", "--yes",
+        "--records-dir", str(link), "--project-dir", str(project),
+    )  # fmt: skip
+    assert result.returncode == 2, result.stderr
+    assert f"--records-dir {link}: is a link to nothing" in result.stderr
+    assert result.stdout == ""
+
+
 def test_a_records_dir_that_is_a_file_is_a_usage_error(tmp_path):
     project = copy_project(tmp_path / "project")
     taken = tmp_path / "records"
