@@ -7,9 +7,9 @@ import shutil
 import subprocess
 
 import pytest
-import yaml
 
 from diagnyx_infra import naming
+from diagnyx_infra.config.stack_files import round_trip_yaml
 from diagnyx_infra.ops.aws import Aws
 from diagnyx_infra.ops.isolation import Isolation, Record, rendered_cicd_policy
 from diagnyx_infra.ops.landing_zone import LandingZone
@@ -194,13 +194,13 @@ def test_a_narrowed_access_matrix_still_gets_the_account_back(aws_env, healthy, 
     for path in [*healthy.glob("Pulumi*.yaml"), healthy / "__main__.py"]:
         shutil.copy(path, narrowed)
     management = narrowed / "Pulumi.management.yaml"
-    text = management.read_text()
-    assert "ou:NonProduction" in text
-    data = yaml.safe_load(text)
+    editor = round_trip_yaml()  # keeps the IDs quoted (YAML 1.2 reads 0123... as a number)
+    data = editor.load(management.read_text())
     for assignment in data["config"]["diagnyx:identityCenter"]["assignments"]:
         if assignment["group"] == "Developers":
             assignment["targets"] = ["staging", "uat"]
-    management.write_text(yaml.safe_dump(data, sort_keys=False))
+    with management.open("w") as handle:
+        editor.dump(data, handle)
 
     restored = run_diagnyx(
         aws_env, "restore", str(record_file), "--apply", "--yes", "--project-dir", str(narrowed)
