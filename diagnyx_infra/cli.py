@@ -877,6 +877,8 @@ def restore(
         apply,
         yes,
         f"Restore {account} to what config grants it?",
+        # Something isolation removed stays removed, dry run or not: the same exit 1 each time.
+        stopped_code=EXIT_FINDINGS if ungranted else 0,
     )
     try:
         isolation.restore(record, record_file, steps)
@@ -915,15 +917,18 @@ def restore(
         raise typer.Exit(EXIT_FINDINGS)
 
 
-def _go_ahead(has_work: bool, idle: str, apply: bool, yes: bool, question: str) -> None:
-    """Stop here unless there is work, --apply was given and the operator confirms."""
+def _go_ahead(
+    has_work: bool, idle: str, apply: bool, yes: bool, question: str, stopped_code: int = 0
+) -> None:
+    """Stop here (with ``stopped_code``) unless there is work, --apply was given and the
+    operator confirms."""
     err = _stderr()
     if not has_work:
         err.print(f"nothing to do: {idle}")
-        raise typer.Exit(0)
+        raise typer.Exit(stopped_code)
     if not apply:
         err.print("dry run: nothing changed (use --apply)")
-        raise typer.Exit(0)
+        raise typer.Exit(stopped_code)
     if not yes and not typer.confirm(question, default=False, err=True):
         raise _fail("aborted", EXIT_FINDINGS)
 

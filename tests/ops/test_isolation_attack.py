@@ -180,6 +180,11 @@ def test_access_config_does_not_grant_is_removed_and_never_given_back(aws_env, h
     assert "not in the access matrix" in restore.stderr
     assert _sets_of_group(zone, "dev", "Developers") == ["Developer"]
     assert access_state(healthy, "dev") == before
+    # Run again, or as a dry run: the same exit 1, as the same assignment stays removed.
+    again = _restore(aws_env, healthy, record_file)
+    dry = run_diagnyx(aws_env, "restore", str(record_file), "--project-dir", str(healthy))
+    assert (again.returncode, dry.returncode) == (1, 1), again.stderr + dry.stderr
+    assert "not in the access matrix" in again.stderr and "not in the access matrix" in dry.stderr
 
 
 def test_a_narrowed_access_matrix_still_gets_the_account_back(aws_env, healthy, tmp_path):
