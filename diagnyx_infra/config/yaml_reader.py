@@ -51,7 +51,7 @@ def read_yaml_file(path: Path) -> Any:
     """The file's single document as go-yaml v3 reads it; any problem is one ConfigError that
     names the file."""
     name = path.name
-    text = _read_text(path)
+    text = read_bounded_text(path)
     _check_shape(name, text)
     try:
         return yaml.load(text, Loader=_PulumiYamlLoader)
@@ -87,10 +87,6 @@ def read_bounded_text(path: Path, what: str | None = None) -> str:
         raise ConfigError(
             [f"{name}: is not UTF-8 text (byte 0x{byte:02x} at offset {error.start})"]
         ) from None
-
-
-def _read_text(path: Path) -> str:
-    return read_bounded_text(path)
 
 
 def parse_json_value(text: str) -> Any:

@@ -238,10 +238,8 @@ def _checked_region(region: str | None) -> str:
     """--region, else AWS_REGION, else AWS_DEFAULT_REGION, else us-east-1: a region of
     botocore's endpoint data (a made-up or misspelt one would otherwise fail as an unreachable
     endpoint)."""
-    source = next(
-        (n for n, v in (("--region", region), *_region_variables()) if v), "the default region"
-    )
-    region = region or next((v for _, v in _region_variables() if v), "us-east-1")
+    given = [(n, v) for n, v in (("--region", region), *_region_variables()) if v]
+    source, region = given[0] if given else ("the default region", "us-east-1")
     if region not in region_partitions():
         raise SettingError(f"{source} {region!r}: not an AWS region (e.g. us-east-1)")
     return region

@@ -6,7 +6,7 @@ import math
 import re
 from dataclasses import dataclass
 
-from .aws import Aws, MalformedReply
+from .aws import ACCOUNT_ID, Aws, MalformedReply
 from .landing_zone import LandingZone
 
 ALERT_PERCENT = 80.0
@@ -168,7 +168,7 @@ def _costs_in(response: dict) -> list[tuple[str, float]]:
                 amount = float(group["Metrics"]["UnblendedCost"]["Amount"])
             except (TypeError, KeyError, ValueError, IndexError):
                 account_id = None
-            if not isinstance(account_id, str) or not _ACCOUNT_ID.fullmatch(account_id):
+            if not isinstance(account_id, str) or not ACCOUNT_ID.fullmatch(account_id):
                 raise MalformedReply(
                     operation=_GET_COST, problem="has a group without an account and an amount"
                 )
@@ -178,6 +178,3 @@ def _costs_in(response: dict) -> list[tuple[str, float]]:
                 )
             found.append((account_id, amount))
     return found
-
-
-_ACCOUNT_ID = re.compile(r"[0-9]{12}")

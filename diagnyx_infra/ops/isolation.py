@@ -265,17 +265,18 @@ class Record(_Strict):
     def check_writable(self, path: Path) -> None:
         """Refused unless ``path`` can be saved to (its folder takes a new file, the file itself
         can be written): checked before a restore changes anything, which saves as it goes."""
-        probe = path.with_name(path.name + ".tmp")
-        try:
-            with path.open("a"):
-                pass
-            probe.touch()
-            probe.unlink()
-        except OSError as error:
+        problem = writable_folder(path.parent)
+        if problem is None:
+            try:
+                with path.open("a"):
+                    pass
+            except OSError as error:
+                problem = f"cannot write it ({error.strerror or error})"
+        if problem:
             raise Refused(
-                f"{path}: cannot write the record there ({error.strerror or error}); copy it to "
-                "a folder you can write and restore from the copy; nothing changed"
-            ) from None
+                f"{path}: cannot write the record there ({problem}); copy it to a folder you can "
+                "write and restore from the copy; nothing changed"
+            )
 
     @classmethod
     def load(cls, path: Path) -> "Record":

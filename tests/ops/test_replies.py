@@ -155,30 +155,27 @@ def test_an_assume_role_reply_without_credentials_exits_3(apply, endpoint, tmp_p
     assert not list(records.glob("*")), "nothing recorded, nothing changed"
 
 
-def test_a_records_dir_that_is_a_dangling_link_is_a_usage_error(tmp_path):
-    project = copy_project(tmp_path / "project")
-    link = tmp_path / "records"
-    link.symlink_to(tmp_path / "nowhere")
-    result = run_diagnyx(
-        {"AWS_ENDPOINT_URL": "http://127.0.0.1:9"}, "isolate", "dev", "--apply", "--yes",
-        "--records-dir", str(link), "--project-dir", str(project),
-    )  # fmt: skip
-    assert result.returncode == 2, result.stderr
-    assert f"--records-dir {link}: is a link to nothing" in result.stderr
-    assert result.stdout == ""
-
-
-def test_a_records_dir_that_is_a_file_is_a_usage_error(tmp_path):
+@pytest.mark.parametrize(
+    ("make", "said"),
+    [
+        (lambda path: path.symlink_to(path.parent / "nowhere"), "is a link to nothing"),
+        (lambda path: path.write_text("not a folder"), "is not a folder"),
+    ],
+    ids=["a dangling link", "a file"],
+)
+def test_a_records_dir_that_cannot_hold_records_is_a_usage_error(make, said, tmp_path):
+    """Refused before any AWS call (the endpoint is dead: a call would be exit 3)."""
     project = copy_project(tmp_path / "project")
     taken = tmp_path / "records"
-    taken.write_text("not a folder")
+    make(taken)
     result = run_diagnyx(
         {"AWS_ENDPOINT_URL": "http://127.0.0.1:9"}, "isolate", "dev", "--apply", "--yes",
         "--records-dir", str(taken), "--project-dir", str(project),
     )  # fmt: skip
     assert result.returncode == 2, result.stderr
-    assert f"--records-dir {taken}: is not a folder" in result.stderr
-    assert taken.read_text() == "not a folder"
+    assert f"--records-dir {taken}: {said}" in result.stderr
+    assert result.stdout == ""
+    assert taken.is_symlink() or taken.read_text() == "not a folder"
 
 
 @pytest.mark.parametrize(

@@ -21,7 +21,7 @@ from pathlib import Path
 import pytest
 
 from diagnyx_infra.deploy_sequence import SEQUENCE, Step
-from diagnyx_infra.rehearsal.rehearse import RehearsalResult, Resume, rehearse
+from diagnyx_infra.rehearsal.rehearse import RehearsalResult, Resume
 from diagnyx_infra.rehearsal.report import from_json, to_json
 
 # A variation takes a few seconds at most; this is its bound.
@@ -73,16 +73,6 @@ class Variations:
         runner (it sends the traceback and ends); the rehearsal's own process goes on."""
         if self._pipe:
             _hand_over(self._pipe[0], {"error": traceback.format_exc()})
-
-    def rehearse(self, stacks: list[str], **options) -> RehearsalResult:
-        """A rehearsal of ``stacks`` with the variations hooked in."""
-        try:
-            result = rehearse(stacks, before_step=self.before_step, **options)
-        except BaseException:
-            self.failed()
-            raise
-        self.done(result)
-        return result
 
 
 def _fork(
