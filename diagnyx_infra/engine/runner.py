@@ -77,6 +77,7 @@ def run_stack(
             [f"{project_dir}: no __main__.py here; give the folder that holds Pulumi.yaml"]
         )
     config = config or load_stack_config(project_dir, stack)
+    _spare_the_collector()
     mocks = mocks or RecordingMocks()
     monitor = RecordingMonitor(mocks)
     collector = _WarningCollector()
@@ -111,6 +112,16 @@ def run_stack(
         asyncio.set_event_loop(None)
         loop.close()
     return StackRecording(stack, config, monitor.recorded, outputs, collector.messages)
+
+
+def _spare_the_collector() -> None:
+    """Collect what earlier evaluations left, then set everything still alive (the SDK's and
+    pulumi-aws's modules above all: half a million objects) aside from garbage collection. An
+    evaluation allocates fast enough to trigger many collections, and each full one would walk
+    all of those objects again: a third of an evaluation's time. Objects freed later are still
+    freed as usual; only cycles among them would wait for the process to end."""
+    gc.collect()
+    gc.freeze()
 
 
 def _abandon(loop: asyncio.AbstractEventLoop) -> None:

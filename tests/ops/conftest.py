@@ -41,7 +41,7 @@ DIAGNYX = Path(sys.executable).parent / "diagnyx"
 # directory to route a request, a quarter of its time per request) and the methods of each
 # response class (inspect.getmembers).
 _SERVE = r"""
-import contextlib, json, logging, os, signal, sys, threading, time
+import contextlib, gc, json, logging, os, signal, sys, threading, time
 from urllib.parse import parse_qs
 
 logging.getLogger("werkzeug").setLevel(logging.ERROR)
@@ -82,6 +82,10 @@ def watch(pid):
 def serve(port, report, pid):
     global server
     watch(pid)
+    # What the server holds now (moto's modules, a template's landing zone) is left out of
+    # garbage collection: every full collection would walk it again (see engine/runner.py).
+    gc.collect()
+    gc.freeze()
     server = make_server(
         "127.0.0.1", port, app, threaded=True, request_handler=MotoRequestHandler
     )
