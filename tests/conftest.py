@@ -1,11 +1,23 @@
 """Shared fixtures: each real stack evaluated once under Pulumi mocks."""
 
+import functools
 import gc
 
 import pytest
+import typer.main
+import typer.testing
 
 from diagnyx_infra.engine.runner import StackRecording, run_stack
 from tests.helpers import ALL_STACKS
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _one_click_command_per_app():
+    """typer builds the click command of an app afresh on every CliRunner.invoke (milliseconds
+    each, hundreds of times); it is the same command each time."""
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(typer.testing, "_get_command", functools.cache(typer.main.get_command))
+        yield
 
 
 @pytest.fixture(scope="session")

@@ -5,6 +5,7 @@ runs it, with the stack's real config, but no engine, no credentials and no clou
 """
 
 import asyncio
+import concurrent.futures
 import contextlib
 import gc
 import logging
@@ -50,6 +51,21 @@ class StackRecording:
         return matches[0]
 
 
+class _InlineExecutor(concurrent.futures.ThreadPoolExecutor):
+    """Runs each call where it is submitted. The SDK hands every call to the engine to the event
+    loop's executor, as a real engine answers over gRPC; the mocks answer at once. In a thread
+    of its own each call would also open an event loop the SDK never closes (a warning when
+    the collector finds it), and the order of registration would vary from run to run."""
+
+    def submit(self, fn, /, *args, **kwargs) -> concurrent.futures.Future:
+        future: concurrent.futures.Future = concurrent.futures.Future()
+        try:
+            future.set_result(fn(*args, **kwargs))
+        except Exception as error:
+            future.set_exception(error)
+        return future
+
+
 class _WarningCollector(logging.Handler):
     def __init__(self) -> None:
         super().__init__(level=logging.WARNING)
@@ -87,6 +103,7 @@ def run_stack(
 
     loop = asyncio.new_event_loop()
     loop.set_exception_handler(_quiet_reported_failures)
+    loop.set_default_executor(_InlineExecutor())
     asyncio.set_event_loop(loop)
     try:
         runtime_config.set_all_config(dict(config.values), sorted(config.secret_keys))

@@ -58,8 +58,8 @@ _CLEARED = ("AWS_PROFILE", "AWS_ENDPOINT_URL", "AWS_CONFIG_FILE", "AWS_SHARED_CR
 @dataclass
 class StackResult:
     """One `pulumi up` of a stack within a step of the sequence. ``created`` is sorted by type and
-    name and ``warnings`` by text: the engine registers from several threads, so the order they
-    happened in changes from run to run."""
+    name and ``warnings`` by text, as the report lists them: a real engine registers resources
+    as their inputs resolve, in no fixed order."""
 
     stack: str
     created: list[Created]

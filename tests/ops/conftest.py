@@ -4,8 +4,10 @@ no test talks to, and each module that needs it gets a copy of that server (a fo
 milliseconds): as built, whatever the modules before it did. Tests that need an empty server get
 a copy of one that stays empty (``blank_env``)."""
 
+import atexit
 import contextlib
 import fcntl
+import functools
 import json
 import os
 import shutil
@@ -302,12 +304,23 @@ def reset(endpoint: str) -> None:
 def copy_project(target: Path) -> Path:
     """A copy of the stack files (IDs still placeholders) to run the tooling on."""
     target.mkdir(parents=True, exist_ok=True)
-    for path in [*PROJECT_DIR.glob("Pulumi*.yaml"), PROJECT_DIR / "__main__.py"]:
+    for path in _project_template().iterdir():
         shutil.copy(path, target)
+    return target
+
+
+@functools.cache
+def _project_template() -> Path:
+    """The stack files as copy_project gives them, edited once per process (a round-trip edit
+    of the management file costs tens of milliseconds)."""
+    template = Path(tempfile.mkdtemp(prefix="diagnyx-project-"))
+    atexit.register(shutil.rmtree, template, ignore_errors=True)
+    for path in [*PROJECT_DIR.glob("Pulumi*.yaml"), PROJECT_DIR / "__main__.py"]:
+        shutil.copy(path, template)
     # The example's services monitor belongs to the example management account; this
     # organization's is not named yet.
-    set_setting(target, "management", "costGovernance.servicesMonitorArn", None)
-    return target
+    set_setting(template, "management", "costGovernance.servicesMonitorArn", None)
+    return template
 
 
 def record_management(project: Path) -> Path:

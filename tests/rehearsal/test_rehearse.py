@@ -142,7 +142,8 @@ def test_rehearse_all_follows_the_deploy_sequence_from_nothing(cli_report, recor
         ]
         assert len(deploy["created"]) == len(expected_resources), stack
         assert all(c["emulated"] and c["type"] in HANDLERS for c in deploy["created"]), stack
-        # Sorted, so that two rehearsals list them alike (the engine registers from threads).
+        # Sorted, so that two rehearsals list them alike (a real engine registers in no fixed
+        # order).
         keys = [(c["type"], c["name"], c["account"]) for c in deploy["created"]]
         assert keys == sorted(keys), stack
         assert deploy["warnings"] == sorted(deploy["warnings"]), stack
