@@ -30,6 +30,19 @@ def management(recordings) -> StackRecording:
     return recordings["management"]
 
 
+# The files that take longest, started first: the workers take files in the order collected,
+# so one of these last would leave the other worker idle at the end of the run.
+LONGEST_FIRST = ("tests/rehearsal/test_rehearse.py", "tests/ops/test_checklist.py")
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    def rank(item: pytest.Item) -> int:
+        path = item.nodeid.split("::")[0]
+        return LONGEST_FIRST.index(path) if path in LONGEST_FIRST else len(LONGEST_FIRST)
+
+    items.sort(key=rank)  # stable: the rest keep their order
+
+
 def pytest_collection_finish(session) -> None:
     """The modules every test module imported are set aside from garbage collection once
     collected: otherwise each full collection during the run walks them all again (a fifth of

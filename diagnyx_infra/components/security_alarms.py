@@ -8,6 +8,7 @@ import pulumi
 import pulumi_aws as aws
 
 from ..policies.audit import security_event_patterns
+from ..policies.scp import ALARM_RULE_PREFIX
 
 # Global services (IAM, STS, console sign-in, Organizations) deliver their events to the default
 # bus of us-east-1 only (see security_event_patterns).
@@ -43,7 +44,7 @@ class SecurityAlarms(pulumi.ComponentResource):
         for alarm, pattern in security_event_patterns(is_management).items():
             rule = aws.cloudwatch.EventRule(
                 f"{name}-{alarm}",
-                name=f"diagnyx-security-{alarm}",
+                name=f"{ALARM_RULE_PREFIX}{alarm}",
                 description=f"Security alarm: {alarm.replace('-', ' ')}",
                 event_pattern=json.dumps(pattern),
                 opts=child,

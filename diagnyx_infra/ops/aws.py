@@ -1,6 +1,7 @@
 """boto3 sessions for the tooling: bounded retries and timeouts, replies that are not AWS's
 refused, role assumption into member accounts, and errors sorted into what a report can say."""
 
+import copy
 import datetime
 import functools
 import os
@@ -15,6 +16,7 @@ import botocore.session
 from botocore import exceptions as boto_errors
 from botocore.config import Config
 from botocore.exceptions import BotoCoreError, ClientError
+from botocore.hooks import HierarchicalEmitter
 from botocore.parsers import ResponseParserError
 
 from .. import naming
@@ -222,10 +224,22 @@ def _shared_loader():
     return botocore.session.Session().get_component("data_loader")
 
 
+@functools.cache
+def _builtin_handlers() -> HierarchicalEmitter:
+    """botocore's built-in event handlers, registered once: a session registers some 150 of
+    them, inspecting each one's signature, which is most of what a new session costs."""
+    emitter = HierarchicalEmitter()
+    botocore.session.Session(event_hooks=emitter)
+    return emitter
+
+
 def _core_session() -> botocore.session.Session:
-    """A botocore session sharing one model loader per process: parsing the service models
-    again for every session or assumed role costs most of a check's time."""
-    core = botocore.session.Session()
+    """A botocore session of its own (credentials, config, handlers) that shares with the
+    process's other sessions what never changes: the service models (parsing them again for
+    every session costs most of a check's time) and a copy of the built-in handlers."""
+    core = botocore.session.Session(
+        event_hooks=copy.copy(_builtin_handlers()), include_builtin_handlers=False
+    )
     core.register_component("data_loader", _shared_loader())
     return core
 

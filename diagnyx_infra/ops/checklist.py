@@ -2,11 +2,13 @@
 assuming a role into each account. One finding per item per account."""
 
 from collections.abc import Callable
+from typing import Any, TypeVar
 
 from .. import naming
 from ..config.models import MANAGEMENT_ACCOUNT, PENDING_ID, REQUIRED_TAG_KEYS
 from ..naming import LOCK_TABLE_NAME, state_bucket_name
 from ..policies.audit import security_event_patterns, trail_arn
+from ..policies.scp import ALARM_RULE_PREFIX
 from .aws import Aws, classify, every
 from .findings import PENDING, Finding, Status, run_check
 from .landing_zone import LandingZone
@@ -26,6 +28,7 @@ ITEMS = (
     "security alarms",
 )
 BASELINE_ROLES = (naming.CICD_ROLE, naming.PREVIEW_ROLE, naming.AUDIT_ROLE)
+T = TypeVar("T")
 
 
 class Checklist:
@@ -33,7 +36,7 @@ class Checklist:
         self.caller = caller  # credentials of the management account
         self.zone = zone
         self.access_role = access_role
-        self._shared: dict[str, tuple[bool, str] | Exception] = {}
+        self._shared: dict[str, Any] = {}
 
     def run(self, accounts: list[str]) -> list[Finding]:
         findings = []
@@ -110,7 +113,7 @@ class Checklist:
             return self.caller
         return self.caller.assume(account_id, self.access_role)
 
-    def _once(self, key: str, check: Callable[[], tuple[bool, str]]) -> tuple[bool, str]:
+    def _once(self, key: str, check: Callable[[], T]) -> T:
         """Organization-wide facts are read once, not once per account."""
         if key not in self._shared:
             try:
@@ -262,23 +265,8 @@ class Checklist:
         expected = self.zone.assignments_for(name)
         if not expected:
             return True, "no assignments configured"
+        instance, groups, sets = self._once("identity center", self._identity_center)
         sso = self.caller.client("sso-admin")
-        instance = sso.list_instances()["Instances"][0]
-        store = self.caller.client("identitystore")
-        groups = {
-            g["DisplayName"]: g["GroupId"]
-            for g in every(
-                store, "list_groups", "Groups", IdentityStoreId=instance["IdentityStoreId"]
-            )
-        }
-        sets = {}
-        for arn in every(
-            sso, "list_permission_sets", "PermissionSets", InstanceArn=instance["InstanceArn"]
-        ):
-            described = sso.describe_permission_set(
-                InstanceArn=instance["InstanceArn"], PermissionSetArn=arn
-            )
-            sets[described["PermissionSet"]["Name"]] = arn
         missing = []
         for row in expected:
             arn = sets.get(row.permission_set)
@@ -300,6 +288,28 @@ class Checklist:
             not missing,
             f"missing {', '.join(missing)}" if missing else f"{len(expected)} assignments",
         )
+
+    def _identity_center(self) -> tuple[dict, dict[str, str], dict[str, str]]:
+        """The instance, its groups by name and its permission sets by name: the same for every
+        account (read once; Identity Center's APIs allow a few calls a second)."""
+        sso = self.caller.client("sso-admin")
+        instance = sso.list_instances()["Instances"][0]
+        store = self.caller.client("identitystore")
+        groups = {
+            g["DisplayName"]: g["GroupId"]
+            for g in every(
+                store, "list_groups", "Groups", IdentityStoreId=instance["IdentityStoreId"]
+            )
+        }
+        sets = {}
+        for arn in every(
+            sso, "list_permission_sets", "PermissionSets", InstanceArn=instance["InstanceArn"]
+        ):
+            described = sso.describe_permission_set(
+                InstanceArn=instance["InstanceArn"], PermissionSetArn=arn
+            )
+            sets[described["PermissionSet"]["Name"]] = arn
+        return instance, groups, sets
 
     def _repositories(self, aws: Aws, name: str) -> tuple[bool, str]:
         expected = self.zone.expected_repositories(name)
@@ -355,10 +365,11 @@ class Checklist:
         if topic is None:
             return False, "alarm topic diagnyx-alarms missing"
         problems = []
+        # One listing for every rule of ours (each rule's own would cost a call per rule).
+        rules = {r["Name"] for r in every(events, "list_rules", "Rules", NamePrefix=ALARM_RULE_PREFIX)}
         for alarm in security_event_patterns():
-            rule = f"diagnyx-security-{alarm}"
-            rules = every(events, "list_rules", "Rules", NamePrefix=rule)
-            if not any(r["Name"] == rule for r in rules):
+            rule = f"{ALARM_RULE_PREFIX}{alarm}"
+            if rule not in rules:
                 problems.append(f"rule {rule} missing")
                 continue
             targets = every(events, "list_targets_by_rule", "Targets", Rule=rule)
