@@ -366,7 +366,8 @@ class Checklist:
             return False, "alarm topic diagnyx-alarms missing"
         problems = []
         # One listing for every rule of ours (each rule's own would cost a call per rule).
-        rules = {r["Name"] for r in every(events, "list_rules", "Rules", NamePrefix=ALARM_RULE_PREFIX)}
+        listed = every(events, "list_rules", "Rules", NamePrefix=ALARM_RULE_PREFIX)
+        rules = {r["Name"] for r in listed}
         for alarm in security_event_patterns():
             rule = f"{ALARM_RULE_PREFIX}{alarm}"
             if rule not in rules:
