@@ -15,8 +15,8 @@ from pathlib import Path
 from ..errors import ConfigError
 from .loading import settings_from_config
 from .models import MANAGEMENT_ACCOUNT, WORKLOAD_ENVIRONMENTS, NetworkEntry, StackSettings
-from .stack_files import PROJECT_FILE, StackConfig, load_stack_config, stack_file, stack_names
-from .yaml_reader import parse_json_value
+from .stack_files import PROJECT_FILE, load_stack_config, stack_file, stack_names
+from .yaml_reader import parse_json_value, read_bounded_text
 
 SOURCE_OF_TRUTH = f"Pulumi.{MANAGEMENT_ACCOUNT}.yaml"
 ACCOUNT_IDS_KEY = "diagnyx:accountIds"
@@ -27,12 +27,40 @@ def file_of(stack: str) -> str:
 
 
 def validated_stack(project_dir: Path, stack: str) -> StackSettings:
-    """One stack file, validated; every problem is prefixed with the file's name."""
-    config = _cached_config(project_dir, stack)
+    """One stack file, validated; every problem is prefixed with the file's name. The outcome is
+    kept for as long as Pulumi.yaml and the stack file read the same: the program, the commands
+    and the tests validate the same files many times in one process."""
+    texts = (_text(project_dir / PROJECT_FILE), _text(stack_file(project_dir, stack)))
+    if None in texts:  # unreadable: the loader says why, every time
+        return _validated(project_dir, stack)
+    outcome = _validated_once(project_dir, stack, *texts)
+    if isinstance(outcome, tuple):
+        raise ConfigError(list(outcome))
+    return outcome
+
+
+def _validated(project_dir: Path, stack: str) -> StackSettings:
+    config = load_stack_config(project_dir, stack)
     try:
         return settings_from_config(stack, config.values, config.secret_keys)
     except ConfigError as error:
         raise in_file(stack, error) from None
+
+
+@functools.lru_cache(maxsize=256)
+def _validated_once(project_dir: Path, stack: str, *_texts: str) -> StackSettings | tuple[str, ...]:
+    """The settings (frozen), or the problems that refused them."""
+    try:
+        return _validated(project_dir, stack)
+    except ConfigError as error:
+        return tuple(error.problems)
+
+
+def _text(path: Path) -> str | None:
+    try:
+        return read_bounded_text(path)
+    except ConfigError:
+        return None
 
 
 def in_file(stack: str, error: ConfigError) -> ConfigError:
@@ -228,30 +256,3 @@ def _network_problems(stacks: Mapping[str, StackSettings], management: StackSett
 def _describe(entry: NetworkEntry) -> str:
     vpc = f", vpcId {entry.vpc_id}" if entry.vpc_id else ""
     return f"cidr {entry.cidr}, environment {entry.environment.value}{vpc}"
-
-
-# --- reading each file once per change --------------------------------------------------------
-
-
-def _cached_config(project_dir: Path, stack: str) -> StackConfig:
-    """The stack's config, read again only when Pulumi.yaml or its file changes (the program and
-    the tests evaluate the same files many times in one process)."""
-    return _config_at(
-        project_dir,
-        stack,
-        _stamp(project_dir / PROJECT_FILE),
-        _stamp(stack_file(project_dir, stack)),
-    )
-
-
-def _stamp(path: Path) -> tuple[int, int]:
-    try:
-        stat = path.stat()
-    except OSError:
-        return (0, 0)
-    return (stat.st_mtime_ns, stat.st_size)
-
-
-@functools.lru_cache(maxsize=64)
-def _config_at(project_dir: Path, stack: str, *_stamps: tuple[int, int]) -> StackConfig:
-    return load_stack_config(project_dir, stack)
