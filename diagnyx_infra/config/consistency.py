@@ -15,7 +15,13 @@ from pathlib import Path
 from ..errors import ConfigError
 from .loading import settings_from_config
 from .models import MANAGEMENT_ACCOUNT, WORKLOAD_ENVIRONMENTS, NetworkEntry, StackSettings
-from .stack_files import PROJECT_FILE, load_stack_config, stack_file, stack_names
+from .stack_files import (
+    PROJECT_FILE,
+    load_stack_config,
+    stack_config_from_texts,
+    stack_file,
+    stack_names,
+)
 from .yaml_reader import parse_json_value, read_bounded_text
 
 SOURCE_OF_TRUTH = f"Pulumi.{MANAGEMENT_ACCOUNT}.yaml"
@@ -30,37 +36,24 @@ def validated_stack(project_dir: Path, stack: str) -> StackSettings:
     """One stack file, validated; every problem is prefixed with the file's name. The outcome is
     kept for as long as Pulumi.yaml and the stack file read the same: the program, the commands
     and the tests validate the same files many times in one process."""
-    texts = (_text(project_dir / PROJECT_FILE), _text(stack_file(project_dir, stack)))
-    if None in texts:  # unreadable: the loader says why, every time
-        return _validated(project_dir, stack)
-    outcome = _validated_once(project_dir, stack, *texts)
+    project_text = read_bounded_text(project_dir / PROJECT_FILE)
+    outcome = _validated(stack, project_text, read_bounded_text(stack_file(project_dir, stack)))
     if isinstance(outcome, tuple):
         raise ConfigError(list(outcome))
     return outcome
 
 
-def _validated(project_dir: Path, stack: str) -> StackSettings:
-    config = load_stack_config(project_dir, stack)
+@functools.lru_cache(maxsize=256)
+def _validated(stack: str, project_text: str, stack_text: str) -> StackSettings | tuple[str, ...]:
+    """The settings (frozen), or the problems that refused them."""
+    try:
+        config = stack_config_from_texts(stack, project_text, stack_text)
+    except ConfigError as error:  # its problems name the file already
+        return tuple(error.problems)
     try:
         return settings_from_config(stack, config.values, config.secret_keys)
     except ConfigError as error:
-        raise in_file(stack, error) from None
-
-
-@functools.lru_cache(maxsize=256)
-def _validated_once(project_dir: Path, stack: str, *_texts: str) -> StackSettings | tuple[str, ...]:
-    """The settings (frozen), or the problems that refused them."""
-    try:
-        return _validated(project_dir, stack)
-    except ConfigError as error:
-        return tuple(error.problems)
-
-
-def _text(path: Path) -> str | None:
-    try:
-        return read_bounded_text(path)
-    except ConfigError:
-        return None
+        return tuple(in_file(stack, error).problems)
 
 
 def in_file(stack: str, error: ConfigError) -> ConfigError:

@@ -11,7 +11,7 @@ from typing import Any
 
 from .. import CONFIG_NAMESPACE
 from ..errors import ConfigError
-from .yaml_reader import read_yaml_file
+from .yaml_reader import parse_yaml_text, read_bounded_text
 
 PROJECT_FILE = "Pulumi.yaml"
 # What a stack file may hold besides `config`: the secrets provider's own fields. An ESC
@@ -81,16 +81,29 @@ def stack_names(project_dir: Path) -> list[str]:
 def read_yaml_mapping(path: Path) -> dict[str, Any]:
     """A YAML file that must hold a mapping, read as the Pulumi CLI reads it (yaml_reader). Any
     other content is a ConfigError naming the file."""
-    data = read_yaml_file(path)
+    return _yaml_mapping(path.name, read_bounded_text(path))
+
+
+def _yaml_mapping(name: str, text: str) -> dict[str, Any]:
+    data = parse_yaml_text(name, text)
     if data is None:
-        raise ConfigError([f"{path.name}: is empty"])
+        raise ConfigError([f"{name}: is empty"])
     if not isinstance(data, dict):
-        raise ConfigError([f"{path.name}: must be a YAML mapping, got {type(data).__name__}"])
+        raise ConfigError([f"{name}: must be a YAML mapping, got {type(data).__name__}"])
     return data
 
 
 def load_stack_config(project_dir: Path, stack: str) -> StackConfig:
-    project = read_yaml_mapping(project_dir / PROJECT_FILE)
+    project_text = read_bounded_text(project_dir / PROJECT_FILE)
+    return stack_config_from_texts(
+        stack, project_text, read_bounded_text(stack_file(project_dir, stack))
+    )
+
+
+def stack_config_from_texts(stack: str, project_text: str, stack_text: str) -> StackConfig:
+    """The stack's config from the texts of Pulumi.yaml and its stack file (load_stack_config
+    reads them)."""
+    project = _yaml_mapping(PROJECT_FILE, project_text)
     if "stackConfigDir" in project:
         raise ConfigError(
             [
@@ -120,13 +133,13 @@ def load_stack_config(project_dir: Path, stack: str) -> StackConfig:
                 continue
         values[full_key] = _as_config_string(full_key, entry, secrets)
 
-    path = stack_file(project_dir, stack)
-    settings = read_yaml_mapping(path)
+    name = stack_file(Path(), stack).name
+    settings = _yaml_mapping(name, stack_text)
     unknown = sorted(str(k) for k in settings if k not in _STACK_FILE_KEYS)
     if unknown:
         raise ConfigError(
             [
-                f"{path.name}: '{unknown[0]}' is not read here (a stack file holds config and its "
+                f"{name}: '{unknown[0]}' is not read here (a stack file holds config and its "
                 "secrets provider; ESC environments are not supported: write values in the file)"
             ]
         )
@@ -134,18 +147,18 @@ def load_stack_config(project_dir: Path, stack: str) -> StackConfig:
     if config is None:
         config = {}
     if not isinstance(config, dict):
-        raise ConfigError([f"{path.name}: 'config' must be a mapping, got {type(config).__name__}"])
+        raise ConfigError([f"{name}: 'config' must be a mapping, got {type(config).__name__}"])
     written: dict[str, str] = {}
     for key, entry in config.items():
         full_key = _qualify(str(key), project_name)
         if full_key in written:
             # The CLI would keep one of the two in Go's random map order.
             raise ConfigError(
-                [f"{path.name}: '{written[full_key]}' and '{key}' name the same setting {full_key}"]
+                [f"{name}: '{written[full_key]}' and '{key}' name the same setting {full_key}"]
             )
         written[full_key] = str(key)
         if bad := _malformed_secret(entry):
-            raise ConfigError([f"{path.name}: {full_key}: {bad}"])
+            raise ConfigError([f"{name}: {full_key}: {bad}"])
         values[full_key] = _as_config_string(full_key, entry, secrets)
     return StackConfig(stack, project_name, values, frozenset(secrets))
 
