@@ -19,6 +19,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import moto.core.responses
+import moto.kms.models
 from moto import mock_aws
 
 from ..config.models import MANAGEMENT_ACCOUNT, SECURITY_ACCOUNT, SHARED_SERVICES_ACCOUNT
@@ -52,6 +53,23 @@ _EMULATOR_ENV = {
 moto.core.responses.method_names_from_class = functools.cache(
     moto.core.responses.method_names_from_class
 )
+
+
+# moto makes an RSA key pair for every KMS key it creates (tens of milliseconds each), though
+# only an asymmetric key signs with one. The landing zone's keys are symmetric: they share one.
+_generate_private_key = moto.kms.models.generate_private_key
+
+
+@functools.cache
+def _one_rsa_key():
+    return _generate_private_key("RSA_2048")
+
+
+def _private_key(key_spec: str):
+    return _one_rsa_key() if key_spec == "SYMMETRIC_DEFAULT" else _generate_private_key(key_spec)
+
+
+moto.kms.models.generate_private_key = _private_key
 _CLEARED = ("AWS_PROFILE", "AWS_ENDPOINT_URL", "AWS_CONFIG_FILE", "AWS_SHARED_CREDENTIALS_FILE")
 
 
