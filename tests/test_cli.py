@@ -56,7 +56,7 @@ def test_plan_all_prints_every_stack_in_deployment_order():
 
 
 def test_plan_management_json_counts_the_organization():
-    result = diagnyx("plan", "management", "--json")
+    result = invoke("plan", "management", "--json")
     assert result.returncode == 0, result.stderr
     (stack,) = json.loads(result.stdout)
     counts = stack["countsByType"]

@@ -617,10 +617,10 @@ def test_max_attempts_defaults_and_reads_the_variable(monkeypatch):
 def test_the_command_line_names_an_unusable_max_attempts(faults, project):
     endpoint, _ = faults["closed port"]
     env = {**fault_env(endpoint), "AWS_MAX_ATTEMPTS": "many"}
-    code, stdout, stderr, _ = _run_console_script(env, "doctor", "--project-dir", str(project))
-    assert code == 2
-    assert "Traceback" not in stdout + stderr
-    (line,) = stderr.strip().splitlines()
+    result = invoke(env, "doctor", "--project-dir", str(project))
+    assert result.exit_code == 2
+    assert result.exception is None or isinstance(result.exception, SystemExit), result.exception
+    (line,) = result.stderr.strip().splitlines()
     assert line.startswith("error: AWS_MAX_ATTEMPTS='many'"), line
 
 
@@ -745,7 +745,7 @@ def test_cost_report_refuses_the_month_before_looking(project, month, said):
 
 
 def test_cost_report_of_a_far_future_month_prints_no_traceback(project):
-    code, stdout, stderr, _ = _run_console_script(
+    result = invoke(
         fault_env("http://127.0.0.1:9"),
         "cost",
         "report",
@@ -754,6 +754,6 @@ def test_cost_report_of_a_far_future_month_prints_no_traceback(project):
         "--project-dir",
         str(project),
     )
-    assert code == 2
-    assert "Traceback" not in stdout + stderr
-    assert "--month: 9999-12 is in the future" in stderr
+    assert result.exit_code == 2
+    assert result.exception is None or isinstance(result.exception, SystemExit), result.exception
+    assert "--month: 9999-12 is in the future" in result.stderr
