@@ -4,15 +4,17 @@ A rule test reintroduces one mistake and rehearses until the emulator refuses it
 from nothing for each costs seconds; the steps before the mistake matters are the same for all.
 So one rehearsal runs the sequence, and before each step a variation starts at, a copy of this
 process (fork: the emulated AWS, the world and everything else in memory, as they are) carries
-the variation out from there: the mistake reintroduced, the rest of the sequence as the
-variation has it, on its own copy of the stack files. Its result comes back as the report's
-JSON (`diagnyx rehearse --json`), which holds everything the text shows.
+the variation out from there, beside the rehearsal: the mistake reintroduced, the rest of the
+sequence as the variation has it, on its own copy of the stack files. Its result comes back as
+the report's JSON (`diagnyx rehearse --json`), which holds everything the text shows.
 """
 
+import contextlib
 import json
 import os
 import shutil
 import signal
+import tempfile
 import traceback
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -42,81 +44,96 @@ class Variation:
 
 class Variations:
     """Carries out ``variations`` from a rehearsal they hook into: pass ``before_step`` to
-    `rehearse`, then hand its result to ``done``. In a copy, ``done`` sends that result over
-    and ends the process; in the rehearsal's own process it checks every variation ran, and
-    ``results`` holds each one's result by name."""
+    `rehearse`, then hand its result to ``done`` (or call ``failed`` if it raised). Each copy
+    runs beside the rehearsal it was made from (the two cores share the work). In a copy,
+    ``done`` writes its result and ends the process; in the rehearsal's own process it waits for
+    every copy, checks every variation ran, and ``results`` holds each one's result by name."""
 
     def __init__(self, variations: dict[str, Variation]) -> None:
         self.variations = variations
         self.results: dict[str, RehearsalResult] = {}
-        self._pipe: list[int] = []  # in a copy: where its result goes
+        self._folder = Path(tempfile.mkdtemp(prefix="diagnyx-variations-"))
+        self._copies: dict[str, tuple[int, Path]] = {}  # name -> the copy's process, its answer
+        self._answer: Path | None = None  # in a copy: where its result goes
 
     def before_step(self, step: Step, work: Path) -> Resume | None:
-        if self._pipe:  # a copy goes its own way
+        if self._answer is not None:  # a copy goes its own way
             return None
         for name, variation in self.variations.items():
-            if variation.start != step.key or name in self.results:
+            if variation.start != step.key or name in self._copies:
                 continue
-            resume = _fork(name, variation, step, work, self.results, self._pipe)
+            resume = self._fork(name, variation, step, work)
             if resume is not None:
                 return resume
         return None
 
     def done(self, result: RehearsalResult) -> None:
-        if self._pipe:  # the copy's rehearsal ended: hand its result over, end at once
-            _hand_over(self._pipe[0], {"result": to_json(result)})
+        if self._answer is not None:  # the copy's rehearsal ended: hand its result over, end
+            _hand_over(self._answer, {"result": to_json(result)})
+        try:
+            self._collect()
+        finally:
+            shutil.rmtree(self._folder, ignore_errors=True)
         missing = set(self.variations) - set(self.results)
         assert not missing, f"never reached the steps these start at: {sorted(missing)}"
 
     def failed(self) -> None:
         """Call from an ``except`` around the rehearsal: a copy never returns into the test
-        runner (it sends the traceback and ends); the rehearsal's own process goes on."""
-        if self._pipe:
-            _hand_over(self._pipe[0], {"error": traceback.format_exc()})
+        runner (it sends the traceback and ends); the rehearsal's own process stops its copies
+        and goes on."""
+        if self._answer is not None:
+            _hand_over(self._answer, {"error": traceback.format_exc()})
+        for pid, _ in self._copies.values():
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(pid, signal.SIGKILL)
+            with contextlib.suppress(ChildProcessError):
+                os.waitpid(pid, 0)
+        shutil.rmtree(self._folder, ignore_errors=True)
+
+    def _fork(self, name: str, variation: Variation, step: Step, work: Path) -> Resume | None:
+        # The copy's stack files are taken now: the rehearsal goes on changing its own.
+        own = self._folder / f"variation-{len(self._copies)}"
+        own.mkdir()
+        for path in [*work.glob("Pulumi*.yaml"), work / "__main__.py"]:
+            shutil.copy(path, own)
+        answer = own / "answer.json"
+        pid = os.fork()
+        if pid == 0:  # the copy
+            self._answer = answer
+            # A copy that hangs (a lock some thread held at the fork) ends by SIGALRM's default
+            # action, and the test reports it, rather than the run waiting for ever.
+            signal.alarm(COPY_SECONDS)
+            try:
+                variation.change(pytest.MonkeyPatch())
+                rest = SEQUENCE[[s.key for s in SEQUENCE].index(step.key) :]
+                return Resume(variation.steps(rest), own, variation.checked)
+            except BaseException:
+                _hand_over(answer, {"error": traceback.format_exc()})
+        self._copies[name] = (pid, answer)
+        return None
+
+    def _collect(self) -> None:
+        failures = []
+        for name, (pid, answer) in self._copies.items():
+            _, status = os.waitpid(pid, 0)
+            try:
+                reply = json.loads(answer.read_text())
+            except (OSError, ValueError):
+                reply = {"error": f"the copy ended with status {status} and no answer"}
+            if "error" in reply:
+                failures.append(f"variation {name!r} failed in its copy:\n{reply['error']}")
+            else:
+                self.results[name] = from_json(reply["result"])
+        if failures:
+            raise AssertionError("\n".join(failures))
 
 
-def _fork(
-    name: str,
-    variation: Variation,
-    step: Step,
-    work: Path,
-    results: dict[str, RehearsalResult],
-    pipe: list[int],
-) -> Resume | None:
-    read, write = os.pipe()
-    pid = os.fork()
-    if pid == 0:  # the copy
-        os.close(read)
-        pipe.append(write)
-        # A copy that hangs (a lock some thread held at the fork) ends by SIGALRM's default
-        # action, and the test reports it, rather than the run waiting for ever.
-        signal.alarm(COPY_SECONDS)
-        try:
-            variation.change(pytest.MonkeyPatch())
-            own = work / f"variation-{os.getpid()}"
-            own.mkdir()
-            for path in [*work.glob("Pulumi*.yaml"), work / "__main__.py"]:
-                shutil.copy(path, own)
-            rest = SEQUENCE[[s.key for s in SEQUENCE].index(step.key) :]
-            return Resume(variation.steps(rest), own, variation.checked)
-        except BaseException:
-            _hand_over(write, {"error": traceback.format_exc()})
-    os.close(write)
-    with os.fdopen(read) as answer:
-        sent = answer.read()
-    _, status = os.waitpid(pid, 0)
-    reply = json.loads(sent) if sent else {"error": f"the copy ended with status {status}"}
-    if "error" in reply:
-        raise AssertionError(f"variation {name!r} failed in its copy:\n{reply['error']}")
-    results[name] = from_json(reply["result"])
-    return None
-
-
-def _hand_over(write: int, reply: dict) -> None:
-    """In a copy: send ``reply`` and end the process at once (no pytest, no clean-up: the
-    shared rehearsal's process owns the scratch folder and the emulated AWS)."""
+def _hand_over(answer: Path, reply: dict) -> None:
+    """In a copy: write ``reply`` and end the process at once (no pytest, no clean-up: the
+    rehearsal's own process owns the scratch folders and the emulated AWS)."""
     try:
-        with os.fdopen(write, "w") as out:
-            json.dump(reply, out)
+        written = answer.with_suffix(".partial")
+        written.write_text(json.dumps(reply))
+        written.replace(answer)  # whole or not at all
     finally:
         os._exit(0)
