@@ -38,7 +38,7 @@ DIAGNYX = Path(sys.executable).parent / "diagnyx"
 # names the copy's process and port. Each server ends with the process it watches (the run for
 # the templates, a worker for its copies), so a run killed midway leaves none behind. Its
 # process is started in the background (the starter returns at once) and prints its port.
-# Besides: no request log lines, and two lookups moto's server makes on every request done once
+# Besides: one request at a time, no request log lines, and two lookups moto's server makes on every request done once
 # (they do not change while it runs): the list of its service packages (it lists the package
 # directory to route a request, a quarter of its time per request) and the methods of each
 # response class (inspect.getmembers).
@@ -64,7 +64,6 @@ from werkzeug.serving import make_server
 
 moto_app = DomainDispatcherApplication(create_backend_app)  # as in moto's ThreadedMotoServer
 server = None
-forking = threading.Lock()
 
 
 def watch(pid):
@@ -88,8 +87,10 @@ def serve(port, report, pid):
     # garbage collection: every full collection would walk it again (see engine/runner.py).
     gc.collect()
     gc.freeze()
+    # One request at a time: each server has one client (a worker's tests, one call after
+    # another), and a thread per request costs more than the requests themselves.
     server = make_server(
-        "127.0.0.1", port, app, threaded=True, request_handler=MotoRequestHandler
+        "127.0.0.1", port, app, threaded=False, request_handler=MotoRequestHandler
     )
     os.write(report, b"%d\n" % server.server_port)
     if report == 1:
@@ -100,26 +101,23 @@ def serve(port, report, pid):
 
 
 def app(environ, start_response):
-    global forking
     if environ.get("PATH_INFO") != "/_diagnyx/copy":
         return moto_app(environ, start_response)
     query = {k: int(v[0]) for k, v in parse_qs(environ.get("QUERY_STRING", "")).items()}
-    with forking:
-        read, write = os.pipe()
-        pid = os.fork()
-        if pid == 0:
-            try:
-                os.close(read)
-                server.socket.close()
-                with contextlib.suppress(Exception):
-                    environ["werkzeug.socket"].close()
-                forking = threading.Lock()
-                serve(query["port"], write, query["watch"])
-            finally:
-                os._exit(0)
-        os.close(write)
-        with os.fdopen(read) as answer:
-            port = answer.readline().strip()
+    read, write = os.pipe()
+    pid = os.fork()
+    if pid == 0:
+        try:
+            os.close(read)
+            server.socket.close()
+            with contextlib.suppress(Exception):
+                environ["werkzeug.socket"].close()
+            serve(query["port"], write, query["watch"])
+        finally:
+            os._exit(0)
+    os.close(write)
+    with os.fdopen(read) as answer:
+        port = answer.readline().strip()
     if not port:
         start_response("500 Internal Server Error", [("Content-Length", "0")])
         return [b""]
