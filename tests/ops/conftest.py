@@ -38,10 +38,10 @@ DIAGNYX = Path(sys.executable).parent / "diagnyx"
 # names the copy's process and port. Each server ends with the process it watches (the run for
 # the templates, a worker for its copies), so a run killed midway leaves none behind. Its
 # process is started in the background (the starter returns at once) and prints its port.
-# Besides: one request at a time, no request log lines, and two lookups moto's server makes on every request done once
-# (they do not change while it runs): the list of its service packages (it lists the package
-# directory to route a request, a quarter of its time per request) and the methods of each
-# response class (inspect.getmembers).
+# Besides: one request at a time, no request log lines, and two lookups moto's server makes on
+# every request done once (they do not change while it runs): the list of its service packages
+# (it lists the package directory to route a request, a quarter of its time per request) and
+# the methods of each response class (inspect.getmembers).
 _SERVE = r"""
 import contextlib, gc, json, logging, os, signal, sys, threading, time
 from urllib.parse import parse_qs
