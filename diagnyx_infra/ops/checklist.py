@@ -365,16 +365,16 @@ class Checklist:
         if topic is None:
             return False, "alarm topic diagnyx-alarms missing"
         problems = []
-        # One listing for every rule of ours (each rule's own would cost a call per rule).
+        # Two listings for every rule of ours: the rules, and those that notify the topic
+        # (asking each rule for its targets would cost a call per rule).
         listed = every(events, "list_rules", "Rules", NamePrefix=ALARM_RULE_PREFIX)
         rules = {r["Name"] for r in listed}
+        notifying = set(every(events, "list_rule_names_by_target", "RuleNames", TargetArn=topic))
         for alarm in security_event_patterns():
             rule = f"{ALARM_RULE_PREFIX}{alarm}"
             if rule not in rules:
                 problems.append(f"rule {rule} missing")
-                continue
-            targets = every(events, "list_targets_by_rule", "Targets", Rule=rule)
-            if not any(t["Arn"] == topic for t in targets):
+            elif rule not in notifying:
                 problems.append(f"rule {rule} does not notify the alarm topic")
         subscriptions = every(sns, "list_subscriptions_by_topic", "Subscriptions", TopicArn=topic)
         confirmed = [

@@ -9,7 +9,8 @@ from diagnyx_infra.naming import state_bucket_name
 from diagnyx_infra.ops.aws import Aws
 from diagnyx_infra.ops.checklist import ITEMS, Checklist
 from diagnyx_infra.ops.landing_zone import LandingZone
-from diagnyx_infra.policies.audit import trail_arn
+from diagnyx_infra.policies.audit import security_event_patterns, trail_arn
+from diagnyx_infra.policies.scp import ALARM_RULE_PREFIX
 from tests.ops.conftest import run_diagnyx
 from tests.ops.test_faults import FAILING_EVERYTHING, StsOnlyProxy
 
@@ -159,6 +160,19 @@ def _move_account(project):
     return "shared", "in organization and OU", repair
 
 
+def _silence_an_alarm(project):
+    _, aws = _member(project, "security")
+    events = aws.client("events")
+    rule = f"{ALARM_RULE_PREFIX}{next(iter(security_event_patterns()))}"
+    targets = events.list_targets_by_rule(Rule=rule)["Targets"]
+    events.remove_targets(Rule=rule, Ids=[t["Id"] for t in targets])
+
+    def repair():
+        events.put_targets(Rule=rule, Targets=targets)
+
+    return "security", "security alarms", repair
+
+
 @pytest.fixture(scope="module")
 def caller(aws_env) -> Aws:
     """The management account's session for the module's looks (its clients made once)."""
@@ -167,8 +181,22 @@ def caller(aws_env) -> Aws:
 
 @pytest.mark.parametrize(
     "break_it",
-    [_suspend_versioning, _delete_budget, _delete_role, _disable_rotation, _move_account],
-    ids=["versioning suspended", "budget missing", "role missing", "rotation off", "wrong OU"],
+    [
+        _suspend_versioning,
+        _delete_budget,
+        _delete_role,
+        _disable_rotation,
+        _move_account,
+        _silence_an_alarm,
+    ],
+    ids=[
+        "versioning suspended",
+        "budget missing",
+        "role missing",
+        "rotation off",
+        "wrong OU",
+        "an alarm notifying nobody",
+    ],
 )
 def test_each_broken_item_fails_exactly_its_line(caller, healthy, break_it):
     # The command's own engine, in process: the console script is exercised by the tests
