@@ -99,7 +99,7 @@ def _roles_of(recording: StackRecording, settings: StackSettings) -> list[Princi
         customer[policy.state.get("arn", "")] = document
         customer[f"arn:aws:iam::{settings.account_id}:policy/{policy.inputs['name']}"] = document
     found = []
-    # By name: the engine registers from several threads, so its order changes between runs.
+    # By name: a real engine registers in no fixed order, so the report does not follow it.
     for role in sorted(recording.of_type(ROLE), key=lambda r: r.inputs["name"]):
         name = role.inputs["name"]
         policies = [

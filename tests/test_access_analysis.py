@@ -386,7 +386,7 @@ def test_a_foothold_can_take_a_role_name_a_trust_pattern_admits(recordings, sett
 
 
 def test_roles_are_listed_in_a_stable_order(analysis):
-    """The engine registers from threads; the report lists each account's roles by name."""
+    """A real engine registers in no fixed order; the report lists each account's roles by name."""
     roles = [(r["account"], r["role"]) for r in as_json(analysis)["roles"]]
     for account in {a for a, _ in roles}:
         names = [name for a, name in roles if a == account]

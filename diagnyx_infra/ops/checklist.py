@@ -11,6 +11,7 @@ from ..policies.audit import security_event_patterns, trail_arn
 from ..policies.scp import ALARM_RULE_PREFIX
 from .aws import Aws, classify, every
 from .findings import PENDING, Finding, Status, run_check
+from .identity_center import permission_set_names
 from .landing_zone import LandingZone
 
 ITEMS = (
@@ -301,15 +302,8 @@ class Checklist:
                 store, "list_groups", "Groups", IdentityStoreId=instance["IdentityStoreId"]
             )
         }
-        sets = {}
-        for arn in every(
-            sso, "list_permission_sets", "PermissionSets", InstanceArn=instance["InstanceArn"]
-        ):
-            described = sso.describe_permission_set(
-                InstanceArn=instance["InstanceArn"], PermissionSetArn=arn
-            )
-            sets[described["PermissionSet"]["Name"]] = arn
-        return instance, groups, sets
+        names = permission_set_names(sso, instance["InstanceArn"])
+        return instance, groups, {name: arn for arn, name in names.items()}
 
     def _repositories(self, aws: Aws, name: str) -> tuple[bool, str]:
         expected = self.zone.expected_repositories(name)

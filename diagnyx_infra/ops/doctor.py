@@ -18,8 +18,9 @@ from ..config.models import (
 )
 from ..delivery import github_deploy_subject
 from ..policies.iam import GITHUB_OIDC_HOST, audit_trust_policy, role_arn
-from .aws import Aws, every
+from .aws import Aws
 from .findings import PENDING, CannotCheck, Finding, Status, run_check
+from .identity_center import permission_set_names
 from .landing_zone import LandingZone
 
 ORGANIZATION = "organization"
@@ -157,13 +158,7 @@ def _identity_center(caller: Aws) -> tuple[bool, str]:
     if not instances:
         return False, "no Identity Center instance"
     instance = instances[0]["InstanceArn"]
-    names = []
-    for arn in every(sso, "list_permission_sets", "PermissionSets", InstanceArn=instance):
-        names.append(
-            sso.describe_permission_set(InstanceArn=instance, PermissionSetArn=arn)[
-                "PermissionSet"
-            ]["Name"]
-        )
+    names = list(permission_set_names(sso, instance).values())
     return bool(names), f"{instance}: permission sets {', '.join(sorted(names)) or 'none'}"
 
 

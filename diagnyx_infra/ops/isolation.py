@@ -35,6 +35,7 @@ from ..policies.documents import to_json
 from ..policies.iam import cicd_permissions
 from .aws import Aws, SettingError, classify
 from .findings import EXIT_CANNOT_LOOK, EXIT_FINDINGS
+from .identity_center import permission_set_names
 from .landing_zone import LandingZone
 
 ROLE_POLICY = "role-policy"
@@ -495,15 +496,7 @@ class Isolation:
 
     def _permission_sets(self) -> dict[str, str]:
         """Permission set ARN -> name."""
-        instance = self._instance()
-        pages = self._sso.get_paginator("list_permission_sets").paginate(InstanceArn=instance)
-        return {
-            arn: self._sso.describe_permission_set(InstanceArn=instance, PermissionSetArn=arn)[
-                "PermissionSet"
-            ]["Name"]
-            for page in pages
-            for arn in page["PermissionSets"]
-        }
+        return permission_set_names(self._sso, self._instance())
 
     def _assignments(self, account_id: str, permission_set_arn: str) -> list[dict[str, str]]:
         pages = self._sso.get_paginator("list_account_assignments").paginate(
