@@ -40,5 +40,5 @@ def test_a_description_without_a_name_is_not_an_aws_answer():
     with Stubber(sso) as stub:
         stub.add_response("list_permission_sets", {"PermissionSets": [arn]})
         stub.add_response("describe_permission_set", {"PermissionSet": {}})
-        with pytest.raises(MalformedReply, match="PermissionSet.Name"):
+        with pytest.raises(MalformedReply, match=r"PermissionSet\.Name"):
             permission_set_names(sso, INSTANCE)
