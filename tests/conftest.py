@@ -1,4 +1,5 @@
-"""Shared fixtures: each real stack evaluated once under Pulumi mocks."""
+"""Shared fixtures (each real stack evaluated once under Pulumi mocks) and how the run collects
+garbage."""
 
 import functools
 import gc
@@ -28,19 +29,6 @@ def recordings() -> dict[str, StackRecording]:
 @pytest.fixture(scope="session")
 def management(recordings) -> StackRecording:
     return recordings["management"]
-
-
-# The files that take longest, started first: the workers take files in the order collected,
-# so one of these last would leave the other worker idle at the end of the run.
-LONGEST_FIRST = ("tests/rehearsal/test_rehearse.py", "tests/ops/test_checklist.py")
-
-
-def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    def rank(item: pytest.Item) -> int:
-        path = item.nodeid.split("::")[0]
-        return LONGEST_FIRST.index(path) if path in LONGEST_FIRST else len(LONGEST_FIRST)
-
-    items.sort(key=rank)  # stable: the rest keep their order
 
 
 def pytest_configure(config: pytest.Config) -> None:

@@ -10,6 +10,7 @@ import contextlib
 import gc
 import logging
 import runpy
+import threading
 import warnings
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -51,19 +52,31 @@ class StackRecording:
         return matches[0]
 
 
-class _InlineExecutor(concurrent.futures.ThreadPoolExecutor):
-    """Runs each call where it is submitted. The SDK hands every call to the engine to the event
-    loop's executor, as a real engine answers over gRPC; the mocks answer at once. In a thread
-    of its own each call would also open an event loop the SDK never closes (a warning when
-    the collector finds it), and the order of registration would vary from run to run."""
+class _LoopClosingExecutor(concurrent.futures.ThreadPoolExecutor):
+    """The executor of one evaluation's event loop. The SDK hands every call to the engine to
+    it, and in each of its threads the mock monitor uses an event loop of that thread, which it
+    opens and never closes (left to the garbage collector, each one warns when collected). This
+    executor opens those loops itself and closes them when it is shut down. (Answering the calls
+    in the loop's own thread instead nests the SDK's waits one in another: a recursion error
+    from a few hundred resources.)"""
 
-    def submit(self, fn, /, *args, **kwargs) -> concurrent.futures.Future:
-        future: concurrent.futures.Future = concurrent.futures.Future()
-        try:
-            future.set_result(fn(*args, **kwargs))
-        except Exception as error:
-            future.set_exception(error)
-        return future
+    def __init__(self) -> None:
+        self._loops: list[asyncio.AbstractEventLoop] = []
+        self._loops_lock = threading.Lock()
+        super().__init__(initializer=self._open_loop)
+
+    def _open_loop(self) -> None:
+        loop = asyncio.new_event_loop()
+        asyncio.set_event_loop(loop)
+        with self._loops_lock:
+            self._loops.append(loop)
+
+    def shutdown(self, wait: bool = True, *, cancel_futures: bool = False) -> None:
+        super().shutdown(wait=True, cancel_futures=cancel_futures)  # the loops are idle then
+        with self._loops_lock:
+            loops, self._loops = self._loops, []
+        for loop in loops:
+            loop.close()
 
 
 class _WarningCollector(logging.Handler):
@@ -103,7 +116,7 @@ def run_stack(
 
     loop = asyncio.new_event_loop()
     loop.set_exception_handler(_quiet_reported_failures)
-    loop.set_default_executor(_InlineExecutor())
+    loop.set_default_executor(_LoopClosingExecutor())
     asyncio.set_event_loop(loop)
     try:
         runtime_config.set_all_config(dict(config.values), sorted(config.secret_keys))
