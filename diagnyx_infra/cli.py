@@ -197,9 +197,10 @@ def ordered_stacks(project_dir: Path) -> list[str]:
 ProjectDir = Annotated[
     Path,
     typer.Option(
-        help="Folder of the Pulumi project: Pulumi.yaml, __main__.py and the stack files "
-        "(relative to the current folder)",
+        help="Folder of the Pulumi project: Pulumi.yaml, `__main__.py` and the stack files "
+        "(relative to the current folder; default: this repository)",
         callback=_checked_project_dir,
+        show_default=False,
     ),
 ]
 AsJson = Annotated[
@@ -244,6 +245,8 @@ def plan(
     console = Console()
     for recording in recordings:
         plan_view.render(recording, console)
+    if len(recordings) > 1:
+        plan_view.render_summary(recordings, console)
 
 
 @app.command("ci-target")

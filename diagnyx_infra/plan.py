@@ -142,6 +142,24 @@ def render(recording: StackRecording, console: Console) -> None:
         console.print(f"[yellow]waits[/yellow]: {warning}", highlight=False)
 
 
+def render_summary(recordings: list[StackRecording], console: Console) -> None:
+    """The stacks side by side with their total, closing a plan of several stacks (each stack's
+    own tables come before it)."""
+    table = Table(title=f"Plan: {len(recordings)} stacks")
+    table.add_column("stack")
+    table.add_column("resources", justify="right")
+    table.add_column("waits", justify="right")
+    for recording in recordings:
+        table.add_row(recording.stack, str(len(recording.resources)), str(len(recording.warnings)))
+    table.add_section()
+    table.add_row(
+        "all",
+        str(sum(len(r.resources) for r in recordings)),
+        str(sum(len(r.warnings) for r in recordings)),
+    )
+    console.print(table)
+
+
 def _add_children(
     node: Tree, parent: str, children: dict[str, list[RecordedResource]], labels: dict[str, str]
 ) -> None:

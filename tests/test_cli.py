@@ -53,6 +53,15 @@ def test_plan_all_prints_every_stack_in_deployment_order():
     assert result.returncode == 0, result.stderr
     positions = [result.stdout.index(f"stack {stack} ") for stack in ALL_STACKS]
     assert positions == sorted(positions)
+    # It closes with the stacks side by side and their total, as `rehearse` does.
+    summary = result.stdout[result.stdout.index("Plan: 7 stacks") :]
+    rows = [
+        [cell.strip() for cell in line.split("│")[1:-1]]
+        for line in summary.splitlines()
+        if line.startswith("│ ")
+    ]
+    assert [row[0] for row in rows] == [*ALL_STACKS, "all"]
+    assert int(rows[-1][1]) == sum(int(row[1]) for row in rows[:-1])
 
 
 def test_plan_management_json_counts_the_organization():
@@ -312,6 +321,11 @@ def test_help_is_rewrapped_and_shows_no_placeholder_for_flags(path):
     result = invoke(*path, "--help", columns=250)
     assert result.returncode == 0
     assert "<bool>" not in result.stdout
+    # Markdown help would print __main__.py as a bold "main.py"; the default folder is this
+    # machine's checkout, which the text names instead.
+    if "--project-dir" in result.stdout:
+        assert "__main__.py" in result.stdout
+        assert str(PROJECT_DIR) not in result.stdout
     command = dict(COMMANDS)[path]
     for paragraph in inspect.cleandoc(command.help or "").split("\n\n"):
         # At 250 columns a paragraph's first 200 characters fit one line: a docstring line
