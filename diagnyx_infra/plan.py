@@ -133,7 +133,7 @@ def render(recording: StackRecording, console: Console) -> None:
     console.print(tree)
 
     table = Table(title=f"{recording.stack}: resources by type")
-    table.add_column("type")
+    table.add_column("type", overflow="fold")  # whole in a pipe's 80 columns, never cut with …
     table.add_column("count", justify="right")
     for type_, count in counts_by_type(recording).items():
         table.add_row(type_, str(count))
