@@ -17,7 +17,9 @@ from .loading import settings_from_config
 from .models import MANAGEMENT_ACCOUNT, WORKLOAD_ENVIRONMENTS, NetworkEntry, StackSettings
 from .stack_files import (
     PROJECT_FILE,
+    ProjectDefaults,
     load_stack_config,
+    project_defaults,
     stack_config_from_texts,
     stack_file,
     stack_names,
@@ -35,19 +37,22 @@ def file_of(stack: str) -> str:
 def validated_stack(project_dir: Path, stack: str) -> StackSettings:
     """One stack file, validated; every problem is prefixed with the file's name. The outcome is
     kept for as long as Pulumi.yaml and the stack file read the same: the program, the commands
-    and the tests validate the same files many times in one process."""
-    project_text = read_bounded_text(project_dir / PROJECT_FILE)
-    outcome = _validated(stack, project_text, read_bounded_text(stack_file(project_dir, stack)))
+    and the tests validate the same files many times in one process. The settings are shared
+    between callers: treat them as read-only (their model is frozen)."""
+    project = project_defaults(read_bounded_text(project_dir / PROJECT_FILE))
+    outcome = _validated(stack, project, read_bounded_text(stack_file(project_dir, stack)))
     if isinstance(outcome, tuple):
         raise ConfigError(list(outcome))
     return outcome
 
 
 @functools.lru_cache(maxsize=256)
-def _validated(stack: str, project_text: str, stack_text: str) -> StackSettings | tuple[str, ...]:
+def _validated(
+    stack: str, project: ProjectDefaults, stack_text: str
+) -> StackSettings | tuple[str, ...]:
     """The settings (frozen), or the problems that refused them."""
     try:
-        config = stack_config_from_texts(stack, project_text, stack_text)
+        config = stack_config_from_texts(stack, project, stack_text)
     except ConfigError as error:  # its problems name the file already
         return tuple(error.problems)
     try:

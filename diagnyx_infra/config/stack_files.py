@@ -4,6 +4,7 @@ JSON-encoded). Secrets (``secure:``) cannot be decrypted without the CLI; offlin
 by a dummy and reported as secret keys.
 """
 
+import functools
 import json
 from dataclasses import dataclass
 from pathlib import Path
@@ -94,15 +95,25 @@ def _yaml_mapping(name: str, text: str) -> dict[str, Any]:
 
 
 def load_stack_config(project_dir: Path, stack: str) -> StackConfig:
-    project_text = read_bounded_text(project_dir / PROJECT_FILE)
+    project = project_defaults(read_bounded_text(project_dir / PROJECT_FILE))
     return stack_config_from_texts(
-        stack, project_text, read_bounded_text(stack_file(project_dir, stack))
+        stack, project, read_bounded_text(stack_file(project_dir, stack))
     )
 
 
-def stack_config_from_texts(stack: str, project_text: str, stack_text: str) -> StackConfig:
-    """The stack's config from the texts of Pulumi.yaml and its stack file (load_stack_config
-    reads them)."""
+@dataclass(frozen=True)
+class ProjectDefaults:
+    """What Pulumi.yaml gives every stack: the project's name and its config defaults."""
+
+    name: str
+    values: tuple[tuple[str, str], ...]
+    secret_keys: frozenset[str]
+
+
+@functools.lru_cache(maxsize=16)
+def project_defaults(project_text: str) -> ProjectDefaults:
+    """Pulumi.yaml's text, checked before any stack file is read (its problems, such as
+    stackConfigDir, explain a stack file that is missing)."""
     project = _yaml_mapping(PROJECT_FILE, project_text)
     if "stackConfigDir" in project:
         raise ConfigError(
@@ -132,7 +143,15 @@ def stack_config_from_texts(stack: str, project_text: str, stack_text: str) -> S
             else:
                 continue
         values[full_key] = _as_config_string(full_key, entry, secrets)
+    return ProjectDefaults(project_name, tuple(values.items()), frozenset(secrets))
 
+
+def stack_config_from_texts(stack: str, project: ProjectDefaults, stack_text: str) -> StackConfig:
+    """The stack's config: Pulumi.yaml's defaults (``project_defaults``) under its stack file's
+    values (load_stack_config reads both)."""
+    project_name = project.name
+    values = dict(project.values)
+    secrets = set(project.secret_keys)
     name = stack_file(Path(), stack).name
     settings = _yaml_mapping(name, stack_text)
     unknown = sorted(str(k) for k in settings if k not in _STACK_FILE_KEYS)

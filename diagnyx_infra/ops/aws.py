@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from urllib.parse import urlsplit
 
 import boto3
+import botocore.handlers
 import botocore.session
 from botocore import exceptions as boto_errors
 from botocore.config import Config
@@ -224,10 +225,15 @@ def _shared_loader():
     return botocore.session.Session().get_component("data_loader")
 
 
-@functools.cache
 def _builtin_handlers() -> HierarchicalEmitter:
     """botocore's built-in event handlers, registered once: a session registers some 150 of
-    them, inspecting each one's signature, which is most of what a new session costs."""
+    them, inspecting each one's signature, which is most of what a new session costs. Made
+    again if the list changes (a library adding its own, as moto does when imported)."""
+    return _handlers_registered(len(botocore.handlers.BUILTIN_HANDLERS))
+
+
+@functools.cache
+def _handlers_registered(_count: int) -> HierarchicalEmitter:
     emitter = HierarchicalEmitter()
     botocore.session.Session(event_hooks=emitter)
     return emitter

@@ -91,8 +91,7 @@ class EmulatorMocks(RecordingMocks):
         self.sessions: dict[str, Aws] = {}  # provider ID -> the account it deploys into
         self.created: list[Created] = []
         self.failure: RehearsalFailure | None = None
-        # The emulator is driven one call at a time (the runner answers each registration where
-        # it is made); the lock keeps it so whatever thread a call comes from.
+        # The engine registers from several threads; the emulator is driven one call at a time.
         self._lock = threading.Lock()
 
     def new_resource(self, args: pulumi_mocks.MockResourceArgs) -> tuple[str | None, dict]:

@@ -6,6 +6,7 @@ from pathlib import Path
 
 import pytest
 
+from diagnyx_infra.config.consistency import validated_stack
 from diagnyx_infra.config.stack_files import load_stack_config, stack_names
 from diagnyx_infra.engine.runner import PROJECT_DIR
 from diagnyx_infra.errors import ConfigError
@@ -80,6 +81,12 @@ def test_a_stack_config_dir_elsewhere_is_refused(project):
     (project / "Pulumi.dev.yaml").write_text("config: {}\n")
     with pytest.raises(ConfigError, match="stackConfigDir is not supported"):
         load_stack_config(project, "dev")
+    # With the stack files moved to that folder, the reason is still Pulumi.yaml's setting, not
+    # a stack file that is missing here: the project file is read and checked first.
+    (project / "Pulumi.dev.yaml").unlink()
+    for read in (load_stack_config, validated_stack):
+        with pytest.raises(ConfigError, match="stackConfigDir is not supported"):
+            read(project, "dev")
 
 
 def test_a_project_dir_without_the_program_is_a_config_error(tmp_path):

@@ -87,8 +87,9 @@ def serve(port, report, pid):
     # garbage collection: every full collection would walk it again (see engine/runner.py).
     gc.collect()
     gc.freeze()
-    # One request at a time: each server has one client (a worker's tests, one call after
-    # another), and a thread per request costs more than the requests themselves.
+    # One request at a time: a copy has one client (a worker's tests, one call after another),
+    # a template only the workers' short copy requests, and a thread per request costs more
+    # than the requests themselves.
     server = make_server(
         "127.0.0.1", port, app, threaded=False, request_handler=MotoRequestHandler
     )

@@ -50,3 +50,22 @@ def test_credentials_near_their_end_are_assumed_again(caller, monkeypatch):
     monkeypatch.setattr(ops_aws, "REUSE_MARGIN", ops_aws.datetime.timedelta(minutes=20))
     assert caller.assume(ACCOUNT) is not first
     assert calls == ["AssumeRole", "AssumeRole"]
+
+
+def test_a_handler_added_to_botocores_built_in_list_reaches_later_sessions(monkeypatch):
+    """Sessions copy the built-in handlers registered once; a library that adds its own to
+    botocore's list (moto does, when imported) must still reach sessions made after it."""
+    import botocore.handlers
+
+    from diagnyx_infra.ops.aws import _core_session
+
+    _core_session()  # the list as it was, registered
+    heard = []
+
+    def marker(**_):
+        heard.append(True)
+
+    handlers = [*botocore.handlers.BUILTIN_HANDLERS, ("diagnyx-test-event", marker)]
+    monkeypatch.setattr(botocore.handlers, "BUILTIN_HANDLERS", handlers)
+    _core_session().emit("diagnyx-test-event")
+    assert heard == [True]

@@ -213,7 +213,7 @@ def test_every_rehearsal_prints_what_the_last_reviewed_one_printed(cli_report, r
         text = _normalized(_text(result, verbose))
         assert _normalized(_text(from_json(cli_report), verbose)) == text
         snapshot = SNAPSHOTS / ("rehearse-verbose.txt" if verbose else "rehearse.txt")
-        if os.environ.get("DIAGNYX_UPDATE_SNAPSHOTS"):
+        if os.environ.get("DIAGNYX_UPDATE_SNAPSHOTS") == "1":
             snapshot.write_text(text + "\n")
         recorded = snapshot.read_text().removesuffix("\n")
         assert text == recorded, "\n".join(

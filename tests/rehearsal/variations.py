@@ -114,7 +114,7 @@ class Variations:
 
     def _collect(self) -> None:
         failures = []
-        for name, (pid, answer) in self._copies.items():
+        for name, (pid, answer) in self._copies.items():  # every copy is waited for
             _, status = os.waitpid(pid, 0)
             try:
                 reply = json.loads(answer.read_text())
@@ -122,8 +122,14 @@ class Variations:
                 reply = {"error": f"the copy ended with status {status} and no answer"}
             if "error" in reply:
                 failures.append(f"variation {name!r} failed in its copy:\n{reply['error']}")
-            else:
+                continue
+            try:
                 self.results[name] = from_json(reply["result"])
+            except Exception:
+                failures.append(
+                    f"variation {name!r}: its answer could not be read back:\n"
+                    f"{traceback.format_exc()}"
+                )
         if failures:
             raise AssertionError("\n".join(failures))
 
