@@ -1,8 +1,6 @@
 """The offline engine itself: how it runs a program, apart from what the program registers."""
 
 import asyncio
-import gc
-import warnings
 from pathlib import Path
 
 from diagnyx_infra.config.stack_files import StackConfig
@@ -38,16 +36,17 @@ def test_many_registrations_do_not_nest(tmp_path):
     assert len(recording.resources) == 1501  # the things and their root
 
 
-def test_an_evaluation_leaves_no_event_loop_open(tmp_path):
-    """The mock monitor opens an event loop in each thread that answers it; they are closed when
+def test_an_evaluation_leaves_no_event_loop_open(tmp_path, monkeypatch):
+    """The mock monitor uses an event loop in each thread that answers it; they are closed when
     the evaluation ends, not left for the garbage collector (which warns about each)."""
-    with warnings.catch_warnings():
-        warnings.simplefilter("error", ResourceWarning)
-        run_stack("test", project_dir=_program(tmp_path, 20), config=_CONFIG)
-        gc.unfreeze()  # the collector lists only what is not frozen
-        try:
-            gc.collect()
-            loops = [o for o in gc.get_objects() if isinstance(o, asyncio.AbstractEventLoop)]
-        finally:
-            gc.freeze()
-    assert loops and all(loop.is_closed() for loop in loops)
+    opened: list[asyncio.AbstractEventLoop] = []
+    real = asyncio.new_event_loop
+
+    def recorded() -> asyncio.AbstractEventLoop:
+        opened.append(real())
+        return opened[-1]
+
+    monkeypatch.setattr(asyncio, "new_event_loop", recorded)
+    run_stack("test", project_dir=_program(tmp_path, 20), config=_CONFIG)
+    assert len(opened) >= 2  # the evaluation's own, and those of the threads that answered it
+    assert all(loop.is_closed() for loop in opened)
