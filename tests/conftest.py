@@ -4,6 +4,7 @@ garbage."""
 import functools
 import gc
 import os
+from pathlib import Path
 
 import pytest
 import typer.main
@@ -32,13 +33,28 @@ def management(recordings) -> StackRecording:
     return recordings["management"]
 
 
+@pytest.hookimpl(trylast=True)  # after the temporary folders are set up
 def pytest_configure(config: pytest.Config) -> None:
+    controller = not os.environ.get("PYTEST_XDIST_WORKER")
+    if controller and not config.option.collectonly and _runs_operations_tests(config):
+        from tests.ops.conftest import prebuild
+
+        prebuild(config._tmp_path_factory.getbasetemp(), os.getpid())
     # Importing the test modules (pulumi-aws, moto, botocore) allocates millions of objects
     # that all live to the end: collecting garbage among them is a quarter of the import time.
     # (xdist's controller collects nothing: it keeps collecting garbage.)
-    if config.getoption("numprocesses", None) and not os.environ.get("PYTEST_XDIST_WORKER"):
+    if controller and config.getoption("numprocesses", None):
         return
     gc.disable()
+
+
+def _runs_operations_tests(config: pytest.Config) -> bool:
+    operations = (Path(__file__).parent / "ops").resolve()
+    for arg in config.args:
+        path = Path(config.invocation_params.dir, arg.split("::")[0]).resolve()
+        if path == operations or operations in path.parents or path in operations.parents:
+            return True
+    return False
 
 
 def pytest_collection_finish(session: pytest.Session) -> None:

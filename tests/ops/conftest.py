@@ -136,6 +136,17 @@ os._exit(0)
 """
 
 
+# Credentials moto accepts, for the tests and the CLI they run.
+FAKE_AWS = {
+    "AWS_ACCESS_KEY_ID": "testing",
+    "AWS_SECRET_ACCESS_KEY": "testing",
+    "AWS_REGION": "us-east-1",
+    "AWS_DEFAULT_REGION": "us-east-1",
+    # moto answers an unimplemented API with HTTP 500; do not wait through retries for it.
+    "AWS_MAX_ATTEMPTS": "1",
+}
+
+
 def _free_port() -> int:
     with socket.create_server(("127.0.0.1", 0)) as probe:
         return probe.getsockname()[1]
@@ -275,15 +286,7 @@ def moto_endpoint(moto_servers) -> str:
 @pytest.fixture(scope="session")
 def aws_env(moto_endpoint) -> Iterator[dict[str, str]]:
     """Fake credentials pointed at the moto server, for this process and the CLI's."""
-    env = {
-        "AWS_ENDPOINT_URL": moto_endpoint,
-        "AWS_ACCESS_KEY_ID": "testing",
-        "AWS_SECRET_ACCESS_KEY": "testing",
-        "AWS_REGION": "us-east-1",
-        "AWS_DEFAULT_REGION": "us-east-1",
-        # moto answers an unimplemented API with HTTP 500; do not wait through retries for it.
-        "AWS_MAX_ATTEMPTS": "1",
-    }
+    env = {"AWS_ENDPOINT_URL": moto_endpoint, **FAKE_AWS}
     saved = {k: os.environ.get(k) for k in [*env, "AWS_PROFILE", "AWS_SESSION_TOKEN"]}
     os.environ.update(env)
     for key in ("AWS_PROFILE", "AWS_SESSION_TOKEN"):
@@ -350,7 +353,7 @@ class Landscape:
 
     def fresh(self) -> Path:
         """The landing zone as built, in place of whatever the server held: its stack files."""
-        state = self.servers.templates(build=self._build)
+        state = self.servers.templates(build=functools.partial(build_template, self.servers))
         self.servers.copy(state["healthy"], _port(self.endpoint))
         # Stack files of its own for each copy: what is cached by project is this copy's.
         project = self.tmp_path_factory.mktemp("project")
@@ -358,13 +361,37 @@ class Landscape:
             shutil.copy(path, project)
         return project
 
-    def _build(self, endpoint: str) -> dict[str, str]:
-        """The healthy landing zone, built in the server at ``endpoint``: its stack files."""
-        project = copy_project(Path(tempfile.mkdtemp(prefix="project-", dir=self.servers.shared)))
-        with _pointed_at(endpoint):
-            build_organization(project)
-            build_healthy(Aws.from_environment(), LandingZone.load(project))
-        return {"project": str(project)}
+
+def build_template(servers: MotoServers, endpoint: str) -> dict[str, str]:
+    """The healthy landing zone, built in the server at ``endpoint``: its stack files."""
+    project = copy_project(Path(tempfile.mkdtemp(prefix="project-", dir=servers.shared)))
+    with _pointed_at(endpoint):
+        build_organization(project)
+        build_healthy(Aws.from_environment(), LandingZone.load(project))
+    return {"project": str(project)}
+
+
+def prebuild(shared: Path, run: int) -> subprocess.Popen:
+    """Builds the run's healthy landing zone in a process of its own, started while the workers
+    are still collecting (the cores are half idle then): the first module that needs it finds it
+    built, or waits on the lock for the rest. Should it fail, that module builds it."""
+    env = {**os.environ, **FAKE_AWS}
+    for key in ("AWS_PROFILE", "AWS_SESSION_TOKEN", "AWS_ENDPOINT_URL"):
+        env.pop(key, None)
+    code = (
+        "import sys, pathlib, functools; from tests.ops import conftest as c; "
+        "s = c.MotoServers(pathlib.Path(sys.argv[1]), int(sys.argv[2])); "
+        "s.templates(build=functools.partial(c.build_template, s))"
+    )
+    log = (shared / "prebuild.log").open("ab")
+    return subprocess.Popen(
+        [sys.executable, "-c", code, str(shared), str(run)],
+        cwd=PROJECT_DIR,
+        env=env,
+        stdout=log,
+        stderr=log,
+        start_new_session=True,
+    )
 
 
 @pytest.fixture(scope="session")
