@@ -37,7 +37,7 @@ def management(recordings) -> StackRecording:
 def pytest_configure(config: pytest.Config) -> None:
     controller = not os.environ.get("PYTEST_XDIST_WORKER")
     if controller and not config.option.collectonly and _runs_operations_tests(config):
-        from tests.ops.conftest import prebuild
+        from tests.ops.prebuild import prebuild
 
         prebuild(config._tmp_path_factory.getbasetemp(), os.getpid())
     # Importing the test modules (pulumi-aws, moto, botocore) allocates millions of objects

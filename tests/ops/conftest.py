@@ -30,6 +30,7 @@ from diagnyx_infra.ops.aws import Aws
 from diagnyx_infra.ops.bootstrap import set_setting
 from diagnyx_infra.ops.landing_zone import LandingZone
 from tests.ops.landscape import build_healthy, create_organization
+from tests.ops.prebuild import FAKE_AWS
 
 DIAGNYX = Path(sys.executable).parent / "diagnyx"
 
@@ -134,17 +135,6 @@ if os.fork() == 0:
     serve(0, 1, int(sys.argv[1]))
 os._exit(0)
 """
-
-
-# Credentials moto accepts, for the tests and the CLI they run.
-FAKE_AWS = {
-    "AWS_ACCESS_KEY_ID": "testing",
-    "AWS_SECRET_ACCESS_KEY": "testing",
-    "AWS_REGION": "us-east-1",
-    "AWS_DEFAULT_REGION": "us-east-1",
-    # moto answers an unimplemented API with HTTP 500; do not wait through retries for it.
-    "AWS_MAX_ATTEMPTS": "1",
-}
 
 
 def _free_port() -> int:
@@ -369,29 +359,6 @@ def build_template(servers: MotoServers, endpoint: str) -> dict[str, str]:
         build_organization(project)
         build_healthy(Aws.from_environment(), LandingZone.load(project))
     return {"project": str(project)}
-
-
-def prebuild(shared: Path, run: int) -> subprocess.Popen:
-    """Builds the run's healthy landing zone in a process of its own, started while the workers
-    are still collecting (the cores are half idle then): the first module that needs it finds it
-    built, or waits on the lock for the rest. Should it fail, that module builds it."""
-    env = {**os.environ, **FAKE_AWS}
-    for key in ("AWS_PROFILE", "AWS_SESSION_TOKEN", "AWS_ENDPOINT_URL"):
-        env.pop(key, None)
-    code = (
-        "import sys, pathlib, functools; from tests.ops import conftest as c; "
-        "s = c.MotoServers(pathlib.Path(sys.argv[1]), int(sys.argv[2])); "
-        "s.templates(build=functools.partial(c.build_template, s))"
-    )
-    log = (shared / "prebuild.log").open("ab")
-    return subprocess.Popen(
-        [sys.executable, "-c", code, str(shared), str(run)],
-        cwd=PROJECT_DIR,
-        env=env,
-        stdout=log,
-        stderr=log,
-        start_new_session=True,
-    )
 
 
 @pytest.fixture(scope="session")
