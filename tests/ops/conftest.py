@@ -208,6 +208,10 @@ class MotoServers:
             saved.write_text(json.dumps(state))
         return state
 
+    def healthy(self) -> dict[str, str]:
+        """The templates, the healthy landing zone built (``build_template``) if it is not yet."""
+        return self.templates(build=functools.partial(build_template, self))
+
     def copy(self, template: str, port: int) -> None:
         """A copy of ``template`` serving on ``port``, in place of the one there."""
         self.stop(port)
@@ -343,7 +347,7 @@ class Landscape:
 
     def fresh(self) -> Path:
         """The landing zone as built, in place of whatever the server held: its stack files."""
-        state = self.servers.templates(build=functools.partial(build_template, self.servers))
+        state = self.servers.healthy()
         self.servers.copy(state["healthy"], _port(self.endpoint))
         # Stack files of its own for each copy: what is cached by project is this copy's.
         project = self.tmp_path_factory.mktemp("project")

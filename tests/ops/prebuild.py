@@ -28,9 +28,8 @@ def prebuild(shared: Path, run: int) -> subprocess.Popen:
     for key in ("AWS_PROFILE", "AWS_SESSION_TOKEN", "AWS_ENDPOINT_URL"):
         env.pop(key, None)
     code = (
-        "import sys, pathlib, functools; from tests.ops import conftest as c; "
-        "s = c.MotoServers(pathlib.Path(sys.argv[1]), int(sys.argv[2])); "
-        "s.templates(build=functools.partial(c.build_template, s))"
+        "import sys, pathlib; from tests.ops import conftest as c; "
+        "c.MotoServers(pathlib.Path(sys.argv[1]), int(sys.argv[2])).healthy()"
     )
     with (shared / "prebuild.log").open("ab") as log:
         process = subprocess.Popen(
