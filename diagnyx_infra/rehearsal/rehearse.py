@@ -18,6 +18,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
+import botocore.session
 import moto.core.responses
 import moto.kms.models
 from moto import mock_aws
@@ -54,6 +55,11 @@ moto.core.responses.method_names_from_class = functools.cache(
     moto.core.responses.method_names_from_class
 )
 
+# moto makes botocore sessions of its own (three as it imports its EC2 backend, one for every
+# backend's regions), and each would parse botocore's endpoint data and EC2's model again (a
+# tenth of a rehearsal). Sessions of one data path share one loader, as ops/aws.py's do: its
+# models are read-only.
+botocore.session.create_loader = functools.cache(botocore.session.create_loader)
 
 # moto makes an RSA key pair for every KMS key it creates (tens of milliseconds each), though
 # only an asymmetric key signs with one. The landing zone's keys are symmetric: they share one.

@@ -453,3 +453,12 @@ def test_the_variations_change_only_what_follows_their_start(results):
         first = [s.key for s in SEQUENCE].index(variation.start)
         before = [label for label in shared if starts[label.split(": ", 1)[1]] < first]
         assert results[name].steps[: len(before)] == before, name
+
+
+def test_sessions_of_one_data_path_share_one_loader():
+    """moto makes botocore sessions of its own; once the emulator is imported, they read
+    botocore's models once per process, as ops/aws.py's sessions do."""
+    import botocore.session
+
+    first, second = botocore.session.Session(), botocore.session.Session()
+    assert first.get_component("data_loader") is second.get_component("data_loader")

@@ -10,6 +10,7 @@ the report's JSON (`diagnyx rehearse --json`), which holds everything the text s
 """
 
 import contextlib
+import faulthandler
 import json
 import os
 import shutil
@@ -100,9 +101,12 @@ class Variations:
         pid = os.fork()
         if pid == 0:  # the copy
             self._answer = answer
-            # A copy that hangs (a lock some thread held at the fork) ends by SIGALRM's default
-            # action, and the test reports it, rather than the run waiting for ever.
-            signal.alarm(COPY_SECONDS)
+            # A copy that hangs (a lock some thread held at the fork) writes where each of its
+            # threads stood and ends, and the test reports it, rather than the run waiting for
+            # ever (SIGALRM's default action ends it if even that cannot run).
+            stacks = (own / "hung.txt").open("w")
+            faulthandler.dump_traceback_later(COPY_SECONDS, exit=True, file=stacks)
+            signal.alarm(COPY_SECONDS + 10)
             try:
                 variation.change(pytest.MonkeyPatch())
                 rest = SEQUENCE[[s.key for s in SEQUENCE].index(step.key) :]
@@ -119,7 +123,9 @@ class Variations:
             try:
                 reply = json.loads(answer.read_text())
             except (OSError, ValueError):
-                reply = {"error": f"the copy ended with status {status} and no answer"}
+                hung = answer.with_name("hung.txt")
+                stacks = hung.read_text() if hung.exists() else ""
+                reply = {"error": f"the copy ended with status {status} and no answer\n{stacks}"}
             if "error" in reply:
                 failures.append(f"variation {name!r} failed in its copy:\n{reply['error']}")
                 continue
