@@ -18,7 +18,7 @@ from rich.table import Table
 
 # The Pulumi engine, pulumi-aws and the emulator load only in the commands that use them: the
 # operations commands start in a fraction of the time.
-from . import PROJECT_DIR, naming
+from . import PROJECT_DIR, collect_young_garbage_less_often, naming
 from .config.consistency import SOURCE_OF_TRUTH, file_of, load_project
 from .config.models import StackSettings
 from .config.stack_files import PROJECT_FILE, stack_names
@@ -1130,4 +1130,5 @@ def _command_line_in_process(argv: list[str]) -> tuple[int, str]:
 
 
 def main() -> None:
+    collect_young_garbage_less_often()
     app()

@@ -10,6 +10,7 @@ import pytest
 import typer.main
 import typer.testing
 
+from diagnyx_infra import collect_young_garbage_less_often
 from diagnyx_infra.engine.runner import StackRecording, run_stack
 from tests.helpers import ALL_STACKS
 
@@ -64,3 +65,4 @@ def pytest_collection_finish(session: pytest.Session) -> None:
     gc.collect()
     gc.freeze()
     gc.enable()
+    collect_young_garbage_less_often()  # as `diagnyx` does

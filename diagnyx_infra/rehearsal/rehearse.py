@@ -20,6 +20,7 @@ from pathlib import Path
 
 import botocore.session
 import moto.core.responses
+import moto.core.utils
 import moto.kms.models
 from moto import mock_aws
 
@@ -60,6 +61,9 @@ moto.core.responses.method_names_from_class = functools.cache(
 # tenth of a rehearsal). Sessions of one data path share one loader, as ops/aws.py's do: its
 # models are read-only.
 botocore.session.create_loader = functools.cache(botocore.session.create_loader)
+# And moto's own loader (botocore's models with moto's additions) is made again for each
+# service's model, listing botocore's four hundred model folders each time.
+moto.core.utils.create_loader = functools.cache(moto.core.utils.create_loader)
 
 # moto makes an RSA key pair for every KMS key it creates (tens of milliseconds each), though
 # only an asymmetric key signs with one. The landing zone's keys are symmetric: they share one.
