@@ -5,32 +5,41 @@ import functools
 import gc
 import os
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
-import typer.main
-import typer.testing
 
 from diagnyx_infra import collect_young_garbage_less_often
-from diagnyx_infra.engine.runner import StackRecording, run_stack
-from tests.helpers import ALL_STACKS
+
+if TYPE_CHECKING:
+    from diagnyx_infra.engine.runner import StackRecording
+
+# The imports of the program, the CLI and typer are left to the fixtures that use them: the
+# xdist controller loads this file too, and starts the workers only once it has.
 
 
 @pytest.fixture(scope="session", autouse=True)
 def _one_click_command_per_app():
     """typer builds the click command of an app afresh on every CliRunner.invoke (milliseconds
     each, hundreds of times); it is the same command each time."""
+    import typer.main
+    import typer.testing
+
     with pytest.MonkeyPatch.context() as patch:
         patch.setattr(typer.testing, "_get_command", functools.cache(typer.main.get_command))
         yield
 
 
 @pytest.fixture(scope="session")
-def recordings() -> dict[str, StackRecording]:
+def recordings() -> "dict[str, StackRecording]":
+    from diagnyx_infra.engine.runner import run_stack
+    from tests.helpers import ALL_STACKS
+
     return {stack: run_stack(stack) for stack in ALL_STACKS}
 
 
 @pytest.fixture(scope="session")
-def management(recordings) -> StackRecording:
+def management(recordings) -> "StackRecording":
     return recordings["management"]
 
 
