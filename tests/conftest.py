@@ -67,6 +67,16 @@ def _runs_operations_tests(config: pytest.Config) -> bool:
     return False
 
 
+# The file that takes longest (a whole rehearsal, with its variations forked beside it) is
+# handed to a worker first: handed out late, as xdist orders files by their number of tests,
+# it left the other worker idle at the end.
+LONGEST_FIRST = ("tests/rehearsal/test_rehearse.py",)
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    items.sort(key=lambda item: item.nodeid.split("::")[0] not in LONGEST_FIRST)
+
+
 def pytest_collection_finish(session: pytest.Session) -> None:
     """The modules every test module imported are set aside from garbage collection once
     collected: otherwise each full collection during the run walks them all again (a fifth of
