@@ -343,7 +343,13 @@ class Aws:
         for a region AWS does not have or an AWS_ENDPOINT_URL that is not an http(s) URL."""
         region = _checked_region(region)
         _check_endpoint_url()
-        return cls(boto3.Session(region_name=region, botocore_session=_core_session()))
+        session = boto3.Session(region_name=region, botocore_session=_core_session())
+        # boto3 appends its data folder to the loader's search paths for each session it makes;
+        # the loader is shared, so the list would grow by one entry per session (hundreds in a
+        # long run), and every model not yet loaded is looked for in each of them.
+        paths = _shared_loader().search_paths
+        paths[:] = dict.fromkeys(paths)
+        return cls(session)
 
     def client(self, service: str, region: str | None = None):
         # Creating a boto3 client costs tens of milliseconds; one per service is enough.

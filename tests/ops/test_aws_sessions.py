@@ -69,3 +69,15 @@ def test_a_handler_added_to_botocores_built_in_list_reaches_later_sessions(monke
     monkeypatch.setattr(botocore.handlers, "BUILTIN_HANDLERS", handlers)
     _core_session().emit("diagnyx-test-event")
     assert heard == [True]
+
+
+def test_sessions_do_not_lengthen_the_shared_loaders_search_paths(monkeypatch):
+    """boto3 adds its data folder to the loader of each session it makes; the loader is
+    shared, and a long run (the tests, a rehearsal) makes hundreds of sessions."""
+    monkeypatch.setenv("AWS_REGION", "us-east-1")
+    monkeypatch.delenv("AWS_ENDPOINT_URL", raising=False)
+    for _ in range(5):
+        Aws.from_environment()
+    paths = ops_aws._shared_loader().search_paths
+    assert len(paths) == len(set(paths))
+    assert any(path.endswith("boto3/data") for path in paths)  # still there, once
