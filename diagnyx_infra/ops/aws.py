@@ -346,9 +346,11 @@ class Aws:
         session = boto3.Session(region_name=region, botocore_session=_core_session())
         # boto3 appends its data folder to the loader's search paths for each session it makes;
         # the loader is shared, so the list would grow by one entry per session (hundreds in a
-        # long run), and every model not yet loaded is looked for in each of them.
+        # long run), and every model not yet loaded is looked for in each of them. Only repeats
+        # at the end are taken off: a thread walking the list meanwhile misses none before them.
         paths = _shared_loader().search_paths
-        paths[:] = dict.fromkeys(paths)
+        while len(paths) > 1 and paths[-1] in paths[:-1]:
+            paths.pop()
         return cls(session)
 
     def client(self, service: str, region: str | None = None):

@@ -102,11 +102,13 @@ class Variations:
         if pid == 0:  # the copy
             self._answer = answer
             # A copy that hangs (a lock some thread held at the fork) writes where each of its
-            # threads stood and ends, and the test reports it, rather than the run waiting for
-            # ever (SIGALRM's default action ends it if even that cannot run).
+            # threads stood when SIGALRM comes, then ends by its default action, and the test
+            # reports it, rather than the run waiting for ever. (Not faulthandler's timer: its
+            # thread is not in the copy, and re-arming it there waits for ever on the lock that
+            # thread held when the parent has one running, as pytest's faulthandler_timeout.)
             stacks = (own / "hung.txt").open("w")
-            faulthandler.dump_traceback_later(COPY_SECONDS, exit=True, file=stacks)
-            signal.alarm(COPY_SECONDS + 10)
+            faulthandler.register(signal.SIGALRM, file=stacks, all_threads=True, chain=True)
+            signal.alarm(COPY_SECONDS)
             try:
                 variation.change(pytest.MonkeyPatch())
                 rest = SEQUENCE[[s.key for s in SEQUENCE].index(step.key) :]
