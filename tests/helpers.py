@@ -63,3 +63,12 @@ def spy_registrations(monkeypatch) -> list[str]:
 
     monkeypatch.setattr(recording.RecordingMonitor, "RegisterResource", spy)
     return registered
+
+
+def table_rows(text: str) -> list[list[str]]:
+    """The rows of the rich tables in ``text``, cell by cell (rows of one line each)."""
+    return [
+        [cell.strip() for cell in line.split("│")[1:-1]]
+        for line in text.splitlines()
+        if line.startswith("│ ")
+    ]

@@ -17,7 +17,7 @@ from typer.testing import CliRunner
 
 from diagnyx_infra import cli
 from diagnyx_infra.engine.runner import PROJECT_DIR
-from tests.helpers import ALL_STACKS, edited_project
+from tests.helpers import ALL_STACKS, edited_project, table_rows
 
 
 def diagnyx(*args: str) -> subprocess.CompletedProcess:
@@ -55,11 +55,7 @@ def test_plan_all_prints_every_stack_in_deployment_order():
     assert positions == sorted(positions)
     # It closes with the stacks side by side and their total, as `rehearse` does.
     summary = result.stdout[result.stdout.index("Plan: 7 stacks") :]
-    rows = [
-        [cell.strip() for cell in line.split("│")[1:-1]]
-        for line in summary.splitlines()
-        if line.startswith("│ ")
-    ]
+    rows = table_rows(summary)
     assert [row[0] for row in rows] == [*ALL_STACKS, "all"]
     assert int(rows[-1][1]) == sum(int(row[1]) for row in rows[:-1])
 

@@ -47,12 +47,6 @@ _SPECIAL_FLOATS = re.compile(r"^[-+]?\.(inf|Inf|INF)$|^\.(nan|NaN|NAN)$")
 _MERGE_TAG = "tag:yaml.org,2002:merge"
 
 
-def read_yaml_file(path: Path) -> Any:
-    """The file's single document as go-yaml v3 reads it; any problem is one ConfigError that
-    names the file."""
-    return parse_yaml_text(path.name, read_bounded_text(path))
-
-
 def parse_yaml_text(name: str, text: str) -> Any:
     """The single document of file ``name``'s ``text``, as go-yaml v3 reads it; any problem is
     one ConfigError that names the file."""

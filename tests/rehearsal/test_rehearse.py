@@ -27,7 +27,7 @@ from diagnyx_infra.rehearsal.rehearse import (
     rehearse,
 )
 from diagnyx_infra.rehearsal.report import from_json, render, short_reason, to_json
-from tests.helpers import ALL_STACKS
+from tests.helpers import ALL_STACKS, table_rows
 from tests.rehearsal.rule_variations import VARIATIONS
 from tests.rehearsal.variations import Variations
 
@@ -49,15 +49,6 @@ def _text(result: RehearsalResult, verbose: bool = False) -> str:
     console = Console(file=io.StringIO(), width=80, color_system=None)
     render(result, console, verbose=verbose)
     return console.file.getvalue()
-
-
-def _rows(text: str) -> list[list[str]]:
-    """The summary table's rows, cell by cell (one line each)."""
-    return [
-        [cell.strip() for cell in line.split("│")[1:-1]]
-        for line in text.splitlines()
-        if line.startswith("│ ")
-    ]
 
 
 # One rehearsal of every stack for the whole file, through the command line as a user runs it
@@ -161,7 +152,7 @@ def test_plan_and_rehearse_count_resources_alike(cli_report, recordings, result)
     in AWS. The count in brackets is plan's, and the text says what the difference is."""
     final = {d["stack"]: d for d in cli_report["stacks"]}
     text = _text(result)
-    for stack, row in zip(ALL_STACKS, _rows(text), strict=False):
+    for stack, row in zip(ALL_STACKS, table_rows(text), strict=False):
         recording = recordings[stack]
         assert final[stack]["registered"] == len(plan_json(recording)["resources"]), stack
         in_aws = [r for r in recording.resources if r.custom and not r.is_provider]
@@ -181,7 +172,7 @@ def test_the_default_output_is_one_table_and_what_needs_a_look(result):
     # adds a line or two each; 30 leaves room for a few and still reads at a glance.
     assert len(lines) <= 30, text
     assert text.count("┏") == 1, text  # one table
-    assert [row[0] for row in _rows(text)] == [*ALL_STACKS, "all"]  # deploy order, then totals
+    assert [row[0] for row in table_rows(text)] == [*ALL_STACKS, "all"]  # deploy order, then totals
     assert "Rehearsal: 14/14 steps, 10 deploys of 7 stacks" in lines[0]
     assert "all 14 steps carried out; checklist: 84 pass, 0 fail, 0 cannot check" in text
     assert "12/0/0" in text and "84/0/0" in text
@@ -293,7 +284,7 @@ def test_moto_not_implemented_text_appears_once_per_type_and_short():
         assert "has not been implemented" not in text  # moto's words, shortened
         assert text.count("moto does not implement CreateX") == 1, text
         assert text.count("moto does not implement TagIt") == 1, text
-    assert _rows(default)[0] == ["management", "3", "5 (6)", "4", "0/0/1"]
+    assert table_rows(default)[0] == ["management", "3", "5 (6)", "4", "0/0/1"]
     assert (
         f"not emulated: {monitor} (management 3, security 3): moto does not implement CreateX"
         in " ".join(default.split())
@@ -343,7 +334,7 @@ def test_a_broken_policy_document_fails_with_the_resources_name(monkeypatch):
     )
     assert "stopped at step 3: The organization and its accounts" in flat
     assert "nothing was checked" in flat
-    assert [row[:2] for row in _rows(run.stdout)] == [
+    assert [row[:2] for row in table_rows(run.stdout)] == [
         ["management", "3 (refused)"],
         ["security", "not reached"],
         ["all", ""],
