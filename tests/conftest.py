@@ -4,6 +4,7 @@ garbage."""
 import functools
 import gc
 import os
+import weakref
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -21,13 +22,79 @@ if TYPE_CHECKING:
 @pytest.fixture(scope="session", autouse=True)
 def _one_click_command_per_app():
     """typer builds the click command of an app afresh on every CliRunner.invoke (milliseconds
-    each, hundreds of times); it is the same command each time."""
+    each, hundreds of times); it is the same command each time. (Set without MonkeyPatch: a
+    patch in place makes every evaluation run afresh, see _one_evaluation_per_input.)"""
     import typer.main
     import typer.testing
 
-    with pytest.MonkeyPatch.context() as patch:
-        patch.setattr(typer.testing, "_get_command", functools.cache(typer.main.get_command))
-        yield
+    original = typer.testing._get_command
+    typer.testing._get_command = functools.cache(typer.main.get_command)
+    yield
+    typer.testing._get_command = original
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _one_evaluation_per_input():
+    """The commands evaluate the program through ``engine.runner.run_stack`` (plan, cost
+    estimate, access analysis); in this run they evaluate the same stack of the same files many
+    times (a fifth of a second each). An evaluation is a function of the program and the stack's
+    files, so each is made once: the same files (Pulumi.yaml, the stack's file, __main__.py) give
+    the recording already made. Nothing is remembered for an evaluation given its own config or
+    mocks, or made while a test has anything patched (its patch may change what the program
+    does); tests that import run_stack call it directly, as before."""
+    from diagnyx_infra.config.stack_files import PROJECT_FILE, stack_file
+    from diagnyx_infra.engine import runner
+
+    evaluate = runner.run_stack
+    made: dict[tuple, StackRecording] = {}
+
+    def once_per_input(stack, project_dir=runner.PROJECT_DIR, config=None, mocks=None):
+        if config is not None or mocks is not None or _patched():
+            return evaluate(stack, project_dir, config, mocks)
+        folder = Path(project_dir)
+        files = (folder / PROJECT_FILE, stack_file(folder, stack), folder / "__main__.py")
+        try:
+            key = (stack, *(file.read_bytes() for file in files))
+        except OSError:  # a file missing: the evaluation says so
+            return evaluate(stack, project_dir, config, mocks)
+        if key not in made:
+            made[key] = evaluate(stack, project_dir)
+        return made[key]
+
+    runner.run_stack = once_per_input
+    yield
+    runner.run_stack = evaluate
+
+
+# The MonkeyPatches the tests and their fixtures make (pytest's own plugins keep some of their
+# own for the whole run).
+_MONKEYPATCHES: "weakref.WeakSet[pytest.MonkeyPatch]" = weakref.WeakSet()
+_make_monkeypatch = pytest.MonkeyPatch.__init__
+_in_a_test = False
+
+
+def _tracked_monkeypatch(self: pytest.MonkeyPatch) -> None:
+    _make_monkeypatch(self)
+    if _in_a_test:
+        _MONKEYPATCHES.add(self)
+
+
+pytest.MonkeyPatch.__init__ = _tracked_monkeypatch  # type: ignore[method-assign]
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_protocol(item: pytest.Item, nextitem: pytest.Item | None):
+    global _in_a_test
+    _in_a_test = True
+    try:
+        return (yield)
+    finally:
+        _in_a_test = False
+
+
+def _patched() -> bool:
+    """Whether a test's MonkeyPatch has anything set now (attributes, items, the environment)."""
+    return any(patch._setattr or patch._setitem for patch in list(_MONKEYPATCHES))
 
 
 @pytest.fixture(scope="session")

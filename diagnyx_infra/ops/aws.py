@@ -9,6 +9,7 @@ import re
 import signal
 import threading
 from dataclasses import dataclass
+from typing import ClassVar
 from urllib.parse import urlsplit
 
 import boto3
@@ -17,7 +18,7 @@ import botocore.session
 from botocore import exceptions as boto_errors
 from botocore.config import Config
 from botocore.exceptions import BotoCoreError, ClientError
-from botocore.hooks import HierarchicalEmitter
+from botocore.hooks import EVENT_ALIASES, EventAliaser, HierarchicalEmitter
 from botocore.parsers import ResponseParserError
 
 from .. import naming
@@ -239,13 +240,33 @@ def _handlers_registered(_count: int) -> HierarchicalEmitter:
     return emitter
 
 
+class _AliasesRemembered(EventAliaser):
+    """botocore's event aliaser with one memory of event names for the whole process. botocore
+    remembers each name's alias in the aliaser, but every client gets a copy of its session's
+    with nothing remembered, so each client worked out the aliases of its events again (a walk
+    of botocore's alias table for each of some fifteen names per operation): a quarter of what
+    a client spends on its first call of an operation. A name's alias depends only on the
+    table, which is botocore's own constant."""
+
+    _REMEMBERED: ClassVar[dict[str, str]] = {}
+
+    def __init__(self, event_emitter, event_aliases=None):
+        super().__init__(event_emitter, event_aliases)
+        if self._event_aliases == EVENT_ALIASES:
+            self._alias_name_cache = self._REMEMBERED
+
+
 def _core_session() -> botocore.session.Session:
     """A botocore session of its own (credentials, config, handlers) that shares with the
     process's other sessions what never changes: the service models (parsing them again for
-    every session costs most of a check's time) and a copy of the built-in handlers."""
+    every session costs most of a check's time), a copy of the built-in handlers, and the
+    aliases of event names."""
     core = botocore.session.Session(
         event_hooks=copy.copy(_builtin_handlers()), include_builtin_handlers=False
     )
+    if isinstance(getattr(core, "_events", None), EventAliaser):  # else botocore changed: as is
+        core._events = _AliasesRemembered(core._events._emitter)
+        core.register_component("event_emitter", core._events)
     core.register_component("data_loader", _shared_loader())
     return core
 
@@ -335,7 +356,10 @@ class Aws:
         self._assumed: dict[tuple[str, str, str | None], tuple[Aws, datetime.datetime]] = {}
         # Endpoints that did not answer in this run, shared with assumed sessions: a checklist
         # of many items waits for a dead endpoint once, not once per item.
-        self._down = {} if down is None else down
+        if down is None:  # the session's own Aws; assumed ones share its session and hooks
+            down = {}
+            _hook_session(session, down)
+        self._down = down
 
     @classmethod
     def from_environment(cls, region: str | None = None) -> "Aws":
@@ -365,15 +389,9 @@ class Aws:
                 raise SettingError(f"{service} endpoint: {error}") from None
             _check_url(client.meta.endpoint_url, f"the {service} endpoint")
             client._make_api_call = _reading_replies(client._make_api_call, service)
-            events = client.meta.events
-            events.register("before-call", self._skip_if_down)
-            events.register("before-send", _WATCHDOG.arm)
-            # Disarmed first: a later handler may end the call by raising.
-            events.register_first("needs-retry", _WATCHDOG.disarm)
-            events.register("needs-retry", _limit_network_retries)
-            events.register("before-parse", functools.partial(_refuse_non_aws, client))
-            events.register_first("after-call-error", _WATCHDOG.disarm)
-            events.register("after-call-error", self._note_down)
+            # The only hook of the client's own (it names the client's endpoint); the others
+            # came with its session's handlers (_hook_session).
+            client.meta.events.register("before-parse", functools.partial(_refuse_non_aws, client))
             self._clients[key] = client
         return self._clients[key]
 
@@ -435,21 +453,35 @@ class Aws:
             self._assumed[key] = (assumed, expires.astimezone(datetime.UTC))
         return assumed
 
-    # --- hooks on every client ---------------------------------------------------------------
 
-    def _skip_if_down(self, params: dict, **_) -> None:
+def _hook_session(session: boto3.Session, down: dict[str, str]) -> None:
+    """The hooks every client of ``session`` gets: registered on the session once, as each
+    client starts from a copy of its session's handlers (registered on each client, they cost
+    a millisecond per client, most of it botocore inspecting each handler's signature).
+    ``down`` holds the endpoints found not to answer."""
+
+    def skip_if_down(params: dict, **_) -> None:
         endpoint = _base_url(params.get("url"))
-        if endpoint in self._down:
-            raise EndpointDown(endpoint=endpoint, reason=self._down[endpoint])
+        if endpoint in down:
+            raise EndpointDown(endpoint=endpoint, reason=down[endpoint])
 
-    def _note_down(self, exception: Exception, **_) -> None:
+    def note_down(exception: Exception, **_) -> None:
         exception = _deadline_of(exception) or exception
         if isinstance(exception, NETWORK_FAULTS) and not isinstance(
             exception, boto_errors.ProxyConnectionError
         ):
             url = getattr(exception, "kwargs", {}).get("endpoint_url")
             if url:
-                self._down[_base_url(url)] = _network_problem(exception)
+                down[_base_url(url)] = _network_problem(exception)
+
+    events = session.events
+    events.register("before-call", skip_if_down)
+    events.register("before-send", _WATCHDOG.arm)
+    # Disarmed first: a later handler may end the call by raising.
+    events.register_first("needs-retry", _WATCHDOG.disarm)
+    events.register("needs-retry", _limit_network_retries)
+    events.register_first("after-call-error", _WATCHDOG.disarm)
+    events.register("after-call-error", note_down)
 
 
 def _limit_network_retries(attempts: int, caught_exception: Exception | None = None, **_):
