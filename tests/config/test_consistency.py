@@ -8,14 +8,13 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-import yaml
 from typer.testing import CliRunner
 
 from diagnyx_infra.cli import app
 from diagnyx_infra.config.consistency import account_ids_by_file, disagreements
 from diagnyx_infra.engine.runner import PROJECT_DIR, run_stack
 from diagnyx_infra.errors import ConfigError
-from tests.helpers import ALL_STACKS, spy_registrations
+from tests.helpers import ALL_STACKS, dump_yaml, load_yaml, spy_registrations
 
 Edit = Callable[[Path], None]
 
@@ -32,9 +31,9 @@ def test_every_stack_file_names_all_seven_accounts():
 def _edit_config(stack: str, change: Callable[[dict], None]) -> Edit:
     def apply(project: Path) -> None:
         path = project / f"Pulumi.{stack}.yaml"
-        data = yaml.safe_load(path.read_text())
+        data = load_yaml(path.read_text())
         change(data["config"])
-        path.write_text(yaml.safe_dump(data, sort_keys=False))
+        path.write_text(dump_yaml(data, sort_keys=False))
 
     return apply
 
@@ -49,11 +48,11 @@ def _relabel_prod_and_give_developers_prod(config: dict) -> None:
 
 def _copy_dev_as(name: str) -> Edit:
     def apply(project: Path) -> None:
-        data = yaml.safe_load((project / "Pulumi.dev.yaml").read_text())
+        data = load_yaml((project / "Pulumi.dev.yaml").read_text())
         data["config"]["diagnyx:accountIds"][name] = "888888888888"
         for key in ("diagnyx:network", "diagnyx:networks"):  # valid alone: no VPC
             data["config"].pop(key)
-        (project / f"Pulumi.{name}.yaml").write_text(yaml.safe_dump(data))
+        (project / f"Pulumi.{name}.yaml").write_text(dump_yaml(data))
 
     return apply
 

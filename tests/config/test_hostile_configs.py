@@ -9,7 +9,6 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-import yaml
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -18,7 +17,7 @@ from diagnyx_infra.config.stack_files import load_stack_config
 from diagnyx_infra.engine.runner import PROJECT_DIR, run_stack
 from diagnyx_infra.errors import ConfigError
 from diagnyx_infra.stacks import plan_stack
-from tests.helpers import spy_registrations
+from tests.helpers import dump_yaml, load_yaml, spy_registrations
 
 Edit = Callable[[dict], None]
 
@@ -27,9 +26,9 @@ def data_edit(edit: Edit) -> Callable[[str], str]:
     """Change the parsed stack file, write it back as YAML."""
 
     def apply(text: str) -> str:
-        data = yaml.safe_load(text)
+        data = load_yaml(text)
         edit(data["config"])
-        return yaml.safe_dump(data, sort_keys=False)
+        return dump_yaml(data, sort_keys=False)
 
     return apply
 
