@@ -21,6 +21,7 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from urllib.parse import urlsplit
 
+import botocore.retries.standard
 import pytest
 import requests
 
@@ -256,6 +257,18 @@ class MotoServers:
         reply.raise_for_status()
         copy = reply.json()
         return copy["pid"], f"http://127.0.0.1:{copy['port']}"
+
+
+@pytest.fixture(scope="package", autouse=True)
+def _no_backoff_between_retries() -> Iterator[None]:
+    """botocore waits a random fraction of a second before it retries a call; these tests
+    check what is retried and what the commands make of it, not botocore's waits (a second
+    of each run, the cores idle). The bounds the commands put on a whole call still hold."""
+    backoff = botocore.retries.standard.ExponentialBackoff
+    original = backoff.delay_amount
+    backoff.delay_amount = lambda self, context: 0
+    yield
+    backoff.delay_amount = original
 
 
 @pytest.fixture(scope="session")
