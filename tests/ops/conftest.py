@@ -82,13 +82,16 @@ def watch(pid):
     threading.Thread(target=run, daemon=True).start()
 
 
-def serve(port, report, pid):
-    global server
-    watch(pid)
+def set_aside():
     # What the server holds now (moto's modules, a template's landing zone) is left out of
     # garbage collection: every full collection would walk it again (see engine/runner.py).
     gc.collect()
     gc.freeze()
+
+
+def serve(port, report, pid):
+    global server
+    watch(pid)
     # One request at a time: a copy has one client (a worker's tests, one call after another),
     # a template only the workers' short copy requests, and a thread per request costs more
     # than the requests themselves.
@@ -107,6 +110,9 @@ def app(environ, start_response):
     if environ.get("PATH_INFO") != "/_diagnyx/copy":
         return moto_app(environ, start_response)
     query = {k: int(v[0]) for k, v in parse_qs(environ.get("QUERY_STRING", "")).items()}
+    # Set aside here, before the fork, rather than in each copy: a copy collecting a landing
+    # zone built since the template started would walk (and copy the pages of) all of it.
+    set_aside()
     read, write = os.pipe()
     pid = os.fork()
     if pid == 0:
@@ -133,6 +139,7 @@ def app(environ, start_response):
 
 signal.signal(signal.SIGCHLD, signal.SIG_IGN)  # the copies are reaped as they end
 if os.fork() == 0:
+    set_aside()
     serve(0, 1, int(sys.argv[1]))
 os._exit(0)
 """
