@@ -1,9 +1,10 @@
-"""Shared fixtures (each real stack evaluated once under Pulumi mocks) and how the run collects
-garbage."""
+"""Shared fixtures (each real stack evaluated once under Pulumi mocks), where the run keeps its
+scratch files and how it collects garbage."""
 
 import functools
 import gc
 import os
+import tempfile
 import weakref
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -15,6 +16,27 @@ if TYPE_CHECKING:
 
 # The imports of the program, the CLI and typer are left to the fixtures that use them: the
 # xdist controller loads this file too, and starts the workers only once it has.
+
+# Scratch files in memory where the machine has room for them there: the tests write copies of
+# the project, isolation records (each fsync'd, as the tool does) and the emulators' folders,
+# about 10 MB a run, and on a disk the waits leave the cores idle a second of each run. Set
+# before the workers start, so that they, the moto servers and the commands the tests run all
+# inherit it; a TMPDIR the user set is kept.
+RAM_FOLDER = Path("/dev/shm")
+RAM_NEEDED = 1024**3
+
+
+def _scratch_in_memory() -> None:
+    if os.environ.get("TMPDIR") or not RAM_FOLDER.is_dir() or not os.access(RAM_FOLDER, os.W_OK):
+        return
+    space = os.statvfs(RAM_FOLDER)
+    if space.f_bavail * space.f_frsize < RAM_NEEDED:
+        return
+    os.environ["TMPDIR"] = str(RAM_FOLDER)
+    tempfile.tempdir = None  # found again from TMPDIR on next use
+
+
+_scratch_in_memory()
 
 
 @pytest.fixture(scope="session", autouse=True)
