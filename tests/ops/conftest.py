@@ -375,6 +375,13 @@ class Landscape:
             shutil.copy(path, project)
         return project
 
+    def put_back(self) -> None:
+        """The landing zone as built again, whatever a test changed: a new copy of the run's in
+        place of the server's (milliseconds), for the same stack files. The new copy does not
+        know the credentials of roles assumed from the old one (moto would answer them as its
+        default account): sessions made before are not to be used after."""
+        self.servers.copy(self.servers.healthy()["healthy"], _port(self.endpoint))
+
 
 def build_template(servers: MotoServers, endpoint: str) -> dict[str, str]:
     """The healthy landing zone, built in the server at ``endpoint``: its stack files."""
@@ -412,6 +419,14 @@ def blank_env(aws_env, blank_moto_endpoint, monkeypatch) -> dict[str, str]:
 def blank_project(blank_env, tmp_path) -> Path:
     """Fresh stack files, for an empty moto server (``blank_env``)."""
     return copy_project(tmp_path / "project")
+
+
+@pytest.fixture
+def put_back_afterwards(landscape) -> Iterator[None]:
+    """What the test changes in the healthy landing zone is undone afterwards (Landscape.put_back):
+    the module's next test finds it as built."""
+    yield
+    landscape.put_back()
 
 
 @pytest.fixture(scope="module")

@@ -14,7 +14,7 @@ from diagnyx_infra.ops.bootstrap import set_setting
 from diagnyx_infra.ops.isolation import Isolation, Record, rendered_cicd_policy
 from diagnyx_infra.ops.landing_zone import LandingZone
 from tests.ops.conftest import run_diagnyx
-from tests.ops.test_isolation import access_state
+from tests.ops.test_isolation import _looker, access_state
 
 ACCOUNT = "dev"
 DEAD_ENDPOINT = "http://127.0.0.1:9"  # nothing listens here
@@ -26,16 +26,11 @@ def dev_as_built(healthy):
 
 
 @pytest.fixture
-def dev_put_back(healthy, dev_as_built, tmp_path):
-    """Whatever a test leaves, dev has what config grants it again for the next test (put back
-    unless its access is already exactly as built)."""
+def dev_put_back(landscape):
+    """Whatever a test leaves, the landing zone is as built again for the next test."""
     yield
-    if access_state(healthy, ACCOUNT) == dev_as_built:
-        return
-    isolation = Isolation(Aws.from_environment(), LandingZone.load(healthy))
-    record = isolation.plan(ACCOUNT)
-    record.items = []
-    isolation.restore(record, tmp_path / "put-back.json", isolation.restore_plan(record))
+    landscape.put_back()
+    _looker.cache_clear()  # its sessions assumed roles in the copy just replaced
 
 
 def _isolate(env, project, records):
@@ -107,8 +102,10 @@ EDITS = [
 
 @pytest.mark.parametrize("edit", [e[1] for e in EDITS], ids=[e[0] for e in EDITS])
 @pytest.mark.usefixtures("dev_put_back")
-def test_an_edited_record_still_restores_what_config_grants(aws_env, healthy, tmp_path, edit):
-    before = access_state(healthy, ACCOUNT)
+def test_an_edited_record_still_restores_what_config_grants(
+    aws_env, healthy, dev_as_built, tmp_path, edit
+):
+    before = dev_as_built
     assert len(before) == 1 + 4  # CICDPolicy + Administrators, DevOps, Developers, Auditors
     genuine = _isolate(aws_env, healthy, tmp_path / "records")
     assert access_state(healthy, ACCOUNT) == []
@@ -143,8 +140,10 @@ def test_an_edited_record_still_restores_what_config_grants(aws_env, healthy, tm
 
 
 @pytest.mark.usefixtures("dev_put_back")
-def test_a_policy_with_another_document_is_replaced_by_the_rendered_one(aws_env, healthy, tmp_path):
-    before = access_state(healthy, ACCOUNT)
+def test_a_policy_with_another_document_is_replaced_by_the_rendered_one(
+    aws_env, healthy, dev_as_built, tmp_path
+):
+    before = dev_as_built
     zone = LandingZone.load(healthy)
     record_file = _isolate(aws_env, healthy, tmp_path)
     iam = Aws.from_environment().assume(zone.account_ids[ACCOUNT]).client("iam")
@@ -170,9 +169,9 @@ def test_a_policy_with_another_document_is_replaced_by_the_rendered_one(aws_env,
 
 @pytest.mark.usefixtures("dev_put_back")
 def test_what_could_not_be_put_back_is_found_by_the_check_and_exits_1(
-    aws_env, healthy, tmp_path, monkeypatch
+    aws_env, healthy, dev_as_built, tmp_path, monkeypatch
 ):
-    before = access_state(healthy, ACCOUNT)
+    before = dev_as_built
     record_file = _isolate(aws_env, healthy, tmp_path)
     put_back = Isolation._put_back
 
