@@ -19,6 +19,8 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import botocore.session
+import cryptography.hazmat.primitives.asymmetric.rsa
+import moto.acm.models
 import moto.core.responses
 import moto.core.utils
 import moto.kms.models
@@ -80,6 +82,35 @@ def _private_key(key_spec: str):
 
 
 moto.kms.models.generate_private_key = _private_key
+
+# moto's ACM makes a new RSA key pair for every certificate it issues (tens of milliseconds
+# each); no step reads a certificate's key, so they share one. moto reaches the generator
+# through cryptography's own module, so it is swapped only while moto makes a certificate
+# (in the one thread that answers the engine's calls).
+_generate_certificate = moto.acm.models.CertBundle.generate_cert.__func__
+_rsa = cryptography.hazmat.primitives.asymmetric.rsa
+_generate_rsa_key = _rsa.generate_private_key
+
+
+@functools.cache
+def _one_certificate_key(public_exponent: int, key_size: int):
+    return _generate_rsa_key(public_exponent=public_exponent, key_size=key_size)
+
+
+def _shared_rsa_key(public_exponent: int, key_size: int, backend=None):
+    return _one_certificate_key(public_exponent, key_size)
+
+
+@classmethod
+def _certificate_with_the_shared_key(cls, *args, **kwargs):
+    _rsa.generate_private_key = _shared_rsa_key
+    try:
+        return _generate_certificate(cls, *args, **kwargs)
+    finally:
+        _rsa.generate_private_key = _generate_rsa_key
+
+
+moto.acm.models.CertBundle.generate_cert = _certificate_with_the_shared_key
 _CLEARED = ("AWS_PROFILE", "AWS_ENDPOINT_URL", "AWS_CONFIG_FILE", "AWS_SHARED_CREDENTIALS_FILE")
 
 

@@ -68,9 +68,11 @@ def _without_the_owner_tag(patch):
     )
 
 
-# What only shared services and the workloads need: a variation about the management stack
-# goes without them.
-BEYOND_MANAGEMENT_STEPS = ("shared", "registrar", "delegation", "certificates", "workloads")
+# What only the other accounts need: a variation about the management stack's own deploys goes
+# without them.
+BEYOND_MANAGEMENT_STEPS = (
+    "security", "shared", "registrar", "delegation", "certificates", "workloads",
+)  # fmt: skip
 
 # Each mistake, from the step where it starts to matter (the steps before it are the same with
 # or without it: the shared rehearsal's).

@@ -453,3 +453,19 @@ def test_sessions_of_one_data_path_share_one_loader():
 
     first, second = botocore.session.Session(), botocore.session.Session()
     assert first.get_component("data_loader") is second.get_component("data_loader")
+
+
+def test_certificates_share_one_key_and_cryptography_is_left_as_it_was():
+    """moto's ACM makes a key pair per certificate; the emulator's share one, swapping
+    cryptography's generator only while moto makes a certificate."""
+    import cryptography.hazmat.primitives.asymmetric.rsa as rsa
+    import moto.acm.models
+
+    generator = rsa.generate_private_key
+    first, second = (
+        moto.acm.models.CertBundle.generate_cert(name, "111111111111", "us-east-1")
+        for name in ("a.example.com", "b.example.com")
+    )
+    assert first.key == second.key
+    assert first.cert != second.cert  # each certificate is still its own
+    assert rsa.generate_private_key is generator
