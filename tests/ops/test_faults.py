@@ -229,9 +229,9 @@ FAILING_EVERYTHING = {
 # The timeouts the tests that wait on them set (the mechanism is the same as with the real
 # settings; waiting out those would take seconds a test). The dripping server sends well within
 # each read timeout, so only the deadline over the whole call ends it.
-TEST_READ_TIMEOUT = 0.1
-TEST_DEADLINE = 0.15
-DRIP_EVERY = 0.03
+TEST_READ_TIMEOUT = 0.05
+TEST_DEADLINE = 0.08
+DRIP_EVERY = 0.02
 
 
 def _refusing_socket() -> socket.socket:
