@@ -9,10 +9,6 @@ from pathlib import Path
 import pytest
 import yaml
 
-with warnings.catch_warnings():
-    warnings.simplefilter("ignore")  # parliament imports the deprecated pkg_resources
-    from parliament import analyze_policy_string
-
 from tests.helpers import ALL_STACKS
 
 ACCEPTED = {
@@ -47,6 +43,11 @@ def documents(recordings):
 
 
 def lint(document: str):
+    # Imported here: only the worker that runs this file pays for importing the linter.
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # parliament imports the deprecated pkg_resources
+        from parliament import analyze_policy_string
+
     return analyze_policy_string(document).findings
 
 
