@@ -40,10 +40,10 @@ DIAGNYX = Path(sys.executable).parent / "diagnyx"
 # names the copy's process and port. Each server ends with the process it watches (the run for
 # the templates, a worker for its copies), so a run killed midway leaves none behind. Its
 # process is started in the background (the starter returns at once) and prints its port.
-# Besides: one request at a time, no request log lines, and two lookups moto's server makes on
-# every request done once (they do not change while it runs): the list of its service packages
-# (it lists the package directory to route a request, a quarter of its time per request) and
-# the methods of each response class (inspect.getmembers).
+# Besides: one request at a time, no request log lines, no CORS headers (for browsers), and two
+# lookups moto's server makes on every request done once (they do not change while it runs):
+# the list of its service packages (it lists the package directory to route a request, a
+# quarter of its time per request) and the methods of each response class (inspect.getmembers).
 _SERVE = r"""
 import contextlib, gc, json, logging, os, signal, sys, threading, time
 from urllib.parse import parse_qs
@@ -64,7 +64,19 @@ from moto.moto_server.werkzeug_app import (
 )
 from werkzeug.serving import make_server
 
-moto_app = DomainDispatcherApplication(create_backend_app)  # as in moto's ThreadedMotoServer
+
+class QuietRequestHandler(MotoRequestHandler):
+    def log_request(self, *args, **kwargs):
+        pass  # werkzeug formats every request's line before the logger drops it
+
+
+def backend_app(service):
+    app = create_backend_app(service)
+    app.after_request_funcs.clear()  # CORS headers, for browsers: none asks here
+    return app
+
+
+moto_app = DomainDispatcherApplication(backend_app)  # as in moto's ThreadedMotoServer
 server = None
 
 
@@ -96,7 +108,7 @@ def serve(port, report, pid):
     # a template only the workers' short copy requests, and a thread per request costs more
     # than the requests themselves.
     server = make_server(
-        "127.0.0.1", port, app, threaded=False, request_handler=MotoRequestHandler
+        "127.0.0.1", port, app, threaded=False, request_handler=QuietRequestHandler
     )
     os.write(report, b"%d\n" % server.server_port)
     if report == 1:
