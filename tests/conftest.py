@@ -30,7 +30,8 @@ def _scratch_in_memory() -> None:
     if os.environ.get("TMPDIR") or not RAM_FOLDER.is_dir() or not os.access(RAM_FOLDER, os.W_OK):
         return
     space = os.statvfs(RAM_FOLDER)
-    if space.f_bavail * space.f_frsize < RAM_NEEDED:
+    # Some tests run scripts they write there (noexec: Docker's default, hardened hosts).
+    if space.f_bavail * space.f_frsize < RAM_NEEDED or space.f_flag & os.ST_NOEXEC:
         return
     os.environ["TMPDIR"] = str(RAM_FOLDER)
     tempfile.tempdir = None  # found again from TMPDIR on next use
@@ -57,12 +58,13 @@ def _one_click_command_per_app():
 def _one_evaluation_per_input():
     """The commands evaluate the program through ``engine.runner.run_stack`` (plan, cost
     estimate, access analysis); in this run they evaluate the same stack of the same files many
-    times (a fifth of a second each). An evaluation is a function of the program and the stack's
-    files, so each is made once: the same files (Pulumi.yaml, the stack's file, __main__.py) give
-    the recording already made. Nothing is remembered for an evaluation given its own config or
-    mocks, or made while a test has anything patched (its patch may change what the program
-    does); tests that import run_stack call it directly, as before."""
-    from diagnyx_infra.config.stack_files import PROJECT_FILE, stack_file
+    times (a fifth of a second each). An evaluation is a function of the program and the
+    project's files, so each is made once: the same files (__main__.py and every Pulumi*.yaml of
+    the folder, which the program checks against each other) give the recording already made,
+    the same object, as ``recordings`` shares its own: no test may change one. Nothing is
+    remembered for an evaluation given its own config or mocks, or made while a test has
+    anything patched (its patch may change what the program does); tests that import run_stack
+    call it directly, as before."""
     from diagnyx_infra.engine import runner
 
     evaluate = runner.run_stack
@@ -72,9 +74,9 @@ def _one_evaluation_per_input():
         if config is not None or mocks is not None or _patched():
             return evaluate(stack, project_dir, config, mocks)
         folder = Path(project_dir)
-        files = (folder / PROJECT_FILE, stack_file(folder, stack), folder / "__main__.py")
+        files = [*sorted(folder.glob("Pulumi*.yaml")), folder / "__main__.py"]
         try:
-            key = (stack, *(file.read_bytes() for file in files))
+            key = (stack, *((file.name, file.read_bytes()) for file in files))
         except OSError:  # a file missing: the evaluation says so
             return evaluate(stack, project_dir, config, mocks)
         if key not in made:

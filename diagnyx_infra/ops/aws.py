@@ -8,6 +8,7 @@ import os
 import re
 import signal
 import threading
+import weakref
 from dataclasses import dataclass
 from typing import ClassVar
 from urllib.parse import urlsplit
@@ -342,7 +343,6 @@ class Aws:
         self,
         session: boto3.Session,
         account_id: str | None = None,
-        down: dict[str, str] | None = None,
         credentials: dict[str, str] | None = None,
     ):
         self.session = session
@@ -354,12 +354,10 @@ class Aws:
         # command that visits an account twice (the checklist, a rehearsal's deploys) assumes
         # its role and builds its clients once.
         self._assumed: dict[tuple[str, str, str | None], tuple[Aws, datetime.datetime]] = {}
-        # Endpoints that did not answer in this run, shared with assumed sessions: a checklist
-        # of many items waits for a dead endpoint once, not once per item.
-        if down is None:  # the session's own Aws; assumed ones share its session and hooks
-            down = {}
-            _hook_session(session, down)
-        self._down = down
+        # Endpoints that did not answer in this run, kept by the boto3 session and so shared
+        # with the roles assumed from it: a checklist of many items waits for a dead endpoint
+        # once, not once per item.
+        self._down = _hooked(session)
 
     @classmethod
     def from_environment(cls, region: str | None = None) -> "Aws":
@@ -441,7 +439,6 @@ class Aws:
         assumed = Aws(
             self.session,
             account_id,
-            self._down,
             credentials={
                 "aws_access_key_id": credentials["AccessKeyId"],
                 "aws_secret_access_key": credentials["SecretAccessKey"],
@@ -452,6 +449,19 @@ class Aws:
         if isinstance(expires, datetime.datetime):
             self._assumed[key] = (assumed, expires.astimezone(datetime.UTC))
         return assumed
+
+
+# Each boto3 session's endpoints found not to answer, for as long as the session lives.
+_DOWN: "weakref.WeakKeyDictionary[boto3.Session, dict[str, str]]" = weakref.WeakKeyDictionary()
+
+
+def _hooked(session: boto3.Session) -> dict[str, str]:
+    """The endpoints of ``session`` found not to answer, its hooks registered on first use."""
+    down = _DOWN.get(session)
+    if down is None:
+        down = _DOWN[session] = {}
+        _hook_session(session, down)
+    return down
 
 
 def _hook_session(session: boto3.Session, down: dict[str, str]) -> None:

@@ -17,6 +17,7 @@ import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field, replace
 from pathlib import Path
+from typing import Any
 
 import botocore.session
 import cryptography.hazmat.primitives.asymmetric.rsa
@@ -84,30 +85,33 @@ def _private_key(key_spec: str):
 moto.kms.models.generate_private_key = _private_key
 
 # moto's ACM makes a new RSA key pair for every certificate it issues (tens of milliseconds
-# each); no step reads a certificate's key, so they share one. moto reaches the generator
-# through cryptography's own module, so it is swapped only while moto makes a certificate
-# (in the one thread that answers the engine's calls).
+# each); no step reads a certificate's key, so the emulator's share one. moto reaches the
+# generator through cryptography's own module, so that is swapped while moto makes a
+# certificate, for the whole process: nothing else in a rehearsal makes RSA keys meanwhile
+# (one thread answers the engine's calls; other threads of the process would get the shared
+# key too). What was there before is put back, whatever it was.
 _generate_certificate = moto.acm.models.CertBundle.generate_cert.__func__
 _rsa = cryptography.hazmat.primitives.asymmetric.rsa
-_generate_rsa_key = _rsa.generate_private_key
 
 
-@functools.cache
-def _one_certificate_key(public_exponent: int, key_size: int):
-    return _generate_rsa_key(public_exponent=public_exponent, key_size=key_size)
-
-
-def _shared_rsa_key(public_exponent: int, key_size: int, backend=None):
-    return _one_certificate_key(public_exponent, key_size)
+_CERTIFICATE_KEYS: dict[tuple[int, int], Any] = {}  # (public exponent, size) -> key
 
 
 @classmethod
 def _certificate_with_the_shared_key(cls, *args, **kwargs):
-    _rsa.generate_private_key = _shared_rsa_key
+    previous = _rsa.generate_private_key
+
+    def shared_key(public_exponent: int, key_size: int, backend: Any = None) -> Any:
+        kind = (public_exponent, key_size)
+        if kind not in _CERTIFICATE_KEYS:
+            _CERTIFICATE_KEYS[kind] = previous(public_exponent=public_exponent, key_size=key_size)
+        return _CERTIFICATE_KEYS[kind]
+
+    _rsa.generate_private_key = shared_key
     try:
         return _generate_certificate(cls, *args, **kwargs)
     finally:
-        _rsa.generate_private_key = _generate_rsa_key
+        _rsa.generate_private_key = previous
 
 
 moto.acm.models.CertBundle.generate_cert = _certificate_with_the_shared_key

@@ -50,3 +50,23 @@ def test_an_evaluation_leaves_no_event_loop_open(tmp_path, monkeypatch):
     run_stack("test", project_dir=_program(tmp_path, 20), config=_CONFIG)
     assert len(opened) >= 2  # the evaluation's own, and those of the threads that answered it
     assert all(loop.is_closed() for loop in opened)
+
+
+def test_the_runs_one_evaluation_per_input_tells_any_stack_file_apart(tmp_path):
+    """The test run evaluates the same files once (tests/conftest.py); the program checks
+    every stack file against the others, so an edit to another stack's file is another input."""
+    import shutil
+
+    import pytest
+
+    from diagnyx_infra import PROJECT_DIR
+    from diagnyx_infra.engine import runner
+    from diagnyx_infra.errors import ConfigError
+
+    for path in [*PROJECT_DIR.glob("Pulumi*.yaml"), PROJECT_DIR / "__main__.py"]:
+        shutil.copy(path, tmp_path)
+    runner.run_stack("uat", tmp_path)  # remembered
+    management = tmp_path / "Pulumi.management.yaml"
+    management.write_text(management.read_text().replace('uat: "', 'uat: "9'))
+    with pytest.raises(ConfigError):
+        runner.run_stack("uat", tmp_path)

@@ -81,3 +81,20 @@ def test_sessions_do_not_lengthen_the_shared_loaders_search_paths(monkeypatch):
     paths = ops_aws._shared_loader().search_paths
     assert len(paths) == len(set(paths))
     assert any(path.endswith("boto3/data") for path in paths)  # still there, once
+
+
+def _handlers(session: boto3.Session, event: str) -> list:
+    return list(session.events._emitter._handlers.prefix_search(event))
+
+
+def test_a_session_gets_the_hooks_once_and_one_record_of_endpoints_down():
+    """The hooks every client gets are registered on its boto3 session, once however many Aws
+    share it (the roles assumed from it do); endpoints found down are the session's."""
+    session = boto3.Session(region_name="us-east-1")
+    before = len(_handlers(session, "before-call"))
+    first, second = Aws(session), Aws(session)
+    assert len(_handlers(session, "before-call")) == before + 1
+    assert first._down is second._down
+    other = Aws(boto3.Session(region_name="us-east-1"))
+    assert other._down is not first._down
+    assert len(_handlers(other.session, "before-call")) == before + 1
