@@ -58,7 +58,7 @@ def _one_click_command_per_app():
 def _one_evaluation_per_input():
     """The commands evaluate the program through ``engine.runner.run_stack`` (plan, cost
     estimate, access analysis); in this run they evaluate the same stack of the same files many
-    times (a fifth of a second each). An evaluation is a function of the program and the
+    times (up to a tenth of a second each). An evaluation is a function of the program and the
     project's files, so each is made once: the same files (__main__.py and every Pulumi*.yaml of
     the folder, which the program checks against each other) give the recording already made,
     the same object, as ``recordings`` shares its own: no test may change one. Nothing is
@@ -164,7 +164,7 @@ LONGEST_FIRST = ("tests/rehearsal/test_rehearse.py",)
 QUICKEST_LAST = (
     "tests/policies/",
     "tests/policy_pack/",
-    "tests/rehearsal/test_",
+    "tests/rehearsal/test_",  # the rule files (test_rehearse.py goes first, above)
     "tests/test_data_safety.py",
     "tests/test_no_deprecated_api.py",
     "tests/test_self_contained.py",

@@ -92,8 +92,6 @@ moto.kms.models.generate_private_key = _private_key
 # key too). What was there before is put back, whatever it was.
 _generate_certificate = moto.acm.models.CertBundle.generate_cert.__func__
 _rsa = cryptography.hazmat.primitives.asymmetric.rsa
-
-
 _CERTIFICATE_KEYS: dict[tuple[int, int], Any] = {}  # (public exponent, size) -> key
 
 
@@ -115,6 +113,7 @@ def _certificate_with_the_shared_key(cls, *args, **kwargs):
 
 
 moto.acm.models.CertBundle.generate_cert = _certificate_with_the_shared_key
+
 _CLEARED = ("AWS_PROFILE", "AWS_ENDPOINT_URL", "AWS_CONFIG_FILE", "AWS_SHARED_CREDENTIALS_FILE")
 
 
