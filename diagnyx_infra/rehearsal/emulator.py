@@ -91,7 +91,8 @@ class EmulatorMocks(RecordingMocks):
         self.sessions: dict[str, Aws] = {}  # provider ID -> the account it deploys into
         self.created: list[Created] = []
         self.failure: RehearsalFailure | None = None
-        # The engine registers from several threads; the emulator is driven one call at a time.
+        # The emulator is driven one call at a time, whatever thread a call comes from (the runner
+        # answers from one executor thread; the lock does not rely on it).
         self._lock = threading.Lock()
 
     def new_resource(self, args: pulumi_mocks.MockResourceArgs) -> tuple[str | None, dict]:
