@@ -52,7 +52,7 @@ def test_an_evaluation_leaves_no_event_loop_open(tmp_path, monkeypatch):
     assert all(loop.is_closed() for loop in opened)
 
 
-def test_the_runs_one_evaluation_per_input_tells_any_stack_file_apart(tmp_path):
+def test_the_test_runs_reused_evaluations_tell_any_stack_file_apart(tmp_path):
     """The test run evaluates the same files once (tests/conftest.py); the program checks
     every stack file against the others, so an edit to another stack's file is another input."""
     import shutil
