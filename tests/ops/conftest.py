@@ -40,7 +40,7 @@ DIAGNYX = Path(sys.executable).parent / "diagnyx"
 # names the copy's process and port. Each server ends with the process it watches (the run for
 # the templates, a worker for its copies), so a run killed midway leaves none behind. Its
 # process is started in the background (the starter returns at once) and prints its port.
-# Besides: one request at a time, no request log lines, no CORS headers (for browsers), and two
+# Besides: one request at a time, no request log lines, no Flask in the way (BackendApp), and two
 # lookups moto's server makes on every request done once (they do not change while it runs):
 # the list of its service packages (it lists the package directory to route a request, a
 # quarter of its time per request) and the methods of each response class (inspect.getmembers).
@@ -59,10 +59,15 @@ import moto.core.responses
 moto.core.responses.method_names_from_class = functools.cache(
     moto.core.responses.method_names_from_class
 )
+from botocore.exceptions import ClientError
+from moto.core.request import Request
+from moto.moto_api import recorder
 from moto.moto_server.werkzeug_app import (
     DomainDispatcherApplication, MotoRequestHandler, create_backend_app,
 )
+from werkzeug.exceptions import HTTPException
 from werkzeug.serving import make_server
+from werkzeug.wrappers import Response
 
 
 class QuietRequestHandler(MotoRequestHandler):
@@ -70,13 +75,39 @@ class QuietRequestHandler(MotoRequestHandler):
         pass  # werkzeug formats every request's line before the logger drops it
 
 
-def backend_app(service):
-    app = create_backend_app(service)
-    app.after_request_funcs.clear()  # CORS headers, for browsers: none asks here
-    return app
+class BackendApp:
+    # moto's Flask app of a service, used for its URL map and handlers only: a request goes
+    # straight to its handler, as moto.core.utils.convert_to_flask_response hands it over,
+    # without Flask's request context, debug checks and CORS headers (a tenth of the server's
+    # time). What a handler raises reaches werkzeug's server, as in moto's debug-mode app: a 500.
+    def __init__(self, service):
+        flask_app = create_backend_app(service)
+        self.urls = flask_app.url_map
+        self.handlers = {name: view.callback for name, view in flask_app.view_functions.items()}
+
+    def __call__(self, environ, start_response):
+        try:
+            endpoint, _ = self.urls.bind_to_environ(environ).match()
+        except HTTPException as error:  # no such path or method, as Flask answers it
+            return error(environ, start_response)
+        request = ServerRequest(environ)
+        try:
+            recorder._record_request(request)
+            result = self.handlers[endpoint](request, request.raw_url, dict(request.headers))
+        except ClientError as error:
+            result = 400, {}, error.response["Error"]["Message"]
+        status, headers, content = result if len(result) == 3 else (200, {}, result)
+        response = Response(response=content, status=status, headers=headers)
+        if request.method == "HEAD" and "content-length" in headers:
+            response.headers["Content-Length"] = headers["content-length"]
+        return response(environ, start_response)
 
 
-moto_app = DomainDispatcherApplication(backend_app)  # as in moto's ThreadedMotoServer
+class ServerRequest(Request):
+    from_wsgi_server = True  # as moto's Flask app marks its requests
+
+
+moto_app = DomainDispatcherApplication(BackendApp)  # as in moto's ThreadedMotoServer
 server = None
 
 
