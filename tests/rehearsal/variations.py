@@ -11,6 +11,7 @@ the report's JSON (`diagnyx rehearse --json`), which holds everything the text s
 
 import contextlib
 import faulthandler
+import gc
 import json
 import os
 import shutil
@@ -98,6 +99,11 @@ class Variations:
         for path in [*work.glob("Pulumi*.yaml"), work / "__main__.py"]:
             shutil.copy(path, own)
         answer = own / "answer.json"
+        # What is alive now is set aside from garbage collection first (this process would walk
+        # it at its next evaluation anyway): each copy's collections would walk it too, writing
+        # to every page it is on, which the kernel then copies (a twentieth of the file's CPU).
+        gc.collect()
+        gc.freeze()
         pid = os.fork()
         if pid == 0:  # the copy
             self._answer = answer
