@@ -8,12 +8,15 @@ import os
 import re
 import signal
 import threading
+import types
 import weakref
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import ClassVar
 from urllib.parse import urlsplit
 
 import boto3
+import botocore.client
 import botocore.handlers
 import botocore.session
 from botocore import exceptions as boto_errors
@@ -255,6 +258,63 @@ class _AliasesRemembered(EventAliaser):
         super().__init__(event_emitter, event_aliases)
         if self._event_aliases == EVENT_ALIASES:
             self._alias_name_cache = self._REMEMBERED
+
+
+# The classes botocore builds for clients, each made once per process: key -> (the service's
+# parsed model, the class). See _client_class.
+_CLIENT_CLASSES: dict[tuple, tuple[object, type]] = {}
+
+
+def _remembering(build: Callable) -> Callable:
+    """botocore's ClientCreator._create_client_class (``build``), each class made once.
+
+    botocore builds a new class for every client, with a method per operation of its service:
+    a millisecond (a third of a new client's cost) and thousands of objects left to the garbage
+    collector, for each client of each account a command visits. A class depends only on the
+    service's model and on the session's `creating-client-class` handlers (which may add methods,
+    as boto3's does for s3), so a class is reused only for the same model (the same parsed
+    document: the sessions here share one loader) and the same handlers, all of them plain
+    functions. Anything else (a handler made per session, botocore's internals changed) gets a
+    class built as botocore builds it."""
+
+    def client_class(creator, service_name: str, service_model):
+        key = _class_key(creator, service_name, service_model)
+        if key is None:
+            return build(creator, service_name, service_model)
+        document = service_model._service_description
+        made = _CLIENT_CLASSES.get(key)
+        if made is None or made[0] is not document:  # an id reused by another document
+            made = _CLIENT_CLASSES[key] = (document, build(creator, service_name, service_model))
+        return made[1]
+
+    client_class.remembers_classes = True
+    return client_class
+
+
+def _class_key(creator, service_name: str, service_model) -> tuple | None:
+    try:
+        document = service_model._service_description
+        event = f"creating-client-class.{service_model.service_id.hyphenize()}"
+        emitter = creator._event_emitter
+        if isinstance(emitter, EventAliaser):
+            event, emitter = emitter._alias_event_name(event), emitter._emitter
+        handlers = tuple(emitter._handlers.prefix_search(event))
+    except AttributeError:  # botocore changed
+        return None
+    if not all(_plain_function(handler) for handler in handlers):
+        return None
+    return service_name, id(document), handlers
+
+
+def _plain_function(handler) -> bool:
+    """A function defined at a module's top level: the same object in every session."""
+    return isinstance(handler, types.FunctionType) and handler.__qualname__ == handler.__name__
+
+
+if not getattr(botocore.client.ClientCreator._create_client_class, "remembers_classes", False):
+    botocore.client.ClientCreator._create_client_class = _remembering(
+        botocore.client.ClientCreator._create_client_class
+    )
 
 
 def _core_session() -> botocore.session.Session:

@@ -98,3 +98,62 @@ def test_a_session_gets_the_hooks_once_and_one_record_of_endpoints_down():
     other = Aws(boto3.Session(region_name="us-east-1"))
     assert other._down is not first._down
     assert len(_handlers(other.session, "before-call")) == before + 1
+
+
+# --- client classes: botocore builds one per client; the operations tooling makes each once ---
+
+
+def _credentials(n: int) -> dict[str, str]:
+    return {
+        "aws_access_key_id": f"AKIA{n}",
+        "aws_secret_access_key": "secret",
+        "aws_session_token": "token",
+    }
+
+
+def test_clients_of_a_service_share_one_class_across_sessions_and_roles(monkeypatch):
+    monkeypatch.setenv("AWS_REGION", "us-east-1")
+    monkeypatch.delenv("AWS_ENDPOINT_URL", raising=False)
+    first, second = Aws.from_environment(), Aws.from_environment()
+    role = Aws(first.session, ACCOUNT, credentials=_credentials(1))
+    iam = first.client("iam")
+    assert type(second.client("iam")) is type(iam)
+    assert type(role.client("iam")) is type(iam)
+    assert type(first.client("kms")) is not type(iam)
+    # Each client still has its own credentials and handlers.
+    assert role.client("iam")._request_signer._credentials.access_key == "AKIA1"
+    assert role.client("iam").meta.events is not iam.meta.events
+    # boto3 adds s3's transfer methods through a handler made per session: built each time,
+    # and not remembered (the memory would grow by a class per session).
+    remembered = len(ops_aws._CLIENT_CLASSES)
+    assert type(second.client("s3")) is not type(first.client("s3"))
+    assert hasattr(first.client("s3"), "upload_file")
+    assert len(ops_aws._CLIENT_CLASSES) == remembered
+
+
+def mark_sts(class_attributes, **_):
+    class_attributes["marked"] = True
+
+
+def test_a_session_with_its_own_class_handler_gets_a_class_of_its_own(monkeypatch):
+    """A `creating-client-class` handler of one session (here a plain function, which the
+    memory of classes keys on) shapes only that session's classes."""
+    monkeypatch.setenv("AWS_REGION", "us-east-1")
+    monkeypatch.delenv("AWS_ENDPOINT_URL", raising=False)
+    plain, marked = Aws.from_environment(), Aws.from_environment()
+    marked.session.events.register("creating-client-class.sts", mark_sts)
+    assert getattr(marked.client("sts"), "marked", False) is True
+    assert not hasattr(plain.client("sts"), "marked")
+    assert type(plain.client("sts")) is not type(marked.client("sts"))
+
+
+def test_another_model_of_a_service_gets_another_class(monkeypatch):
+    """A session reading its models elsewhere (another loader, AWS_DATA_PATH) does not reuse a
+    class built from another document of the same service."""
+    import botocore.session
+
+    monkeypatch.setenv("AWS_REGION", "us-east-1")
+    shared = Aws.from_environment().client("sts")
+    separate = botocore.session.Session()  # a loader of its own
+    separate.register_component("data_loader", botocore.loaders.create_loader())
+    assert type(separate.create_client("sts", region_name="us-east-1")) is not type(shared)
