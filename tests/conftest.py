@@ -147,6 +147,20 @@ def pytest_configure(config: pytest.Config) -> None:
     gc.disable()
 
 
+_hypothesis_ready = False
+
+
+def pytest_runtest_logreport(report: pytest.TestReport) -> None:
+    """The controller imports hypothesis while the workers run (at the first report it gets):
+    hypothesis's plugin imports it for the run's summary otherwise, at the very end, when
+    nothing else is left to do (a tenth of a second the run waits for)."""
+    global _hypothesis_ready
+    if _hypothesis_ready or os.environ.get("PYTEST_XDIST_WORKER"):
+        return
+    _hypothesis_ready = True
+    import hypothesis.internal.observability  # noqa: F401
+
+
 def _runs_operations_tests(config: pytest.Config) -> bool:
     operations = (Path(__file__).parent / "ops").resolve()
     for arg in config.args:
