@@ -1,11 +1,9 @@
 """Shared fixtures (each real stack evaluated once under Pulumi mocks), where the run keeps its
 scratch files and how it collects garbage."""
 
-import atexit
 import functools
 import gc
 import os
-import sys
 import tempfile
 import weakref
 from pathlib import Path
@@ -40,20 +38,6 @@ def _scratch_in_memory() -> None:
 
 
 _scratch_in_memory()
-
-
-def _end_at_once() -> None:
-    """A worker ends as soon as its atexit handlers have run (this one, registered before those
-    of the tests, runs after them): its interpreter would otherwise free a heap of some 600 MB
-    object by object, a tenth of a second the run's controller waits for at the very end. Its
-    reports have all been sent by then."""
-    sys.stdout.flush()
-    sys.stderr.flush()
-    os._exit(0)
-
-
-if os.environ.get("PYTEST_XDIST_WORKER"):
-    atexit.register(_end_at_once)
 
 
 @pytest.fixture(scope="session", autouse=True)
