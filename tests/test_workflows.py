@@ -1,6 +1,7 @@
 """The delivery pipeline: workflows validate against GitHub's schema, and their branch-to-stack
 mapping, stacks and permissions match the program."""
 
+import datetime
 import json
 import re
 import shutil
@@ -56,9 +57,17 @@ def check_jsonschema(schema: str, *paths: Path) -> subprocess.CompletedProcess:
     """`check-jsonschema --builtin-schema <schema> <paths>`, its click command run in this
     process (a process of its own costs a fifth of a second to start)."""
     from check_jsonschema import main
+    from ruamel.yaml import SafeConstructor
 
     args = ["--builtin-schema", schema, *map(str, paths)]
-    result = CliRunner().invoke(main, args)
+    # check-jsonschema has ruamel.yaml's safe loader read timestamps as text by changing the
+    # loader's table in place, for the whole process: it is put back as found.
+    constructors = dict(SafeConstructor.yaml_constructors)
+    try:
+        result = CliRunner().invoke(main, args)
+    finally:
+        SafeConstructor.yaml_constructors.clear()
+        SafeConstructor.yaml_constructors.update(constructors)
     if result.exception is not None and not isinstance(result.exception, SystemExit):
         raise result.exception
     return subprocess.CompletedProcess(args, result.exit_code, result.stdout, result.stderr)
@@ -69,6 +78,13 @@ def test_workflows_match_githubs_schema():
     assert result.returncode == 0, result.stdout + result.stderr
     result = check_jsonschema("vendor.github-actions", ACTION)
     assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_the_schema_check_leaves_yaml_loading_as_it_was(tmp_path):
+    from ruamel.yaml import YAML
+
+    check_jsonschema("vendor.github-actions", ACTION)
+    assert isinstance(YAML(typ="safe").load("when: 2001-12-14")["when"], datetime.date)
 
 
 def test_the_schema_check_can_fail(tmp_path):

@@ -260,8 +260,8 @@ class _AliasesRemembered(EventAliaser):
             self._alias_name_cache = self._REMEMBERED
 
 
-# The classes botocore builds for clients, each made once per process: key -> (the service's
-# parsed model, the class). See _client_class.
+# The classes botocore builds for the clients of the shared loader's sessions, each made once:
+# (service, class handlers) -> (the service's parsed model, the class). See _remembering.
 _CLIENT_CLASSES: dict[tuple, tuple[object, type]] = {}
 
 
@@ -272,18 +272,20 @@ def _remembering(build: Callable) -> Callable:
     a millisecond (a third of a new client's cost) and thousands of objects left to the garbage
     collector, for each client of each account a command visits. A class depends only on the
     service's model and on the session's `creating-client-class` handlers (which may add methods,
-    as boto3's does for s3), so a class is reused only for the same model (the same parsed
-    document: the sessions here share one loader) and the same handlers, all of them plain
-    functions. Anything else (a handler made per session, botocore's internals changed) gets a
-    class built as botocore builds it."""
+    as boto3's does for s3). So a class is reused only by the sessions of the shared loader (the
+    models of other sessions, which parse their own, are not kept alive here), for the same
+    parsed model and the same handlers, all of them plain functions: at most one class per
+    service. Anything else (a session of its own loader, a handler made per session, botocore's
+    internals changed) gets a class built as botocore builds it. (A class's docstrings refer to
+    the event emitter of the client it was first built for: one emitter kept per service.)"""
 
     def client_class(creator, service_name: str, service_model):
-        key = _class_key(creator, service_name, service_model)
-        if key is None:
+        remembered = _remembered_as(creator, service_name, service_model)
+        if remembered is None:
             return build(creator, service_name, service_model)
-        document = service_model._service_description
+        key, document = remembered
         made = _CLIENT_CLASSES.get(key)
-        if made is None or made[0] is not document:  # an id reused by another document
+        if made is None or made[0] is not document:  # the loader parsed the model again
             made = _CLIENT_CLASSES[key] = (document, build(creator, service_name, service_model))
         return made[1]
 
@@ -291,8 +293,12 @@ def _remembering(build: Callable) -> Callable:
     return client_class
 
 
-def _class_key(creator, service_name: str, service_model) -> tuple | None:
+def _remembered_as(creator, service_name: str, service_model) -> tuple[tuple, object] | None:
+    """The key under which the class ``creator`` builds is remembered, and the parsed model it
+    is built from; None if it is not to be remembered."""
     try:
+        if creator._loader is not _shared_loader():
+            return None
         document = service_model._service_description
         event = f"creating-client-class.{service_model.service_id.hyphenize()}"
         emitter = creator._event_emitter
@@ -303,7 +309,7 @@ def _class_key(creator, service_name: str, service_model) -> tuple | None:
         return None
     if not all(_plain_function(handler) for handler in handlers):
         return None
-    return service_name, id(document), handlers
+    return (service_name, handlers), document
 
 
 def _plain_function(handler) -> bool:

@@ -79,7 +79,8 @@ class BackendApp:
     # moto's Flask app of a service, used for its URL map and handlers only: a request goes
     # straight to its handler, as moto.core.utils.convert_to_flask_response hands it over,
     # without Flask's request context, debug checks and CORS headers (a tenth of the server's
-    # time). What a handler raises reaches werkzeug's server, as in moto's debug-mode app: a 500.
+    # time). An HTTP error a handler raises (413, say) is answered as Flask answers it; anything
+    # else reaches werkzeug's server, as in moto's debug-mode app: a 500.
     def __init__(self, service):
         flask_app = create_backend_app(service)
         self.urls = flask_app.url_map
@@ -96,6 +97,8 @@ class BackendApp:
             result = self.handlers[endpoint](request, request.raw_url, dict(request.headers))
         except ClientError as error:
             result = 400, {}, error.response["Error"]["Message"]
+        except HTTPException as error:
+            return error(environ, start_response)
         status, headers, content = result if len(result) == 3 else (200, {}, result)
         response = Response(response=content, status=status, headers=headers)
         if request.method == "HEAD" and "content-length" in headers:
@@ -107,7 +110,12 @@ class ServerRequest(Request):
     from_wsgi_server = True  # as moto's Flask app marks its requests
 
 
-moto_app = DomainDispatcherApplication(BackendApp)  # as in moto's ThreadedMotoServer
+def backend_app(service):
+    # moto's own API (reset, and a dashboard that renders Flask templates) keeps its Flask app.
+    return create_backend_app(service) if service == "moto_api" else BackendApp(service)
+
+
+moto_app = DomainDispatcherApplication(backend_app)  # as in moto's ThreadedMotoServer
 server = None
 
 

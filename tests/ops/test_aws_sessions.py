@@ -147,13 +147,16 @@ def test_a_session_with_its_own_class_handler_gets_a_class_of_its_own(monkeypatc
     assert type(plain.client("sts")) is not type(marked.client("sts"))
 
 
-def test_another_model_of_a_service_gets_another_class(monkeypatch):
-    """A session reading its models elsewhere (another loader, AWS_DATA_PATH) does not reuse a
-    class built from another document of the same service."""
+def test_a_session_of_another_loader_gets_its_own_class_and_is_not_remembered(monkeypatch):
+    """A session reading its models elsewhere (its own loader, AWS_DATA_PATH) neither reuses a
+    class built from another document of the service nor leaves its model in the memory of
+    classes (which would keep every such session's models alive)."""
     import botocore.session
 
     monkeypatch.setenv("AWS_REGION", "us-east-1")
     shared = Aws.from_environment().client("sts")
-    separate = botocore.session.Session()  # a loader of its own
+    remembered = dict(ops_aws._CLIENT_CLASSES)
+    separate = botocore.session.Session()
     separate.register_component("data_loader", botocore.loaders.create_loader())
     assert type(separate.create_client("sts", region_name="us-east-1")) is not type(shared)
+    assert remembered == ops_aws._CLIENT_CLASSES
