@@ -80,7 +80,7 @@ def test_workflows_match_githubs_schema():
     assert result.returncode == 0, result.stdout + result.stderr
 
 
-def test_the_schema_check_leaves_yaml_loading_as_it_was(tmp_path):
+def test_the_schema_check_leaves_yaml_loading_as_it_was():
     from ruamel.yaml import YAML
 
     check_jsonschema("vendor.github-actions", ACTION)
