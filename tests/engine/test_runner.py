@@ -1,10 +1,16 @@
 """The offline engine itself: how it runs a program, apart from what the program registers."""
 
 import asyncio
+import shutil
 from pathlib import Path
 
+import pytest
+
+from diagnyx_infra import PROJECT_DIR
 from diagnyx_infra.config.stack_files import StackConfig
+from diagnyx_infra.engine import runner
 from diagnyx_infra.engine.runner import run_stack
+from diagnyx_infra.errors import ConfigError
 
 # Every resource waits on one before it, as a large organization's accounts, policies and
 # assignments wait on the organization.
@@ -55,14 +61,6 @@ def test_an_evaluation_leaves_no_event_loop_open(tmp_path, monkeypatch):
 def test_the_test_runs_reused_evaluations_tell_any_stack_file_apart(tmp_path):
     """The test run evaluates the same files once (tests/conftest.py); the program checks
     every stack file against the others, so an edit to another stack's file is another input."""
-    import shutil
-
-    import pytest
-
-    from diagnyx_infra import PROJECT_DIR
-    from diagnyx_infra.engine import runner
-    from diagnyx_infra.errors import ConfigError
-
     for path in [*PROJECT_DIR.glob("Pulumi*.yaml"), PROJECT_DIR / "__main__.py"]:
         shutil.copy(path, tmp_path)
     runner.run_stack("uat", tmp_path)  # remembered

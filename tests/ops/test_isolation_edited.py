@@ -26,11 +26,11 @@ def dev_as_built(healthy):
 
 
 @pytest.fixture
-def dev_put_back(landscape):
-    """Whatever a test leaves, the landing zone is as built again for the next test."""
+def dev_put_back(put_back_afterwards):
+    """Whatever a test leaves, the landing zone is as built again for the next test, and no
+    look reuses sessions that assumed roles in the copy being replaced."""
     yield
-    landscape.put_back()
-    _looker.cache_clear()  # its sessions assumed roles in the copy just replaced
+    _looker.cache_clear()
 
 
 def _isolate(env, project, records):
