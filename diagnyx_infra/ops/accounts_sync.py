@@ -9,6 +9,8 @@ from ruamel.yaml.scalarstring import DoubleQuotedScalarString
 
 from ..config.models import MANAGEMENT_ACCOUNT, PENDING_ID
 from ..config.stack_files import mapping_setting, round_trip_yaml, stack_file, stack_names
+from ..config.yaml_reader import parse_yaml_text
+from ..errors import ConfigError
 from .aws import ACCOUNT_ID, Aws, MalformedReply, reply_field
 from .landing_zone import LandingZone
 
@@ -97,7 +99,10 @@ def write_account_ids(project_dir: Path, actual: dict[str, str], write: bool) ->
     edited = []
     for stack in stack_names(project_dir):
         path = stack_file(project_dir, stack)
-        document = yaml.load(path.read_text())
+        text = path.read_text()
+        if _holds_already(path.name, text, actual):
+            continue
+        document = yaml.load(text)
         ids = mapping_setting(document.get("config") or {}, "accountIds", path.name)
         if ids is None:
             continue
@@ -116,6 +121,20 @@ def write_account_ids(project_dir: Path, actual: dict[str, str], write: bool) ->
             with path.open("w") as handle:
                 yaml.dump(document, handle)
     return changes
+
+
+def _holds_already(file_name: str, text: str, actual: dict[str, str]) -> bool:
+    """Whether the file's accountIds, read as the Pulumi CLI reads them, already hold every ID
+    of ``actual`` as text (or the file has none): then it is not edited, and not read for
+    editing either, which keeps comments but takes ten times as long. An ID written as a
+    number, or a file the CLI would refuse, is left to the editing path."""
+    try:
+        document = parse_yaml_text(file_name, text)
+    except ConfigError:
+        return False
+    config = document.get("config") if isinstance(document, dict) else None
+    ids = mapping_setting(config if isinstance(config, dict) else {}, "accountIds", file_name)
+    return ids is None or all(ids.get(name) == account_id for name, account_id in actual.items())
 
 
 def sync(aws: Aws, zone: LandingZone, project_dir: Path, write: bool) -> SyncResult:

@@ -21,6 +21,7 @@ from typing import Any
 
 import botocore.session
 import cryptography.hazmat.primitives.asymmetric.rsa
+import cryptography.hazmat.primitives.serialization
 import moto.acm.models
 import moto.core.responses
 import moto.core.utils
@@ -91,8 +92,11 @@ moto.kms.models.generate_private_key = _private_key
 # (one thread answers the engine's calls; other threads of the process would get the shared
 # key too). What was there before is put back, whatever it was.
 _generate_certificate = moto.acm.models.CertBundle.generate_cert.__func__
+_validate_private_key = moto.acm.models.CertBundle.validate_pk
 _rsa = cryptography.hazmat.primitives.asymmetric.rsa
+_serialization = cryptography.hazmat.primitives.serialization
 _CERTIFICATE_KEYS: dict[tuple[int, int], Any] = {}  # (public exponent, size) -> key
+_SHARED_KEYS_BY_PEM: dict[bytes, Any] = {}  # the shared keys, as moto writes them, -> key
 
 
 @classmethod
@@ -102,7 +106,9 @@ def _certificate_with_the_shared_key(cls, *args, **kwargs):
     def shared_key(public_exponent: int, key_size: int, backend: Any = None) -> Any:
         kind = (public_exponent, key_size)
         if kind not in _CERTIFICATE_KEYS:
-            _CERTIFICATE_KEYS[kind] = previous(public_exponent=public_exponent, key_size=key_size)
+            key = previous(public_exponent=public_exponent, key_size=key_size)
+            _CERTIFICATE_KEYS[kind] = key
+            _SHARED_KEYS_BY_PEM[_pem(key)] = key
         return _CERTIFICATE_KEYS[kind]
 
     _rsa.generate_private_key = shared_key
@@ -112,7 +118,24 @@ def _certificate_with_the_shared_key(cls, *args, **kwargs):
         _rsa.generate_private_key = previous
 
 
+def _pem(key: Any) -> bytes:
+    return key.private_bytes(  # as CertBundle.generate_cert writes it
+        encoding=_serialization.Encoding.PEM,
+        format=_serialization.PrivateFormat.TraditionalOpenSSL,
+        encryption_algorithm=_serialization.NoEncryption(),
+    )
+
+
+def _known_or_validated_private_key(self: moto.acm.models.CertBundle) -> Any:
+    """moto then reads the key back from its PEM text, checking the RSA key (30 ms each, a
+    fortieth of a rehearsal). The shared key was made here and is known good; any other key (an
+    imported certificate's) is still read and checked by moto."""
+    known = _SHARED_KEYS_BY_PEM.get(self.key) if isinstance(self.key, bytes) else None
+    return known if known is not None else _validate_private_key(self)
+
+
 moto.acm.models.CertBundle.generate_cert = _certificate_with_the_shared_key
+moto.acm.models.CertBundle.validate_pk = _known_or_validated_private_key
 
 _CLEARED = ("AWS_PROFILE", "AWS_ENDPOINT_URL", "AWS_CONFIG_FILE", "AWS_SHARED_CREDENTIALS_FILE")
 

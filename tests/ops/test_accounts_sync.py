@@ -2,11 +2,15 @@
 
 import json
 
+from ruamel.yaml import YAML
+
 from diagnyx_infra.config.consistency import account_ids_by_file, disagreements
 from diagnyx_infra.ops.aws import Aws
 from diagnyx_infra.ops.landing_zone import LandingZone
 from tests.ops.conftest import record_management, run_diagnyx
 from tests.ops.landscape import create_organization
+
+YAML_LOAD = YAML.load
 
 
 def test_sync_writes_the_organizations_ids_and_check_then_passes(blank_env, blank_project):
@@ -129,3 +133,31 @@ def test_ids_under_either_spelling_are_synced_and_json_text_is_refused(blank_env
         result.stderr
     )
     assert {p.name: p.read_text() for p in blank_project.glob("Pulumi.*.yaml")} == before
+
+
+def test_only_files_that_change_are_read_for_editing(tmp_path, monkeypatch):
+    """The round-trip reading that keeps comments is ten times slower than the CLI's: a file
+    whose IDs are already the organization's is not read with it, nor written."""
+    from diagnyx_infra.engine.runner import PROJECT_DIR
+    from diagnyx_infra.ops import accounts_sync
+
+    for path in PROJECT_DIR.glob("Pulumi*.yaml"):
+        (tmp_path / path.name).write_text(path.read_text())
+    actual = LandingZone.load(tmp_path).account_ids
+    staging = tmp_path / "Pulumi.staging.yaml"
+    written = staging.read_text().replace(f'uat: "{actual["uat"]}"', 'uat: "999999999999"')
+    staging.write_text(written)
+    editor = accounts_sync.round_trip_yaml()
+    read = []
+    monkeypatch.setattr(editor, "load", lambda text: read.append(text) or YAML_LOAD(editor, text))
+    monkeypatch.setattr(accounts_sync, "round_trip_yaml", lambda: editor)
+    others = {p: p.stat().st_mtime_ns for p in tmp_path.glob("Pulumi.*.yaml") if p != staging}
+
+    changes = accounts_sync.write_account_ids(tmp_path, actual, write=True)
+
+    assert [(c.file, c.account, c.written) for c in changes] == [
+        ("Pulumi.staging.yaml", "uat", "999999999999")
+    ]
+    assert read == [written]
+    assert {p: p.stat().st_mtime_ns for p in others} == others
+    assert LandingZone.load(tmp_path).account_ids == actual

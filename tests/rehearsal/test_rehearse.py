@@ -476,3 +476,16 @@ def test_certificates_share_one_key_and_cryptography_is_left_as_it_was():
         rsa.generate_private_key = generator
     assert first.key == second.key
     assert first.cert != second.cert  # each certificate is still its own
+    # The shared key is not read back from its PEM text and checked again for each certificate.
+    assert first._key is second._key
+
+
+def test_an_imported_certificates_key_is_still_checked():
+    """Only the emulator's own shared key skips moto's check of a certificate's private key."""
+    import moto.acm.models
+    from moto.acm.exceptions import AWSValidationException
+
+    issued = moto.acm.models.CertBundle.generate_cert("a.example.com", "111111111111", "us-east-1")
+    broken = issued.key.replace(issued.key[40:80], b"A" * 40)
+    with pytest.raises(AWSValidationException, match="private key"):
+        moto.acm.models.CertBundle("111111111111", certificate=issued.cert, private_key=broken)
