@@ -1,13 +1,13 @@
 """Errors the program reports to people, without a traceback."""
 
-import pulumi
 
-
-class ConfigError(pulumi.RunError):
+class ConfigError(Exception):
     """Stack configuration is invalid. Raised before any resource is registered.
 
-    Subclassing ``pulumi.RunError`` makes the Pulumi CLI print only the message; the offline engine
-    prints it the same way and exits with status 2.
+    The program hands it to the Pulumi CLI as a ``pulumi.RunError`` (stacks.main), whose message
+    alone is printed; the offline engine prints it the same way and exits with status 2. (Not a
+    subclass here: the operations commands, which never run the program, would import the Pulumi
+    SDK to start, a tenth of a second each.)
     """
 
     def __init__(self, problems: list[str]):

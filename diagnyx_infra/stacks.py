@@ -221,9 +221,18 @@ def extra_key_statements(settings: StackSettings) -> list[dict]:
     return statements
 
 
+class ProgramConfigError(ConfigError, pulumi.RunError):
+    """A ConfigError as the program raises it: the Pulumi CLI's Python language host prints a
+    ``pulumi.RunError``'s message only, where any other exception gets a traceback."""
+
+
 def main(project_dir: Path) -> None:
     """Entry point of ``__main__.py``: validate this stack's config and its agreement with the
     project's other stack files, then register resources."""
-    settings = settings_from_pulumi()
-    load_project(project_dir, current=settings)
-    build(plan_stack(settings))
+    try:
+        settings = settings_from_pulumi()
+        load_project(project_dir, current=settings)
+        plan = plan_stack(settings)
+    except ConfigError as error:
+        raise ProgramConfigError(error.problems) from None
+    build(plan)

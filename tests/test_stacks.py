@@ -1,12 +1,15 @@
 """Every real stack file evaluates, through its own account's provider, with the required tags."""
 
 import json
+from dataclasses import replace
 
+import pulumi
 import pytest
 
 from diagnyx_infra.config.models import REQUIRED_TAG_KEYS
 from diagnyx_infra.config.stack_files import load_stack_config
-from diagnyx_infra.engine.runner import PROJECT_DIR
+from diagnyx_infra.engine.runner import PROJECT_DIR, run_stack
+from diagnyx_infra.errors import ConfigError
 from tests.helpers import ALL_STACKS, MEMBER_STACKS
 
 PROVIDER = "pulumi:providers:aws"
@@ -86,3 +89,14 @@ def test_caller_in_account_skips_the_role_assumption():
     (provider,) = recording.of_type(PROVIDER)
     assert not provider.inputs.get("assumeRoles")
     assert provider.inputs["allowedAccountIds"] == [_own_account_id("dev")]
+
+
+def test_a_config_error_reaches_the_pulumi_cli_as_a_run_error():
+    """The Pulumi CLI's language host prints a pulumi.RunError's message alone and any other
+    exception with a traceback; the commands catch it as the ConfigError it also is."""
+    config = load_stack_config(PROJECT_DIR, "dev")
+    budget = {"diagnyx:budget": '{"monthlyLimitUsd": -200}'}
+    with pytest.raises(ConfigError) as refused:
+        run_stack("dev", config=replace(config, values={**config.values, **budget}))
+    assert isinstance(refused.value, pulumi.RunError)
+    assert "monthlyLimitUsd" in str(refused.value) and refused.value.problems
