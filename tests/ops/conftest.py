@@ -433,6 +433,26 @@ class Landscape:
         default account): sessions made before are not to be used after."""
         self.servers.copy(self.servers.healthy()["healthy"], _port(self.endpoint))
 
+    def keep(self) -> str:
+        """A copy of what the server holds now, kept on a port of its own: tests that each start
+        from the same changed landing zone start from copies of it (``start_from``) rather than
+        making the change again. Its endpoint; ``discard`` ends it."""
+        port = _free_port()
+        self.servers.copy(self.endpoint, port)
+        return f"http://127.0.0.1:{port}"
+
+    def start_from(self, kept: str) -> None:
+        """A copy of ``kept`` in place of what the server holds, for the same stack files."""
+        self.servers.copy(kept, _port(self.endpoint))
+
+    def discard(self, kept: str) -> None:
+        """Ends ``kept`` without waiting for it to be reaped: its parent, the copy it was made
+        from, has been replaced, so init reaps it, in its own time; its port is not reused."""
+        pid = self.servers.copies.pop(_port(kept), None)
+        if pid is not None:
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(pid, signal.SIGKILL)
+
 
 def build_template(servers: MotoServers, endpoint: str) -> dict[str, str]:
     """The healthy landing zone, built in the server at ``endpoint``: its stack files."""

@@ -33,6 +33,28 @@ def dev_put_back(put_back_afterwards):
     _looker.cache_clear()
 
 
+@pytest.fixture(scope="module")
+def dev_isolated_once(aws_env, healthy, landscape, dev_as_built, tmp_path_factory):
+    """dev isolated once for the module, the landing zone then kept aside with its record: each
+    test starts from a copy of it (milliseconds) instead of isolating again."""
+    record_file = _isolate(aws_env, healthy, tmp_path_factory.mktemp("records"))
+    assert access_state(healthy, ACCOUNT) == []
+    kept = landscape.keep()
+    yield kept, record_file
+    landscape.discard(kept)
+
+
+@pytest.fixture
+def dev_isolated(dev_isolated_once, landscape, dev_put_back, tmp_path):
+    """The landing zone with dev isolated, and a copy of the isolation's record for the test."""
+    kept, record_file = dev_isolated_once
+    landscape.start_from(kept)
+    _looker.cache_clear()
+    genuine = tmp_path / record_file.name
+    shutil.copy(record_file, genuine)
+    return genuine
+
+
 def _isolate(env, project, records):
     result = run_diagnyx(
         env, "isolate", ACCOUNT, "--apply", "--yes", "--records-dir", str(records),
@@ -101,13 +123,12 @@ EDITS = [
 
 
 @pytest.mark.parametrize("edit", [e[1] for e in EDITS], ids=[e[0] for e in EDITS])
-@pytest.mark.usefixtures("dev_put_back")
 def test_an_edited_record_still_restores_what_config_grants(
-    aws_env, healthy, dev_as_built, tmp_path, edit
+    aws_env, healthy, dev_as_built, dev_isolated, tmp_path, edit
 ):
     before = dev_as_built
     assert len(before) == 1 + 4  # CICDPolicy + Administrators, DevOps, Developers, Auditors
-    genuine = _isolate(aws_env, healthy, tmp_path / "records")
+    genuine = dev_isolated
     assert access_state(healthy, ACCOUNT) == []
     record = json.loads(genuine.read_text())
     edit(record)
@@ -139,13 +160,12 @@ def test_an_edited_record_still_restores_what_config_grants(
     assert access_state(healthy, ACCOUNT) == before
 
 
-@pytest.mark.usefixtures("dev_put_back")
 def test_a_policy_with_another_document_is_replaced_by_the_rendered_one(
-    aws_env, healthy, dev_as_built, tmp_path
+    aws_env, healthy, dev_as_built, dev_isolated
 ):
     before = dev_as_built
     zone = LandingZone.load(healthy)
-    record_file = _isolate(aws_env, healthy, tmp_path)
+    record_file = dev_isolated
     iam = Aws.from_environment().assume(zone.account_ids[ACCOUNT]).client("iam")
     everything = {
         "Version": "2012-10-17",
@@ -167,12 +187,11 @@ def test_a_policy_with_another_document_is_replaced_by_the_rendered_one(
     assert access_state(healthy, ACCOUNT) == before
 
 
-@pytest.mark.usefixtures("dev_put_back")
 def test_what_could_not_be_put_back_is_found_by_the_check_and_exits_1(
-    aws_env, healthy, dev_as_built, tmp_path, monkeypatch
+    aws_env, healthy, dev_as_built, dev_isolated, monkeypatch
 ):
     before = dev_as_built
-    record_file = _isolate(aws_env, healthy, tmp_path)
+    record_file = dev_isolated
     put_back = Isolation._put_back
 
     def loses_devops(self, item, account_id, settings):
