@@ -323,6 +323,43 @@ if not getattr(botocore.client.ClientCreator._create_client_class, "remembers_cl
     )
 
 
+# The service models of the shared loader's clients, each made once:
+# (service, API version) -> (the service's parsed model, the ServiceModel). See _one_model_each.
+_SERVICE_MODELS: dict[tuple[str, str | None], tuple[object, object]] = {}
+
+
+def _one_model_each(load: Callable) -> Callable:
+    """botocore's ClientCreator._load_service_model (``load``), each service's model made once.
+
+    botocore makes a new ServiceModel for every client, and every client then works out again,
+    call by call, the operation models and shapes the ServiceModel caches: a fifth of the
+    client-side CPU of a checklist. A ServiceModel is made from the parsed document alone and
+    nothing in botocore or boto3 changes it afterwards (its caches only remember what it worked
+    out). So the clients of the shared loader's sessions share one per service and API version,
+    for as long as the loader holds the same parsed document; any other session's clients get
+    theirs as botocore makes them, and are not kept alive here."""
+
+    def service_model(creator, service_name: str, api_version: str | None = None):
+        loader = getattr(creator, "_loader", None)
+        if loader is None or loader is not _shared_loader():
+            return load(creator, service_name, api_version)
+        document = loader.load_service_model(service_name, "service-2", api_version=api_version)
+        made = _SERVICE_MODELS.get((service_name, api_version))
+        if made is None or made[0] is not document:
+            made = (document, load(creator, service_name, api_version))
+            _SERVICE_MODELS[(service_name, api_version)] = made
+        return made[1]
+
+    service_model.remembers_models = True
+    return service_model
+
+
+if not getattr(botocore.client.ClientCreator._load_service_model, "remembers_models", False):
+    botocore.client.ClientCreator._load_service_model = _one_model_each(
+        botocore.client.ClientCreator._load_service_model
+    )
+
+
 def _core_session() -> botocore.session.Session:
     """A botocore session of its own (credentials, config, handlers) that shares with the
     process's other sessions what never changes: the service models (parsing them again for

@@ -160,3 +160,42 @@ def test_a_session_of_another_loader_gets_its_own_class_and_is_not_remembered(mo
     separate.register_component("data_loader", botocore.loaders.create_loader())
     assert type(separate.create_client("sts", region_name="us-east-1")) is not type(shared)
     assert remembered == ops_aws._CLIENT_CLASSES
+
+
+def test_clients_of_a_service_share_one_service_model_across_sessions_and_roles(monkeypatch):
+    """What a ServiceModel works out (operation models, shapes) is worked out once per service,
+    not again for every client."""
+    monkeypatch.setenv("AWS_REGION", "us-east-1")
+    monkeypatch.delenv("AWS_ENDPOINT_URL", raising=False)
+    first, second = Aws.from_environment(), Aws.from_environment()
+    role = Aws(first.session, ACCOUNT, credentials=_credentials(1))
+    model = first.client("iam").meta.service_model
+    assert second.client("iam").meta.service_model is model
+    assert role.client("iam").meta.service_model is model
+    assert first.client("kms").meta.service_model is not model
+    assert first.client("s3").meta.service_model is second.client("s3").meta.service_model
+
+
+def test_a_session_of_another_loader_gets_its_own_service_model(monkeypatch):
+    import botocore.session
+
+    monkeypatch.setenv("AWS_REGION", "us-east-1")
+    shared = Aws.from_environment().client("sts").meta.service_model
+    remembered = dict(ops_aws._SERVICE_MODELS)
+    separate = botocore.session.Session()
+    separate.register_component("data_loader", botocore.loaders.create_loader())
+    assert separate.create_client("sts", region_name="us-east-1").meta.service_model is not shared
+    assert remembered == ops_aws._SERVICE_MODELS
+
+
+def test_a_model_parsed_again_gets_a_service_model_of_its_own(monkeypatch):
+    """Should the shared loader read a service's document again, its clients get a model made
+    from that document, not one remembered from the last."""
+    monkeypatch.setenv("AWS_REGION", "us-east-1")
+    monkeypatch.delenv("AWS_ENDPOINT_URL", raising=False)
+    before = Aws.from_environment().client("sts").meta.service_model
+    loader = ops_aws._shared_loader()
+    monkeypatch.setattr(loader, "_cache", {})
+    after = Aws.from_environment().client("sts").meta.service_model
+    assert after is not before
+    assert after._service_description is not before._service_description
