@@ -15,6 +15,8 @@ from pydantic import ValidationError
 from rich.console import Console
 from rich.progress import Progress, SpinnerColumn, TextColumn
 from rich.table import Table
+from typer._click.exceptions import ClickException, NoArgsIsHelpError, UsageError
+from typer.core import TyperGroup
 
 # The Pulumi engine, pulumi-aws and the emulator load only in the commands that use them: the
 # operations commands start in a fraction of the time.
@@ -79,9 +81,36 @@ not answer. With `--json`, stdout carries only the JSON: a usage or config error
 says why on stderr (`error: ...`) and exits 2.
 """
 
+
 # Help is Markdown: a docstring's paragraphs are rewrapped to the terminal, as Markdown joins
 # single line breaks (in Typer's "rich" mode every docstring line break is kept).
+class _OneLineUsageErrors(TyperGroup):
+    """A usage error (an unknown option or command, a missing argument) is one `error: ...` line
+    on stderr and exit 2, as every other error of the CLI: typer drew a box with the usage above
+    it. `diagnyx` alone, or a group alone, still prints its help."""
+
+    def main(self, args=None, prog_name=None, complete_var=None, standalone_mode=True, **extra):
+        if not standalone_mode:
+            return super().main(args, prog_name, complete_var, False, **extra)
+        try:
+            code = super().main(args, prog_name, complete_var, False, **extra)
+        except NoArgsIsHelpError as error:  # the help is printed already, as typer does
+            raise SystemExit(error.exit_code) from None
+        except UsageError as error:
+            hint = f" (see `{error.ctx.command_path} --help`)" if error.ctx else ""
+            _stderr().print(f"error: {error.format_message()}{hint}", markup=False, highlight=False)
+            raise SystemExit(error.exit_code) from None
+        except ClickException as error:
+            error.show()
+            raise SystemExit(error.exit_code) from None
+        except typer.Abort:
+            _stderr().print("error: aborted", markup=False, highlight=False)
+            raise SystemExit(1) from None
+        raise SystemExit(code if isinstance(code, int) else 0)
+
+
 app = typer.Typer(
+    cls=_OneLineUsageErrors,
     help="Diagnyx landing zone: offline plan and operations tooling.",
     epilog=EPILOG,
     no_args_is_help=True,

@@ -97,6 +97,34 @@ def test_unknown_stack_and_missing_argument_are_usage_errors():
     assert invoke("plan").returncode == 2
 
 
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (
+            ("cost", "estimate", "--all", "--jsn"),
+            "No such option: --jsn (Possible options: --json)",
+        ),
+        (("plann", "dev"), "No such command 'plann'. Did you mean 'plan'?"),
+        (("checklist", "--account"), "Option '--account' requires an argument."),
+    ],
+)
+def test_a_mistyped_command_line_is_one_error_line(args, message):
+    """As every other error of the CLI: one `error: ...` line naming what is wrong, exit 2,
+    nothing on stdout (typer drew a box with the usage above it)."""
+    result = invoke(*args)
+    assert result.returncode == 2
+    assert result.stdout == ""
+    (line,) = result.stderr.splitlines()
+    assert line.startswith(f"error: {message}")
+
+
+def test_the_commands_alone_still_print_their_help():
+    for args in ((), ("cost",)):
+        result = invoke(*args)
+        assert result.returncode == 2
+        assert "Usage: diagnyx" in result.stdout and result.stderr == ""
+
+
 # --- config errors: every message names its stack file; --all prints nothing before failing ---
 
 

@@ -4,6 +4,7 @@ are refused with a config error, never anything else."""
 
 import json
 import os
+import re
 import shutil
 from collections.abc import Callable
 from pathlib import Path
@@ -499,6 +500,12 @@ def test_the_catalogue_has_at_least_twenty_cases():
     assert len(CATALOGUE) >= 20
     messages = [expected for _, _, expected in CATALOGUE.values()]
     assert len(set(messages)) == len(messages), "each case has its own message"
+
+
+def test_the_readme_counts_the_catalogue():
+    readme = (PROJECT_DIR / "README.md").read_text()
+    (count,) = re.findall(r"holds a catalogue of (\d+) malformed", readme)
+    assert int(count) == len(CATALOGUE)
 
 
 @pytest.mark.parametrize("case", CATALOGUE, ids=list(CATALOGUE))
