@@ -233,9 +233,10 @@ class _PulumiYamlLoader(_BASE):
     def construct_mapping(self, node, deep=False):
         seen: dict[Any, int] = {}
         for key_node, _ in node.value:
-            if key_node.tag == _MERGE_TAG:
-                continue
-            key = self.construct_object(key_node, deep=True)
+            # go-yaml compares every key's text, `<<` included: a second merge key in one
+            # mapping is refused like any repeated key (decode.go, decoder.mapping).
+            merge = key_node.tag == _MERGE_TAG
+            key = "<<" if merge else self.construct_object(key_node, deep=True)
             try:
                 if key in seen:
                     raise _RefusedValue(

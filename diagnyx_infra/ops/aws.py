@@ -334,10 +334,14 @@ def _one_model_each(load: Callable) -> Callable:
     botocore makes a new ServiceModel for every client, and every client then works out again,
     call by call, the operation models and shapes the ServiceModel caches: a fifth of the
     client-side CPU of a checklist. A ServiceModel is made from the parsed document alone and
-    nothing in botocore or boto3 changes it afterwards (its caches only remember what it worked
-    out). So the clients of the shared loader's sessions share one per service and API version,
-    for as long as the loader holds the same parsed document; any other session's clients get
-    theirs as botocore makes them, and are not kept alive here."""
+    holds nothing of a client: botocore never sets its signature version, and its caches only
+    remember what it worked out. (botocore's S3 and S3 Control handlers do adjust operation
+    entries of the parsed document when a client is made, the same way each time; the loader
+    shared that document between clients before.) So the clients of the shared loader's
+    sessions share one per service and API version, for as long as the loader holds the same
+    parsed document; any other session's clients get theirs as botocore makes them, and are not
+    kept alive here. A test checks that clients of other accounts, regions and settings leave a
+    shared model's attributes as they were."""
 
     def service_model(creator, service_name: str, api_version: str | None = None):
         loader = getattr(creator, "_loader", None)

@@ -259,6 +259,14 @@ CATALOGUE = {
         lambda text: text + "  diagnyx:environment: production\n",
         "Pulumi.dev.yaml: mapping key 'diagnyx:environment' (line",
     ),
+    "two merge keys in one mapping (go-yaml refuses the second)": (
+        "dev",
+        lambda text: text.replace(
+            "  diagnyx:budget:\n",
+            "  diagnyx:budget:\n    <<: {monthlyLimitUsd: 200}\n    <<: {monthlyLimitUsd: 900}\n",
+        ),
+        "Pulumi.dev.yaml: mapping key '<<' (line",
+    ),
     "an unquoted account ID (YAML 1.2 reads a number)": (
         "dev",
         lambda text: text.replace('staging: "555555555555"', "staging: 012345678901"),

@@ -115,3 +115,18 @@ def test_account_ids_set_for_the_whole_project_are_refused(tmp_path):
         "Pulumi.yaml: accountIds is set for the whole project; it belongs in each stack file, "
         "where `accounts sync` and `bootstrap start` keep it and every check compares it"
     ]
+
+
+def test_merge_keys_read_as_go_yaml_reads_them():
+    """go-yaml v3 (decode.go, decoder.mapping and merge): a mapping's own keys win over merged
+    ones wherever the `<<` is written, the first map of a merged list wins over later ones, and a
+    second `<<` in one mapping is a repeated key."""
+    from diagnyx_infra.config.yaml_reader import parse_yaml_text
+
+    text = "base: &base {k: 1, j: 2}\nafter:\n  k: 3\n  <<: *base\nbefore:\n  <<: *base\n  k: 3\n"
+    parsed = parse_yaml_text("x.yaml", text)
+    assert parsed["after"] == parsed["before"] == {"k": 3, "j": 2}
+    listed = parse_yaml_text("x.yaml", "m:\n  <<: [{k: 1, j: 1}, {j: 2, n: 2}]\n")
+    assert listed["m"] == {"k": 1, "j": 1, "n": 2}
+    with pytest.raises(ConfigError, match=r"mapping key '<<' \(line 3\) is already defined"):
+        parse_yaml_text("x.yaml", "m:\n  <<: {k: 1}\n  <<: {j: 2}\n")

@@ -3,6 +3,7 @@
 import asyncio
 import shutil
 import sys
+import threading
 import traceback
 from pathlib import Path
 
@@ -42,14 +43,28 @@ def test_many_registrations_do_not_nest(tmp_path):
     a recursion error from about a thousand resources (a hundred accounts). The depth an
     evaluation needs must not grow with the resources: with only 250 frames to spare here, 400
     resources failed that way (as 1,500 did under Python's default limit)."""
-    depth = len(traceback.extract_stack())
+    outcome: list = []
+
+    def evaluate() -> None:
+        sys.setrecursionlimit(len(traceback.extract_stack()) + 250)
+        try:
+            outcome.append(run_stack("test", project_dir=_program(tmp_path, 400), config=_CONFIG))
+        except BaseException as error:  # handed to the test's own thread
+            outcome.append(error)
+
     limit = sys.getrecursionlimit()
-    sys.setrecursionlimit(depth + 250)
     try:
-        recording = run_stack("test", project_dir=_program(tmp_path, 400), config=_CONFIG)
+        # In a thread with a deadline: with too few frames to spare, the engine's own thread
+        # can fail where nobody hears it, and the evaluation waits for ever.
+        thread = threading.Thread(target=evaluate, daemon=True)
+        thread.start()
+        thread.join(timeout=120)
     finally:
         sys.setrecursionlimit(limit)
-    assert len(recording.resources) == 401  # the things and their root
+    assert outcome, "the evaluation hung"
+    if isinstance(outcome[0], BaseException):
+        raise outcome[0]
+    assert len(outcome[0].resources) == 401  # the things and their root
 
 
 def test_an_evaluation_leaves_no_event_loop_open(tmp_path, monkeypatch):

@@ -447,7 +447,9 @@ class Landscape:
 
     def discard(self, kept: str) -> None:
         """Ends ``kept`` without waiting for it to be reaped: its parent, the copy it was made
-        from, has been replaced, so init reaps it, in its own time; its port is not reused."""
+        from, has been replaced, so init reaps it, in its own time. (A later copy that drew the
+        same free port would find it still bound, and fail to start, rather than serve wrong
+        state: the run would say so.)"""
         pid = self.servers.copies.pop(_port(kept), None)
         if pid is not None:
             with contextlib.suppress(ProcessLookupError):

@@ -199,3 +199,28 @@ def test_a_model_parsed_again_gets_a_service_model_of_its_own(monkeypatch):
     after = Aws.from_environment().client("sts").meta.service_model
     assert after is not before
     assert after._service_description is not before._service_description
+
+
+def test_clients_leave_the_shared_service_model_as_they_found_it(caller):
+    """A shared ServiceModel must hold nothing of one client: what it was made with (its
+    metadata, its shapes, its signature version) is the same object however many clients of
+    other accounts, regions and settings use it; only its caches grow."""
+    from botocore.config import Config
+
+    shared = Aws.from_environment()  # the shared loader's session, in moto (the fixture's)
+    shared.client("iam").list_roles()
+    models = [shared.client(service).meta.service_model for service in ("iam", "s3", "sts")]
+    before = [dict(model.__dict__) for model in models]
+    role = shared.assume(ACCOUNT)
+    for region in ("eu-west-1", "us-west-2"):
+        s3 = role.session.client("s3", region_name=region, config=Config(signature_version="s3v4"))
+        s3.create_bucket(
+            Bucket=f"b-{region}", CreateBucketConfiguration={"LocationConstraint": region}
+        )
+        s3.list_objects_v2(Bucket=f"b-{region}")
+        s3.generate_presigned_url("get_object", Params={"Bucket": f"b-{region}", "Key": "k"})
+    role.client("sts").get_caller_identity()
+    role.client("iam").list_roles()
+    assert role.client("s3").meta.service_model is models[1]
+    for model, found in zip(models, before, strict=True):
+        assert all(model.__dict__[key] is value for key, value in found.items())
