@@ -22,7 +22,7 @@ from typer.core import TyperGroup
 # operations commands start in a fraction of the time.
 from . import PROJECT_DIR, collect_young_garbage_less_often, naming
 from .config.consistency import SOURCE_OF_TRUTH, file_of, load_project
-from .config.models import StackSettings
+from .config.models import MANAGEMENT_ACCOUNT, StackSettings
 from .config.stack_files import PROJECT_FILE, stack_names
 from .config.yaml_reader import parse_json_value, read_bounded_text
 from .delivery import needs_approval, stack_for_branch
@@ -39,6 +39,8 @@ from .ops.checklist import Checklist
 from .ops.cost_report import MonthError, check_month, last_full_month
 from .ops.cost_report import report as build_cost_report
 from .ops.doctor import diagnose
+from .ops.drift import DriftCheck
+from .ops.drift import render as render_drift
 from .ops.findings import (
     EXIT_CANNOT_LOOK,
     EXIT_FINDINGS,
@@ -582,6 +584,55 @@ def checklist(
 
 @app.command()
 @_aws_replies
+def drift(
+    stack: Annotated[
+        str | None, typer.Argument(help="One account, by its stack's name", show_default=False)
+    ] = None,
+    all_accounts: Annotated[
+        bool, typer.Option("--all", help="The organization and every account")
+    ] = False,
+    project_dir: ProjectDir = PROJECT_DIR,
+    region: Region = None,
+    access_role: AccessRole = naming.ORG_ACCESS_ROLE,
+    as_json: AsJson = False,
+) -> None:
+    """What changed in AWS outside the program, against what config says the landing zone is.
+
+    Read-only. Compares accounts, OUs, SCPs, the tag policy, trusted services, delegated
+    administrators, Identity Center assignments, IAM users, the baseline roles and their
+    policies, state bucket, key and budget. The organization's own parts are compared with
+    --all or for the management stack.
+
+    Exit 0 nothing drifted; 1 something drifted; 2 usage, config or credentials error; 3 a part
+    could not be looked at (and nothing drifted).
+    """
+    zone = _landing_zone(project_dir)
+    if (stack is None) == (not all_accounts):
+        raise _fail("give either a STACK or --all", EXIT_CONFIG_ERROR)
+    names = zone.account_names() if all_accounts else [stack]
+    unknown = [n for n in names if n not in zone.account_ids]
+    if unknown:
+        raise _fail(_unknown_account(unknown[0], zone), EXIT_CONFIG_ERROR)
+    caller = _caller(region)
+    if refused := zone.not_management(caller.account_id):
+        raise _fail(refused, EXIT_CONFIG_ERROR)
+    organization = all_accounts or stack == MANAGEMENT_ACCOUNT
+    report = DriftCheck(caller, zone, access_role).run(names, organization)
+    if as_json:
+        print(json.dumps(report.as_json(), indent=2))
+        for missed in report.not_looked:  # stdout is JSON: say why on stderr too
+            _stderr().print(
+                f"could not look at {missed.part} ({missed.account}): {missed.reason}",
+                markup=False,
+                highlight=False,
+            )
+    else:
+        render_drift(report, Console())
+    raise typer.Exit(report.exit_code)
+
+
+@app.command()
+@_aws_replies
 def doctor(
     project_dir: ProjectDir = PROJECT_DIR,
     region: Region = None,
@@ -1021,11 +1072,12 @@ def rehearse(
     ] = False,
     project_dir: ProjectDir = PROJECT_DIR,
 ) -> None:
-    """Deploy the stacks into an embedded AWS emulator and run the checklist on the result.
+    """Deploy the stacks into an embedded AWS emulator, then run the checklist and `drift` on
+    the result.
 
     Needs no AWS account, no Pulumi CLI and no network. Shows progress on stderr, then one
     summary table (a row per stack) and what needs a look. Exit 1 if the emulated API refuses a
-    resource or a checklist item fails.
+    resource, a checklist item fails or the landing zone just deployed has drifted from config.
     """
     from rich.progress import BarColumn, MofNCompleteColumn, TimeElapsedColumn
     from rich.table import Column
@@ -1076,7 +1128,10 @@ def rehearse(
         render_rehearsal(result, Console(), verbose=verbose)  # names the failure, once
     if result.failure is not None:
         raise typer.Exit(EXIT_FINDINGS)
-    raise typer.Exit(exit_code(result.findings))
+    codes = {exit_code(result.findings)}
+    if result.drift is not None:  # a rehearsed landing zone that drifted fails as a finding
+        codes.add(result.drift.exit_code)
+    raise typer.Exit(next(c for c in (EXIT_FINDINGS, EXIT_CANNOT_LOOK, 0) if c in codes))
 
 
 @app.command()

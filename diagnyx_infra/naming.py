@@ -8,6 +8,7 @@ create.
 ORG_ACCESS_ROLE = "OrganizationAccountAccessRole"
 CICD_ROLE = "DiagnyxCrossAccountCICD"
 CICD_POLICY = "CICDPolicy"
+PREVIEW_STATE_POLICY = "PreviewStateAccess"  # the preview role's inline policy
 PREVIEW_ROLE = "DiagnyxCICDPreview"
 AUDIT_ROLE = "DiagnyxAuditReadOnly"
 COST_EXPLORER_ROLE = "DiagnyxCostExplorerAccess"

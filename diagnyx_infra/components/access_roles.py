@@ -14,8 +14,6 @@ from ..policies import iam
 from ..policies.documents import to_json
 from ..policies.identity import READ_ONLY_ACCESS, SECURITY_AUDIT, VIEW_ONLY_ACCESS
 
-PREVIEW_STATE_POLICY = "PreviewStateAccess"
-
 
 @dataclass(frozen=True)
 class AccessRolesArgs:
@@ -113,7 +111,7 @@ class AccessRoles(pulumi.ComponentResource):
         )
         aws.iam.RolePolicy(
             f"{name}-preview-state",
-            name=PREVIEW_STATE_POLICY,
+            name=naming.PREVIEW_STATE_POLICY,
             role=self.preview_role.id,
             policy=pulumi.Output.all(args.state_bucket_arn, args.kms_key_arn).apply(
                 lambda values: to_json(iam.preview_state_access(values[0], values[1]))

@@ -7,8 +7,7 @@ import pulumi_aws as aws
 
 from ..policies.documents import to_json
 from ..policies.guardrail_plan import ROOT_TARGET, GuardrailPlan
-
-TAG_POLICY_NAME = "DiagnyxRequiredTags"
+from ..policies.tag_policy import TAG_POLICY_NAME
 
 
 class Guardrails(pulumi.ComponentResource):

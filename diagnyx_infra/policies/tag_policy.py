@@ -5,6 +5,7 @@ Environment values. Presence of the tags on what this program deploys comes from
 from collections.abc import Sequence
 from typing import Any
 
+TAG_POLICY_NAME = "DiagnyxRequiredTags"
 TAG_POLICY_MAX_CHARS = 10_000
 
 # Where a wrong Environment value is refused rather than only reported as noncompliant.

@@ -10,6 +10,7 @@ from typing import Any
 from ..policies.audit import trail_arn
 from ..policies.evaluation import Request, decision
 from .handlers import Context, Outputs, _json
+from .moto_gaps import CLOUDTRAIL
 
 
 class RuleViolation(Exception):
@@ -20,7 +21,6 @@ class RuleViolation(Exception):
         super().__init__(f"{code}: {message} [rule: {rule}]")
 
 
-CLOUDTRAIL = "cloudtrail.amazonaws.com"
 TRAIL_OWNERSHIP = (
     "an organization trail is owned by the management account; CreateTrail checks the bucket and "
     'key policies against that ARN (CloudTrail User Guide, "Prepare for creating a trail for '
@@ -72,6 +72,10 @@ def cloudtrail_delegated_admin(ctx: Context, i: dict) -> tuple[str, Outputs]:
             "trusted access for CloudTrail is not enabled in the organization",
             DELEGATED_ADMIN,
         )
+    # As AWS does, an Organizations delegated administrator for CloudTrail (moto_gaps.py).
+    ctx.client("organizations").register_delegated_administrator(
+        AccountId=i["accountId"], ServicePrincipal=CLOUDTRAIL
+    )
     world.cloudtrail_administrators.add(i["accountId"])
     return i["accountId"], {"servicePrincipal": CLOUDTRAIL}
 

@@ -36,6 +36,7 @@ from ..ops.aws import Aws
 from ..ops.bootstrap import set_setting, start
 from ..ops.checklist import Checklist
 from ..ops.doctor import diagnose
+from ..ops.drift import DriftCheck, DriftReport
 from ..ops.findings import Finding, Status
 from ..ops.landing_zone import LandingZone
 from .emulator import Created, EmulatorMocks, RehearsalFailure
@@ -171,6 +172,9 @@ class RehearsalResult:
     total_steps: int = 0  # the steps of the sequence that apply (``steps`` once all are done)
     checked: list[str] = field(default_factory=list)  # the accounts the checklist checks
     seconds: float = 0.0
+    # `diagnyx drift` of the checked accounts (and of the organization, with management's):
+    # a landing zone just deployed by the program has not drifted from its config.
+    drift: DriftReport | None = None
 
 
 @dataclass(frozen=True)
@@ -365,6 +369,8 @@ def _rehearse(
             with cost_allocation_tags_answered(world):
                 findings = Checklist(world.management, zone).run(result.checked)
             result.findings = [_name_emulator_gaps(f) for f in findings]
+            organization = MANAGEMENT_ACCOUNT in result.checked
+            result.drift = DriftCheck(world.management, zone).run(result.checked, organization)
     finally:
         if os.getpid() == owner:
             shutil.rmtree(scratch, ignore_errors=True)

@@ -19,6 +19,7 @@ from rich.padding import Padding
 from rich.table import Table
 from rich.text import Text
 
+from ..ops.drift import from_json as drift_from_json
 from ..ops.findings import Finding, Status, one_line
 from ..ops.findings import as_json as findings_json
 from ..ops.findings import render as render_findings
@@ -179,6 +180,12 @@ def _problems(result: RehearsalResult, console: Console, verbose: bool) -> None:
             _line(
                 console, "fail", "red", f"{finding.account}: {finding.item}: {finding.detail}{hint}"
             )
+    if result.drift is not None:
+        for d in result.drift.drifts:
+            detail = f"{d.account}: {d.kind}: {d.target} (config: {d.expected}; AWS: {d.actual})"
+            _line(console, "drift", "red", detail)
+        for n in result.drift.not_looked:
+            _line(console, "drift not looked at", "yellow", f"{n.account}: {n.part}: {n.reason}")
     if verbose:
         return
     cannot: dict[tuple[str, str], list[str]] = {}
@@ -206,7 +213,13 @@ def _verdict(result: RehearsalResult) -> str:
         return f"stopped at {result.failure.step or 'a step'}: see below; nothing was checked"
     counts = findings_summary(result.findings)
     checked = ", ".join(f"{n} {status}" for status, n in counts.items())
-    return f"all {_count(result.total_steps, 'step')} carried out; checklist: {checked}"
+    verdict = f"all {_count(result.total_steps, 'step')} carried out; checklist: {checked}"
+    if result.drift is not None:
+        drifted = len(result.drift.drifts)
+        not_looked = len(result.drift.not_looked)
+        verdict += f"; drift: {drifted or 'none'}"
+        verdict += f" ({not_looked} parts not looked at)" if not_looked else ""
+    return verdict
 
 
 def _details(result: RehearsalResult, console: Console) -> None:
@@ -322,6 +335,7 @@ def to_json(result: RehearsalResult) -> dict[str, Any]:
         },
         "checked": result.checked,
         "checklist": json.loads(findings_json(result.findings)),
+        "drift": None if result.drift is None else result.drift.as_json(),
     }
 
 
@@ -357,4 +371,5 @@ def from_json(report: dict[str, Any]) -> RehearsalResult:
         total_steps=report["totalSteps"],
         checked=list(report["checked"]),
         seconds=report["seconds"],
+        drift=None if report.get("drift") is None else drift_from_json(report["drift"]),
     )

@@ -50,6 +50,7 @@ from urllib.parse import parse_qs
 
 logging.getLogger("werkzeug").setLevel(logging.ERROR)
 import moto.backends
+import diagnyx_infra.rehearsal.moto_gaps  # what moto lacks and AWS does (CloudTrail's admin)
 
 modules = tuple(moto.backends.list_of_moto_modules())
 moto.backends.list_of_moto_modules = lambda: iter(modules)

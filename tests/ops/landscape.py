@@ -9,6 +9,7 @@ from diagnyx_infra.config.models import MANAGEMENT_ACCOUNT
 from diagnyx_infra.delivery import github_deploy_subject, github_pull_request_subject
 from diagnyx_infra.naming import LOCK_TABLE_NAME, state_bucket_name
 from diagnyx_infra.ops.aws import Aws
+from diagnyx_infra.ops.isolation import rendered_cicd_policy
 from diagnyx_infra.ops.landing_zone import LandingZone
 from diagnyx_infra.policies.audit import security_event_patterns
 from diagnyx_infra.policies.documents import to_json
@@ -16,11 +17,11 @@ from diagnyx_infra.policies.guardrail_plan import ROOT_TARGET, plan_guardrails
 from diagnyx_infra.policies.iam import (
     GITHUB_OIDC_HOST,
     audit_trust_policy,
-    cicd_permissions,
     cicd_trust_policy,
     preview_trust_policy,
 )
 from diagnyx_infra.policies.identity import GROUPS, PERMISSION_SETS
+from diagnyx_infra.policies.tag_policy import TAG_POLICY_NAME
 
 TRUST = json.dumps(
     {
@@ -81,6 +82,19 @@ def _guardrails(caller: Aws, zone: LandingZone) -> None:
     for target, keys in plan.attachments.items():
         for key in keys:
             organizations.attach_policy(PolicyId=policy_ids[key], TargetId=targets[target])
+    organizations.enable_policy_type(RootId=root, PolicyType="TAG_POLICY")
+    tags = organizations.create_policy(
+        Name=TAG_POLICY_NAME,
+        Description="Required tag keys and allowed Environment values",
+        Type="TAG_POLICY",
+        Content=to_json(plan.tag_policy),
+    )
+    organizations.attach_policy(PolicyId=tags["Policy"]["PolicySummary"]["Id"], TargetId=root)
+    for service in zone.management.organization.trusted_services:
+        organizations.enable_aws_service_access(ServicePrincipal=service)
+    organizations.register_delegated_administrator(
+        AccountId=zone.account_ids["security"], ServicePrincipal="cloudtrail.amazonaws.com"
+    )
 
 
 def _identity_center(caller: Aws, zone: LandingZone) -> None:
@@ -205,7 +219,7 @@ def _baseline(aws: Aws, zone: LandingZone, name: str) -> None:
     iam.put_role_policy(
         RoleName=naming.CICD_ROLE,
         PolicyName=naming.CICD_POLICY,
-        PolicyDocument=to_json(cicd_permissions(settings.account_id, settings.is_management)),
+        PolicyDocument=to_json(rendered_cicd_policy(settings)),
     )
     ecr = aws.client("ecr")
     for repository in zone.expected_repositories(name):

@@ -145,6 +145,9 @@ def test_rehearse_all_follows_the_deploy_sequence_from_nothing(cli_report, recor
     assert all(f["status"] == "pass" for f in findings), [
         f for f in findings if f["status"] != "pass"
     ]
+    # `diagnyx drift` of the organization and every account finds the landing zone the program
+    # just deployed exactly as config describes it: what drift expects is what the program makes.
+    assert report["drift"] == {"drifted": False, "drifts": [], "notLooked": []}
 
 
 def test_plan_and_rehearse_count_resources_alike(cli_report, recordings, result):
@@ -433,6 +436,16 @@ def test_without_the_activation_step_the_checklist_finds_the_tags_inactive(resul
     (line,) = [f for f in result.findings if f.item == "cost allocation tags"]
     assert line.status == "fail"
     assert "inactive: CostCenter, Environment, ManagedBy, Owner, Project" in line.detail
+
+
+def test_a_landing_zone_that_parts_ways_with_drift_is_reported(results):
+    """Were the program to deploy other than what `drift` expects (here drift expects an OU the
+    program does not make), the rehearsal's own drift check says so, by name."""
+    drift = results["drift expecting what the program does not deploy"].drift
+    assert drift is not None and drift.not_looked == []
+    assert [(d.account, d.kind, d.target) for d in drift.drifts] == [
+        ("organization", "OU missing", "OU Imagined")
+    ]
 
 
 def test_the_variations_change_only_what_follows_their_start(results):

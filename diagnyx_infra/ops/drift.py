@@ -1,0 +1,782 @@
+"""`diagnyx drift`: what changed in AWS outside the program. Live AWS is compared with what config
+says the landing zone is, rendered by the same settings and policy builders the program deploys
+from; nothing is written. Control Tower's drift detection covers its own controls (SCPs changed,
+attached or detached; accounts moved or removed); this also covers what `pulumi refresh` cannot
+see because the program does not manage it: an SCP or an account added by hand, an assignment
+outside the access matrix, an IAM user.
+
+Each finding: the account (or "organization"), its kind, the target, what config expects, what
+AWS has, and what to run to put it back. Exit 1 when anything drifted; 3 when a part could not be
+looked at (and nothing drifted); 0 otherwise.
+"""
+
+import json
+from collections.abc import Callable
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+from rich.console import Console
+from rich.table import Table
+
+from .. import naming
+from ..config.models import MANAGEMENT_ACCOUNT, PENDING_ID, SECURITY_ACCOUNT
+from ..delivery import github_deploy_subject, github_pull_request_subject
+from ..naming import state_bucket_name
+from ..policies import iam as iam_policies
+from ..policies.documents import to_json
+from ..policies.guardrail_plan import ROOT_TARGET, GuardrailPlan, plan_guardrails
+from ..policies.identity import READ_ONLY_ACCESS, SECURITY_AUDIT, VIEW_ONLY_ACCESS
+from ..policies.tag_policy import TAG_POLICY_NAME
+from .aws import Aws, classify, every
+from .findings import EXIT_CANNOT_LOOK, EXIT_FINDINGS, EXIT_OK
+from .identity_center import permission_set_names
+from .landing_zone import LandingZone
+
+ORGANIZATION = "organization"
+# AWS attaches this SCP to the root, every OU and every account when SCPs are enabled; without
+# it (and with no other Allow) nothing below is allowed (Organizations User Guide, "Service
+# control policies", "Strategies for using SCPs": FullAWSAccess).
+FULL_AWS_ACCESS = "FullAWSAccess"
+CLOUDTRAIL = "cloudtrail.amazonaws.com"
+# The IAM roles the baseline creates in every account: their managed and inline policies
+# (components/access_roles.py; the management account's cost role is not compared yet). A
+# policy attached beyond these is drift; an AWS managed one detached is not reported yet (the
+# emulators the tests use do not hold AWS's managed policies).
+ROLE_MANAGED_POLICIES = {
+    naming.CICD_ROLE: frozenset(),
+    naming.PREVIEW_ROLE: frozenset({VIEW_ONLY_ACCESS}),
+    naming.AUDIT_ROLE: frozenset({READ_ONLY_ACCESS, SECURITY_AUDIT}),
+}
+ROLE_INLINE_POLICIES = {
+    naming.CICD_ROLE: frozenset({naming.CICD_POLICY}),
+    naming.PREVIEW_ROLE: frozenset({naming.PREVIEW_STATE_POLICY}),
+    naming.AUDIT_ROLE: frozenset(),
+}
+_SECRET = "(the stack's ciExternalId)"
+
+
+@dataclass(frozen=True)
+class Drift:
+    account: str  # a stack's account, or "organization"
+    kind: str
+    target: str
+    expected: str
+    actual: str
+    fix: str
+
+
+@dataclass(frozen=True)
+class NotLooked:
+    """A part that could not be compared: AWS did not answer, or refused."""
+
+    account: str
+    part: str
+    reason: str
+    cause: str  # an ErrorKind's kind (aws.classify)
+
+
+@dataclass
+class DriftReport:
+    drifts: list[Drift] = field(default_factory=list)
+    not_looked: list[NotLooked] = field(default_factory=list)
+
+    @property
+    def exit_code(self) -> int:
+        if self.drifts:
+            return EXIT_FINDINGS
+        return EXIT_CANNOT_LOOK if self.not_looked else EXIT_OK
+
+    def as_json(self) -> dict[str, Any]:
+        return {
+            "drifted": bool(self.drifts),
+            "drifts": [asdict(d) for d in self.drifts],
+            "notLooked": [asdict(n) for n in self.not_looked],
+        }
+
+
+def from_json(report: dict[str, Any]) -> DriftReport:
+    """The report ``DriftReport.as_json`` wrote."""
+    return DriftReport(
+        [Drift(**d) for d in report["drifts"]], [NotLooked(**n) for n in report["notLooked"]]
+    )
+
+
+class DriftCheck:
+    """Compares the accounts of ``zone`` (and, with ``organization``, the organization itself)
+    with live AWS, as ``caller`` (the management account) and ``access_role`` in members."""
+
+    def __init__(self, caller: Aws, zone: LandingZone, access_role: str = naming.ORG_ACCESS_ROLE):
+        self.caller = caller
+        self.zone = zone
+        self.access_role = access_role
+        self.report = DriftReport()
+        self.organization_settings = zone.management.organization
+        assert self.organization_settings is not None
+        self.plan: GuardrailPlan = plan_guardrails(
+            self.organization_settings, zone.management.allowed_regions
+        )
+
+    def run(self, accounts: list[str], organization: bool) -> DriftReport:
+        if organization:
+            self._look(ORGANIZATION, "organization", self._organization)
+            self._look(ORGANIZATION, "Identity Center", lambda: self._identity_center(accounts))
+        for name in accounts:
+            if self.zone.account_ids[name] == PENDING_ID:
+                continue  # not created yet: nothing to compare (the checklist says so)
+            self._look(name, "account", lambda name=name: self._account(name))
+        return self.report
+
+    def _look(self, account: str, part: str, check: Callable[[], None]) -> None:
+        try:
+            check()
+        except Exception as error:
+            problem = classify(error)
+            self.report.not_looked.append(NotLooked(account, part, problem.message, problem.kind))
+
+    def _drift(self, account: str, kind: str, target: str, expected: str, actual: str, fix: str):
+        self.report.drifts.append(Drift(account, kind, target, expected, actual, fix))
+
+    # --- the organization ---------------------------------------------------------------------
+
+    def _organization(self) -> None:
+        organizations = self.caller.client("organizations")
+        root = organizations.list_roots()["Roots"][0]["Id"]
+        ous = {
+            ou["Name"]: ou["Id"]
+            for ou in every(
+                organizations,
+                "list_organizational_units_for_parent",
+                "OrganizationalUnits",
+                ParentId=root,
+            )
+        }
+        self._organizational_units(ous)
+        accounts = self._accounts(organizations, root, ous)
+        self._service_control_policies(organizations, root, ous, accounts)
+        self._tag_policy(organizations, root)
+        self._trusted_services(organizations)
+        self._delegated_administrators(organizations)
+
+    def _organizational_units(self, live: dict[str, str]) -> None:
+        wanted = [ou.name for ou in self.organization_settings.organizational_units]
+        for name in sorted(set(live) - set(wanted)):
+            self._drift(
+                ORGANIZATION,
+                "OU not in config",
+                f"OU {name}",
+                "absent",
+                f"present ({live[name]})",
+                "move its accounts out and delete it, or add it to diagnyx:organization in "
+                "Pulumi.management.yaml",
+            )
+        for name in wanted:
+            if name not in live:
+                self._drift(
+                    ORGANIZATION,
+                    "OU missing",
+                    f"OU {name}",
+                    "present",
+                    "absent",
+                    "run `pulumi up -s management`",
+                )
+
+    def _accounts(self, organizations, root: str, ous: dict[str, str]) -> dict[str, str]:
+        """Config's accounts found in the organization: name -> ID."""
+        live = {a["Id"]: a for a in every(organizations, "list_accounts", "Accounts")}
+        configured = {i: n for n, i in self.zone.account_ids.items() if i != PENDING_ID}
+        for account_id in sorted(set(live) - set(configured)):
+            account = live[account_id]
+            self._drift(
+                ORGANIZATION,
+                "account not in config",
+                f"account {account_id} ({account.get('Name')}, {account.get('Email')})",
+                "absent",
+                f"in the organization ({account.get('Status')})",
+                "add it to diagnyx:organization.accounts in Pulumi.management.yaml, or remove it "
+                "from the organization",
+            )
+        found = {}
+        ou_names = {ou_id: name for name, ou_id in ous.items()}
+        for account_id, name in configured.items():
+            if account_id not in live:
+                self._drift(
+                    ORGANIZATION,
+                    "account missing",
+                    f"account {name} ({account_id})",
+                    "in the organization",
+                    "absent",
+                    "check accountIds in Pulumi.management.yaml (`diagnyx accounts sync`)",
+                )
+                continue
+            found[name] = account_id
+            expected = self.zone.expected_ou(name)
+            if expected is None:  # the management account sits in the root
+                continue
+            (parent,) = organizations.list_parents(ChildId=account_id)["Parents"]
+            actual = (
+                "the root" if parent["Id"] == root else ou_names.get(parent["Id"], parent["Id"])
+            )
+            if actual != expected:
+                self._drift(
+                    ORGANIZATION,
+                    "account in another OU",
+                    f"account {name} ({account_id})",
+                    f"OU {expected}",
+                    actual,
+                    f"`aws organizations move-account --account-id {account_id} "
+                    f"--source-parent-id {parent['Id']} --destination-parent-id "
+                    f"{ous.get(expected, '<OU ' + expected + '>')}`",
+                )
+        return found
+
+    def _service_control_policies(
+        self, organizations, root: str, ous: dict[str, str], accounts: dict[str, str]
+    ) -> None:
+        live = {
+            p["Name"]: p
+            for p in every(
+                organizations, "list_policies", "Policies", Filter="SERVICE_CONTROL_POLICY"
+            )
+        }
+        rendered = {p.name: p for p in self.plan.policies.values()}
+        for name in sorted(set(live) - set(rendered) - {FULL_AWS_ACCESS}):
+            self._drift(
+                ORGANIZATION,
+                "SCP not in config",
+                f"SCP {name}",
+                "absent",
+                "present",
+                "delete it, or add it to the guardrail catalogue (policies/scp.py)",
+            )
+        for name, policy in rendered.items():
+            if name not in live:
+                self._drift(
+                    ORGANIZATION,
+                    "SCP missing",
+                    f"SCP {name}",
+                    "present",
+                    "absent",
+                    "run `pulumi up -s management`",
+                )
+                continue
+            described = organizations.describe_policy(PolicyId=live[name]["Id"])["Policy"]
+            actual = json.loads(described["Content"])
+            if actual != json.loads(to_json(policy.document)):
+                self._drift(
+                    ORGANIZATION,
+                    "SCP content changed",
+                    f"SCP {name}",
+                    "the document the program renders",
+                    _statement_changes(json.loads(to_json(policy.document)), actual),
+                    "run `pulumi up -s management`",
+                )
+        names = {key: policy.name for key, policy in self.plan.policies.items()}
+        targets = {ROOT_TARGET: root, **{ou: ous[ou] for ou in self.plan.attachments if ou in ous}}
+        wanted = {
+            t: {names[k] for k in keys} | {FULL_AWS_ACCESS}
+            for t, keys in self.plan.attachments.items()
+        }
+        for name, account_id in accounts.items():
+            if self.zone.expected_ou(name) is not None:
+                targets[f"account {name}"] = account_id
+                wanted[f"account {name}"] = {FULL_AWS_ACCESS}
+        for target, target_id in targets.items():
+            attached = {
+                p["Name"]
+                for p in every(
+                    organizations,
+                    "list_policies_for_target",
+                    "Policies",
+                    TargetId=target_id,
+                    Filter="SERVICE_CONTROL_POLICY",
+                )
+            }
+            for name in sorted(attached - wanted[target]):
+                self._drift(
+                    ORGANIZATION,
+                    "SCP attached outside config",
+                    f"SCP {name} on {target}",
+                    "not attached",
+                    "attached",
+                    f"`aws organizations detach-policy --policy-id {live[name]['Id']} "
+                    f"--target-id {target_id}`",
+                )
+            for name in sorted(wanted[target] - attached):
+                self._drift(
+                    ORGANIZATION,
+                    "SCP detached",
+                    f"SCP {name} on {target}",
+                    "attached",
+                    "not attached",
+                    "run `pulumi up -s management`",
+                )
+
+    def _tag_policy(self, organizations, root: str) -> None:
+        live = {
+            p["Name"]: p
+            for p in every(organizations, "list_policies", "Policies", Filter="TAG_POLICY")
+        }
+        if TAG_POLICY_NAME not in live:
+            self._drift(
+                ORGANIZATION,
+                "tag policy missing",
+                f"tag policy {TAG_POLICY_NAME}",
+                "present",
+                "absent",
+                "run `pulumi up -s management`",
+            )
+            return
+        policy_id = live[TAG_POLICY_NAME]["Id"]
+        content = organizations.describe_policy(PolicyId=policy_id)["Policy"]["Content"]
+        if json.loads(content) != json.loads(to_json(self.plan.tag_policy)):
+            self._drift(
+                ORGANIZATION,
+                "tag policy content changed",
+                f"tag policy {TAG_POLICY_NAME}",
+                "the document the program renders",
+                "another document",
+                "run `pulumi up -s management`",
+            )
+        attached = every(
+            organizations,
+            "list_policies_for_target",
+            "Policies",
+            TargetId=root,
+            Filter="TAG_POLICY",
+        )
+        if TAG_POLICY_NAME not in {p["Name"] for p in attached}:
+            self._drift(
+                ORGANIZATION,
+                "tag policy detached",
+                f"tag policy {TAG_POLICY_NAME} on Root",
+                "attached",
+                "not attached",
+                "run `pulumi up -s management`",
+            )
+
+    def _trusted_services(self, organizations) -> None:
+        live = {
+            s["ServicePrincipal"]
+            for s in every(
+                organizations,
+                "list_aws_service_access_for_organization",
+                "EnabledServicePrincipals",
+            )
+        }
+        wanted = set(self.organization_settings.trusted_services)
+        for service in sorted(live - wanted):
+            self._drift(
+                ORGANIZATION,
+                "trusted service not in config",
+                f"trusted access for {service}",
+                "disabled",
+                "enabled",
+                "add it to diagnyx:organization.trustedServices, or `pulumi up -s management` "
+                "disables it",
+            )
+        for service in sorted(wanted - live):
+            self._drift(
+                ORGANIZATION,
+                "trusted service disabled",
+                f"trusted access for {service}",
+                "enabled",
+                "disabled",
+                "run `pulumi up -s management`",
+            )
+
+    def _delegated_administrators(self, organizations) -> None:
+        security = self.zone.account_ids[SECURITY_ACCOUNT]
+        wanted = {(security, CLOUDTRAIL)} if security != PENDING_ID else set()
+        live = set()
+        for admin in every(
+            organizations, "list_delegated_administrators", "DelegatedAdministrators"
+        ):
+            for service in every(
+                organizations,
+                "list_delegated_services_for_account",
+                "DelegatedServices",
+                AccountId=admin["Id"],
+            ):
+                live.add((admin["Id"], service["ServicePrincipal"]))
+        for account_id, service in sorted(live - wanted):
+            self._drift(
+                ORGANIZATION,
+                "delegated administrator not in config",
+                f"{service} administered by {account_id}",
+                "not delegated",
+                "delegated",
+                f"`aws organizations deregister-delegated-administrator --account-id {account_id} "
+                f"--service-principal {service}`",
+            )
+        for account_id, service in sorted(wanted - live):
+            self._drift(
+                ORGANIZATION,
+                "delegated administrator missing",
+                f"{service} administered by {account_id}",
+                "delegated",
+                "not delegated",
+                "run `pulumi up -s management`",
+            )
+
+    # --- Identity Center ----------------------------------------------------------------------
+
+    def _identity_center(self, accounts: list[str]) -> None:
+        sso = self.caller.client("sso-admin")
+        instance = sso.list_instances()["Instances"][0]
+        instance_arn = instance["InstanceArn"]
+        store = self.caller.client("identitystore")
+        group_names = {
+            g["GroupId"]: g["DisplayName"]
+            for g in every(
+                store, "list_groups", "Groups", IdentityStoreId=instance["IdentityStoreId"]
+            )
+        }
+        set_names = permission_set_names(sso, instance_arn)
+        for name in accounts:
+            account_id = self.zone.account_ids[name]
+            if account_id == PENDING_ID:
+                continue
+            wanted = {(row.group, row.permission_set) for row in self.zone.assignments_for(name)}
+            live = set()
+            # Every permission set of the instance, not only those AWS lists as provisioned to
+            # the account: an assignment is what grants access.
+            for set_arn in set_names:
+                for assignment in every(
+                    sso,
+                    "list_account_assignments",
+                    "AccountAssignments",
+                    InstanceArn=instance_arn,
+                    AccountId=account_id,
+                    PermissionSetArn=set_arn,
+                ):
+                    principal = assignment["PrincipalId"]
+                    who = (
+                        group_names.get(principal, f"group {principal}")
+                        if assignment["PrincipalType"] == "GROUP"
+                        else f"user {principal}"
+                    )
+                    live.add((who, set_names.get(set_arn, set_arn)))
+            for group, permission_set in sorted(live - wanted):
+                self._drift(
+                    name,
+                    "assignment not in the access matrix",
+                    f"{group} -> {permission_set}",
+                    "no access",
+                    "assigned",
+                    "`diagnyx isolate` removes access; or delete the assignment in Identity "
+                    "Center; or add it to diagnyx:accessMatrix",
+                )
+            for group, permission_set in sorted(wanted - live):
+                self._drift(
+                    name,
+                    "assignment missing",
+                    f"{group} -> {permission_set}",
+                    "assigned",
+                    "no access",
+                    "run `pulumi up -s management`",
+                )
+
+    # --- each account ---------------------------------------------------------------------------
+
+    def _account(self, name: str) -> None:
+        account_id = self.zone.account_ids[name]
+        management = account_id == self.zone.account_ids[MANAGEMENT_ACCOUNT]
+        aws = self.caller if management else self.caller.assume(account_id, self.access_role)
+        iam = aws.client("iam")
+        self._users(name, iam)
+        self._roles(name, iam)
+        self._state_bucket(name, aws)
+        self._key(name, aws)
+        self._budget(name, aws)
+
+    def _users(self, name: str, iam) -> None:
+        for user in every(iam, "list_users", "Users"):
+            user_name = user["UserName"]
+            keys = every(iam, "list_access_keys", "AccessKeyMetadata", UserName=user_name)
+            try:
+                iam.get_login_profile(UserName=user_name)
+                password = True
+            except Exception as error:
+                if classify(error).kind != "missing":
+                    raise
+                password = False
+            held = [f"{len(keys)} access key{'s' * (len(keys) != 1)}"]
+            held += ["a console password"] if password else []
+            self._drift(
+                name,
+                "IAM user",
+                f"user {user_name}",
+                "no IAM users (people sign in through Identity Center)",
+                ", ".join(held),
+                f"`aws iam delete-login-profile`, `delete-access-key` for each key, then "
+                f"`aws iam delete-user --user-name {user_name}`",
+            )
+
+    def _roles(self, name: str, iam) -> None:
+        settings = self.zone.stacks.get(name)
+        if settings is None:
+            return
+        fix = f"run `pulumi up -s {name}`"
+        for role, trust in self._trusts(name).items():
+            try:
+                live = iam.get_role(RoleName=role)["Role"]
+            except Exception as error:
+                if classify(error).kind != "missing":
+                    raise
+                self._drift(name, "role missing", f"role {role}", "present", "absent", fix)
+                continue
+            if _without_external_ids(_document(live["AssumeRolePolicyDocument"])) != trust:
+                self._drift(
+                    name,
+                    "trust policy changed",
+                    f"role {role}",
+                    "the trust policy the program renders",
+                    "another trust policy",
+                    fix,
+                )
+            managed = {
+                p["PolicyArn"]
+                for p in every(
+                    iam, "list_attached_role_policies", "AttachedPolicies", RoleName=role
+                )
+            }
+            inline = set(every(iam, "list_role_policies", "PolicyNames", RoleName=role))
+            for extra in sorted(managed - ROLE_MANAGED_POLICIES[role]):
+                self._drift(
+                    name,
+                    "role policy not in config",
+                    f"role {role}: {extra}",
+                    "not attached",
+                    "attached",
+                    f"`aws iam detach-role-policy --role-name {role} --policy-arn {extra}`",
+                )
+            for extra in sorted(inline - ROLE_INLINE_POLICIES[role]):
+                self._drift(
+                    name,
+                    "role policy not in config",
+                    f"role {role}: inline {extra}",
+                    "absent",
+                    "present",
+                    f"`aws iam delete-role-policy --role-name {role} --policy-name {extra}`",
+                )
+        self._cicd_policy(name, iam, settings)
+
+    def _trusts(self, name: str) -> dict[str, dict]:
+        """Each baseline role's trust policy as the program renders it (external IDs aside: they
+        are secrets config holds encrypted)."""
+        settings = self.zone.stacks[name]
+        ids = self.zone.account_ids
+        oidc = f"arn:aws:iam::{settings.account_id}:oidc-provider/{iam_policies.GITHUB_OIDC_HOST}"
+        prefix = settings.effective_github_subject_prefix
+        shared = ids["shared"] if ids["shared"] != PENDING_ID else None
+        trusts = {
+            naming.CICD_ROLE: iam_policies.cicd_trust_policy(
+                shared,
+                _SECRET if settings.is_workload else None,
+                oidc,
+                github_deploy_subject(prefix, name),
+            ),
+            naming.PREVIEW_ROLE: iam_policies.preview_trust_policy(
+                oidc, github_pull_request_subject(prefix)
+            ),
+        }
+        if ids[SECURITY_ACCOUNT] != PENDING_ID:
+            trusts[naming.AUDIT_ROLE] = iam_policies.audit_trust_policy(ids[SECURITY_ACCOUNT])
+        return {role: _without_external_ids(json.loads(to_json(t))) for role, t in trusts.items()}
+
+    def _cicd_policy(self, name: str, iam, settings) -> None:
+        from .isolation import rendered_cicd_policy  # loads pulumi-aws: only when needed
+
+        try:
+            live = iam.get_role_policy(RoleName=naming.CICD_ROLE, PolicyName=naming.CICD_POLICY)
+        except Exception as error:
+            if classify(error).kind != "missing":
+                raise
+            self._drift(
+                name,
+                "role policy missing",
+                f"role {naming.CICD_ROLE}: inline {naming.CICD_POLICY}",
+                "present",
+                "absent",
+                f"run `pulumi up -s {name}`",
+            )
+            return
+        wanted = rendered_cicd_policy(settings)
+        actual = _document(live["PolicyDocument"])
+        if actual != wanted:
+            self._drift(
+                name,
+                "role policy changed",
+                f"role {naming.CICD_ROLE}: inline {naming.CICD_POLICY}",
+                "the document the program renders",
+                _statement_changes(wanted, actual),
+                f"run `pulumi up -s {name}`",
+            )
+
+    def _state_bucket(self, name: str, aws: Aws) -> None:
+        settings = self.zone.stacks.get(name)
+        if settings is None:
+            return
+        bucket = state_bucket_name(settings.account_id, settings.region)
+        s3 = aws.client("s3")
+        target = f"state bucket {bucket}"
+        fix = f"run `pulumi up -s {name}`"
+        if s3.get_bucket_versioning(Bucket=bucket).get("Status") != "Enabled":
+            self._drift(name, "bucket versioning off", target, "Enabled", "not enabled", fix)
+        block = s3.get_public_access_block(Bucket=bucket)["PublicAccessBlockConfiguration"]
+        off = sorted(setting for setting, on in block.items() if not on)
+        if off:
+            self._drift(
+                name,
+                "public access block changed",
+                target,
+                "all four settings on",
+                f"off: {', '.join(off)}",
+                fix,
+            )
+        rules = s3.get_bucket_encryption(Bucket=bucket)["ServerSideEncryptionConfiguration"][
+            "Rules"
+        ]
+        algorithms = sorted(
+            {r["ApplyServerSideEncryptionByDefault"]["SSEAlgorithm"] for r in rules}
+        )
+        if algorithms != ["aws:kms"]:
+            self._drift(
+                name, "bucket encryption changed", target, "aws:kms", ", ".join(algorithms), fix
+            )
+
+    def _key(self, name: str, aws: Aws) -> None:
+        kms = aws.client("kms")
+        metadata = kms.describe_key(KeyId=f"alias/diagnyx-{name}")["KeyMetadata"]
+        target = f"key alias/diagnyx-{name}"
+        if metadata.get("KeyState") != "Enabled":
+            self._drift(
+                name,
+                "key not enabled",
+                target,
+                "Enabled",
+                str(metadata.get("KeyState")),
+                f"`aws kms enable-key --key-id {metadata['KeyId']}` (or cancel its deletion)",
+            )
+        elif not kms.get_key_rotation_status(KeyId=metadata["KeyId"])["KeyRotationEnabled"]:
+            self._drift(
+                name,
+                "key rotation off",
+                target,
+                "rotation on",
+                "rotation off",
+                f"run `pulumi up -s {name}`",
+            )
+
+    def _budget(self, name: str, aws: Aws) -> None:
+        settings = self.zone.stacks.get(name)
+        if settings is None:
+            return
+        budget_name = f"diagnyx-{name}-monthly"
+        budgets = aws.client("budgets")
+        target = f"budget {budget_name}"
+        fix = f"run `pulumi up -s {name}`"
+        try:
+            budget = budgets.describe_budget(AccountId=settings.account_id, BudgetName=budget_name)[
+                "Budget"
+            ]
+        except Exception as error:
+            if classify(error).kind != "missing":
+                raise
+            self._drift(name, "budget missing", target, "present", "absent", fix)
+            return
+        amount = float(budget["BudgetLimit"]["Amount"])
+        if amount != settings.budget.monthly_limit_usd:
+            self._drift(
+                name,
+                "budget amount changed",
+                target,
+                f"${settings.budget.monthly_limit_usd:g}/month",
+                f"${amount:g}/month",
+                fix,
+            )
+        notifications = budgets.describe_notifications_for_budget(
+            AccountId=settings.account_id, BudgetName=budget_name
+        )["Notifications"]
+        actual = {(n["NotificationType"], float(n["Threshold"])) for n in notifications}
+        wanted = set(settings.budget.thresholds())
+        if actual != wanted:
+            self._drift(
+                name, "budget alerts changed", target, _alerts(wanted), _alerts(actual), fix
+            )
+
+
+def _alerts(alerts: set[tuple[str, float]]) -> str:
+    return ", ".join(f"{kind.lower()} {percent:g}%" for kind, percent in sorted(alerts)) or "none"
+
+
+def _document(value: Any) -> Any:
+    """A policy document as IAM returns it: boto3 decodes it into a dict, an emulator may hand
+    back the (URL-decoded) JSON text."""
+    return json.loads(value) if isinstance(value, str) else value
+
+
+def _without_external_ids(document: Any) -> Any:
+    """``document`` with every sts:ExternalId value replaced by one placeholder: config holds
+    the external ID encrypted, so its value is not compared, only where it is required."""
+    if isinstance(document, dict):
+        return {
+            key: (
+                {k: _SECRET for k in value}
+                if key == "StringEquals" and _external(value)
+                else _without_external_ids(value)
+            )
+            for key, value in document.items()
+        }
+    if isinstance(document, list):
+        return [_without_external_ids(item) for item in document]
+    return document
+
+
+def _external(condition: Any) -> bool:
+    return isinstance(condition, dict) and set(condition) == {"sts:ExternalId"}
+
+
+def _statement_changes(wanted: dict, actual: dict) -> str:
+    """What differs between two policy documents, by statement Sid."""
+
+    def by_sid(document: dict) -> dict[str, Any]:
+        statements = document.get("Statement", []) if isinstance(document, dict) else []
+        statements = [statements] if isinstance(statements, dict) else statements
+        return {str(s.get("Sid", i)): s for i, s in enumerate(statements) if isinstance(s, dict)}
+
+    wanted_sids, actual_sids = by_sid(wanted), by_sid(actual)
+    parts = []
+    if added := sorted(set(actual_sids) - set(wanted_sids)):
+        parts.append(f"statements added: {', '.join(added)}")
+    if removed := sorted(set(wanted_sids) - set(actual_sids)):
+        parts.append(f"statements removed: {', '.join(removed)}")
+    changed = sorted(
+        sid for sid in set(wanted_sids) & set(actual_sids) if wanted_sids[sid] != actual_sids[sid]
+    )
+    if changed:
+        parts.append(f"statements changed: {', '.join(changed)}")
+    return "; ".join(parts) or "another document"
+
+
+def render(report: DriftReport, console: Console) -> None:
+    """A table of what drifted, the parts not looked at, and one line of summary."""
+    if report.drifts:
+        table = Table(title="Drift: AWS against config")
+        for column in ("account", "kind", "target", "expected", "actual", "fix"):
+            table.add_column(column, overflow="fold")
+        for d in report.drifts:
+            table.add_row(d.account, d.kind, d.target, d.expected, d.actual, d.fix)
+        console.print(table)
+    for n in report.not_looked:
+        console.print(
+            f"could not look at {n.part} ({n.account}): {n.reason}", markup=False, highlight=False
+        )
+    accounts = len({d.account for d in report.drifts})
+    if report.drifts:
+        line = f"{len(report.drifts)} drifted, in {accounts} of the accounts and organization"
+    elif report.not_looked:
+        line = "no drift where AWS could be looked at; not everything was (exit 3)"
+    else:
+        line = "no drift: AWS matches config"
+    console.print(line, markup=False, highlight=False)
