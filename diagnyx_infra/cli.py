@@ -599,9 +599,9 @@ def drift(
     """What changed in AWS outside the program, against what config says the landing zone is.
 
     Read-only. Compares accounts, OUs, SCPs, the tag policy, trusted services, delegated
-    administrators, Identity Center assignments, IAM users, the baseline roles and their
-    policies, state bucket, key and budget. The organization's own parts are compared with
-    --all or for the management stack.
+    administrators, the organization trail, Identity Center assignments, IAM users, the baseline
+    roles and their policies, state bucket, key, budget, default security groups and peerings.
+    The organization's own parts are compared with --all or for the management stack.
 
     Exit 0 nothing drifted; 1 something drifted; 2 usage, config or credentials error; 3 a part
     could not be looked at (and nothing drifted).

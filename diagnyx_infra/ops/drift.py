@@ -23,6 +23,7 @@ from ..config.models import MANAGEMENT_ACCOUNT, PENDING_ID, SECURITY_ACCOUNT
 from ..delivery import github_deploy_subject, github_pull_request_subject
 from ..naming import state_bucket_name
 from ..policies import iam as iam_policies
+from ..policies.audit import trail_arn
 from ..policies.documents import to_json
 from ..policies.guardrail_plan import ROOT_TARGET, GuardrailPlan, plan_guardrails
 from ..policies.identity import READ_ONLY_ACCESS, SECURITY_AUDIT, VIEW_ONLY_ACCESS
@@ -156,6 +157,7 @@ class DriftCheck:
         self._tag_policy(organizations, root)
         self._trusted_services(organizations)
         self._delegated_administrators(organizations)
+        self._organization_trail()
 
     def _organizational_units(self, live: dict[str, str]) -> None:
         wanted = [ou.name for ou in self.organization_settings.organizational_units]
@@ -418,6 +420,69 @@ class DriftCheck:
                 "run `pulumi up -s management`",
             )
 
+    def _organization_trail(self) -> None:
+        """The organization trail the security stack creates (as CloudTrail's delegated
+        administrator; the management account owns it): logging, organization-wide, in every
+        region, validated, with global events, and recording every management event (no event
+        selectors set, or selectors that keep all of them)."""
+        region = self.zone.stacks[SECURITY_ACCOUNT].region
+        arn = trail_arn(region, self.zone.account_ids[MANAGEMENT_ACCOUNT])
+        cloudtrail = self.caller.client("cloudtrail")
+        target = f"trail {naming.ORGANIZATION_TRAIL}"
+        fix = "run `pulumi up -s security`"
+        try:
+            trail = cloudtrail.get_trail(Name=arn)["Trail"]
+        except Exception as error:
+            if classify(error).kind != "missing":
+                raise
+            self._drift(ORGANIZATION, "trail missing", target, "present", "absent", fix)
+            return
+        if not cloudtrail.get_trail_status(Name=arn).get("IsLogging"):
+            self._drift(
+                ORGANIZATION,
+                "trail not logging",
+                target,
+                "logging",
+                "stopped",
+                f"`aws cloudtrail start-logging --name {arn}`",
+            )
+        off = [
+            setting
+            for setting in (
+                "IsOrganizationTrail",
+                "IsMultiRegionTrail",
+                "LogFileValidationEnabled",
+                "IncludeGlobalServiceEvents",
+            )
+            if not trail.get(setting)
+        ]
+        if off:
+            self._drift(
+                ORGANIZATION,
+                "trail settings changed",
+                target,
+                "all on",
+                f"off: {', '.join(off)}",
+                fix,
+            )
+        selectors = cloudtrail.get_event_selectors(TrailName=arn)
+        narrowed = [
+            selector
+            for selector in selectors.get("EventSelectors") or []
+            if selector.get("ReadWriteType", "All") != "All"
+            or not selector.get("IncludeManagementEvents", True)
+            or selector.get("ExcludeManagementEventSources")
+        ]
+        if narrowed or selectors.get("AdvancedEventSelectors"):
+            self._drift(
+                ORGANIZATION,
+                "trail event selectors changed",
+                target,
+                "every management event, read and write",
+                "advanced selectors" if not narrowed else json.dumps(narrowed, sort_keys=True),
+                fix,
+            )
+
     # --- Identity Center ----------------------------------------------------------------------
 
     def _identity_center(self, accounts: list[str]) -> None:
@@ -488,6 +553,7 @@ class DriftCheck:
         self._state_bucket(name, aws)
         self._key(name, aws)
         self._budget(name, aws)
+        self._network(name, aws)
 
     def _users(self, name: str, iam) -> None:
         for user in every(iam, "list_users", "Users"):
@@ -668,6 +734,79 @@ class DriftCheck:
                 f"run `pulumi up -s {name}`",
             )
 
+    def _network(self, name: str, aws: Aws) -> None:
+        """A workload VPC (tag Name `diagnyx-<stack>`): its default security group without any
+        rule, and no peering connection beyond network.peerings."""
+        settings = self.zone.stacks.get(name)
+        if settings is None or settings.network is None:
+            return
+        ec2 = aws.client("ec2")
+        vpcs = every(
+            ec2,
+            "describe_vpcs",
+            "Vpcs",
+            Filters=[{"Name": "tag:Name", "Values": [f"diagnyx-{name}"]}],
+        )
+        fix = f"run `pulumi up -s {name}`"
+        for vpc in vpcs:
+            vpc_id = vpc["VpcId"]
+            groups = every(
+                ec2,
+                "describe_security_groups",
+                "SecurityGroups",
+                Filters=[
+                    {"Name": "vpc-id", "Values": [vpc_id]},
+                    {"Name": "group-name", "Values": ["default"]},
+                ],
+            )
+            for group in groups:
+                rules = len(group.get("IpPermissions") or [])
+                rules += len(group.get("IpPermissionsEgress") or [])
+                if rules:
+                    self._drift(
+                        name,
+                        "default security group has rules",
+                        f"{group['GroupId']} of {vpc_id}",
+                        "no rules",
+                        f"{rules} rules",
+                        fix,
+                    )
+            self._peerings(name, ec2, vpc_id)
+
+    def _peerings(self, name: str, ec2, vpc_id: str) -> None:
+        allowed = _peers(self.zone, name)
+        connections = []
+        for side in ("requester-vpc-info.vpc-id", "accepter-vpc-info.vpc-id"):
+            connections += every(
+                ec2,
+                "describe_vpc_peering_connections",
+                "VpcPeeringConnections",
+                Filters=[{"Name": side, "Values": [vpc_id]}],
+            )
+        seen = set()
+        for connection in connections:
+            status = (connection.get("Status") or {}).get("Code")
+            connection_id = connection["VpcPeeringConnectionId"]
+            if connection_id in seen or status in ("deleted", "rejected", "failed", "expired"):
+                continue
+            seen.add(connection_id)
+            sides = (
+                connection.get("RequesterVpcInfo") or {},
+                connection.get("AccepterVpcInfo") or {},
+            )
+            other = next((s for s in sides if s.get("VpcId") != vpc_id), {})
+            peer = f"{other.get('VpcId')} of {other.get('OwnerId')}"
+            if other.get("OwnerId") not in allowed:
+                self._drift(
+                    name,
+                    "peering connection not in config",
+                    f"{connection_id} ({vpc_id} with {peer})",
+                    "no such peering",
+                    str(status),
+                    f"`aws ec2 delete-vpc-peering-connection --vpc-peering-connection-id "
+                    f"{connection_id}`, or add the pair to diagnyx:network.peerings",
+                )
+
     def _budget(self, name: str, aws: Aws) -> None:
         settings = self.zone.stacks.get(name)
         if settings is None:
@@ -704,6 +843,13 @@ class DriftCheck:
             self._drift(
                 name, "budget alerts changed", target, _alerts(wanted), _alerts(actual), fix
             )
+
+
+def _peers(zone: LandingZone, name: str) -> set[str]:
+    """The account IDs ``name``'s VPC may be peered with (network.peerings)."""
+    settings = zone.stacks[name]
+    pairs = settings.network.peerings if settings.network else []
+    return {zone.account_ids[b if a == name else a] for a, b in pairs if name in (a, b)}
 
 
 def _alerts(alerts: set[tuple[str, float]]) -> str:

@@ -10,6 +10,7 @@ from diagnyx_infra.naming import state_bucket_name
 from diagnyx_infra.ops.aws import Aws
 from diagnyx_infra.ops.drift import DriftCheck
 from diagnyx_infra.ops.landing_zone import LandingZone
+from diagnyx_infra.policies.audit import trail_arn
 from diagnyx_infra.policies.tag_policy import TAG_POLICY_NAME
 from tests.ops.conftest import run_diagnyx
 
@@ -157,6 +158,24 @@ def _another_delegated_administrator(zone):
     }  # fmt: skip
 
 
+def _trail_arn(zone):
+    region = zone.stacks["security"].region
+    return trail_arn(region, zone.account_ids["management"])
+
+
+def _trail_stopped(zone):
+    Aws.from_environment().client("cloudtrail").stop_logging(Name=_trail_arn(zone))
+    return {("organization", "trail not logging", f"trail {naming.ORGANIZATION_TRAIL}")}
+
+
+def _trail_narrowed_to_writes(zone):
+    Aws.from_environment().client("cloudtrail").put_event_selectors(
+        TrailName=_trail_arn(zone),
+        EventSelectors=[{"ReadWriteType": "WriteOnly", "IncludeManagementEvents": True}],
+    )
+    return {("organization", "trail event selectors changed", f"trail {naming.ORGANIZATION_TRAIL}")}
+
+
 ORGANIZATION_CHANGES = [
     _hand_made_scp_on_an_ou,
     _scp_content_edited,
@@ -167,6 +186,8 @@ ORGANIZATION_CHANGES = [
     _tag_policy_detached,
     _trusted_services_changed,
     _another_delegated_administrator,
+    _trail_stopped,
+    _trail_narrowed_to_writes,
 ]
 
 
@@ -297,6 +318,45 @@ def _state_bucket_opened(zone):
     }
 
 
+def _dev_vpc(zone, locked=True):
+    """dev's VPC, as the program tags it; ``locked``: its default security group without rules,
+    as the program leaves it."""
+    ec2 = _member(zone, "dev").client("ec2")
+    vpc = ec2.create_vpc(CidrBlock="10.10.0.0/16")["Vpc"]["VpcId"]
+    ec2.create_tags(Resources=[vpc], Tags=[{"Key": "Name", "Value": "diagnyx-dev"}])
+    (group,) = ec2.describe_security_groups(
+        Filters=[{"Name": "vpc-id", "Values": [vpc]}, {"Name": "group-name", "Values": ["default"]}]
+    )["SecurityGroups"]
+    if locked:
+        if group["IpPermissions"]:
+            ec2.revoke_security_group_ingress(
+                GroupId=group["GroupId"], IpPermissions=group["IpPermissions"]
+            )
+        if group["IpPermissionsEgress"]:
+            ec2.revoke_security_group_egress(
+                GroupId=group["GroupId"], IpPermissions=group["IpPermissionsEgress"]
+            )
+    return ec2, vpc, group["GroupId"]
+
+
+def _default_security_group_opened(zone):
+    ec2, vpc, group = _dev_vpc(zone)
+    ec2.authorize_security_group_ingress(
+        GroupId=group, IpProtocol="tcp", FromPort=22, ToPort=22, CidrIp="0.0.0.0/0"
+    )
+    return "dev", {("dev", "default security group has rules", f"{group} of {vpc}")}
+
+
+def _peering_outside_config(zone):
+    ec2, vpc, _ = _dev_vpc(zone)
+    other = ec2.create_vpc(CidrBlock="10.99.0.0/16")["Vpc"]["VpcId"]
+    connection = ec2.create_vpc_peering_connection(VpcId=vpc, PeerVpcId=other)
+    connection_id = connection["VpcPeeringConnection"]["VpcPeeringConnectionId"]
+    dev = zone.account_ids["dev"]
+    target = f"{connection_id} ({vpc} with {other} of {dev})"
+    return "dev", {("dev", "peering connection not in config", target)}
+
+
 ACCOUNT_CHANGES = [
     _developers_on_prod,
     _iam_user_with_a_key,
@@ -306,6 +366,8 @@ ACCOUNT_CHANGES = [
     _rotation_off,
     _budget_raised,
     _state_bucket_opened,
+    _default_security_group_opened,
+    _peering_outside_config,
 ]
 
 
