@@ -54,6 +54,14 @@ ROLE_INLINE_POLICIES = {
     naming.AUDIT_ROLE: frozenset(),
 }
 _SECRET = "(the stack's ciExternalId)"
+PUBLIC_ACCESS_BLOCK = (
+    "BlockPublicAcls",
+    "IgnorePublicAcls",
+    "BlockPublicPolicy",
+    "RestrictPublicBuckets",
+)
+# Roles AWS itself makes and manages: service-linked roles and Identity Center's.
+AWS_ROLE_PATHS = ("/aws-service-role/", "/aws-reserved/")
 
 
 @dataclass(frozen=True)
@@ -120,11 +128,12 @@ class DriftCheck:
     def run(self, accounts: list[str], organization: bool) -> DriftReport:
         if organization:
             self._look(ORGANIZATION, "organization", self._organization)
-            self._look(ORGANIZATION, "Identity Center", lambda: self._identity_center(accounts))
+        # An account's assignments are its access: compared whenever the account is.
+        self._look(ORGANIZATION, "Identity Center", lambda: self._identity_center(accounts))
         for name in accounts:
             if self.zone.account_ids[name] == PENDING_ID:
                 continue  # not created yet: nothing to compare (the checklist says so)
-            self._look(name, "account", lambda name=name: self._account(name))
+            self._account(name)
         return self.report
 
     def _look(self, account: str, part: str, check: Callable[[], None]) -> None:
@@ -544,16 +553,23 @@ class DriftCheck:
     # --- each account ---------------------------------------------------------------------------
 
     def _account(self, name: str) -> None:
+        """Each part on its own: one that cannot be looked at leaves the others compared."""
         account_id = self.zone.account_ids[name]
         management = account_id == self.zone.account_ids[MANAGEMENT_ACCOUNT]
-        aws = self.caller if management else self.caller.assume(account_id, self.access_role)
+        try:
+            aws = self.caller if management else self.caller.assume(account_id, self.access_role)
+        except Exception as error:
+            problem = classify(error)
+            reason = f"cannot assume {self.access_role} in {account_id}: {problem.message}"
+            self.report.not_looked.append(NotLooked(name, "account", reason, problem.kind))
+            return
         iam = aws.client("iam")
-        self._users(name, iam)
-        self._roles(name, iam)
-        self._state_bucket(name, aws)
-        self._key(name, aws)
-        self._budget(name, aws)
-        self._network(name, aws)
+        self._look(name, "IAM users", lambda: self._users(name, iam))
+        self._look(name, "IAM roles", lambda: self._roles(name, iam, aws))
+        self._look(name, "state bucket", lambda: self._state_bucket(name, aws))
+        self._look(name, "key", lambda: self._key(name, aws))
+        self._look(name, "budget", lambda: self._budget(name, aws))
+        self._look(name, "network", lambda: self._network(name, aws))
 
     def _users(self, name: str, iam) -> None:
         for user in every(iam, "list_users", "Users"):
@@ -578,11 +594,14 @@ class DriftCheck:
                 f"`aws iam delete-user --user-name {user_name}`",
             )
 
-    def _roles(self, name: str, iam) -> None:
+    def _roles(self, name: str, iam, aws: Aws) -> None:
         settings = self.zone.stacks.get(name)
         if settings is None:
             return
         fix = f"run `pulumi up -s {name}`"
+        self._unknown_roles(name, iam)
+        self._organization_access_role(name, iam)
+        self._preview_state_policy(name, iam, aws)
         for role, trust in self._trusts(name).items():
             try:
                 live = iam.get_role(RoleName=role)["Role"]
@@ -626,6 +645,89 @@ class DriftCheck:
                     f"`aws iam delete-role-policy --role-name {role} --policy-name {extra}`",
                 )
         self._cicd_policy(name, iam, settings)
+
+    def _expected_roles(self, name: str) -> set[str]:
+        roles = set(ROLE_INLINE_POLICIES)
+        if name == MANAGEMENT_ACCOUNT:
+            roles.add(naming.COST_EXPLORER_ROLE)
+        else:
+            roles.add(naming.ORG_ACCESS_ROLE)  # made by AWS with the account
+        return roles
+
+    def _unknown_roles(self, name: str, iam) -> None:
+        """Every role beyond the program's and AWS's own (service-linked roles, Identity
+        Center's reserved ones): a role made by hand is a way in nobody reviewed."""
+        expected = self._expected_roles(name)
+        for role in every(iam, "list_roles", "Roles"):
+            if role["RoleName"] in expected or role.get("Path", "/").startswith(AWS_ROLE_PATHS):
+                continue
+            self._drift(
+                name,
+                "role not in config",
+                f"role {role['RoleName']}",
+                "absent",
+                f"present (trusts {_principals(_document(role['AssumeRolePolicyDocument']))})",
+                f"delete it (`aws iam delete-role --role-name {role['RoleName']}`, after its "
+                "policies), or have the program manage it",
+            )
+
+    def _organization_access_role(self, name: str, iam) -> None:
+        """The role AWS makes in every member for the management account, and only for it."""
+        if name == MANAGEMENT_ACCOUNT:
+            return
+        try:
+            live = iam.get_role(RoleName=naming.ORG_ACCESS_ROLE)["Role"]
+        except Exception as error:
+            if classify(error).kind != "missing":
+                raise
+            return  # an account invited rather than created has none: nothing to compare
+        management = self.zone.account_ids[MANAGEMENT_ACCOUNT]
+        wanted = {
+            "Effect": "Allow",
+            "Principal": {"AWS": f"arn:aws:iam::{management}:root"},
+            "Action": "sts:AssumeRole",
+        }
+        statements = _document(live["AssumeRolePolicyDocument"]).get("Statement")
+        statements = [statements] if isinstance(statements, dict) else statements
+        if [{k: v for k, v in st.items() if k != "Sid"} for st in statements or []] != [wanted]:
+            self._drift(
+                name,
+                "trust policy changed",
+                f"role {naming.ORG_ACCESS_ROLE}",
+                f"the management account {management} only",
+                f"trusts {_principals(_document(live['AssumeRolePolicyDocument']))}",
+                f"restore its trust to arn:aws:iam::{management}:root "
+                f"(`aws iam update-assume-role-policy --role-name {naming.ORG_ACCESS_ROLE}`)",
+            )
+
+    def _preview_state_policy(self, name: str, iam, aws: Aws) -> None:
+        """The pull-request role's inline policy: what any pull request's job may read."""
+        settings = self.zone.stacks[name]
+        try:
+            live = iam.get_role_policy(
+                RoleName=naming.PREVIEW_ROLE, PolicyName=naming.PREVIEW_STATE_POLICY
+            )
+        except Exception as error:
+            if classify(error).kind != "missing":
+                raise
+            return  # missing: preview fails, it opens nothing
+        key_arn = aws.client("kms").describe_key(KeyId=f"alias/diagnyx-{name}")["KeyMetadata"][
+            "Arn"
+        ]
+        bucket = state_bucket_name(settings.account_id, settings.region)
+        wanted = json.loads(
+            to_json(iam_policies.preview_state_access(f"arn:aws:s3:::{bucket}", key_arn))
+        )
+        actual = _document(live["PolicyDocument"])
+        if actual != wanted:
+            self._drift(
+                name,
+                "role policy changed",
+                f"role {naming.PREVIEW_ROLE}: inline {naming.PREVIEW_STATE_POLICY}",
+                "the document the program renders",
+                _statement_changes(wanted, actual),
+                f"run `pulumi up -s {name}`",
+            )
 
     def _trusts(self, name: str) -> dict[str, dict]:
         """Each baseline role's trust policy as the program renders it (external IDs aside: they
@@ -687,10 +789,19 @@ class DriftCheck:
         s3 = aws.client("s3")
         target = f"state bucket {bucket}"
         fix = f"run `pulumi up -s {name}`"
-        if s3.get_bucket_versioning(Bucket=bucket).get("Status") != "Enabled":
+        try:
+            versioning = s3.get_bucket_versioning(Bucket=bucket)
+        except Exception as error:
+            if classify(error).kind != "missing":
+                raise
+            self._drift(name, "state bucket missing", target, "present", "absent", fix)
+            return
+        if versioning.get("Status") != "Enabled":
             self._drift(name, "bucket versioning off", target, "Enabled", "not enabled", fix)
-        block = s3.get_public_access_block(Bucket=bucket)["PublicAccessBlockConfiguration"]
-        off = sorted(setting for setting, on in block.items() if not on)
+        block = _setting_or_none(
+            lambda: s3.get_public_access_block(Bucket=bucket)["PublicAccessBlockConfiguration"]
+        )
+        off = sorted(setting for setting in PUBLIC_ACCESS_BLOCK if not (block or {}).get(setting))
         if off:
             self._drift(
                 name,
@@ -700,9 +811,12 @@ class DriftCheck:
                 f"off: {', '.join(off)}",
                 fix,
             )
-        rules = s3.get_bucket_encryption(Bucket=bucket)["ServerSideEncryptionConfiguration"][
-            "Rules"
-        ]
+        rules = _setting_or_none(
+            lambda: s3.get_bucket_encryption(Bucket=bucket)["ServerSideEncryptionConfiguration"][
+                "Rules"
+            ]
+        )
+        rules = rules or []
         algorithms = sorted(
             {r["ApplyServerSideEncryptionByDefault"]["SSEAlgorithm"] for r in rules}
         )
@@ -713,8 +827,15 @@ class DriftCheck:
 
     def _key(self, name: str, aws: Aws) -> None:
         kms = aws.client("kms")
-        metadata = kms.describe_key(KeyId=f"alias/diagnyx-{name}")["KeyMetadata"]
         target = f"key alias/diagnyx-{name}"
+        metadata = _setting_or_none(
+            lambda: kms.describe_key(KeyId=f"alias/diagnyx-{name}")["KeyMetadata"]
+        )
+        if metadata is None:
+            self._drift(
+                name, "key missing", target, "present", "absent", f"run `pulumi up -s {name}`"
+            )
+            return
         if metadata.get("KeyState") != "Enabled":
             self._drift(
                 name,
@@ -852,6 +973,22 @@ def _peers(zone: LandingZone, name: str) -> set[str]:
     return {zone.account_ids[b if a == name else a] for a, b in pairs if name in (a, b)}
 
 
+def _setting_or_none(read: Callable[[], Any]) -> Any:
+    """What ``read`` returns, or None when AWS says it is not there (a setting deleted)."""
+    try:
+        return read()
+    except Exception as error:
+        if classify(error).kind == "missing" or _error_code(error).startswith("NoSuch"):
+            return None
+        raise
+
+
+def _error_code(error: Exception) -> str:
+    response = getattr(error, "response", None)
+    code = (response or {}).get("Error", {}).get("Code") if isinstance(response, dict) else None
+    return code if isinstance(code, str) else ""
+
+
 def _alerts(alerts: set[tuple[str, float]]) -> str:
     return ", ".join(f"{kind.lower()} {percent:g}%" for kind, percent in sorted(alerts)) or "none"
 
@@ -864,7 +1001,9 @@ def _document(value: Any) -> Any:
 
 def _without_external_ids(document: Any) -> Any:
     """``document`` with every sts:ExternalId value replaced by one placeholder: config holds
-    the external ID encrypted, so its value is not compared, only where it is required."""
+    the external ID encrypted, so its value is not compared, only where it is required. Only a
+    single non-empty value is replaced: a list of several (one an attacker knows) or an empty
+    one stays as written, and differs from the rendered policy."""
     if isinstance(document, dict):
         return {
             key: (
@@ -880,7 +1019,27 @@ def _without_external_ids(document: Any) -> Any:
 
 
 def _external(condition: Any) -> bool:
-    return isinstance(condition, dict) and set(condition) == {"sts:ExternalId"}
+    if not isinstance(condition, dict) or set(condition) != {"sts:ExternalId"}:
+        return False
+    value = condition["sts:ExternalId"]
+    if isinstance(value, list) and len(value) == 1:
+        value = value[0]
+    return isinstance(value, str) and value != ""
+
+
+def _principals(document: Any) -> str:
+    """Who a trust policy admits, in one line."""
+    statements = document.get("Statement", []) if isinstance(document, dict) else []
+    statements = [statements] if isinstance(statements, dict) else statements
+    found = []
+    for statement in statements:
+        principal = statement.get("Principal") if isinstance(statement, dict) else None
+        if isinstance(principal, dict):
+            for values in principal.values():
+                found += [values] if isinstance(values, str) else list(values)
+        elif principal is not None:
+            found.append(str(principal))
+    return ", ".join(found) or "nobody"
 
 
 def _statement_changes(wanted: dict, actual: dict) -> str:

@@ -18,6 +18,7 @@ from diagnyx_infra.policies.iam import (
     GITHUB_OIDC_HOST,
     audit_trust_policy,
     cicd_trust_policy,
+    preview_state_access,
     preview_trust_policy,
 )
 from diagnyx_infra.policies.identity import GROUPS, PERMISSION_SETS
@@ -220,6 +221,12 @@ def _baseline(aws: Aws, zone: LandingZone, name: str) -> None:
         RoleName=naming.CICD_ROLE,
         PolicyName=naming.CICD_POLICY,
         PolicyDocument=to_json(rendered_cicd_policy(settings)),
+    )
+    key_arn = kms.describe_key(KeyId=key_id)["KeyMetadata"]["Arn"]
+    iam.put_role_policy(
+        RoleName=naming.PREVIEW_ROLE,
+        PolicyName=naming.PREVIEW_STATE_POLICY,
+        PolicyDocument=to_json(preview_state_access(f"arn:aws:s3:::{bucket}", key_arn)),
     )
     ecr = aws.client("ecr")
     for repository in zone.expected_repositories(name):

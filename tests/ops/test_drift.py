@@ -374,8 +374,134 @@ ACCOUNT_CHANGES = [
 @pytest.mark.parametrize("change", ACCOUNT_CHANGES, ids=lambda f: f.__name__.strip("_"))
 @pytest.mark.usefixtures("aws_env", "put_back_afterwards")
 def test_each_change_in_an_account_is_exactly_its_drift(healthy, change):
+    """One account compared, as `drift STACK` does: its Identity Center assignments included."""
     account, expected = change(LandingZone.load(healthy))
-    assert found(healthy, [account], organization=True) == expected
+    assert found(healthy, [account], organization=False) == expected
+
+
+def _identity_center(caller):
+    sso = caller.client("sso-admin")
+    instance = sso.list_instances()["Instances"][0]
+    names = {
+        sso.describe_permission_set(InstanceArn=instance["InstanceArn"], PermissionSetArn=a)[
+            "PermissionSet"
+        ]["Name"]: a
+        for a in sso.list_permission_sets(InstanceArn=instance["InstanceArn"])["PermissionSets"]
+    }
+    return sso, instance, names
+
+
+@pytest.mark.usefixtures("aws_env", "put_back_afterwards")
+def test_what_goes_missing_from_the_organization_is_drift(healthy):
+    zone = LandingZone.load(healthy)
+    organizations = _organizations()
+    _, ous = _ou_ids(organizations)
+    ou = next(iter(ous))
+    organizations.detach_policy(PolicyId="p-FullAWSAccess", TargetId=ous[ou])
+    tags = organizations.list_policies(Filter="TAG_POLICY")["Policies"][0]["Id"]
+    organizations.update_policy(PolicyId=tags, Content=json.dumps({"tags": {}}))
+    security = zone.account_ids["security"]
+    organizations.deregister_delegated_administrator(
+        AccountId=security, ServicePrincipal="cloudtrail.amazonaws.com"
+    )
+    assert found(healthy, [], organization=True) == {
+        ("organization", "SCP detached", f"SCP FullAWSAccess on {ou}"),
+        ("organization", "tag policy content changed", f"tag policy {TAG_POLICY_NAME}"),
+        ("organization", "delegated administrator missing",
+         f"cloudtrail.amazonaws.com administered by {security}"),
+    }  # fmt: skip
+
+
+@pytest.mark.usefixtures("aws_env", "put_back_afterwards")
+def test_every_way_into_an_account_beyond_config_is_drift(healthy):
+    """Roles are the way in: a role made by hand, the organization's access role trusting
+    another account, the pull-request role's policy widened, the deploy role's external ID
+    loosened (one value an attacker knows beside the real one), policies removed or added."""
+    zone = LandingZone.load(healthy)
+    iam = _member(zone, "uat").client("iam")
+    everything = json.dumps({"Version": "2012-10-17", "Statement": [
+        {"Effect": "Allow", "Action": "*", "Resource": "*"}]})  # fmt: skip
+    outsider = json.dumps({"Version": "2012-10-17", "Statement": [
+        {"Effect": "Allow", "Principal": {"AWS": "arn:aws:iam::999999999999:root"},
+         "Action": "sts:AssumeRole"}]})  # fmt: skip
+    iam.create_role(RoleName="support-helper", AssumeRolePolicyDocument=outsider)
+    iam.update_assume_role_policy(RoleName=naming.ORG_ACCESS_ROLE, PolicyDocument=outsider)
+    iam.put_role_policy(
+        RoleName=naming.PREVIEW_ROLE, PolicyName=naming.PREVIEW_STATE_POLICY,
+        PolicyDocument=everything,
+    )  # fmt: skip
+    iam.put_role_policy(RoleName=naming.PREVIEW_ROLE, PolicyName="Extra", PolicyDocument=everything)
+    trust = iam.get_role(RoleName=naming.CICD_ROLE)["Role"]["AssumeRolePolicyDocument"]
+    for statement in trust["Statement"]:
+        condition = statement.get("Condition", {}).get("StringEquals", {})
+        if "sts:ExternalId" in condition:
+            condition["sts:ExternalId"] = [condition["sts:ExternalId"], "attacker-known"]
+    iam.update_assume_role_policy(RoleName=naming.CICD_ROLE, PolicyDocument=json.dumps(trust))
+    iam.delete_role_policy(RoleName=naming.CICD_ROLE, PolicyName=naming.CICD_POLICY)
+    iam.delete_role(RoleName=naming.AUDIT_ROLE)
+    assert found(healthy, ["uat"], organization=False) == {
+        ("uat", "role not in config", "role support-helper"),
+        ("uat", "trust policy changed", f"role {naming.ORG_ACCESS_ROLE}"),
+        ("uat", "role policy changed",
+         f"role {naming.PREVIEW_ROLE}: inline {naming.PREVIEW_STATE_POLICY}"),
+        ("uat", "role policy not in config", f"role {naming.PREVIEW_ROLE}: inline Extra"),
+        ("uat", "trust policy changed", f"role {naming.CICD_ROLE}"),
+        ("uat", "role policy missing", f"role {naming.CICD_ROLE}: inline {naming.CICD_POLICY}"),
+        ("uat", "role missing", f"role {naming.AUDIT_ROLE}"),
+    }  # fmt: skip
+
+
+@pytest.mark.usefixtures("aws_env", "put_back_afterwards")
+def test_what_goes_missing_from_an_account_is_drift_not_a_part_unlooked_at(healthy):
+    zone = LandingZone.load(healthy)
+    caller = Aws.from_environment()
+    sso, instance, sets = _identity_center(caller)
+    store = caller.client("identitystore")
+    groups = store.list_groups(IdentityStoreId=instance["IdentityStoreId"])["Groups"]
+    developers = next(g["GroupId"] for g in groups if g["DisplayName"] == "Developers")
+    staging = zone.account_ids["staging"]
+    common = {"InstanceArn": instance["InstanceArn"], "TargetId": staging,
+              "TargetType": "AWS_ACCOUNT"}  # fmt: skip
+    sso.delete_account_assignment(
+        **common, PermissionSetArn=sets["Developer"], PrincipalType="GROUP",
+        PrincipalId=developers,
+    )  # fmt: skip
+    user = store.create_user(
+        IdentityStoreId=instance["IdentityStoreId"], UserName="someone",
+        DisplayName="Someone", Name={"GivenName": "Some", "FamilyName": "One"},
+    )["UserId"]  # fmt: skip
+    sso.create_account_assignment(
+        **common, PermissionSetArn=sets["Auditor"], PrincipalType="USER", PrincipalId=user
+    )
+    aws = _member(zone, "staging")
+    settings = zone.stacks["staging"]
+    bucket = state_bucket_name(settings.account_id, settings.region)
+    s3 = aws.client("s3")
+    s3.delete_public_access_block(Bucket=bucket)
+    s3.put_bucket_encryption(
+        Bucket=bucket,
+        ServerSideEncryptionConfiguration={
+            "Rules": [{"ApplyServerSideEncryptionByDefault": {"SSEAlgorithm": "AES256"}}]
+        },
+    )
+    kms = aws.client("kms")
+    kms.disable_key(KeyId=kms.describe_key(KeyId="alias/diagnyx-staging")["KeyMetadata"]["KeyId"])
+    budgets = aws.client("budgets")
+    (notification, *_) = budgets.describe_notifications_for_budget(
+        AccountId=staging, BudgetName="diagnyx-staging-monthly"
+    )["Notifications"]
+    budgets.delete_notification(
+        AccountId=staging, BudgetName="diagnyx-staging-monthly", Notification=notification
+    )
+    target = f"state bucket {bucket}"
+    assert found(healthy, ["staging"], organization=False) == {
+        ("staging", "assignment missing", "Developers -> Developer"),
+        ("staging", "assignment not in the access matrix", f"user {user} -> Auditor"),
+        ("staging", "public access block changed", target),
+        ("staging", "bucket encryption changed", target),
+        ("staging", "key not enabled", "key alias/diagnyx-staging"),
+        ("staging", "budget alerts changed", "budget diagnyx-staging-monthly"),
+    }
 
 
 @pytest.mark.usefixtures("put_back_afterwards")
@@ -391,7 +517,8 @@ def test_one_stack_is_compared_without_the_organization_and_exits_1(aws_env, hea
         "IAM user",
         "user break-glass",
     )
-    assert only["expected"].startswith("no IAM users") and "1 access key" in only["actual"]
+    assert only["expected"].startswith("no IAM users")
+    assert only["actual"] == "1 access key, a console password"
     assert "delete-user --user-name break-glass" in only["fix"]
     human = run_diagnyx(aws_env, "drift", "dev", "--project-dir", str(healthy))
     assert human.returncode == 1 and "1 drifted" in human.stdout
