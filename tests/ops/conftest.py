@@ -299,7 +299,11 @@ class MotoServers:
         with (
             (self.shared / "moto.log").open("ab") as log,
             subprocess.Popen(
-                [sys.executable, "-c", _SERVE, str(self.run)], stdout=subprocess.PIPE, stderr=log
+                [sys.executable, "-c", _SERVE, str(self.run)],
+                stdout=subprocess.PIPE,
+                stderr=log,
+                # No test looks up an AMI: moto would make ~1,300 for each account's EC2.
+                env={**os.environ, "MOTO_EC2_LOAD_DEFAULT_AMIS": "false"},
             ) as starter,
         ):
             assert starter.stdout is not None

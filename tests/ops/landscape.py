@@ -58,6 +58,10 @@ def build_healthy(caller: Aws, zone: LandingZone) -> None:
         account_id = zone.account_ids[name]
         aws = caller if name == MANAGEMENT_ACCOUNT else caller.assume(account_id)
         _baseline(aws, zone, name)
+        if zone.stacks[name].network is not None:
+            # moto makes an account's EC2 (its default VPC and the rest) on the first EC2 call,
+            # a third of a second: made here once, every copy of the landing zone has it.
+            aws.client("ec2").describe_vpcs()
     _organization_trail(caller, caller.assume(zone.account_ids["security"]))
     _public_zone(caller.assume(zone.account_ids["shared"]), zone)
 

@@ -10,7 +10,6 @@ import pulumi_aws as aws
 
 from diagnyx_infra.components import baseline, cost_governance
 from diagnyx_infra.config.models import StackSettings
-from diagnyx_infra.ops import drift
 from diagnyx_infra.policies import cost
 from tests.rehearsal.variations import Variation
 
@@ -69,17 +68,6 @@ def _without_the_owner_tag(patch):
     )
 
 
-def _drift_expects_another_ou(patch):
-    real = drift.DriftCheck._organizational_units
-
-    def with_another_ou(self, live):
-        real(self, live)
-        if "Imagined" not in live:
-            self._drift("organization", "OU missing", "OU Imagined", "present", "absent", "-")
-
-    patch.setattr(drift.DriftCheck, "_organizational_units", with_another_ou)
-
-
 # What only the other accounts need: a variation about the management stack's own deploys goes
 # without them.
 BEYOND_MANAGEMENT_STEPS = (
@@ -124,10 +112,6 @@ VARIATIONS = {
     # `accounts sync` has no --write: the README once wrote it so.
     "a command misspelt": Variation(
         "sync", steps=_replacing("sync", diagnyx=("accounts sync --write",))
-    ),
-    # drift and the program part ways: drift expects an OU the program does not deploy.
-    "drift expecting what the program does not deploy": Variation(
-        "cost-tags", _drift_expects_another_ou, checked=["management"]
     ),
     "no activation step": Variation(
         "cost-tags", steps=_without("cost-tags"), checked=["management"]

@@ -438,14 +438,24 @@ def test_without_the_activation_step_the_checklist_finds_the_tags_inactive(resul
     assert "inactive: CostCenter, Environment, ManagedBy, Owner, Project" in line.detail
 
 
-def test_a_landing_zone_that_parts_ways_with_drift_is_reported(results):
-    """Were the program to deploy other than what `drift` expects (here drift expects an OU the
-    program does not make), the rehearsal's own drift check says so, by name."""
-    drift = results["drift expecting what the program does not deploy"].drift
-    assert drift is not None and drift.not_looked == []
-    assert [(d.account, d.kind, d.target) for d in drift.drifts] == [
-        ("organization", "OU missing", "OU Imagined")
-    ]
+def test_a_rehearsed_landing_zone_that_drifted_fails_with_each_drift_named(monkeypatch):
+    """Were the program to deploy other than what `drift` expects, the rehearsal says so, each
+    drift on a line, and exits 1 (the result is made up: the rehearsal above shows drift runs,
+    and finds nothing, on what the program really deploys)."""
+    from diagnyx_infra.ops.drift import Drift, DriftReport
+
+    drifted = RehearsalResult(
+        steps=["step 1: x"],
+        total_steps=1,
+        drift=DriftReport([Drift("organization", "OU missing", "OU Imagined", "present",
+                                 "absent", "-")]),
+    )  # fmt: skip
+    monkeypatch.setattr("diagnyx_infra.rehearsal.rehearse.rehearse", lambda *a, **k: drifted)
+    run = CliRunner().invoke(app, ["rehearse", "--all"])
+    assert run.exit_code == 1
+    text = " ".join(run.stdout.split())
+    assert "drift: 1" in text
+    assert "drift: organization: OU missing: OU Imagined (config: present; AWS: absent)" in text
 
 
 def test_the_variations_change_only_what_follows_their_start(results):
