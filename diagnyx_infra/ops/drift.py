@@ -129,7 +129,8 @@ class DriftCheck:
         if organization:
             self._look(ORGANIZATION, "organization", self._organization)
         # An account's assignments are its access: compared whenever the account is.
-        self._look(ORGANIZATION, "Identity Center", lambda: self._identity_center(accounts))
+        if accounts:
+            self._look(ORGANIZATION, "Identity Center", lambda: self._identity_center(accounts))
         for name in accounts:
             if self.zone.account_ids[name] == PENDING_ID:
                 continue  # not created yet: nothing to compare (the checklist says so)
@@ -162,11 +163,20 @@ class DriftCheck:
         }
         self._organizational_units(ous)
         accounts = self._accounts(organizations, root, ous)
-        self._service_control_policies(organizations, root, ous, accounts)
-        self._tag_policy(organizations, root)
-        self._trusted_services(organizations)
-        self._delegated_administrators(organizations)
-        self._organization_trail()
+        # Each part on its own: one AWS refuses leaves the others compared.
+        self._look(
+            ORGANIZATION,
+            "service control policies",
+            lambda: self._service_control_policies(organizations, root, ous, accounts),
+        )
+        self._look(ORGANIZATION, "tag policy", lambda: self._tag_policy(organizations, root))
+        self._look(ORGANIZATION, "trusted services", lambda: self._trusted_services(organizations))
+        self._look(
+            ORGANIZATION,
+            "delegated administrators",
+            lambda: self._delegated_administrators(organizations),
+        )
+        self._look(ORGANIZATION, "organization trail", self._organization_trail)
 
     def _organizational_units(self, live: dict[str, str]) -> None:
         wanted = [ou.name for ou in self.organization_settings.organizational_units]
