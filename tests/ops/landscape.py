@@ -180,29 +180,7 @@ def _baseline(aws: Aws, zone: LandingZone, name: str) -> None:
         events.put_rule(Name=rule, EventPattern=json.dumps(pattern))
         events.put_targets(Rule=rule, Targets=[{"Id": "alarm-topic", "Arn": topic}])
 
-    aws.client("budgets").create_budget(
-        AccountId=settings.account_id,
-        Budget={
-            "BudgetName": f"diagnyx-{name}-monthly",
-            "BudgetLimit": {"Amount": str(settings.budget.monthly_limit_usd), "Unit": "USD"},
-            "TimeUnit": "MONTHLY",
-            "BudgetType": "COST",
-        },
-        NotificationsWithSubscribers=[
-            {
-                "Notification": {
-                    "NotificationType": kind,
-                    "ComparisonOperator": "GREATER_THAN",
-                    "Threshold": percent,
-                    "ThresholdType": "PERCENTAGE",
-                },
-                "Subscribers": [
-                    {"SubscriptionType": "EMAIL", "Address": settings.budget_alert_email}
-                ],
-            }
-            for kind, percent in settings.budget.thresholds()
-        ],
-    )
+    create_budget(aws, zone, name)
 
     iam = aws.client("iam")
     oidc = iam.create_open_id_connect_provider(
@@ -239,6 +217,35 @@ def _baseline(aws: Aws, zone: LandingZone, name: str) -> None:
             imageTagMutability="IMMUTABLE",
             imageScanningConfiguration={"scanOnPush": True},
         )
+
+
+def create_budget(aws: Aws, zone: LandingZone, name: str, amount: float | None = None) -> None:
+    """The account's monthly budget with its alerts, for ``amount`` (config's by default)."""
+    settings = zone.stacks[name]
+    limit = settings.budget.monthly_limit_usd if amount is None else amount
+    aws.client("budgets").create_budget(
+        AccountId=settings.account_id,
+        Budget={
+            "BudgetName": f"diagnyx-{name}-monthly",
+            "BudgetLimit": {"Amount": str(limit), "Unit": "USD"},
+            "TimeUnit": "MONTHLY",
+            "BudgetType": "COST",
+        },
+        NotificationsWithSubscribers=[
+            {
+                "Notification": {
+                    "NotificationType": kind,
+                    "ComparisonOperator": "GREATER_THAN",
+                    "Threshold": percent,
+                    "ThresholdType": "PERCENTAGE",
+                },
+                "Subscribers": [
+                    {"SubscriptionType": "EMAIL", "Address": settings.budget_alert_email}
+                ],
+            }
+            for kind, percent in settings.budget.thresholds()
+        ],
+    )
 
 
 def _organization_trail(management: Aws, security: Aws) -> None:

@@ -13,6 +13,7 @@ from diagnyx_infra.ops.landing_zone import LandingZone
 from diagnyx_infra.policies.audit import trail_arn
 from diagnyx_infra.policies.tag_policy import TAG_POLICY_NAME
 from tests.ops.conftest import run_diagnyx
+from tests.ops.landscape import create_budget
 
 DEAD_ENDPOINT = "http://127.0.0.1:9"  # nothing listens here
 
@@ -280,30 +281,10 @@ def _rotation_off(zone):
 
 def _budget_raised(zone):
     # moto has no UpdateBudget: made again with another amount, its alerts as they were.
-    budgets = _member(zone, "dev").client("budgets")
-    settings = zone.stacks["dev"]
-    budgets.delete_budget(AccountId=settings.account_id, BudgetName="diagnyx-dev-monthly")
-    budgets.create_budget(
-        AccountId=settings.account_id,
-        Budget={
-            "BudgetName": "diagnyx-dev-monthly",
-            "BudgetLimit": {"Amount": "99999", "Unit": "USD"},
-            "TimeUnit": "MONTHLY",
-            "BudgetType": "COST",
-        },
-        NotificationsWithSubscribers=[
-            {
-                "Notification": {
-                    "NotificationType": kind,
-                    "ComparisonOperator": "GREATER_THAN",
-                    "Threshold": percent,
-                    "ThresholdType": "PERCENTAGE",
-                },
-                "Subscribers": [{"SubscriptionType": "EMAIL", "Address": "a@example.com"}],
-            }
-            for kind, percent in settings.budget.thresholds()
-        ],
-    )
+    aws = _member(zone, "dev")
+    account_id = zone.stacks["dev"].account_id
+    aws.client("budgets").delete_budget(AccountId=account_id, BudgetName="diagnyx-dev-monthly")
+    create_budget(aws, zone, "dev", amount=99999)
     return "dev", {("dev", "budget amount changed", "budget diagnyx-dev-monthly")}
 
 
