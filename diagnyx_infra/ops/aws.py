@@ -708,7 +708,14 @@ _CREDENTIALS = {
     "SignatureDoesNotMatch",
     "InvalidSignatureException",
 }
-_MISSING_SUFFIXES = ("NotFound", "NotFoundException", "NoSuchEntity", "NoSuchBucket")
+# ...NotFoundError: S3's ServerSideEncryptionConfigurationNotFoundError, a setting deleted.
+_MISSING_SUFFIXES = (
+    "NotFound",
+    "NotFoundException",
+    "NotFoundError",
+    "NoSuchEntity",
+    "NoSuchBucket",
+)
 
 
 def classify(error: Exception) -> ErrorKind:

@@ -119,6 +119,7 @@ class DriftCheck:
         self.zone = zone
         self.access_role = access_role
         self.report = DriftReport()
+        self._keys: dict[str, dict | None] = {}
         self.organization_settings = zone.management.organization
         assert self.organization_settings is not None
         self.plan: GuardrailPlan = plan_guardrails(
@@ -573,16 +574,30 @@ class DriftCheck:
             reason = f"cannot assume {self.access_role} in {account_id}: {problem.message}"
             self.report.not_looked.append(NotLooked(name, "account", reason, problem.kind))
             return
-        iam = aws.client("iam")
-        self._look(name, "IAM users", lambda: self._users(name, iam))
-        self._look(name, "IAM roles", lambda: self._roles(name, iam, aws))
+        self._look(name, "IAM", lambda: self._iam(name, aws))
         self._look(name, "state bucket", lambda: self._state_bucket(name, aws))
         self._look(name, "key", lambda: self._key(name, aws))
         self._look(name, "budget", lambda: self._budget(name, aws))
         self._look(name, "network", lambda: self._network(name, aws))
 
-    def _users(self, name: str, iam) -> None:
-        for user in every(iam, "list_users", "Users"):
+    def _iam(self, name: str, aws: Aws) -> None:
+        """Users and roles from one snapshot of the account's IAM: GetAccountAuthorizationDetails
+        returns every user and every role with its trust policy, attached managed policies and
+        inline policy documents (IAM API Reference), where listing them took a dozen calls."""
+        iam = aws.client("iam")
+        users, roles = _authorization_details(iam)
+        self._users(name, iam, users)
+        settings = self.zone.stacks.get(name)
+        if settings is None:
+            return
+        self._unknown_roles(name, roles)
+        self._organization_access_role(name, roles.get(naming.ORG_ACCESS_ROLE))
+        self._preview_state_policy(name, roles.get(naming.PREVIEW_ROLE), aws)
+        self._baseline_roles(name, roles)
+        self._cicd_policy(name, roles.get(naming.CICD_ROLE), settings)
+
+    def _users(self, name: str, iam, users: list[dict]) -> None:
+        for user in users:
             user_name = user["UserName"]
             keys = every(iam, "list_access_keys", "AccessKeyMetadata", UserName=user_name)
             try:
@@ -604,20 +619,11 @@ class DriftCheck:
                 f"`aws iam delete-user --user-name {user_name}`",
             )
 
-    def _roles(self, name: str, iam, aws: Aws) -> None:
-        settings = self.zone.stacks.get(name)
-        if settings is None:
-            return
+    def _baseline_roles(self, name: str, roles: dict[str, dict]) -> None:
         fix = f"run `pulumi up -s {name}`"
-        self._unknown_roles(name, iam)
-        self._organization_access_role(name, iam)
-        self._preview_state_policy(name, iam, aws)
         for role, trust in self._trusts(name).items():
-            try:
-                live = iam.get_role(RoleName=role)["Role"]
-            except Exception as error:
-                if classify(error).kind != "missing":
-                    raise
+            live = roles.get(role)
+            if live is None:
                 self._drift(name, "role missing", f"role {role}", "present", "absent", fix)
                 continue
             if _without_external_ids(_document(live["AssumeRolePolicyDocument"])) != trust:
@@ -629,13 +635,7 @@ class DriftCheck:
                     "another trust policy",
                     fix,
                 )
-            managed = {
-                p["PolicyArn"]
-                for p in every(
-                    iam, "list_attached_role_policies", "AttachedPolicies", RoleName=role
-                )
-            }
-            inline = set(every(iam, "list_role_policies", "PolicyNames", RoleName=role))
+            managed = {p["PolicyArn"] for p in live.get("AttachedManagedPolicies", [])}
             for extra in sorted(managed - ROLE_MANAGED_POLICIES[role]):
                 self._drift(
                     name,
@@ -645,7 +645,7 @@ class DriftCheck:
                     "attached",
                     f"`aws iam detach-role-policy --role-name {role} --policy-arn {extra}`",
                 )
-            for extra in sorted(inline - ROLE_INLINE_POLICIES[role]):
+            for extra in sorted(set(_inline_policies(live)) - ROLE_INLINE_POLICIES[role]):
                 self._drift(
                     name,
                     "role policy not in config",
@@ -654,7 +654,6 @@ class DriftCheck:
                     "present",
                     f"`aws iam delete-role-policy --role-name {role} --policy-name {extra}`",
                 )
-        self._cicd_policy(name, iam, settings)
 
     def _expected_roles(self, name: str) -> set[str]:
         roles = set(ROLE_INLINE_POLICIES)
@@ -664,32 +663,26 @@ class DriftCheck:
             roles.add(naming.ORG_ACCESS_ROLE)  # made by AWS with the account
         return roles
 
-    def _unknown_roles(self, name: str, iam) -> None:
+    def _unknown_roles(self, name: str, roles: dict[str, dict]) -> None:
         """Every role beyond the program's and AWS's own (service-linked roles, Identity
         Center's reserved ones): a role made by hand is a way in nobody reviewed."""
         expected = self._expected_roles(name)
-        for role in every(iam, "list_roles", "Roles"):
-            if role["RoleName"] in expected or role.get("Path", "/").startswith(AWS_ROLE_PATHS):
+        for role_name, role in roles.items():
+            if role_name in expected or role.get("Path", "/").startswith(AWS_ROLE_PATHS):
                 continue
             self._drift(
                 name,
                 "role not in config",
-                f"role {role['RoleName']}",
+                f"role {role_name}",
                 "absent",
                 f"present (trusts {_principals(_document(role['AssumeRolePolicyDocument']))})",
-                f"delete it (`aws iam delete-role --role-name {role['RoleName']}`, after its "
+                f"delete it (`aws iam delete-role --role-name {role_name}`, after its "
                 "policies), or have the program manage it",
             )
 
-    def _organization_access_role(self, name: str, iam) -> None:
+    def _organization_access_role(self, name: str, live: dict | None) -> None:
         """The role AWS makes in every member for the management account, and only for it."""
-        if name == MANAGEMENT_ACCOUNT:
-            return
-        try:
-            live = iam.get_role(RoleName=naming.ORG_ACCESS_ROLE)["Role"]
-        except Exception as error:
-            if classify(error).kind != "missing":
-                raise
+        if name == MANAGEMENT_ACCOUNT or live is None:
             return  # an account invited rather than created has none: nothing to compare
         management = self.zone.account_ids[MANAGEMENT_ACCOUNT]
         wanted = {
@@ -710,25 +703,20 @@ class DriftCheck:
                 f"(`aws iam update-assume-role-policy --role-name {naming.ORG_ACCESS_ROLE}`)",
             )
 
-    def _preview_state_policy(self, name: str, iam, aws: Aws) -> None:
+    def _preview_state_policy(self, name: str, role: dict | None, aws: Aws) -> None:
         """The pull-request role's inline policy: what any pull request's job may read."""
-        settings = self.zone.stacks[name]
-        try:
-            live = iam.get_role_policy(
-                RoleName=naming.PREVIEW_ROLE, PolicyName=naming.PREVIEW_STATE_POLICY
-            )
-        except Exception as error:
-            if classify(error).kind != "missing":
-                raise
+        actual = _inline_policies(role or {}).get(naming.PREVIEW_STATE_POLICY)
+        if actual is None:
             return  # missing: preview fails, it opens nothing
-        key_arn = aws.client("kms").describe_key(KeyId=f"alias/diagnyx-{name}")["KeyMetadata"][
-            "Arn"
-        ]
+        key = self._key_metadata(name, aws)
+        if key is None:
+            return  # the key part reports it missing; the policy names no key to compare
+        settings = self.zone.stacks[name]
+        key_arn = key["Arn"]
         bucket = state_bucket_name(settings.account_id, settings.region)
         wanted = json.loads(
             to_json(iam_policies.preview_state_access(f"arn:aws:s3:::{bucket}", key_arn))
         )
-        actual = _document(live["PolicyDocument"])
         if actual != wanted:
             self._drift(
                 name,
@@ -762,14 +750,13 @@ class DriftCheck:
             trusts[naming.AUDIT_ROLE] = iam_policies.audit_trust_policy(ids[SECURITY_ACCOUNT])
         return {role: _without_external_ids(json.loads(to_json(t))) for role, t in trusts.items()}
 
-    def _cicd_policy(self, name: str, iam, settings) -> None:
+    def _cicd_policy(self, name: str, role: dict | None, settings) -> None:
         from .isolation import rendered_cicd_policy  # loads pulumi-aws: only when needed
 
-        try:
-            live = iam.get_role_policy(RoleName=naming.CICD_ROLE, PolicyName=naming.CICD_POLICY)
-        except Exception as error:
-            if classify(error).kind != "missing":
-                raise
+        if role is None:
+            return  # the role itself missing is reported once, as such
+        actual = _inline_policies(role).get(naming.CICD_POLICY)
+        if actual is None:
             self._drift(
                 name,
                 "role policy missing",
@@ -780,7 +767,6 @@ class DriftCheck:
             )
             return
         wanted = rendered_cicd_policy(settings)
-        actual = _document(live["PolicyDocument"])
         if actual != wanted:
             self._drift(
                 name,
@@ -838,9 +824,7 @@ class DriftCheck:
     def _key(self, name: str, aws: Aws) -> None:
         kms = aws.client("kms")
         target = f"key alias/diagnyx-{name}"
-        metadata = _setting_or_none(
-            lambda: kms.describe_key(KeyId=f"alias/diagnyx-{name}")["KeyMetadata"]
-        )
+        metadata = self._key_metadata(name, aws)
         if metadata is None:
             self._drift(
                 name, "key missing", target, "present", "absent", f"run `pulumi up -s {name}`"
@@ -864,6 +848,16 @@ class DriftCheck:
                 "rotation off",
                 f"run `pulumi up -s {name}`",
             )
+
+    def _key_metadata(self, name: str, aws: Aws) -> dict | None:
+        """The account key's metadata (None when the alias or key is gone), described once: the
+        pull-request role's policy names the key too."""
+        if name not in self._keys:
+            kms = aws.client("kms")
+            self._keys[name] = _setting_or_none(
+                lambda: kms.describe_key(KeyId=f"alias/diagnyx-{name}")["KeyMetadata"]
+            )
+        return self._keys[name]
 
     def _network(self, name: str, aws: Aws) -> None:
         """A workload VPC (tag Name `diagnyx-<stack>`): its default security group without any
@@ -974,6 +968,22 @@ class DriftCheck:
             self._drift(
                 name, "budget alerts changed", target, _alerts(wanted), _alerts(actual), fix
             )
+
+
+def _authorization_details(iam) -> tuple[list[dict], dict[str, dict]]:
+    """The account's users, and its roles by name, from every page of the snapshot."""
+    users: list[dict] = []
+    roles: dict[str, dict] = {}
+    pages = iam.get_paginator("get_account_authorization_details").paginate(Filter=["User", "Role"])
+    for page in pages:
+        users += page.get("UserDetailList", [])
+        roles |= {role["RoleName"]: role for role in page.get("RoleDetailList", [])}
+    return users, roles
+
+
+def _inline_policies(role: dict) -> dict[str, Any]:
+    """A role's inline policies by name, each document decoded."""
+    return {p["PolicyName"]: _document(p["PolicyDocument"]) for p in role.get("RolePolicyList", [])}
 
 
 def _peers(zone: LandingZone, name: str) -> set[str]:

@@ -491,8 +491,16 @@ def test_what_goes_missing_from_an_account_is_drift_not_a_part_unlooked_at(healt
     budgets.delete_notification(
         AccountId=staging, BudgetName="diagnyx-staging-monthly", Notification=notification
     )
+    uat = _member(zone, "uat")
+    uat_settings = zone.stacks["uat"]
+    uat_bucket = state_bucket_name(uat_settings.account_id, uat_settings.region)
+    uat.client("s3").delete_bucket_encryption(Bucket=uat_bucket)
+    uat.client("kms").delete_alias(AliasName="alias/diagnyx-uat")  # the pull-request role's
+    # policy names the key: with it gone, the roles are still compared
     target = f"state bucket {bucket}"
-    assert found(healthy, ["staging"], organization=False) == {
+    assert found(healthy, ["staging", "uat"], organization=False) == {
+        ("uat", "bucket encryption changed", f"state bucket {uat_bucket}"),
+        ("uat", "key missing", "key alias/diagnyx-uat"),
         ("staging", "assignment missing", "Developers -> Developer"),
         ("staging", "assignment not in the access matrix", f"user {user} -> Auditor"),
         ("staging", "public access block changed", target),
