@@ -41,18 +41,6 @@ def owned_trail_arn(settings: StackSettings) -> str | None:
     return None
 
 
-def deploys_accounts(settings: StackSettings) -> tuple[str, ...]:
-    """The shared services account's CI deploys the workload accounts, the ones that pull its
-    images (pullAccounts are checked to be workload accounts), once their IDs are known."""
-    if settings.shared_services is None:
-        return ()
-    return tuple(
-        account_id
-        for name in settings.shared_services.pull_accounts
-        if (account_id := settings.known_account_id(name))
-    )
-
-
 class AccountBaseline(pulumi.ComponentResource):
     key: aws.kms.Key
     state_bucket: aws.s3.Bucket
@@ -99,7 +87,7 @@ class AccountBaseline(pulumi.ComponentResource):
                     if settings.ci_external_id is None
                     else pulumi.Output.secret(settings.ci_external_id)
                 ),
-                deploys_accounts=deploys_accounts(settings),
+                deploys_accounts=settings.deploys_accounts(),
                 state_bucket_arn=self.state_bucket.arn,
                 kms_key_arn=self.key.arn,
                 manages_organization_trail=settings.audit_archive is not None,

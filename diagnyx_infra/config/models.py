@@ -953,6 +953,17 @@ class StackSettings(Model):
         value = self.account_ids.get(name)
         return None if value in (None, PENDING_ID) else value
 
+    def deploys_accounts(self) -> tuple[str, ...]:
+        """The shared services account's CI deploys the workload accounts, the ones that pull
+        its images (pullAccounts are checked to be workload accounts), once their IDs are known."""
+        if self.shared_services is None:
+            return ()
+        return tuple(
+            account_id
+            for name in self.shared_services.pull_accounts
+            if (account_id := self.known_account_id(name))
+        )
+
     @property
     def pending_accounts(self) -> list[str]:
         return sorted(n for n, v in self.account_ids.items() if v == PENDING_ID)

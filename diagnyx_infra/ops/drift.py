@@ -31,6 +31,7 @@ from ..policies.tag_policy import TAG_POLICY_NAME
 from .aws import Aws, classify, every
 from .findings import EXIT_CANNOT_LOOK, EXIT_FINDINGS, EXIT_OK
 from .identity_center import permission_set_names
+from .isolation import rendered_cicd_policy
 from .landing_zone import LandingZone
 
 ORGANIZATION = "organization"
@@ -751,8 +752,6 @@ class DriftCheck:
         return {role: _without_external_ids(json.loads(to_json(t))) for role, t in trusts.items()}
 
     def _cicd_policy(self, name: str, role: dict | None, settings) -> None:
-        from .isolation import rendered_cicd_policy  # loads pulumi-aws: only when needed
-
         if role is None:
             return  # the role itself missing is reported once, as such
         actual = _inline_policies(role).get(naming.CICD_POLICY)

@@ -362,15 +362,11 @@ def record_path(records_dir: Path, account: str) -> Path:
 
 def rendered_cicd_policy(settings: StackSettings) -> dict[str, Any]:
     """`CICDPolicy` exactly as the baseline component renders it for this stack."""
-    # The baseline's own rule for the accounts the shared CI deploys (loads pulumi_aws: here
-    # only, so the other commands start fast).
-    from ..components.baseline import deploys_accounts
-
     document = cicd_permissions(
         settings.account_id,
         settings.is_management,
         settings.audit_archive is not None,
-        deploys_accounts(settings),
+        settings.deploys_accounts(),
     )
     return json.loads(to_json(document))
 
