@@ -3,9 +3,10 @@ from a foothold to control of the organization or its audit trail.
 
 It reads the stacks as the program registers them (offline, under mocks), so it proves the
 program's documents, not a live account's (`diagnyx drift` compares with AWS). The attacker may
-hold any principal in a shared or workload account, a pull request's OIDC token, or a Developer,
-DevOps, Finance or Auditor seat; external IDs are assumed known (they are confused-deputy
-protection, not passwords); a foothold can also take any role name outside AWS's reserved paths.
+hold any principal in a shared or workload account, a pull request's or the scheduled drift
+check's OIDC token, or a Developer, DevOps, Finance or Auditor seat; external IDs are assumed known
+(they are confused-deputy protection, not passwords); a foothold can also take any role name
+outside AWS's reserved paths.
 A principal that can rewrite a role's trust reaches that role; one that can write a role's
 policies (its own included) reaches that role with everything its permissions boundary allows
 (its ceiling); one that can create unbounded roles or IAM users administers its account.
@@ -22,7 +23,7 @@ from dataclasses import dataclass, field
 from . import naming
 from .access_matrix import expand
 from .config.models import MANAGEMENT_ACCOUNT, SECURITY_ACCOUNT, StackSettings
-from .delivery import github_pull_request_subject
+from .delivery import DRIFT_ENVIRONMENT, github_drift_subject, github_pull_request_subject
 from .engine.runner import StackRecording
 from .policies.audit import trail_arn
 from .policies.evaluation import Request, allows, decision
@@ -440,13 +441,14 @@ def analyse(
     for principal in (*_seats(management, account_ids), *_footholds(account_ids)):
         principals[principal.key] = principal
     prefix = management.effective_github_subject_prefix
-    token = Principal(
-        key="oidc:pull_request",
-        kind="oidc",
-        account="",
-        subject=github_pull_request_subject(prefix),
-    )
-    principals[token.key] = token
+    # The OIDC tokens a job of the repository can hold without a deploy environment's approval:
+    # any pull request's, and the scheduled drift check's (its environment has no reviewers).
+    for name, subject in (
+        ("pull_request", github_pull_request_subject(prefix)),
+        (DRIFT_ENVIRONMENT, github_drift_subject(prefix)),
+    ):
+        token = Principal(key=f"oidc:{name}", kind="oidc", account="", subject=subject)
+        principals[token.key] = token
 
     names = {v: k for k, v in account_ids.items()}
     for principal in principals.values():

@@ -10,6 +10,9 @@ GATED_BRANCH = "main"
 # Pushes to main deploy prod, through the `prod` GitHub environment (approval required).
 PRODUCTION_BRANCH = {"prod": GATED_BRANCH}
 DEPLOY_BRANCHES = {**BRANCH_DEPLOYED, **PRODUCTION_BRANCH}
+# The scheduled drift check's job runs in this GitHub environment (deployment branches: the
+# gated branch only); its OIDC subject is the one the management account's drift role trusts.
+DRIFT_ENVIRONMENT = "drift"
 
 
 def needs_approval(stack: str) -> bool:
@@ -41,6 +44,11 @@ def github_deploy_subject(subject_prefix: str, stack: str) -> str:
     if needs_approval(stack):
         return f"{subject_prefix}:environment:{stack}"
     return f"{subject_prefix}:ref:refs/heads/{BRANCH_DEPLOYED[stack]}"
+
+
+def github_drift_subject(subject_prefix: str) -> str:
+    """The OIDC `sub` claim of the scheduled drift check's job (see ``github_deploy_subject``)."""
+    return f"{subject_prefix}:environment:{DRIFT_ENVIRONMENT}"
 
 
 def github_pull_request_subject(subject_prefix: str) -> str:

@@ -12,6 +12,10 @@ PREVIEW_STATE_POLICY = "PreviewStateAccess"  # the preview role's inline policy
 PREVIEW_ROLE = "DiagnyxCICDPreview"
 AUDIT_ROLE = "DiagnyxAuditReadOnly"
 COST_EXPLORER_ROLE = "DiagnyxCostExplorerAccess"
+# `diagnyx drift`'s read-only role in every account (the scheduled drift workflow's), and its
+# inline policy.
+DRIFT_ROLE = "DiagnyxDriftCheck"
+DRIFT_POLICY = "DriftReads"
 ROLE_PREFIX = "Diagnyx"
 # The managed policy every Diagnyx* role carries as its permissions boundary.
 PERMISSIONS_BOUNDARY = "DiagnyxPermissionsBoundary"

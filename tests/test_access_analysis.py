@@ -113,6 +113,28 @@ def test_previews_read_metadata_and_state_not_data(analysis):
         assert not preview.capabilities, stack
 
 
+def test_the_drift_job_reaches_the_drift_roles_and_reads_configuration_only(analysis):
+    """The drift check's token takes the management account's drift role, which takes the
+    members' and nothing else; none of them reads data or writes anything that matters."""
+    management = "role:management:DiagnyxDriftCheck"
+    assert analysis.edges["oidc:drift"] == {management}
+    assert analysis.edges[management] == {
+        f"role:{s}:DiagnyxDriftCheck" for s in ALL_STACKS if s != "management"
+    }
+    for stack in ALL_STACKS:
+        role = analysis.principals[f"role:{stack}:DiagnyxDriftCheck"]
+        assert role.capabilities == set(), stack
+        # Who takes it from outside its account (inside, whatever manages its roles can); a
+        # role's ceiling is that role with its policies rewritten, the same principal.
+        others = {
+            key.removesuffix("+ceiling")
+            for key, targets in analysis.edges.items()
+            if role.key in targets and analysis.principals[key].account != stack
+        }
+        assert others == ({"oidc:drift"} if stack == "management" else {management}), stack
+    assert not [chain for chain in analysis.chains if chain[0] == "oidc:drift"]
+
+
 def test_seats_reach_their_roles_end_to_end(analysis):
     finance = analysis.edges["seat:Finance@management"]
     assert "role:management:DiagnyxCostExplorerAccess" in finance

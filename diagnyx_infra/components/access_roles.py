@@ -1,6 +1,7 @@
 """CI/CD identity and cross-account roles of one account: the GitHub Actions OIDC provider, the
 deployment role (with the `CICDPolicy` the guide's isolation procedure deletes), the read-only
-preview role for pull requests, and the auditors' read-only role."""
+preview role for pull requests, the auditors' read-only role, and the scheduled drift check's
+read-only role."""
 
 from dataclasses import dataclass
 
@@ -8,7 +9,7 @@ import pulumi
 import pulumi_aws as aws
 
 from .. import naming
-from ..delivery import github_deploy_subject, github_pull_request_subject
+from ..delivery import github_deploy_subject, github_drift_subject, github_pull_request_subject
 from ..deploy_sequence import step_label
 from ..policies import iam
 from ..policies.documents import to_json
@@ -31,12 +32,17 @@ class AccessRolesArgs:
     manages_organization_trail: bool = False
     # Account IDs whose deploy roles this one may assume (the shared services account's CI).
     deploys_accounts: tuple[str, ...] = ()
+    # The management account's ID (None while pending: a member's drift role waits for it), and
+    # in the management account the members whose drift roles its own drift role may assume.
+    management_account_id: str | None = None
+    drift_members: tuple[str, ...] = ()
 
 
 class AccessRoles(pulumi.ComponentResource):
     cicd_role: aws.iam.Role
     preview_role: aws.iam.Role
     audit_role: aws.iam.Role | None
+    drift_role: aws.iam.Role | None
 
     def __init__(
         self, name: str, args: AccessRolesArgs, opts: pulumi.ResourceOptions | None = None
@@ -119,6 +125,8 @@ class AccessRoles(pulumi.ComponentResource):
             opts=child,
         )
 
+        self.drift_role = self._drift_role(name, args, oidc.arn)
+
         self.audit_role = None
         if args.security_account_id is None:
             pulumi.log.warn(
@@ -140,6 +148,37 @@ class AccessRoles(pulumi.ComponentResource):
                 "previewRoleArn": self.preview_role.arn,
             }
         )
+
+    def _drift_role(
+        self, name: str, args: AccessRolesArgs, oidc_arn: pulumi.Output[str]
+    ) -> aws.iam.Role | None:
+        """`diagnyx drift`'s role: in the management account the scheduled drift check's job
+        (its GitHub environment's OIDC subject) takes it; in a member, only that role does.
+        Configuration reads only (iam.drift_reads)."""
+        if args.is_management:
+            subject = github_drift_subject(args.github_subject_prefix)
+            trust = oidc_arn.apply(lambda arn: to_json(iam.drift_trust_policy(arn, subject)))
+        elif args.management_account_id is None:
+            return None  # the management account's ID is needed to deploy at all
+        else:
+            trust = to_json(iam.drift_member_trust_policy(args.management_account_id))
+        role = aws.iam.Role(
+            f"{name}-drift",
+            name=naming.DRIFT_ROLE,
+            description="Read-only: what `diagnyx drift` compares with config, nothing else",
+            assume_role_policy=trust,
+            max_session_duration=3600,
+            permissions_boundary=self.boundary.arn,
+            opts=self._child,
+        )
+        aws.iam.RolePolicy(
+            f"{name}-drift-reads",
+            name=naming.DRIFT_POLICY,
+            role=role.id,
+            policy=to_json(iam.drift_reads(args.is_management, args.drift_members)),
+            opts=self._child,
+        )
+        return role
 
     def _audit_role(self, name: str, security_account_id: str) -> None:
         child = self._child

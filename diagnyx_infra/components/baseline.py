@@ -88,6 +88,10 @@ class AccountBaseline(pulumi.ComponentResource):
                     else pulumi.Output.secret(settings.ci_external_id)
                 ),
                 deploys_accounts=settings.deploys_accounts(),
+                management_account_id=settings.known_management_account_id,
+                drift_members=(
+                    settings.known_member_account_ids() if settings.is_management else ()
+                ),
                 state_bucket_arn=self.state_bucket.arn,
                 kms_key_arn=self.key.arn,
                 manages_organization_trail=settings.audit_archive is not None,

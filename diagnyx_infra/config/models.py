@@ -953,6 +953,18 @@ class StackSettings(Model):
         value = self.account_ids.get(name)
         return None if value in (None, PENDING_ID) else value
 
+    @property
+    def known_management_account_id(self) -> str | None:
+        return self.known_account_id(MANAGEMENT_ACCOUNT)
+
+    def known_member_account_ids(self) -> tuple[str, ...]:
+        """The IDs config knows of every account but the management account."""
+        return tuple(
+            account_id
+            for name in self.account_ids
+            if name != MANAGEMENT_ACCOUNT and (account_id := self.known_account_id(name))
+        )
+
     def deploys_accounts(self) -> tuple[str, ...]:
         """The shared services account's CI deploys the workload accounts, the ones that pull
         its images (pullAccounts are checked to be workload accounts), once their IDs are known."""

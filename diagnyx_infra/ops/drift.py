@@ -20,7 +20,7 @@ from rich.table import Table
 
 from .. import naming
 from ..config.models import MANAGEMENT_ACCOUNT, PENDING_ID, SECURITY_ACCOUNT
-from ..delivery import github_deploy_subject, github_pull_request_subject
+from ..delivery import github_deploy_subject, github_drift_subject, github_pull_request_subject
 from ..naming import state_bucket_name
 from ..policies import iam as iam_policies
 from ..policies.audit import trail_arn
@@ -48,11 +48,13 @@ ROLE_MANAGED_POLICIES = {
     naming.CICD_ROLE: frozenset(),
     naming.PREVIEW_ROLE: frozenset({VIEW_ONLY_ACCESS}),
     naming.AUDIT_ROLE: frozenset({READ_ONLY_ACCESS, SECURITY_AUDIT}),
+    naming.DRIFT_ROLE: frozenset(),
 }
 ROLE_INLINE_POLICIES = {
     naming.CICD_ROLE: frozenset({naming.CICD_POLICY}),
     naming.PREVIEW_ROLE: frozenset({naming.PREVIEW_STATE_POLICY}),
     naming.AUDIT_ROLE: frozenset(),
+    naming.DRIFT_ROLE: frozenset({naming.DRIFT_POLICY}),
 }
 _SECRET = "(the stack's ciExternalId)"
 PUBLIC_ACCESS_BLOCK = (
@@ -595,7 +597,15 @@ class DriftCheck:
         self._organization_access_role(name, roles.get(naming.ORG_ACCESS_ROLE))
         self._preview_state_policy(name, roles.get(naming.PREVIEW_ROLE), aws)
         self._baseline_roles(name, roles)
-        self._cicd_policy(name, roles.get(naming.CICD_ROLE), settings)
+        cicd = rendered_cicd_policy(settings)
+        self._inline_policy(name, roles.get(naming.CICD_ROLE), naming.CICD_POLICY, cicd)
+        if naming.DRIFT_ROLE in self._trusts(name):
+            reads = iam_policies.drift_reads(
+                settings.is_management,
+                settings.known_member_account_ids() if settings.is_management else (),
+            )
+            policy = json.loads(to_json(reads))
+            self._inline_policy(name, roles.get(naming.DRIFT_ROLE), naming.DRIFT_POLICY, policy)
 
     def _users(self, name: str, iam, users: list[dict]) -> None:
         for user in users:
@@ -749,31 +759,34 @@ class DriftCheck:
         }
         if ids[SECURITY_ACCOUNT] != PENDING_ID:
             trusts[naming.AUDIT_ROLE] = iam_policies.audit_trust_policy(ids[SECURITY_ACCOUNT])
+        if settings.is_management:
+            drift_subject = github_drift_subject(prefix)
+            trusts[naming.DRIFT_ROLE] = iam_policies.drift_trust_policy(oidc, drift_subject)
+        elif ids[MANAGEMENT_ACCOUNT] != PENDING_ID:
+            management = ids[MANAGEMENT_ACCOUNT]
+            trusts[naming.DRIFT_ROLE] = iam_policies.drift_member_trust_policy(management)
         return {role: _without_external_ids(json.loads(to_json(t))) for role, t in trusts.items()}
 
-    def _cicd_policy(self, name: str, role: dict | None, settings) -> None:
+    def _inline_policy(
+        self, name: str, role: dict | None, policy_name: str, wanted: dict[str, Any]
+    ) -> None:
+        """A baseline role's inline policy against the document the program renders."""
         if role is None:
             return  # the role itself missing is reported once, as such
-        actual = _inline_policies(role).get(naming.CICD_POLICY)
+        target = f"role {role['RoleName']}: inline {policy_name}"
+        fix = f"run `pulumi up -s {name}`"
+        actual = _inline_policies(role).get(policy_name)
         if actual is None:
-            self._drift(
-                name,
-                "role policy missing",
-                f"role {naming.CICD_ROLE}: inline {naming.CICD_POLICY}",
-                "present",
-                "absent",
-                f"run `pulumi up -s {name}`",
-            )
+            self._drift(name, "role policy missing", target, "present", "absent", fix)
             return
-        wanted = rendered_cicd_policy(settings)
         if actual != wanted:
             self._drift(
                 name,
                 "role policy changed",
-                f"role {naming.CICD_ROLE}: inline {naming.CICD_POLICY}",
+                target,
                 "the document the program renders",
                 _statement_changes(wanted, actual),
-                f"run `pulumi up -s {name}`",
+                fix,
             )
 
     def _state_bucket(self, name: str, aws: Aws) -> None:

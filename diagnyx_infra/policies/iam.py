@@ -446,12 +446,120 @@ def permissions_boundary(account_id: str) -> PolicyDocument:
             "NotResource": role_arn(account_id, f"{naming.ROLE_PREFIX}*"),
         },
         {
+            # The deploy roles (the shared CI's path to the workloads) and the drift roles
+            # (the management account's drift check reading the members).
             "Sid": "AssumeOnlyDeployRoles",
             "Effect": "Deny",
             "Action": "sts:AssumeRole",
-            "NotResource": "arn:aws:iam::*:role/" + naming.CICD_ROLE,
+            "NotResource": [
+                "arn:aws:iam::*:role/" + naming.CICD_ROLE,
+                "arn:aws:iam::*:role/" + naming.DRIFT_ROLE,
+            ],
         },
     )
+
+
+# What `diagnyx drift` reads (ops/drift.py), as IAM actions (Service Authorization Reference: S3's
+# GetPublicAccessBlock and GetBucketEncryption are authorized as s3:GetBucketPublicAccessBlock
+# and s3:GetEncryptionConfiguration, Budgets' DescribeBudget and DescribeNotificationsForBudget
+# as budgets:ViewBudget). Configuration only: no object, item, secret or log can be read. A test
+# runs drift and checks each of its calls against these.
+DRIFT_ACCOUNT_READS = (
+    "budgets:ViewBudget",
+    "ec2:DescribeSecurityGroups",
+    "ec2:DescribeVpcPeeringConnections",
+    "ec2:DescribeVpcs",
+    "iam:GetAccountAuthorizationDetails",
+    "iam:GetLoginProfile",
+    "iam:ListAccessKeys",
+    "kms:DescribeKey",
+    "kms:GetKeyRotationStatus",
+    "s3:GetBucketPublicAccessBlock",
+    "s3:GetBucketVersioning",
+    "s3:GetEncryptionConfiguration",
+)
+DRIFT_ORGANIZATION_READS = (
+    "cloudtrail:GetEventSelectors",
+    "cloudtrail:GetTrail",
+    "cloudtrail:GetTrailStatus",
+    "identitystore:ListGroups",
+    "organizations:DescribePolicy",
+    "organizations:ListAWSServiceAccessForOrganization",
+    "organizations:ListAccounts",
+    "organizations:ListDelegatedAdministrators",
+    "organizations:ListDelegatedServicesForAccount",
+    "organizations:ListOrganizationalUnitsForParent",
+    "organizations:ListParents",
+    "organizations:ListPolicies",
+    "organizations:ListPoliciesForTarget",
+    "organizations:ListRoots",
+    "sso:DescribePermissionSet",
+    "sso:ListAccountAssignments",
+    "sso:ListInstances",
+    "sso:ListPermissionSets",
+)
+
+
+def drift_trust_policy(oidc_provider_arn: str, drift_subject: str) -> PolicyDocument:
+    """The management account's drift role: the scheduled drift check's job only."""
+    return document(
+        {
+            "Sid": "GitHubActionsDriftCheck",
+            "Effect": "Allow",
+            "Principal": {"Federated": oidc_provider_arn},
+            "Action": "sts:AssumeRoleWithWebIdentity",
+            "Condition": _github_condition(drift_subject),
+        }
+    )
+
+
+def drift_member_trust_policy(management_account_id: str) -> PolicyDocument:
+    """A member's drift role: the management account's drift role, by name (never the root).
+    The condition repeats the principal, as every trust statement carries one (the policy pack's
+    iam-trust-constrained): a root principal slipped in beside it would still admit no one else."""
+    drift_role = role_arn(management_account_id, naming.DRIFT_ROLE)
+    return document(
+        {
+            "Sid": "ManagementDriftCheck",
+            "Effect": "Allow",
+            "Principal": {"AWS": drift_role},
+            "Action": "sts:AssumeRole",
+            "Condition": {"ArnEquals": {"aws:PrincipalArn": drift_role}},
+        }
+    )
+
+
+def drift_reads(is_management: bool, member_account_ids: Sequence[str] = ()) -> PolicyDocument:
+    """What the drift role may do: read the configuration drift compares; in the management
+    account also the organization's, and take the drift roles of ``member_account_ids`` (the
+    members whose IDs config knows)."""
+    statements: list[dict] = [
+        {
+            "Sid": "ReadAccountConfiguration",
+            "Effect": "Allow",
+            "Action": list(DRIFT_ACCOUNT_READS),
+            "Resource": "*",
+        }
+    ]
+    if is_management:
+        statements.append(
+            {
+                "Sid": "ReadOrganizationConfiguration",
+                "Effect": "Allow",
+                "Action": list(DRIFT_ORGANIZATION_READS),
+                "Resource": "*",
+            }
+        )
+    if is_management and member_account_ids:
+        statements += [
+            {
+                "Sid": "AssumeMemberDriftRoles",
+                "Effect": "Allow",
+                "Action": "sts:AssumeRole",
+                "Resource": [role_arn(a, naming.DRIFT_ROLE) for a in sorted(member_account_ids)],
+            },
+        ]
+    return document(*statements)
 
 
 def preview_state_access(bucket_arn: str, key_arn: str) -> PolicyDocument:

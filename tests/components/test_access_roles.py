@@ -12,11 +12,18 @@ OIDC = "aws:iam/openIdConnectProvider:OpenIdConnectProvider"
 REPO = "diagnyx/diagnyx-infra"
 SHARED = "222222222222"
 SECURITY = "333333333333"
+MANAGEMENT = "111111111111"
+MEMBERS = ("222222222222", "333333333333", "444444444444", "555555555555", "666666666666",
+           "777777777777")  # fmt: skip
 
 
 @pytest.fixture(params=ALL_STACKS)
 def stack(request, recordings):
     return recordings[request.param]
+
+
+def _as_list(value):
+    return [value] if isinstance(value, str) else value
 
 
 def roles(stack):
@@ -33,8 +40,13 @@ def test_github_oidc_provider(stack):
     assert oidc.inputs["clientIdLists"] == ["sts.amazonaws.com"]
 
 
-def test_exactly_the_three_baseline_roles(stack):
-    baseline = {"DiagnyxCrossAccountCICD", "DiagnyxCICDPreview", "DiagnyxAuditReadOnly"}
+def test_exactly_the_four_baseline_roles(stack):
+    baseline = {
+        "DiagnyxCrossAccountCICD",
+        "DiagnyxCICDPreview",
+        "DiagnyxAuditReadOnly",
+        "DiagnyxDriftCheck",
+    }
     extra = {"DiagnyxCostExplorerAccess"} if stack.stack == "management" else set()
     assert set(roles(stack)) == baseline | extra
 
@@ -125,6 +137,48 @@ def test_audit_role_trusts_the_security_account_only(stack):
         "arn:aws:iam::aws:policy/ReadOnlyAccess",
         "arn:aws:iam::aws:policy/SecurityAudit",
     }
+
+
+def test_the_drift_role_is_taken_by_the_drift_job_and_reads_configuration_only(stack):
+    role = roles(stack)["DiagnyxDriftCheck"]
+    (statement,) = trust(role).values()
+    management_role = f"arn:aws:iam::{MANAGEMENT}:role/DiagnyxDriftCheck"
+    if stack.stack == "management":
+        # The scheduled drift job's environment, nothing else of the repository.
+        assert statement["Action"] == "sts:AssumeRoleWithWebIdentity"
+        assert statement["Condition"]["StringEquals"] == {
+            "token.actions.githubusercontent.com:aud": "sts.amazonaws.com",
+            "token.actions.githubusercontent.com:sub": f"repo:{REPO}:environment:drift",
+        }
+    else:
+        # The management account's drift role by name: never a root, never another role.
+        assert statement["Principal"] == {"AWS": management_role}
+        assert statement["Condition"] == {"ArnEquals": {"aws:PrincipalArn": management_role}}
+    assert role.inputs["permissionsBoundary"]
+    attached = [
+        a
+        for a in stack.of_type("aws:iam/rolePolicyAttachment:RolePolicyAttachment")
+        if a.inputs["role"] == role.inputs["name"]
+    ]
+    assert attached == []
+    (policy,) = [
+        p
+        for p in stack.of_type("aws:iam/rolePolicy:RolePolicy")
+        if p.inputs["name"] == "DriftReads"
+    ]
+    statements = json.loads(policy.inputs["policy"])["Statement"]
+    actions = [a for st in statements for a in _as_list(st["Action"])]
+    assert all(st["Effect"] == "Allow" for st in statements)
+    for action in actions:  # reads, and in the management account taking members' drift roles
+        verb = action.split(":")[1]
+        assert verb.startswith(("Get", "List", "Describe", "View")) or action == "sts:AssumeRole"
+    assert not any(a in actions for a in ("s3:GetObject", "dynamodb:GetItem", "kms:Decrypt"))
+    assume = [st for st in statements if st["Action"] == "sts:AssumeRole"]
+    if stack.stack == "management":
+        (only,) = assume
+        assert only["Resource"] == [f"arn:aws:iam::{m}:role/DiagnyxDriftCheck" for m in MEMBERS]
+    else:
+        assert assume == []
 
 
 def test_every_trust_statement_is_constrained(stack):

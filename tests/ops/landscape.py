@@ -6,7 +6,11 @@ import json
 from diagnyx_infra import naming
 from diagnyx_infra.access_matrix import expand
 from diagnyx_infra.config.models import MANAGEMENT_ACCOUNT
-from diagnyx_infra.delivery import github_deploy_subject, github_pull_request_subject
+from diagnyx_infra.delivery import (
+    github_deploy_subject,
+    github_drift_subject,
+    github_pull_request_subject,
+)
 from diagnyx_infra.naming import LOCK_TABLE_NAME, state_bucket_name
 from diagnyx_infra.ops.aws import Aws
 from diagnyx_infra.ops.isolation import rendered_cicd_policy
@@ -18,6 +22,9 @@ from diagnyx_infra.policies.iam import (
     GITHUB_OIDC_HOST,
     audit_trust_policy,
     cicd_trust_policy,
+    drift_member_trust_policy,
+    drift_reads,
+    drift_trust_policy,
     preview_state_access,
     preview_trust_policy,
 )
@@ -196,6 +203,11 @@ def _baseline(aws: Aws, zone: LandingZone, name: str) -> None:
         ),
         naming.PREVIEW_ROLE: preview_trust_policy(oidc, github_pull_request_subject(prefix)),
         naming.AUDIT_ROLE: audit_trust_policy(zone.account_ids["security"]),
+        naming.DRIFT_ROLE: (
+            drift_trust_policy(oidc, github_drift_subject(prefix))
+            if settings.is_management
+            else drift_member_trust_policy(zone.account_ids[MANAGEMENT_ACCOUNT])
+        ),
     }
     for role, trust in trusts.items():
         iam.create_role(RoleName=role, AssumeRolePolicyDocument=to_json(trust))
@@ -203,6 +215,12 @@ def _baseline(aws: Aws, zone: LandingZone, name: str) -> None:
         RoleName=naming.CICD_ROLE,
         PolicyName=naming.CICD_POLICY,
         PolicyDocument=to_json(rendered_cicd_policy(settings)),
+    )
+    members = settings.known_member_account_ids() if settings.is_management else ()
+    iam.put_role_policy(
+        RoleName=naming.DRIFT_ROLE,
+        PolicyName=naming.DRIFT_POLICY,
+        PolicyDocument=to_json(drift_reads(settings.is_management, members)),
     )
     key_arn = kms.describe_key(KeyId=key_id)["KeyMetadata"]["Arn"]
     iam.put_role_policy(

@@ -4,13 +4,17 @@ is reported as exactly that finding."""
 import json
 
 import pytest
+from botocore.client import BaseClient
 
 from diagnyx_infra import naming
 from diagnyx_infra.naming import state_bucket_name
+from diagnyx_infra.ops import identity_center
 from diagnyx_infra.ops.aws import Aws
 from diagnyx_infra.ops.drift import DriftCheck
 from diagnyx_infra.ops.landing_zone import LandingZone
 from diagnyx_infra.policies.audit import trail_arn
+from diagnyx_infra.policies.evaluation import Request, allows
+from diagnyx_infra.policies.iam import DRIFT_ACCOUNT_READS, DRIFT_ORGANIZATION_READS, drift_reads
 from diagnyx_infra.policies.tag_policy import TAG_POLICY_NAME
 from tests.ops.conftest import run_diagnyx
 from tests.ops.landscape import create_budget
@@ -31,10 +35,73 @@ def found(project, accounts, organization):
     return {(d.account, d.kind, d.target) for d in report.drifts}
 
 
-def test_the_landing_zone_as_built_has_not_drifted(aws_env, healthy):
-    human = run_diagnyx(aws_env, "drift", "--all", "--project-dir", str(healthy))
+# The IAM action an API call is authorized as, where the names differ (Service Authorization
+# Reference: Amazon S3, AWS Budgets); GetCallerIdentity needs no permission.
+AUTHORIZED_AS = {
+    ("s3", "GetPublicAccessBlock"): "s3:GetBucketPublicAccessBlock",
+    ("s3", "GetBucketEncryption"): "s3:GetEncryptionConfiguration",
+    ("budgets", "DescribeBudget"): "budgets:ViewBudget",
+    ("budgets", "DescribeNotificationsForBudget"): "budgets:ViewBudget",
+}
+
+
+def test_the_landing_zone_as_built_has_not_drifted_and_the_drift_role_admits_every_call(
+    aws_env, healthy, monkeypatch
+):
+    """`drift --all` as the scheduled check runs it (through the members' drift roles): no
+    drift, and each of its calls is one the drift role's policy in that account allows."""
+    zone = LandingZone.load(healthy)
+    names = {account_id: name for name, account_id in zone.account_ids.items()}
+    calls: set[tuple[str, str, str]] = set()  # (account, action, resource)
+    looking_at = ["management"]
+    original_account, original_call = DriftCheck._account, BaseClient._make_api_call
+
+    def account(check, name):
+        looking_at[0] = name
+        try:
+            return original_account(check, name)
+        finally:
+            looking_at[0] = "management"
+
+    def call(client, operation, params):
+        service = client.meta.service_model.signing_name
+        action = AUTHORIZED_AS.get((service, operation), f"{service}:{operation}")
+        if action == "sts:AssumeRole":  # the management account's call, into a member
+            calls.add(("management", action, params["RoleArn"]))
+        elif action != "sts:GetCallerIdentity":
+            calls.add((looking_at[0], action, "*"))
+        return original_call(client, operation, params)
+
+    monkeypatch.setattr(identity_center, "_NAMES", {})  # names described once per process
+    monkeypatch.setattr(DriftCheck, "_account", account)
+    monkeypatch.setattr(BaseClient, "_make_api_call", call)
+    args = ("drift", "--all", "--access-role", naming.DRIFT_ROLE, "--project-dir", str(healthy))
+    human = run_diagnyx(aws_env, *args)
     assert human.returncode == 0, human.stdout + human.stderr
     assert "no drift: AWS matches config" in human.stdout
+    assert {a for _, a, _ in calls} >= {"iam:GetAccountAuthorizationDetails", "sts:AssumeRole"}
+    members = zone.stacks["management"].known_member_account_ids()
+    refused = set()
+    for name, action, resource in sorted(calls):
+        settings = zone.stacks[name]
+        policy = drift_reads(settings.is_management, members if settings.is_management else ())
+        role = f"arn:aws:iam::{settings.account_id}:role/{naming.DRIFT_ROLE}"
+        if not allows([policy], Request(action, resource, principal_arn=role)):
+            refused.add((name, action))
+        if action == "sts:AssumeRole":  # a member's drift role, by name
+            assert names[resource.split(":")[4]] != "management"
+            assert resource.endswith(f":role/{naming.DRIFT_ROLE}")
+    assert refused == set()
+    # Least privilege: every action the policies allow is one drift makes (an IAM user's keys
+    # and password are read only when there is a user, a VPC's security groups and peerings
+    # only when there is a workload VPC, which this landing zone has not).
+    used = {a for _, a, _ in calls} | {
+        "iam:ListAccessKeys",
+        "iam:GetLoginProfile",
+        "ec2:DescribeSecurityGroups",
+        "ec2:DescribeVpcPeeringConnections",
+    }
+    assert set(DRIFT_ACCOUNT_READS) | set(DRIFT_ORGANIZATION_READS) == used - {"sts:AssumeRole"}
 
 
 def _organizations():
