@@ -40,6 +40,7 @@ from .ops.cost_report import MonthError, check_month, last_full_month
 from .ops.cost_report import report as build_cost_report
 from .ops.doctor import diagnose
 from .ops.drift import DriftCheck
+from .ops.drift import as_markdown as drift_markdown
 from .ops.drift import render as render_drift
 from .ops.findings import (
     EXIT_CANNOT_LOOK,
@@ -595,6 +596,12 @@ def drift(
     region: Region = None,
     access_role: AccessRole = naming.ORG_ACCESS_ROLE,
     as_json: AsJson = False,
+    as_markdown: Annotated[
+        bool,
+        typer.Option(
+            "--markdown", help="Print the report as GitHub Markdown (the drift workflow's issue)"
+        ),
+    ] = False,
 ) -> None:
     """What changed in AWS outside the program, against what config says the landing zone is.
 
@@ -609,6 +616,8 @@ def drift(
     zone = _landing_zone(project_dir)
     if (stack is None) == (not all_accounts):
         raise _fail("give either a STACK or --all", EXIT_CONFIG_ERROR)
+    if as_json and as_markdown:
+        raise _fail("give --json or --markdown, not both", EXIT_CONFIG_ERROR)
     names = zone.account_names() if all_accounts else [stack]
     unknown = [n for n in names if n not in zone.account_ids]
     if unknown:
@@ -626,6 +635,8 @@ def drift(
                 markup=False,
                 highlight=False,
             )
+    elif as_markdown:
+        print(drift_markdown(report), end="")
     else:
         render_drift(report, Console())
     raise typer.Exit(report.exit_code)

@@ -1096,6 +1096,45 @@ def _statement_changes(wanted: dict, actual: dict) -> str:
     return "; ".join(parts) or "another document"
 
 
+def summary(report: DriftReport) -> str:
+    """The report's last line: what drifted, or that nothing did (and whether all was seen)."""
+    if report.drifts:
+        accounts = len({d.account for d in report.drifts})
+        return f"{len(report.drifts)} drifted, in {accounts} of the accounts and organization"
+    if report.not_looked:
+        return "no drift where AWS could be looked at; not everything was (exit 3)"
+    return "no drift: AWS matches config"
+
+
+def as_markdown(report: DriftReport) -> str:
+    """The report as GitHub Markdown (the scheduled check's issue): a table of what drifted,
+    the parts not looked at, the summary line."""
+    lines = []
+    if report.drifts:
+        lines += [
+            "| account | kind | target | expected | actual | fix |",
+            "| --- | --- | --- | --- | --- | --- |",
+        ]
+        for d in report.drifts:
+            cells = (d.account, d.kind, d.target, d.expected, d.actual, d.fix)
+            lines.append("| " + " | ".join(_markdown_cell(c) for c in cells) + " |")
+        lines.append("")
+    if report.not_looked:
+        lines.append("Not looked at:")
+        lines += [
+            f"- {_markdown_cell(n.part)} ({n.account}): {_markdown_cell(n.reason)}"
+            for n in report.not_looked
+        ]
+        lines.append("")
+    lines.append(f"**{summary(report)}**")
+    return "\n".join(lines) + "\n"
+
+
+def _markdown_cell(text: str) -> str:
+    """Text that stays in its table cell: no line breaks, pipes escaped."""
+    return " ".join(text.split()).replace("|", "\\|")
+
+
 def render(report: DriftReport, console: Console) -> None:
     """A table of what drifted, the parts not looked at, and one line of summary."""
     if report.drifts:
@@ -1109,11 +1148,4 @@ def render(report: DriftReport, console: Console) -> None:
         console.print(
             f"could not look at {n.part} ({n.account}): {n.reason}", markup=False, highlight=False
         )
-    accounts = len({d.account for d in report.drifts})
-    if report.drifts:
-        line = f"{len(report.drifts)} drifted, in {accounts} of the accounts and organization"
-    elif report.not_looked:
-        line = "no drift where AWS could be looked at; not everything was (exit 3)"
-    else:
-        line = "no drift: AWS matches config"
-    console.print(line, markup=False, highlight=False)
+    console.print(summary(report), markup=False, highlight=False)

@@ -10,7 +10,7 @@ from diagnyx_infra import naming
 from diagnyx_infra.naming import state_bucket_name
 from diagnyx_infra.ops import identity_center
 from diagnyx_infra.ops.aws import Aws
-from diagnyx_infra.ops.drift import DriftCheck
+from diagnyx_infra.ops.drift import Drift, DriftCheck, DriftReport, NotLooked, as_markdown
 from diagnyx_infra.ops.landing_zone import LandingZone
 from diagnyx_infra.policies.audit import trail_arn
 from diagnyx_infra.policies.evaluation import Request, allows
@@ -592,10 +592,35 @@ def test_one_stack_is_compared_without_the_organization_and_exits_1(aws_env, hea
     assert "delete-user --user-name break-glass" in only["fix"]
     human = run_diagnyx(aws_env, "drift", "dev", "--project-dir", str(healthy))
     assert human.returncode == 1 and "1 drifted" in human.stdout
+    markdown = run_diagnyx(aws_env, "drift", "dev", "--markdown", "--project-dir", str(healthy))
+    assert markdown.returncode == 1
+    header, rule, row, blank, last = markdown.stdout.splitlines()
+    assert header == "| account | kind | target | expected | actual | fix |"
+    assert (rule, blank) == ("| --- | --- | --- | --- | --- | --- |", "")
+    assert row.startswith("| dev | IAM user | user break-glass | no IAM users")
+    assert last == "**1 drifted, in 1 of the accounts and organization**"
+
+
+def test_markdown_keeps_each_value_in_its_cell():
+    report = DriftReport(
+        [Drift("dev", "role not in config", "role a|b", "absent", "present\n(trusts x)", "f")],
+        [NotLooked("prod", "key", "access denied:\nno", "denied")],
+    )
+    assert as_markdown(report).splitlines() == [
+        "| account | kind | target | expected | actual | fix |",
+        "| --- | --- | --- | --- | --- | --- |",
+        "| dev | role not in config | role a\\|b | absent | present (trusts x) | f |",
+        "",
+        "Not looked at:",
+        "- key (prod): access denied: no",
+        "",
+        "**1 drifted, in 1 of the accounts and organization**",
+    ]
+    assert as_markdown(DriftReport()).splitlines() == ["**no drift: AWS matches config**"]
 
 
 def test_usage_errors_exit_2(aws_env, healthy):
-    for args in ((), ("dev", "--all"), ("sandbox",)):
+    for args in ((), ("dev", "--all"), ("sandbox",), ("dev", "--json", "--markdown")):
         result = run_diagnyx(aws_env, "drift", *args, "--project-dir", str(healthy))
         assert result.returncode == 2, args
         assert result.stdout == "" and result.stderr.startswith("error: ")
