@@ -13,13 +13,16 @@ import pytest
 import yaml
 from click.testing import CliRunner
 
+from diagnyx_infra import naming
 from diagnyx_infra.config.stack_files import stack_names
 from diagnyx_infra.delivery import (
     BRANCH_DEPLOYED,
     DEPLOY_BRANCHES,
+    DRIFT_ENVIRONMENT,
     GATED_BRANCH,
     deploy_ref,
     github_deploy_subject,
+    github_drift_subject,
     needs_approval,
 )
 from diagnyx_infra.engine.runner import PROJECT_DIR
@@ -139,12 +142,14 @@ def test_deployments_of_one_stack_never_overlap(deploy):
         assert concurrency["cancel-in-progress"] is False
 
 
-def test_least_permissions(deploy, pull_request):
-    for workflow in (deploy, pull_request):
+def test_least_permissions(deploy, pull_request, drift):
+    for workflow in (deploy, pull_request, drift):
         assert workflow["permissions"] == {"contents": "read"}
         for name, job in workflow["jobs"].items():
             granted = job.get("permissions", {})
-            assert set(granted) <= {"actions", "contents", "id-token", "pull-requests"}, name
+            assert set(granted) <= {"actions", "contents", "id-token", "pull-requests", "issues"}
+            if "issues" in granted:  # the drift issue, nothing else
+                assert workflow is drift and name == "drift"
             if "actions" in granted:  # reading an environment's protection rules, nothing more
                 assert granted == {"actions": "read"}, name
                 assert all("gh api" in s.get("run", "") for s in _steps(job)), name
@@ -296,7 +301,8 @@ def test_every_job_that_installs_gets_the_locked_uv_and_its_cache():
         assert options["enable-cache"] is True, name
         assert options["cache-dependency-glob"] == "uv.lock", name
         assert options["prune-cache"] is False, name  # the wheels are what the other jobs reuse
-        first = name == "pull-request.yml:checks" or name == "deploy.yml:target"
+        # Each workflow's first job that installs (the drift workflow has only one).
+        first = name in {"pull-request.yml:checks", "deploy.yml:target", "drift.yml:drift"}
         assert options.get("save-cache", True) is first, name
         if name != "pulumi-up":
             assert "needs" in job or first, name
@@ -306,7 +312,7 @@ def test_every_job_that_installs_gets_the_locked_uv_and_its_cache():
         "pull-request.yml:cost",
         "pull-request.yml:preview",
     } <= checked
-    assert {"deploy.yml:target", "pulumi-up"} <= checked
+    assert {"deploy.yml:target", "pulumi-up", "drift.yml:drift"} <= checked
 
 
 def test_pull_requests_run_what_ci_runs(pull_request):
@@ -812,3 +818,197 @@ def test_readme_lists_the_repository_settings_for_every_gated_environment():
         assert f"`{stack}`" in settings, stack
     for phrase in ("required reviewers", "`main`", "PULUMI_CONFIG_PASSPHRASE", "environment:"):
         assert phrase in settings, phrase
+
+
+# --- The scheduled drift check ------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def drift():
+    return load(WORKFLOWS / "drift.yml")
+
+
+def test_the_drift_job_takes_the_drift_role_in_its_own_environment_daily(drift):
+    assert set(drift["on"]) == {"schedule", "workflow_dispatch"}
+    assert drift["permissions"] == {"contents": "read"}
+    assert drift["concurrency"] == {"group": "drift", "cancel-in-progress": False}
+    job = drift["jobs"]["drift"]
+    # The environment whose OIDC subject the management account's drift role trusts.
+    assert job["environment"] == DRIFT_ENVIRONMENT
+    assert github_drift_subject("repo:o/r") == f"repo:o/r:environment:{job['environment']}"
+    assert job["needs"] == "environment-protected"
+    assert (
+        job["if"]
+        == drift["jobs"]["environment-protected"]["if"]
+        == "github.ref == 'refs/heads/main'"
+    )
+    assert job["permissions"] == {"contents": "read", "id-token": "write", "issues": "write"}
+    (credentials,) = [s for s in _steps(job) if "configure-aws-credentials" in s.get("uses", "")]
+    assert credentials["with"]["role-to-assume"].endswith(f":role/{naming.DRIFT_ROLE}")
+    assert "ci-target management" in _step(job, "The management account and region")["run"]
+    compare = _step(job, "Compare AWS with config")["run"]
+    assert f"drift --all --access-role {naming.DRIFT_ROLE} --markdown > drift.md" in compare
+    assert "set +e" in compare and 'echo "exit=$?"' in compare
+
+
+def _environment_answers(tmp_path, environment, policies) -> tuple[Path, Path]:
+    bin_dir, answers = tmp_path / "bin", tmp_path / "answers"
+    bin_dir.mkdir()
+    answers.mkdir()
+    (bin_dir / "gh").write_text(FAKE_GH)
+    (bin_dir / "gh").chmod(0o755)
+    base = "repos_o_r_environments_drift"
+    if environment is not None:
+        (answers / f"{base}.json").write_text(json.dumps(environment))
+    if policies is not None:
+        (answers / f"{base}_deployment-branch-policies.json").write_text(json.dumps(policies))
+    return bin_dir, answers
+
+
+UNREVIEWED = {**PROTECTED, "name": "drift", "protection_rules": []}
+
+
+@pytest.mark.skipif(shutil.which("jq") is None, reason="needs jq, as on GitHub-hosted runners")
+@pytest.mark.parametrize(
+    ("environment", "policies", "error"),
+    [
+        pytest.param(UNREVIEWED, MAIN_ONLY, None, id="main only, no reviewers needed"),
+        pytest.param(None, None, "missing", id="never created"),
+        pytest.param(
+            {**UNREVIEWED, "deployment_branch_policy": None},
+            MAIN_ONLY,
+            "not limited to selected branches",
+            id="any branch",
+        ),
+        pytest.param(
+            UNREVIEWED,
+            {"total_count": 1, "branch_policies": [{"id": 9, "name": "*", "type": "branch"}]},
+            "must be exactly 'main'",
+            id="a pattern",
+        ),
+    ],
+)
+def test_the_drift_environment_must_admit_main_only(drift, tmp_path, environment, policies, error):
+    job = drift["jobs"]["environment-protected"]
+    assert job["permissions"] == {"actions": "read"}
+    assert "environment" not in job
+    (step,) = _steps(job)
+    assert step["env"]["ENVIRONMENT"] == DRIFT_ENVIRONMENT
+    assert step["env"]["GATED_BRANCH"] == GATED_BRANCH
+    bin_dir, answers = _environment_answers(tmp_path, environment, policies)
+    env = {**step["env"], "REPO": "o/r", "GH_TOKEN": "t", "FAKE_GH_DIR": str(answers)}
+    result = run_step(step, env, path=f"{bin_dir}:/usr/bin:/bin")
+    if error is None:
+        assert result.returncode == 0, result.stdout + result.stderr
+    else:
+        assert result.returncode != 0
+        assert result.stdout.startswith("::error::environment 'drift': "), result.stdout
+        assert error in result.stdout, result.stdout
+
+
+FAKE_GH_ISSUES = """#!/usr/bin/env bash
+# `gh api --paginate LIST`: the issues the test stored, as two pages; `gh api --method M PATH
+# ARGS...`: recorded as one line (method, path, the arguments; a body file's text kept apart).
+if [ "$1 $2" = "api --paginate" ]; then
+  [ "$3" = "repos/o/r/issues?state=open&creator=github-actions%5Bbot%5D&per_page=100" ] || exit 3
+  cat "$FAKE_GH_DIR/page1.json" "$FAKE_GH_DIR/page2.json"
+  exit
+fi
+[ "$1 $2" = "api --method" ] || exit 2
+shift 2
+line="$1 $2"
+shift 2
+for arg in "$@"; do
+  case "$arg" in
+    body=@*)
+      made=$(cat "$FAKE_GH_DIR/calls" 2>/dev/null | wc -l)
+      cp "${arg#body=@}" "$FAKE_GH_DIR/body-$made.md"
+      line="$line body" ;;
+    -f|-F) ;;
+    *) line="$line $arg" ;;
+  esac
+done
+echo "$line" >> "$FAKE_GH_DIR/calls"
+"""
+DRIFT_MARKER = "<!-- diagnyx:drift -->"
+
+
+def _issue(number: int, login: str, body: str, pull_request: bool = False) -> dict:
+    issue = {"number": number, "user": {"login": login, "type": "Bot"}, "body": body}
+    return {**issue, "pull_request": {"url": "x"}} if pull_request else issue
+
+
+BOTS_ISSUE = _issue(12, "github-actions[bot]", f"{DRIFT_MARKER}\nold findings")
+NOT_OURS = [
+    _issue(3, "octocat", f"{DRIFT_MARKER}\nquoted by a person"),
+    _issue(5, "github-actions[bot]", f"{DRIFT_MARKER}\na pull request", pull_request=True),
+    _issue(7, "github-actions[bot]", "another bot issue"),
+]
+
+
+@pytest.mark.skipif(shutil.which("jq") is None, reason="needs jq, as on GitHub-hosted runners")
+@pytest.mark.parametrize(
+    ("exit_code", "open_issues", "calls", "fails"),
+    [
+        pytest.param(
+            "1",
+            NOT_OURS,
+            ["POST repos/o/r/issues title=Drift: AWS differs from config body labels[]=drift"],
+            False,
+            id="drift: the issue opened",
+        ),
+        pytest.param(
+            "1",
+            [*NOT_OURS, BOTS_ISSUE],
+            ["PATCH repos/o/r/issues/12 body"],
+            False,
+            id="drift lasting: the same issue updated",
+        ),
+        pytest.param(
+            "0",
+            [*NOT_OURS, BOTS_ISSUE],
+            [
+                "POST repos/o/r/issues/12/comments body",
+                "PATCH repos/o/r/issues/12 state=closed state_reason=completed",
+            ],
+            False,
+            id="clean again: closed",
+        ),
+        pytest.param("0", NOT_OURS, [], False, id="clean: nothing to do"),
+        pytest.param("3", [BOTS_ISSUE], [], True, id="not everything looked at: left as it was"),
+        pytest.param("2", [], [], True, id="credentials refused: nothing opened"),
+    ],
+)
+def test_the_drift_issue_is_kept_one_and_up_to_date(
+    drift, tmp_path, exit_code, open_issues, calls, fails
+):
+    step = _step(drift["jobs"]["drift"], "Keep the drift issue up to date")
+    assert step["env"]["EXIT"] == "${{ steps.drift.outputs.exit }}"
+    assert step["env"]["MARKER"] == DRIFT_MARKER
+    bin_dir, answers = tmp_path / "bin", tmp_path / "answers"
+    bin_dir.mkdir()
+    answers.mkdir()
+    (bin_dir / "gh").write_text(FAKE_GH_ISSUES)
+    (bin_dir / "gh").chmod(0o755)
+    (answers / "page1.json").write_text(json.dumps(open_issues[:2]))
+    (answers / "page2.json").write_text(json.dumps(open_issues[2:]))
+    (tmp_path / "drift.md").write_text("| account | kind |\n\n**1 drifted**\n")
+    env = {
+        "GH_TOKEN": "t",
+        "REPO": "o/r",
+        "EXIT": exit_code,
+        "RUN_URL": "https://github.com/o/r/actions/runs/1",
+        "MARKER": DRIFT_MARKER,
+        "FAKE_GH_DIR": str(answers),
+    }
+    result = run_step(step, env, path=f"{bin_dir}:/usr/bin:/bin", cwd=tmp_path)
+    assert (result.returncode != 0) is fails, result.stdout + result.stderr
+    made = (answers / "calls").read_text().splitlines() if (answers / "calls").exists() else []
+    assert made == calls
+    if exit_code == "1":
+        body = (answers / "body-0.md").read_text()
+        assert body.startswith(DRIFT_MARKER + "\n")
+        assert "https://github.com/o/r/actions/runs/1" in body
+        assert body.endswith("| account | kind |\n\n**1 drifted**\n")
+    if fails:
+        assert "::error::drift could not compare everything" in result.stdout
