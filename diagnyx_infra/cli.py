@@ -1082,6 +1082,14 @@ def rehearse(
         ),
     ] = False,
     project_dir: ProjectDir = PROJECT_DIR,
+    endpoint_url: Annotated[
+        str | None,
+        typer.Option(
+            help="A running emulator (`diagnyx emulator`, loopback only) to deploy into and leave "
+            "as deployed, with the stack files of its accounts, instead of the embedded one",
+            show_default=False,
+        ),
+    ] = None,
 ) -> None:
     """Deploy the stacks into an embedded AWS emulator, then run the checklist and `drift` on
     the result.
@@ -1089,17 +1097,25 @@ def rehearse(
     Needs no AWS account, no Pulumi CLI and no network. Shows progress on stderr, then one
     summary table (a row per stack) and what needs a look. Exit 1 if the emulated API refuses a
     resource, a checklist item fails or the landing zone just deployed has drifted from config.
+    With --endpoint-url, exit 2 if the emulator already holds an organization, 3 if it cannot
+    be reached.
     """
     from rich.progress import BarColumn, MofNCompleteColumn, TimeElapsedColumn
     from rich.table import Column
 
-    from .rehearsal.rehearse import Advance
+    from .rehearsal.rehearse import Advance, EmulatorNotFresh, EmulatorUnreachable
     from .rehearsal.rehearse import rehearse as run_rehearsal
     from .rehearsal.report import render as render_rehearsal
     from .rehearsal.report import to_json as rehearsal_json
+    from .rehearsal.server import NotLoopback, emulator_url
 
     if all_stacks == (stack is not None):
         raise _fail("give either a STACK or --all", EXIT_CONFIG_ERROR)
+    if endpoint_url is not None:
+        try:
+            endpoint_url = emulator_url(endpoint_url)
+        except NotLoopback as error:
+            raise _fail(f"--endpoint-url: {error}", EXIT_CONFIG_ERROR) from None
     _landing_zone(project_dir)  # every stack file valid before anything is deployed
     stacks = ordered_stacks(project_dir) if all_stacks else [stack]
     if stack is not None and stack not in stack_names(project_dir):
@@ -1128,15 +1144,29 @@ def rehearse(
             doing = f"{where.step} · pulumi up -s {where.stack}" if where.stack else where.step
             progress.update(task, total=where.total, completed=where.done, description=doing)
 
-        result = run_rehearsal(
-            stacks, project_dir, on_progress, command_line=_command_line_in_process
-        )
+        try:
+            result = run_rehearsal(
+                stacks,
+                project_dir,
+                on_progress,
+                command_line=_command_line_in_process,
+                endpoint_url=endpoint_url,
+            )
+        except EmulatorNotFresh as error:
+            raise _fail(f"--endpoint-url {endpoint_url}: {error}", EXIT_CONFIG_ERROR) from None
+        except EmulatorUnreachable as error:
+            raise _fail(
+                f"cannot reach the emulator at {endpoint_url}: {one_line(str(error))}",
+                EXIT_CANNOT_LOOK,
+            ) from None
     if as_json:
         print(json.dumps(rehearsal_json(result), indent=2))
         if result.failure is not None:
             raise _fail(str(result.failure), EXIT_FINDINGS)
     else:
         render_rehearsal(result, Console(), verbose=verbose)  # names the failure, once
+    if result.stack_files is not None:
+        _explore_hint(endpoint_url, result.stack_files, stack)
     if result.failure is not None:
         raise typer.Exit(EXIT_FINDINGS)
     codes = {exit_code(result.findings)}
@@ -1214,6 +1244,62 @@ def lint() -> None:
     from .development import lint as run
 
     raise typer.Exit(run())
+
+
+def _explore_hint(endpoint_url: str | None, stack_files: Path, stack: str | None) -> None:
+    """How to look at what a rehearsal left in a running emulator (on stderr: stdout may be
+    JSON): the checklist and drift of the stacks rehearsed."""
+    from .rehearsal.server import CREDENTIALS
+
+    env = " ".join(f"{k}={v}" for k, v in {"AWS_ENDPOINT_URL": endpoint_url, **CREDENTIALS}.items())
+    accounts = ("--all", "--all") if stack is None else (f"--account {stack}", stack)
+    _stderr().print(
+        f"left in the emulator at {endpoint_url}; the stack files with its account IDs: "
+        f"{stack_files}\n  export {env}\n"
+        f"  diagnyx checklist {accounts[0]} --project-dir {stack_files}\n"
+        f"  diagnyx drift {accounts[1]} --project-dir {stack_files}",
+        markup=False,
+        highlight=False,
+    )
+
+
+@app.command()
+def emulator(
+    port: Annotated[
+        int, typer.Option(help="Port to listen on (0: any free one)", min=0, max=65535)
+    ] = 5000,
+    host: Annotated[
+        str, typer.Option(help="Loopback address to listen on (127.0.0.1, ::1 or localhost)")
+    ] = "127.0.0.1",
+) -> None:
+    """Run the rehearsal's AWS emulator until Ctrl-C, for `rehearse --endpoint-url` and for
+    exploring a rehearsed organization with the AWS CLI and the operations commands.
+
+    moto's server, with what the rehearsal adds to moto's model. It answers anyone who reaches
+    it with any credentials and keeps nothing once stopped, so it listens on loopback only.
+    Exit 2 for another address or a port it cannot listen on.
+    """
+    from .rehearsal.server import CREDENTIALS, NotLoopback, serve
+
+    def ready(url: str) -> None:
+        env = " ".join(f"{k}={v}" for k, v in {"AWS_ENDPOINT_URL": url, **CREDENTIALS}.items())
+        print(
+            f"emulator listening on {url} (Ctrl-C stops it; nothing is kept)\n"
+            f"  diagnyx rehearse --all --endpoint-url {url}\n"
+            f"  export {env}",
+            flush=True,
+        )
+
+    try:
+        serve(host, port, ready)
+    except NotLoopback as error:
+        raise _fail(f"--host: {error}", EXIT_CONFIG_ERROR) from None
+    except OSError as error:
+        raise _fail(
+            f"cannot listen on {host}:{port}: {error.strerror or error}", EXIT_CONFIG_ERROR
+        ) from None
+    except KeyboardInterrupt:
+        _stderr().print("emulator stopped", markup=False, highlight=False)
 
 
 def _command_line_in_process(argv: list[str]) -> tuple[int, str]:

@@ -4,7 +4,10 @@ the bootstrap checklist against the result.
 
 Each `./run` command of the sequence runs in process on a scratch copy of the stack files, each
 console step is a named emulated step (world.py), each `pulumi up` runs the real program under
-mocks that carry its registrations out against the emulator. Nothing leaves the process.
+mocks that carry its registrations out against the emulator. Nothing leaves the process, unless
+an ``endpoint_url`` names a running emulator (`diagnyx emulator`, on a loopback address): the
+rehearsal then deploys into it and leaves it, and the stack files holding its account IDs, for a
+person to explore with the AWS CLI and the operations commands.
 """
 
 import contextlib
@@ -32,7 +35,7 @@ from ..config.models import MANAGEMENT_ACCOUNT, SECURITY_ACCOUNT, SHARED_SERVICE
 from ..deploy_sequence import SEQUENCE, Step
 from ..engine.runner import PROJECT_DIR, run_stack
 from ..ops.accounts_sync import sync
-from ..ops.aws import Aws
+from ..ops.aws import Aws, classify
 from ..ops.bootstrap import set_setting, start
 from ..ops.checklist import Checklist
 from ..ops.doctor import diagnose
@@ -162,6 +165,14 @@ class StackResult:
         return [c for c in self.created if not c.emulated]
 
 
+class EmulatorNotFresh(Exception):
+    """The running emulator already holds an organization: a rehearsal starts from none."""
+
+
+class EmulatorUnreachable(Exception):
+    """The running emulator did not answer (its first call's error, in one line)."""
+
+
 @dataclass
 class RehearsalResult:
     stacks: list[StackResult] = field(default_factory=list)  # every deploy, in sequence order
@@ -175,6 +186,8 @@ class RehearsalResult:
     # `diagnyx drift` of the checked accounts (and of the organization, with management's):
     # a landing zone just deployed by the program has not drifted from its config.
     drift: DriftReport | None = None
+    # Rehearsed into a running emulator: the stack files with its account IDs, kept.
+    stack_files: Path | None = None
 
 
 @dataclass(frozen=True)
@@ -201,13 +214,19 @@ def _name_emulator_gaps(finding: Finding) -> Finding:
 
 
 @contextlib.contextmanager
-def emulated_aws() -> Iterator[None]:
+def emulated_aws(endpoint_url: str | None = None) -> Iterator[None]:
+    """The emulator's credentials for this process: moto in process, or the running emulator at
+    ``endpoint_url``."""
     saved = {k: os.environ.get(k) for k in (*_EMULATOR_ENV, *_CLEARED)}
     os.environ.update(_EMULATOR_ENV)
     for key in _CLEARED:
         os.environ.pop(key, None)
     try:
-        with mock_aws():
+        if endpoint_url is None:
+            with mock_aws():
+                yield
+        else:
+            os.environ["AWS_ENDPOINT_URL"] = endpoint_url
             yield
     finally:
         for key, value in saved.items():
@@ -294,15 +313,20 @@ def rehearse(
     sequence: tuple[Step, ...] = SEQUENCE,
     command_line: CommandLine | None = None,
     before_step: BeforeStep | None = None,
+    endpoint_url: str | None = None,
 ) -> RehearsalResult:
     """Carry out the documented deploy sequence from an empty management account, for
     ``stacks`` (the organization and its audit trail come first whatever is asked: every
     account depends on both; a workload stack also needs shared services, whose deploy role
     its own trusts), then check the accounts they own. ``on_progress`` hears of each step and
     each deploy as it starts, and of the checklist. ``before_step`` may change what follows a
-    step (the tests start variations of the sequence from one shared start)."""
+    step (the tests start variations of the sequence from one shared start). With
+    ``endpoint_url`` (a running emulator, holding no organization yet: else EmulatorNotFresh)
+    the rehearsal deploys there and keeps the stack files (``stack_files``)."""
     started = time.perf_counter()
-    result = _rehearse(stacks, project_dir, on_progress, sequence, command_line, before_step)
+    result = _rehearse(
+        stacks, project_dir, on_progress, sequence, command_line, before_step, endpoint_url
+    )
     result.seconds = time.perf_counter() - started
     return result
 
@@ -314,6 +338,7 @@ def _rehearse(
     sequence: tuple[Step, ...],
     command_line: CommandLine | None,
     before_step: BeforeStep | None,
+    endpoint_url: str | None,
 ) -> RehearsalResult:
     configured = LandingZone.load(project_dir).stacks
     wanted = {*PREREQUISITES, *stacks}
@@ -331,9 +356,12 @@ def _rehearse(
     owner = os.getpid()  # a hook may fork: only the process that made the scratch folder clears it
     scratch = Path(tempfile.mkdtemp(prefix="diagnyx-rehearsal-"))
     try:
-        with emulated_aws():
+        with emulated_aws(endpoint_url):
             work = _copy_project(project_dir, scratch)
             world = World(Aws.from_environment(REGION), REGION)
+            if endpoint_url is not None:
+                _refuse_an_organization(world)
+                result.stack_files = work
             shared = configured.get(SHARED_SERVICES_ACCOUNT)
             if shared is not None and shared.shared_services is not None:
                 world.register_domain(shared.shared_services.domain)
@@ -372,9 +400,28 @@ def _rehearse(
             organization = MANAGEMENT_ACCOUNT in result.checked
             result.drift = DriftCheck(world.management, zone).run(result.checked, organization)
     finally:
-        if os.getpid() == owner:
+        # Kept for a running emulator (its account IDs are in them); a hook may fork: only the
+        # process that made the folder clears it.
+        if os.getpid() == owner and result.stack_files is None:
             shutil.rmtree(scratch, ignore_errors=True)
     return result
+
+
+def _refuse_an_organization(world: World) -> None:
+    """A rehearsal starts from a management account with no organization, as a new AWS customer
+    does; into an emulator that already holds one (an earlier rehearsal) it would fail half way."""
+    organizations = world.management.client("organizations")
+    try:
+        reply = organizations.describe_organization()
+    except organizations.exceptions.AWSOrganizationsNotInUseException:
+        return
+    except Exception as error:
+        raise EmulatorUnreachable(classify(error).message) from None
+    organization = reply.get("Organization", {}).get("Id", "?")
+    raise EmulatorNotFresh(
+        f"the emulator already holds organization {organization} (an earlier rehearsal?): a "
+        "rehearsal starts from none; stop `diagnyx emulator` and start it again"
+    )
 
 
 def _carry_out(

@@ -12,6 +12,7 @@ in the JSON and the verbose checklist, the member account IDs moto makes up at r
 import re
 from collections import Counter
 from dataclasses import asdict, replace
+from pathlib import Path
 from typing import Any
 
 from rich.console import Console
@@ -336,6 +337,8 @@ def to_json(result: RehearsalResult) -> dict[str, Any]:
         "checked": result.checked,
         "checklist": json.loads(findings_json(result.findings)),
         "drift": None if result.drift is None else result.drift.as_json(),
+        # Rehearsed into a running emulator: the stack files of its accounts, kept there.
+        "stackFiles": None if result.stack_files is None else str(result.stack_files),
     }
 
 
@@ -372,4 +375,5 @@ def from_json(report: dict[str, Any]) -> RehearsalResult:
         checked=list(report["checked"]),
         seconds=report["seconds"],
         drift=None if report.get("drift") is None else drift_from_json(report["drift"]),
+        stack_files=None if report.get("stackFiles") is None else Path(report["stackFiles"]),
     )

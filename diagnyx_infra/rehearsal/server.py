@@ -1,0 +1,107 @@
+"""`diagnyx emulator`: the rehearsal's AWS emulator as a server, for `rehearse --endpoint-url` and
+for a person exploring a rehearsed organization with the AWS CLI and the operations commands.
+
+It is moto's server with what the emulator adds to moto's model (moto_gaps.py). The rules the
+rehearsal enforces on the program's resources (aws_rules.py) run in the rehearsal's process, so
+they hold for a rehearsal into this server too. It answers anyone who can reach it, with any
+credentials, and keeps nothing on disk: so it listens on a loopback address only.
+"""
+
+import ipaddress
+import logging
+import socket
+import threading
+from collections.abc import Callable
+from urllib.parse import urlsplit
+
+DEFAULT_PORT = 5000
+# What a person (or a command) needs in its environment to talk to the emulator: moto accepts
+# any credentials; these are the rehearsal's.
+CREDENTIALS = {
+    "AWS_ACCESS_KEY_ID": "rehearsal",
+    "AWS_SECRET_ACCESS_KEY": "rehearsal",
+    "AWS_REGION": "us-east-1",
+    "AWS_DEFAULT_REGION": "us-east-1",  # what AWS CLI v1 reads
+}
+
+
+class NotLoopback(ValueError):
+    """An address other than this machine's loopback."""
+
+
+def loopback_host(host: str) -> str:
+    """``host`` if it names this machine's loopback (127.0.0.0/8, ::1 or localhost)."""
+    if host == "localhost":
+        return host
+    try:
+        if ipaddress.ip_address(host.strip("[]")).is_loopback:
+            return host
+    except ValueError:
+        pass
+    raise NotLoopback(
+        f"{host!r} is not a loopback address: the emulator answers anyone who reaches it, with "
+        "any credentials; use 127.0.0.1, ::1 or localhost"
+    )
+
+
+def emulator_url(url: str) -> str:
+    """``url`` (without a trailing slash) if it is an http(s) URL of a loopback address."""
+    parts = urlsplit(url)
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise NotLoopback(f"{url!r} is not an http:// URL of the emulator")
+    loopback_host(parts.hostname)
+    try:
+        parts.port  # noqa: B018 (a port out of range raises here)
+    except ValueError as error:
+        raise NotLoopback(f"{url!r}: {error}") from None
+    return url.rstrip("/")
+
+
+def serve(
+    host: str, port: int, ready: Callable[[str], None], stop: threading.Event | None = None
+) -> None:
+    """Serve on ``host``:``port`` (0: a free port), call ``ready`` with the endpoint URL, and
+    serve until ``stop`` is set or the process is interrupted. Raises OSError when the address
+    cannot be bound (a port in use), NotLoopback for any other address than a loopback one."""
+    loopback_host(host)
+    address = "127.0.0.1" if host == "localhost" else host.strip("[]")
+    family = socket.AF_INET6 if ":" in address else socket.AF_INET
+    # Bound here: werkzeug's server prints and exits the process when it cannot bind.
+    listener = socket.socket(family, socket.SOCK_STREAM)
+    try:
+        listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        listener.bind((address, port))
+        listener.listen(128)
+    except OSError:
+        listener.close()
+        raise
+
+    from moto.moto_server.werkzeug_app import (
+        DomainDispatcherApplication,
+        MotoRequestHandler,
+        create_backend_app,
+    )
+    from werkzeug.serving import make_server
+
+    from . import moto_gaps  # noqa: F401 (what the emulator adds to moto, for its effect)
+
+    # No line per request, nor a traceback for each action moto lacks: its client reads that
+    # answer (HTTP 500, "not implemented") and the operations commands name it.
+    logging.getLogger("werkzeug").setLevel(logging.CRITICAL)
+    app = DomainDispatcherApplication(create_backend_app)  # as moto's own server
+    server = make_server(
+        address, port, app, threaded=True, request_handler=MotoRequestHandler,
+        fd=listener.fileno(),
+    )  # fmt: skip
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        bound_port = listener.getsockname()[1]
+        shown = f"[{address}]" if family == socket.AF_INET6 else address
+        ready(f"http://{shown}:{bound_port}")
+        (stop or threading.Event()).wait()
+    finally:
+        server.shutdown()
+        thread.join()
+        server.server_close()
+        listener.close()

@@ -1,0 +1,106 @@
+"""`diagnyx emulator` and `diagnyx rehearse --endpoint-url`: a rehearsal deploys into a running
+emulator and leaves the landing zone there, with stack files holding its account IDs, for the
+operations commands (and a person with the AWS CLI) to look at."""
+
+import json
+import shutil
+import signal
+import socket
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from diagnyx_infra.rehearsal.server import CREDENTIALS, NotLoopback, emulator_url, loopback_host
+from tests.ops.conftest import DIAGNYX, run_diagnyx
+
+
+@pytest.fixture
+def emulator():
+    """`diagnyx emulator --port 0`, as a person starts it: its endpoint, then Ctrl-C."""
+    process = subprocess.Popen(
+        [str(DIAGNYX), "emulator", "--port", "0"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env={"PATH": "/usr/bin:/bin"},
+    )
+    assert process.stdout is not None
+    first = process.stdout.readline()
+    assert first.startswith("emulator listening on http://127.0.0.1:"), first
+    yield first.split()[3], process
+    if process.poll() is None:
+        process.kill()
+        process.wait()
+
+
+def test_a_rehearsal_into_the_emulator_is_left_there_for_the_commands(emulator):
+    endpoint, server = emulator
+    env = {"AWS_ENDPOINT_URL": endpoint, **CREDENTIALS}
+    rehearsal = run_diagnyx(env, "rehearse", "security", "--endpoint-url", endpoint, "--json")
+    assert rehearsal.returncode == 0, rehearsal.stderr
+    report = json.loads(rehearsal.stdout)
+    stack_files = Path(report["stackFiles"])
+    try:
+        assert report["failure"] is None and report["drift"]["drifted"] is False
+        # CloudTrail's delegated administrator is registered: the emulator holds moto's gaps.
+        assert any(s["stack"] == "security" for s in report["stacks"])
+        assert f"left in the emulator at {endpoint}" in rehearsal.stderr
+        assert f"diagnyx drift security --project-dir {stack_files}" in rehearsal.stderr
+        ids = (stack_files / "Pulumi.security.yaml").read_text()
+        assert "pending" not in ids.split("diagnyx:accountIds:")[1].split("diagnyx:")[0]
+        where = ("--project-dir", str(stack_files))
+        checklist = run_diagnyx(env, "checklist", "--account", "security", *where)
+        assert checklist.returncode == 0, checklist.stdout
+        drift = run_diagnyx(env, "drift", "security", *where)
+        assert drift.returncode == 0, drift.stdout
+        assert "no drift: AWS matches config" in drift.stdout
+        again = run_diagnyx(env, "rehearse", "security", "--endpoint-url", endpoint)
+        assert again.returncode == 2
+        assert "the emulator already holds organization o-" in again.stderr
+    finally:
+        shutil.rmtree(stack_files, ignore_errors=True)
+    server.send_signal(signal.SIGINT)  # Ctrl-C
+    assert server.wait(timeout=30) == 0
+    assert "emulator stopped" in server.stderr.read()
+
+
+@pytest.mark.parametrize(
+    ("url", "problem"),
+    [
+        ("http://10.0.0.1:5000", "'10.0.0.1' is not a loopback address"),
+        ("http://emulator.example:5000", "'emulator.example' is not a loopback address"),
+        ("file:///tmp/x", "is not an http:// URL"),
+        ("http://127.0.0.1:99999", "Port out of range"),
+    ],
+)
+def test_only_a_loopback_emulator_is_rehearsed_into(url, problem, tmp_path):
+    result = run_diagnyx({}, "rehearse", "security", "--endpoint-url", url)
+    assert result.returncode == 2
+    assert result.stderr.startswith("error: --endpoint-url: ") and problem in result.stderr
+    assert result.stdout == ""
+
+
+def test_an_emulator_out_of_reach_exits_3():
+    result = run_diagnyx({}, "rehearse", "security", "--endpoint-url", "http://127.0.0.1:9")
+    assert result.returncode == 3
+    assert result.stderr.startswith("error: cannot reach the emulator at http://127.0.0.1:9")
+
+
+def test_the_emulator_listens_on_loopback_only_and_says_when_it_cannot():
+    for host in ("127.0.0.1", "127.1.2.3", "::1", "[::1]", "localhost"):
+        assert loopback_host(host) == host
+    for host in ("0.0.0.0", "::", "192.168.1.10", "example.com"):
+        with pytest.raises(NotLoopback):
+            loopback_host(host)
+    assert emulator_url("http://[::1]:5000/") == "http://[::1]:5000"
+    exposed = run_diagnyx({}, "emulator", "--host", "0.0.0.0")
+    assert exposed.returncode == 2
+    assert exposed.stderr.startswith("error: --host: '0.0.0.0' is not a loopback address")
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = str(taken.getsockname()[1])
+        busy = run_diagnyx({}, "emulator", "--port", port)
+    assert busy.returncode == 2
+    assert busy.stderr.startswith(f"error: cannot listen on 127.0.0.1:{port}: ")
