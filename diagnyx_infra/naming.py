@@ -12,6 +12,7 @@ PREVIEW_STATE_POLICY = "PreviewStateAccess"  # the preview role's inline policy
 PREVIEW_ROLE = "DiagnyxCICDPreview"
 AUDIT_ROLE = "DiagnyxAuditReadOnly"
 COST_EXPLORER_ROLE = "DiagnyxCostExplorerAccess"
+COST_EXPLORER_POLICY = "CostExplorerRead"  # its inline policy
 # `diagnyx drift`'s read-only role in every account (the scheduled drift workflow's), and its
 # inline policy.
 DRIFT_ROLE = "DiagnyxDriftCheck"

@@ -101,7 +101,7 @@ class CostGovernance(pulumi.ComponentResource):
         )
         aws.iam.RolePolicy(
             f"{name}-cost-explorer-read",
-            name="CostExplorerRead",
+            name=naming.COST_EXPLORER_POLICY,
             role=role.id,
             policy=to_json(cost.cost_explorer_permissions()),
             opts=child,

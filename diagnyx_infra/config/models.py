@@ -965,6 +965,17 @@ class StackSettings(Model):
             if name != MANAGEMENT_ACCOUNT and (account_id := self.known_account_id(name))
         )
 
+    def known_cost_explorer_principals(self) -> list[tuple[str, str]]:
+        """(account ID, role) of each costExplorerAccess entry whose account config knows: whom
+        the management stack's Cost Explorer role trusts."""
+        if self.cost_governance is None:
+            return []
+        return [
+            (account_id, p.role)
+            for p in self.cost_governance.cost_explorer_access
+            if (account_id := self.known_account_id(p.account))
+        ]
+
     def deploys_accounts(self) -> tuple[str, ...]:
         """The shared services account's CI deploys the workload accounts, the ones that pull
         its images (pullAccounts are checked to be workload accounts), once their IDs are known."""

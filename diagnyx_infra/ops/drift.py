@@ -22,11 +22,18 @@ from .. import naming
 from ..config.models import MANAGEMENT_ACCOUNT, PENDING_ID, SECURITY_ACCOUNT
 from ..delivery import github_deploy_subject, github_drift_subject, github_pull_request_subject
 from ..naming import state_bucket_name
+from ..policies import cost
 from ..policies import iam as iam_policies
-from ..policies.audit import trail_arn
-from ..policies.documents import to_json
+from ..policies.audit import trail_arn, trail_delivery_statements
+from ..policies.baseline import deny_insecure_transport
+from ..policies.documents import document, to_json
 from ..policies.guardrail_plan import ROOT_TARGET, GuardrailPlan, plan_guardrails
-from ..policies.identity import READ_ONLY_ACCESS, SECURITY_AUDIT, VIEW_ONLY_ACCESS
+from ..policies.identity import (
+    PERMISSION_SETS,
+    READ_ONLY_ACCESS,
+    SECURITY_AUDIT,
+    VIEW_ONLY_ACCESS,
+)
 from ..policies.tag_policy import TAG_POLICY_NAME
 from .aws import Aws, classify, every
 from .findings import EXIT_CANNOT_LOOK, EXIT_FINDINGS, EXIT_OK
@@ -49,12 +56,14 @@ ROLE_MANAGED_POLICIES = {
     naming.PREVIEW_ROLE: frozenset({VIEW_ONLY_ACCESS}),
     naming.AUDIT_ROLE: frozenset({READ_ONLY_ACCESS, SECURITY_AUDIT}),
     naming.DRIFT_ROLE: frozenset(),
+    naming.COST_EXPLORER_ROLE: frozenset(),
 }
 ROLE_INLINE_POLICIES = {
     naming.CICD_ROLE: frozenset({naming.CICD_POLICY}),
     naming.PREVIEW_ROLE: frozenset({naming.PREVIEW_STATE_POLICY}),
     naming.AUDIT_ROLE: frozenset(),
     naming.DRIFT_ROLE: frozenset({naming.DRIFT_POLICY}),
+    naming.COST_EXPLORER_ROLE: frozenset({naming.COST_EXPLORER_POLICY}),
 }
 _SECRET = "(the stack's ciExternalId)"
 PUBLIC_ACCESS_BLOCK = (
@@ -132,6 +141,7 @@ class DriftCheck:
     def run(self, accounts: list[str], organization: bool) -> DriftReport:
         if organization:
             self._look(ORGANIZATION, "organization", self._organization)
+            self._look(ORGANIZATION, "permission sets", self._permission_sets)
         # An account's assignments are its access: compared whenever the account is.
         if accounts:
             self._look(ORGANIZATION, "Identity Center", lambda: self._identity_center(accounts))
@@ -508,6 +518,77 @@ class DriftCheck:
 
     # --- Identity Center ----------------------------------------------------------------------
 
+    def _permission_sets(self) -> None:
+        """Each permission set of the access matrix (policies/identity.py) as the program makes
+        it: session length, AWS managed policies, inline policy, no customer managed policy;
+        and none beyond them."""
+        sso = self.caller.client("sso-admin")
+        instance_arn = sso.list_instances()["Instances"][0]["InstanceArn"]
+        by_name = {name: arn for arn, name in permission_set_names(sso, instance_arn).items()}
+        fix = "run `pulumi up -s management`"
+        for extra in sorted(set(by_name) - set(PERMISSION_SETS)):
+            self._drift(
+                ORGANIZATION,
+                "permission set not in config",
+                f"permission set {extra}",
+                "absent",
+                "present",
+                "delete it in Identity Center (after its assignments), or add it to "
+                "policies/identity.py",
+            )
+        for name, spec in PERMISSION_SETS.items():
+            target = f"permission set {name}"
+            arn = by_name.get(name)
+            if arn is None:
+                self._drift(
+                    ORGANIZATION, "permission set missing", target, "present", "absent", fix
+                )
+                continue
+            which = {"InstanceArn": instance_arn, "PermissionSetArn": arn}
+            described = sso.describe_permission_set(**which)["PermissionSet"]
+            if described.get("SessionDuration") != spec.session_duration:
+                self._drift(
+                    ORGANIZATION,
+                    "permission set session changed",
+                    target,
+                    spec.session_duration,
+                    str(described.get("SessionDuration")),
+                    fix,
+                )
+            managed = {
+                p["Arn"]
+                for p in every(sso, "list_managed_policies_in_permission_set",
+                               "AttachedManagedPolicies", **which)
+            }  # fmt: skip
+            customer = every(
+                sso,
+                "list_customer_managed_policy_references_in_permission_set",
+                "CustomerManagedPolicyReferences",
+                **which,
+            )
+            if managed != set(spec.managed_policies) or customer:
+                actual = sorted(managed) + [f"customer managed {c['Name']}" for c in customer]
+                self._drift(
+                    ORGANIZATION,
+                    "permission set policies changed",
+                    target,
+                    ", ".join(sorted(spec.managed_policies)) or "none",
+                    ", ".join(actual) or "none",
+                    fix,
+                )
+            text = sso.get_inline_policy_for_permission_set(**which).get("InlinePolicy") or ""
+            actual_inline = json.loads(text) if text else None
+            wanted = json.loads(to_json(spec.inline_policy)) if spec.inline_policy else None
+            if actual_inline != wanted:
+                self._drift(
+                    ORGANIZATION,
+                    "permission set inline policy changed",
+                    target,
+                    "the document the program renders" if wanted else "none",
+                    _statement_changes(wanted or {}, actual_inline) if actual_inline else "none",
+                    fix,
+                )
+
     def _identity_center(self, accounts: list[str]) -> None:
         sso = self.caller.client("sso-admin")
         instance = sso.list_instances()["Instances"][0]
@@ -579,6 +660,7 @@ class DriftCheck:
             return
         self._look(name, "IAM", lambda: self._iam(name, aws))
         self._look(name, "state bucket", lambda: self._state_bucket(name, aws))
+        self._look(name, "audit archive", lambda: self._audit_archive(name, aws))
         self._look(name, "key", lambda: self._key(name, aws))
         self._look(name, "budget", lambda: self._budget(name, aws))
         self._look(name, "network", lambda: self._network(name, aws))
@@ -606,6 +688,10 @@ class DriftCheck:
             )
             policy = json.loads(to_json(reads))
             self._inline_policy(name, roles.get(naming.DRIFT_ROLE), naming.DRIFT_POLICY, policy)
+        if naming.COST_EXPLORER_ROLE in self._trusts(name):
+            reads = json.loads(to_json(cost.cost_explorer_permissions()))
+            role = roles.get(naming.COST_EXPLORER_ROLE)
+            self._inline_policy(name, role, naming.COST_EXPLORER_POLICY, reads)
 
     def _users(self, name: str, iam, users: list[dict]) -> None:
         for user in users:
@@ -667,11 +753,10 @@ class DriftCheck:
                 )
 
     def _expected_roles(self, name: str) -> set[str]:
-        roles = set(ROLE_INLINE_POLICIES)
-        if name == MANAGEMENT_ACCOUNT:
-            roles.add(naming.COST_EXPLORER_ROLE)
-        else:
-            roles.add(naming.ORG_ACCESS_ROLE)  # made by AWS with the account
+        """The roles the program renders for the account, and the one AWS makes with it."""
+        roles = set(self._trusts(name))
+        if name != MANAGEMENT_ACCOUNT:
+            roles.add(naming.ORG_ACCESS_ROLE)
         return roles
 
     def _unknown_roles(self, name: str, roles: dict[str, dict]) -> None:
@@ -765,6 +850,8 @@ class DriftCheck:
         elif ids[MANAGEMENT_ACCOUNT] != PENDING_ID:
             management = ids[MANAGEMENT_ACCOUNT]
             trusts[naming.DRIFT_ROLE] = iam_policies.drift_member_trust_policy(management)
+        if principals := settings.known_cost_explorer_principals():
+            trusts[naming.COST_EXPLORER_ROLE] = cost.cost_explorer_trust(principals)
         return {role: _without_external_ids(json.loads(to_json(t))) for role, t in trusts.items()}
 
     def _inline_policy(
@@ -794,15 +881,44 @@ class DriftCheck:
         if settings is None:
             return
         bucket = state_bucket_name(settings.account_id, settings.region)
+        policy = document(deny_insecure_transport(f"arn:aws:s3:::{bucket}"))
+        self._bucket(name, aws, "state bucket", bucket, policy)
+
+    def _audit_archive(self, name: str, aws: Aws) -> None:
+        """The organization trail's archive (the security account): its policy admits the
+        management account's trail only, and Object Lock keeps what config says, as long."""
+        settings = self.zone.stacks.get(name)
+        if settings is None or settings.audit_archive is None:
+            return
+        bucket = naming.audit_bucket_name(settings.account_id)
+        arn = f"arn:aws:s3:::{bucket}"
+        trail = trail_arn(settings.region, self.zone.account_ids[MANAGEMENT_ACCOUNT])
+        policy = document(*trail_delivery_statements(arn, trail), deny_insecure_transport(arn))
+        archive = settings.audit_archive
+        lock = (archive.object_lock_mode, archive.retention_days)
+        self._bucket(name, aws, "audit archive", bucket, policy, lock)
+
+    def _bucket(
+        self,
+        name: str,
+        aws: Aws,
+        label: str,
+        bucket: str,
+        policy: dict,
+        lock: tuple[str, int] | None = None,
+    ) -> None:
+        """Versioning, the public access block, KMS encryption and the policy, as SecureBucket
+        makes them (components/secure_bucket.py); with ``lock``, Object Lock's default
+        retention (mode, days)."""
         s3 = aws.client("s3")
-        target = f"state bucket {bucket}"
+        target = f"{label} {bucket}"
         fix = f"run `pulumi up -s {name}`"
         try:
             versioning = s3.get_bucket_versioning(Bucket=bucket)
         except Exception as error:
             if classify(error).kind != "missing":
                 raise
-            self._drift(name, "state bucket missing", target, "present", "absent", fix)
+            self._drift(name, f"{label} missing", target, "present", "absent", fix)
             return
         if versioning.get("Status") != "Enabled":
             self._drift(name, "bucket versioning off", target, "Enabled", "not enabled", fix)
@@ -832,6 +948,30 @@ class DriftCheck:
             self._drift(
                 name, "bucket encryption changed", target, "aws:kms", ", ".join(algorithms), fix
             )
+        text = _setting_or_none(lambda: s3.get_bucket_policy(Bucket=bucket)["Policy"])
+        wanted = json.loads(to_json(policy))
+        if text is None:
+            self._drift(name, "bucket policy missing", target, "present", "absent", fix)
+        elif (actual := json.loads(text)) != wanted:
+            changes = _statement_changes(wanted, actual)
+            self._drift(name, "bucket policy changed", target, "the policy the program renders",
+                        changes, fix)  # fmt: skip
+        if lock is not None:
+            configuration = _setting_or_none(
+                lambda: s3.get_object_lock_configuration(Bucket=bucket)["ObjectLockConfiguration"]
+            )
+            retention = ((configuration or {}).get("Rule") or {}).get("DefaultRetention") or {}
+            actual_lock = (retention.get("Mode"), retention.get("Days"))
+            if actual_lock != lock:
+                self._drift(
+                    name,
+                    "object lock retention changed",
+                    target,
+                    f"{lock[0]} for {lock[1]} days",
+                    "none" if actual_lock == (None, None) else
+                    f"{actual_lock[0]} for {actual_lock[1]} days",
+                    fix,
+                )  # fmt: skip
 
     def _key(self, name: str, aws: Aws) -> None:
         kms = aws.client("kms")

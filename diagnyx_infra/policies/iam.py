@@ -460,8 +460,9 @@ def permissions_boundary(account_id: str) -> PolicyDocument:
 
 
 # What `diagnyx drift` reads (ops/drift.py), as IAM actions (Service Authorization Reference: S3's
-# GetPublicAccessBlock and GetBucketEncryption are authorized as s3:GetBucketPublicAccessBlock
-# and s3:GetEncryptionConfiguration, Budgets' DescribeBudget and DescribeNotificationsForBudget
+# GetPublicAccessBlock, GetBucketEncryption and GetObjectLockConfiguration are authorized as
+# s3:GetBucketPublicAccessBlock, s3:GetEncryptionConfiguration and
+# s3:GetBucketObjectLockConfiguration, Budgets' DescribeBudget and DescribeNotificationsForBudget
 # as budgets:ViewBudget). Configuration only: no object, item, secret or log can be read. A test
 # runs drift and checks each of its calls against these.
 DRIFT_ACCOUNT_READS = (
@@ -474,6 +475,8 @@ DRIFT_ACCOUNT_READS = (
     "iam:ListAccessKeys",
     "kms:DescribeKey",
     "kms:GetKeyRotationStatus",
+    "s3:GetBucketObjectLockConfiguration",
+    "s3:GetBucketPolicy",
     "s3:GetBucketPublicAccessBlock",
     "s3:GetBucketVersioning",
     "s3:GetEncryptionConfiguration",
@@ -494,8 +497,11 @@ DRIFT_ORGANIZATION_READS = (
     "organizations:ListPoliciesForTarget",
     "organizations:ListRoots",
     "sso:DescribePermissionSet",
+    "sso:GetInlinePolicyForPermissionSet",
     "sso:ListAccountAssignments",
+    "sso:ListCustomerManagedPolicyReferencesInPermissionSet",
     "sso:ListInstances",
+    "sso:ListManagedPoliciesInPermissionSet",
     "sso:ListPermissionSets",
 )
 

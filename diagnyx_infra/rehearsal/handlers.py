@@ -136,12 +136,6 @@ def permission_set(ctx: Context, i: dict) -> tuple[str, Outputs]:
 
 
 def managed_policy_attachment(ctx: Context, i: dict) -> tuple[str, Outputs]:
-    arn = i["managedPolicyArn"]
-    if aws_managed_policy_path(arn) not in (None, "/"):
-        # moto 5.2 looks up a managed policy's path under the wrong key and refuses every AWS
-        # managed policy outside "/" (e.g. job-function/ViewOnlyAccess); AWS accepts them. The
-        # catalogue check above is the rule; the attachment is recorded, not sent.
-        return f"{arn},{i['permissionSetArn']}", {}
     ctx.client("sso-admin").attach_managed_policy_to_permission_set(
         InstanceArn=i["instanceArn"],
         PermissionSetArn=i["permissionSetArn"],

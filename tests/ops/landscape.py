@@ -15,8 +15,14 @@ from diagnyx_infra.naming import LOCK_TABLE_NAME, state_bucket_name
 from diagnyx_infra.ops.aws import Aws
 from diagnyx_infra.ops.isolation import rendered_cicd_policy
 from diagnyx_infra.ops.landing_zone import LandingZone
-from diagnyx_infra.policies.audit import security_event_patterns
-from diagnyx_infra.policies.documents import to_json
+from diagnyx_infra.policies import cost
+from diagnyx_infra.policies.audit import (
+    security_event_patterns,
+    trail_arn,
+    trail_delivery_statements,
+)
+from diagnyx_infra.policies.baseline import deny_insecure_transport
+from diagnyx_infra.policies.documents import document, to_json
 from diagnyx_infra.policies.guardrail_plan import ROOT_TARGET, plan_guardrails
 from diagnyx_infra.policies.iam import (
     GITHUB_OIDC_HOST,
@@ -69,7 +75,8 @@ def build_healthy(caller: Aws, zone: LandingZone) -> None:
             # moto makes an account's EC2 (its default VPC and the rest) on the first EC2 call,
             # a third of a second: made here once, every copy of the landing zone has it.
             aws.client("ec2").describe_vpcs()
-    _organization_trail(caller, caller.assume(zone.account_ids["security"]))
+    _organization_trail(caller, caller.assume(zone.account_ids["security"]), zone)
+    _cost_explorer_role(caller, zone)
     _public_zone(caller.assume(zone.account_ids["shared"]), zone)
 
 
@@ -125,6 +132,14 @@ def _identity_center(caller: Aws, zone: LandingZone) -> None:
         )["PermissionSet"]["PermissionSetArn"]
         for name, spec in PERMISSION_SETS.items()
     }
+    for name, spec in PERMISSION_SETS.items():
+        which = {"InstanceArn": instance["InstanceArn"], "PermissionSetArn": sets[name]}
+        for policy_arn in spec.managed_policies:
+            sso.attach_managed_policy_to_permission_set(**which, ManagedPolicyArn=policy_arn)
+        if spec.inline_policy is not None:
+            sso.put_inline_policy_to_permission_set(
+                **which, InlinePolicy=to_json(spec.inline_policy)
+            )
     for row in expand(zone.management.access_assignments(), zone.management.account_ous()):
         sso.create_account_assignment(
             InstanceArn=instance["InstanceArn"],
@@ -146,30 +161,7 @@ def _baseline(aws: Aws, zone: LandingZone, name: str) -> None:
     s3 = aws.client("s3")
     bucket = state_bucket_name(settings.account_id, settings.region)
     s3.create_bucket(Bucket=bucket)
-    s3.put_bucket_versioning(Bucket=bucket, VersioningConfiguration={"Status": "Enabled"})
-    s3.put_bucket_encryption(
-        Bucket=bucket,
-        ServerSideEncryptionConfiguration={
-            "Rules": [
-                {
-                    "ApplyServerSideEncryptionByDefault": {
-                        "SSEAlgorithm": "aws:kms",
-                        "KMSMasterKeyID": key_id,
-                    },
-                    "BucketKeyEnabled": True,
-                }
-            ]
-        },
-    )
-    s3.put_public_access_block(
-        Bucket=bucket,
-        PublicAccessBlockConfiguration={
-            "BlockPublicAcls": True,
-            "IgnorePublicAcls": True,
-            "BlockPublicPolicy": True,
-            "RestrictPublicBuckets": True,
-        },
-    )
+    _secure(s3, bucket, key_id, document(deny_insecure_transport(f"arn:aws:s3:::{bucket}")))
     aws.client("dynamodb").create_table(
         TableName=LOCK_TABLE_NAME,
         BillingMode="PAY_PER_REQUEST",
@@ -237,6 +229,36 @@ def _baseline(aws: Aws, zone: LandingZone, name: str) -> None:
         )
 
 
+def _secure(s3, bucket: str, key_id: str, policy: dict) -> None:
+    """Versioning, KMS encryption, the public access block and the policy, as SecureBucket
+    makes them."""
+    s3.put_bucket_versioning(Bucket=bucket, VersioningConfiguration={"Status": "Enabled"})
+    s3.put_bucket_encryption(
+        Bucket=bucket,
+        ServerSideEncryptionConfiguration={
+            "Rules": [
+                {
+                    "ApplyServerSideEncryptionByDefault": {
+                        "SSEAlgorithm": "aws:kms",
+                        "KMSMasterKeyID": key_id,
+                    },
+                    "BucketKeyEnabled": True,
+                }
+            ]
+        },
+    )
+    s3.put_public_access_block(
+        Bucket=bucket,
+        PublicAccessBlockConfiguration={
+            "BlockPublicAcls": True,
+            "IgnorePublicAcls": True,
+            "BlockPublicPolicy": True,
+            "RestrictPublicBuckets": True,
+        },
+    )
+    s3.put_bucket_policy(Bucket=bucket, Policy=to_json(policy))
+
+
 def create_budget(aws: Aws, zone: LandingZone, name: str, amount: float | None = None) -> None:
     """The account's monthly budget with its alerts, for ``amount`` (config's by default)."""
     settings = zone.stacks[name]
@@ -266,11 +288,30 @@ def create_budget(aws: Aws, zone: LandingZone, name: str, amount: float | None =
     )
 
 
-def _organization_trail(management: Aws, security: Aws) -> None:
+def _organization_trail(management: Aws, security: Aws, zone: LandingZone) -> None:
     """The security account creates it as CloudTrail's delegated administrator; the management
-    account owns it (its ARN carries the management account's ID)."""
+    account owns it (its ARN carries the management account's ID). Its archive is locked."""
     bucket = naming.audit_bucket_name(security.account_id)
-    security.client("s3").create_bucket(Bucket=bucket)
+    s3 = security.client("s3")
+    s3.create_bucket(Bucket=bucket, ObjectLockEnabledForBucket=True)
+    arn = f"arn:aws:s3:::{bucket}"
+    region = zone.stacks["security"].region
+    statements = trail_delivery_statements(arn, trail_arn(region, management.account_id))
+    key_id = security.client("kms").describe_key(KeyId="alias/diagnyx-security")["KeyMetadata"]
+    _secure(s3, bucket, key_id["KeyId"], document(*statements, deny_insecure_transport(arn)))
+    archive = zone.stacks["security"].audit_archive
+    s3.put_object_lock_configuration(
+        Bucket=bucket,
+        ObjectLockConfiguration={
+            "ObjectLockEnabled": "Enabled",
+            "Rule": {
+                "DefaultRetention": {
+                    "Mode": archive.object_lock_mode,
+                    "Days": archive.retention_days,
+                }
+            },
+        },
+    )
     cloudtrail = management.client("cloudtrail")
     created = cloudtrail.create_trail(
         Name=naming.ORGANIZATION_TRAIL,
@@ -280,6 +321,21 @@ def _organization_trail(management: Aws, security: Aws) -> None:
         EnableLogFileValidation=True,
     )
     cloudtrail.start_logging(Name=created["TrailARN"])
+
+
+def _cost_explorer_role(management: Aws, zone: LandingZone) -> None:
+    """The management account's Cost Explorer role, for the costExplorerAccess principals."""
+    principals = zone.management.known_cost_explorer_principals()
+    iam = management.client("iam")
+    iam.create_role(
+        RoleName=naming.COST_EXPLORER_ROLE,
+        AssumeRolePolicyDocument=to_json(cost.cost_explorer_trust(principals)),
+    )
+    iam.put_role_policy(
+        RoleName=naming.COST_EXPLORER_ROLE,
+        PolicyName=naming.COST_EXPLORER_POLICY,
+        PolicyDocument=to_json(cost.cost_explorer_permissions()),
+    )
 
 
 def _public_zone(shared: Aws, zone: LandingZone) -> None:

@@ -40,6 +40,7 @@ def found(project, accounts, organization):
 AUTHORIZED_AS = {
     ("s3", "GetPublicAccessBlock"): "s3:GetBucketPublicAccessBlock",
     ("s3", "GetBucketEncryption"): "s3:GetEncryptionConfiguration",
+    ("s3", "GetObjectLockConfiguration"): "s3:GetBucketObjectLockConfiguration",
     ("budgets", "DescribeBudget"): "budgets:ViewBudget",
     ("budgets", "DescribeNotificationsForBudget"): "budgets:ViewBudget",
 }
@@ -243,6 +244,30 @@ def _trail_narrowed_to_writes(zone):
 
 # Changes made together (each test's landing zone is a fresh copy, milliseconds, but each
 # comparison costs a tenth of a second): every finding is still exactly its change's.
+def _permission_sets_widened(zone):
+    sso, instance, sets = _identity_center(Aws.from_environment())
+    instance_arn = instance["InstanceArn"]
+    sso.attach_managed_policy_to_permission_set(
+        InstanceArn=instance_arn, PermissionSetArn=sets["Developer"],
+        ManagedPolicyArn="arn:aws:iam::aws:policy/AdministratorAccess",
+    )  # fmt: skip
+    sso.put_inline_policy_to_permission_set(
+        InstanceArn=instance_arn, PermissionSetArn=sets["DevOps"],
+        InlinePolicy=json.dumps({"Version": "2012-10-17", "Statement": [
+            {"Sid": "Everything", "Effect": "Allow", "Action": "*", "Resource": "*"}]}),
+    )  # fmt: skip
+    sso.update_permission_set(
+        InstanceArn=instance_arn, PermissionSetArn=sets["Administrator"], SessionDuration="PT12H"
+    )
+    sso.create_permission_set(InstanceArn=instance_arn, Name="Contractor")
+    return {
+        ("organization", "permission set policies changed", "permission set Developer"),
+        ("organization", "permission set inline policy changed", "permission set DevOps"),
+        ("organization", "permission set session changed", "permission set Administrator"),
+        ("organization", "permission set not in config", "permission set Contractor"),
+    }
+
+
 ORGANIZATION_CHANGES = {
     "policies, OUs and accounts": [
         _hand_made_scp_on_an_ou,
@@ -259,6 +284,7 @@ ORGANIZATION_CHANGES = {
         _trail_stopped,
         _trail_narrowed_to_writes,
     ],
+    "permission sets": [_permission_sets_widened],
 }
 
 
@@ -370,6 +396,57 @@ def _state_bucket_opened(zone):
     }
 
 
+def _state_bucket_policy_deleted(zone):
+    settings = zone.stacks["staging"]
+    bucket = state_bucket_name(settings.account_id, settings.region)
+    _member(zone, "staging").client("s3").delete_bucket_policy(Bucket=bucket)
+    return "staging", {("staging", "bucket policy missing", f"state bucket {bucket}")}
+
+
+def _audit_archive_loosened(zone):
+    """Another account let read the archive, and new logs locked in GOVERNANCE mode (which a
+    privileged user can lift) for a day."""
+    bucket = naming.audit_bucket_name(zone.account_ids["security"])
+    s3 = _member(zone, "security").client("s3")
+    policy = json.loads(s3.get_bucket_policy(Bucket=bucket)["Policy"])
+    policy["Statement"].append({
+        "Sid": "ReadForAFriend", "Effect": "Allow", "Action": "s3:GetObject",
+        "Principal": {"AWS": "arn:aws:iam::999999999999:root"},
+        "Resource": f"arn:aws:s3:::{bucket}/*",
+    })  # fmt: skip
+    s3.put_bucket_policy(Bucket=bucket, Policy=json.dumps(policy))
+    s3.put_object_lock_configuration(
+        Bucket=bucket,
+        ObjectLockConfiguration={"ObjectLockEnabled": "Enabled",
+                                 "Rule": {"DefaultRetention": {"Mode": "GOVERNANCE", "Days": 1}}},
+    )  # fmt: skip
+    return "security", {
+        ("security", "bucket policy changed", f"audit archive {bucket}"),
+        ("security", "object lock retention changed", f"audit archive {bucket}"),
+    }
+
+
+def _cost_role_opened(zone):
+    iam = Aws.from_environment().client("iam")
+    role = naming.COST_EXPLORER_ROLE
+    iam.update_assume_role_policy(
+        RoleName=role,
+        PolicyDocument=json.dumps({"Version": "2012-10-17", "Statement": [{
+            "Effect": "Allow", "Action": "sts:AssumeRole",
+            "Principal": {"AWS": f"arn:aws:iam::{zone.account_ids['dev']}:root"}}]}),
+    )  # fmt: skip
+    iam.put_role_policy(
+        RoleName=role,
+        PolicyName="Extra",
+        PolicyDocument=json.dumps({"Version": "2012-10-17", "Statement": [
+            {"Effect": "Allow", "Action": "s3:*", "Resource": "*"}]}),
+    )  # fmt: skip
+    return "management", {
+        ("management", "trust policy changed", f"role {role}"),
+        ("management", "role policy not in config", f"role {role}: inline Extra"),
+    }
+
+
 def _dev_vpc(zone, locked=True):
     """dev's VPC, as the program tags it; ``locked``: its default security group without rules,
     as the program leaves it."""
@@ -424,6 +501,11 @@ ACCOUNT_CHANGES = {
         _default_security_group_opened,
     ],
     "a peering": [_peering_outside_config],
+    "bucket policies, the archive's lock and the cost role": [
+        _state_bucket_policy_deleted,
+        _audit_archive_loosened,
+        _cost_role_opened,
+    ],
 }
 
 
