@@ -1256,8 +1256,8 @@ def _explore_hint(endpoint_url: str | None, stack_files: Path, stack: str | None
     _stderr().print(
         f"left in the emulator at {endpoint_url}; the stack files with its account IDs: "
         f"{stack_files}\n  export {env}\n"
-        f"  diagnyx checklist {accounts[0]} --project-dir {stack_files}\n"
-        f"  diagnyx drift {accounts[1]} --project-dir {stack_files}",
+        f"  ./run checklist {accounts[0]} --project-dir {stack_files}\n"
+        f"  ./run drift {accounts[1]} --project-dir {stack_files}",
         markup=False,
         highlight=False,
     )
@@ -1285,7 +1285,7 @@ def emulator(
         env = " ".join(f"{k}={v}" for k, v in {"AWS_ENDPOINT_URL": url, **CREDENTIALS}.items())
         print(
             f"emulator listening on {url} (Ctrl-C stops it; nothing is kept)\n"
-            f"  diagnyx rehearse --all --endpoint-url {url}\n"
+            f"  ./run rehearse --all --endpoint-url {url}\n"
             f"  export {env}",
             flush=True,
         )

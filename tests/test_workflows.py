@@ -953,7 +953,7 @@ NOT_OURS = [
         pytest.param(
             "1",
             NOT_OURS,
-            ["POST repos/o/r/issues title=Drift: AWS differs from config body labels[]=drift"],
+            ["POST repos/o/r/issues title=Drift: AWS differs from config body"],
             False,
             id="drift: the issue opened",
         ),

@@ -72,6 +72,9 @@ PUBLIC_ACCESS_BLOCK = (
     "BlockPublicPolicy",
     "RestrictPublicBuckets",
 )
+# What `diagnyx isolate` removes reads as missing here; putting it back by deploying would undo
+# an isolation the record says is meant.
+AFTER_ISOLATION = "if the account was isolated, `diagnyx restore RECORD --apply`; otherwise "
 # Roles AWS itself makes and manages: service-linked roles and Identity Center's.
 AWS_ROLE_PATHS = ("/aws-service-role/", "/aws-reserved/")
 
@@ -642,7 +645,7 @@ class DriftCheck:
                     f"{group} -> {permission_set}",
                     "assigned",
                     "no access",
-                    "run `pulumi up -s management`",
+                    AFTER_ISOLATION + "run `pulumi up -s management`",
                 )
 
     # --- each account ---------------------------------------------------------------------------
@@ -864,7 +867,8 @@ class DriftCheck:
         fix = f"run `pulumi up -s {name}`"
         actual = _inline_policies(role).get(policy_name)
         if actual is None:
-            self._drift(name, "role policy missing", target, "present", "absent", fix)
+            isolated = AFTER_ISOLATION if policy_name == naming.CICD_POLICY else ""
+            self._drift(name, "role policy missing", target, "present", "absent", isolated + fix)
             return
         if actual != wanted:
             self._drift(
@@ -1239,8 +1243,9 @@ def _statement_changes(wanted: dict, actual: dict) -> str:
 def summary(report: DriftReport) -> str:
     """The report's last line: what drifted, or that nothing did (and whether all was seen)."""
     if report.drifts:
-        accounts = len({d.account for d in report.drifts})
-        return f"{len(report.drifts)} drifted, in {accounts} of the accounts and organization"
+        where = sorted({d.account for d in report.drifts}, key=lambda a: (a != ORGANIZATION, a))
+        places = ", ".join(where[:-1]) + f" and {where[-1]}" if len(where) > 1 else where[0]
+        return f"{len(report.drifts)} drifted, in {places}"
     if report.not_looked:
         return "no drift where AWS could be looked at; not everything was (exit 3)"
     return "no drift: AWS matches config"

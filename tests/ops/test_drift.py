@@ -10,7 +10,14 @@ from diagnyx_infra import naming
 from diagnyx_infra.naming import state_bucket_name
 from diagnyx_infra.ops import identity_center
 from diagnyx_infra.ops.aws import Aws
-from diagnyx_infra.ops.drift import Drift, DriftCheck, DriftReport, NotLooked, as_markdown
+from diagnyx_infra.ops.drift import (
+    Drift,
+    DriftCheck,
+    DriftReport,
+    NotLooked,
+    as_markdown,
+    summary,
+)
 from diagnyx_infra.ops.landing_zone import LandingZone
 from diagnyx_infra.policies.audit import trail_arn
 from diagnyx_infra.policies.evaluation import Request, allows
@@ -680,7 +687,7 @@ def test_one_stack_is_compared_without_the_organization_and_exits_1(aws_env, hea
     assert header == "| account | kind | target | expected | actual | fix |"
     assert (rule, blank) == ("| --- | --- | --- | --- | --- | --- |", "")
     assert row.startswith("| dev | IAM user | user break-glass | no IAM users")
-    assert last == "**1 drifted, in 1 of the accounts and organization**"
+    assert last == "**1 drifted, in dev**"
 
 
 def test_markdown_keeps_each_value_in_its_cell():
@@ -696,9 +703,11 @@ def test_markdown_keeps_each_value_in_its_cell():
         "Not looked at:",
         "- key (prod): access denied: no",
         "",
-        "**1 drifted, in 1 of the accounts and organization**",
+        "**1 drifted, in dev**",
     ]
     assert as_markdown(DriftReport()).splitlines() == ["**no drift: AWS matches config**"]
+    several = [Drift(a, "k", "t", "e", "x", "f") for a in ("prod", "organization", "dev", "dev")]
+    assert summary(DriftReport(several)) == "4 drifted, in organization, dev and prod"
 
 
 def test_usage_errors_exit_2(aws_env, healthy):

@@ -46,7 +46,7 @@ def test_a_rehearsal_into_the_emulator_is_left_there_for_the_commands(emulator):
         # CloudTrail's delegated administrator is registered: the emulator holds moto's gaps.
         assert any(s["stack"] == "security" for s in report["stacks"])
         assert f"left in the emulator at {endpoint}" in rehearsal.stderr
-        assert f"diagnyx drift security --project-dir {stack_files}" in rehearsal.stderr
+        assert f"./run drift security --project-dir {stack_files}" in rehearsal.stderr
         ids = (stack_files / "Pulumi.security.yaml").read_text()
         assert "pending" not in ids.split("diagnyx:accountIds:")[1].split("diagnyx:")[0]
         where = ("--project-dir", str(stack_files))
