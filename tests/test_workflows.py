@@ -636,12 +636,14 @@ def _step(job: dict, name: str) -> dict:
 
 
 def run_step(step: dict, env: dict[str, str], path: str | None = None, cwd: Path | None = None):
-    """Runs a step's script the way a GitHub-hosted runner does (bash -eo pipefail), with the
-    step's `env:` replaced by ``env``; the script itself must not hold `${{ }}` expressions."""
+    """Runs a step's script the way a GitHub-hosted runner does: `bash -e` when the step names no
+    shell, `bash -eo pipefail` for `shell: bash` (GitHub Actions, "jobs.<job_id>.steps[*].shell"),
+    with the step's `env:` replaced by ``env``; the script must not hold `${{ }}` expressions."""
     assert "${{" not in step["run"]
     base = {"PATH": path or "/usr/bin:/bin"}
+    options = ["-eo", "pipefail"] if step.get("shell") == "bash" else ["-e"]
     return subprocess.run(
-        ["bash", "--noprofile", "--norc", "-eo", "pipefail", "-c", step["run"]],
+        ["bash", "--noprofile", "--norc", *options, "-c", step["run"]],
         env={**base, **env},
         cwd=cwd,
         capture_output=True,
@@ -911,6 +913,7 @@ FAKE_GH_ISSUES = """#!/usr/bin/env bash
 # ARGS...`: recorded as one line (method, path, the arguments; a body file's text kept apart).
 if [ "$1 $2" = "api --paginate" ]; then
   [ "$3" = "repos/o/r/issues?state=open&creator=github-actions%5Bbot%5D&per_page=100" ] || exit 3
+  [ -f "$FAKE_GH_DIR/page1.json" ] || { echo 'gh: HTTP 502' >&2; exit 1; }
   cat "$FAKE_GH_DIR/page1.json" "$FAKE_GH_DIR/page2.json"
   exit
 fi
@@ -946,12 +949,18 @@ NOT_OURS = [
 ]
 
 
+REPORT = "| account | kind |\n| --- | --- |\n| dev | IAM user |\n\n**1 drifted, in dev**\n"
+NOT_LOOKED = "Not looked at:\n- account (dev): refused\n\n**no drift where AWS could be looked at; not everything was (exit 3)**\n"  # noqa: E501
+LOOKUP_FAILS = None  # GitHub answers the issue lookup with an error
+
+
 @pytest.mark.skipif(shutil.which("jq") is None, reason="needs jq, as on GitHub-hosted runners")
 @pytest.mark.parametrize(
-    ("exit_code", "open_issues", "calls", "fails"),
+    ("exit_code", "report", "open_issues", "calls", "fails"),
     [
         pytest.param(
             "1",
+            REPORT,
             NOT_OURS,
             ["POST repos/o/r/issues title=Drift: AWS differs from config body"],
             False,
@@ -959,6 +968,7 @@ NOT_OURS = [
         ),
         pytest.param(
             "1",
+            REPORT,
             [*NOT_OURS, BOTS_ISSUE],
             ["PATCH repos/o/r/issues/12 body"],
             False,
@@ -966,6 +976,7 @@ NOT_OURS = [
         ),
         pytest.param(
             "0",
+            "**no drift: AWS matches config**\n",
             [*NOT_OURS, BOTS_ISSUE],
             [
                 "POST repos/o/r/issues/12/comments body",
@@ -974,13 +985,32 @@ NOT_OURS = [
             False,
             id="clean again: closed",
         ),
-        pytest.param("0", NOT_OURS, [], False, id="clean: nothing to do"),
-        pytest.param("3", [BOTS_ISSUE], [], True, id="not everything looked at: left as it was"),
-        pytest.param("2", [], [], True, id="credentials refused: nothing opened"),
+        pytest.param("0", "", NOT_OURS, [], False, id="clean: nothing to do"),
+        pytest.param(
+            "3",
+            NOT_LOOKED,
+            [BOTS_ISSUE],
+            ["PATCH repos/o/r/issues/12 body"],
+            True,
+            id="a part not looked at: in the issue, and the run fails",
+        ),
+        pytest.param("2", "", [], [], True, id="credentials refused: nothing opened"),
+        pytest.param("1", REPORT, LOOKUP_FAILS, [], True, id="the lookup fails: no second issue"),
+        pytest.param(
+            "0", "", LOOKUP_FAILS, [], True, id="the lookup fails: the issue is not left open"
+        ),
+        pytest.param(
+            "1",
+            "Traceback (most recent call last):\n",
+            [BOTS_ISSUE],
+            [],
+            True,
+            id="a crash's exit 1: the issue is left as it was",
+        ),
     ],
 )
 def test_the_drift_issue_is_kept_one_and_up_to_date(
-    drift, tmp_path, exit_code, open_issues, calls, fails
+    drift, tmp_path, exit_code, report, open_issues, calls, fails
 ):
     step = _step(drift["jobs"]["drift"], "Keep the drift issue up to date")
     assert step["env"]["EXIT"] == "${{ steps.drift.outputs.exit }}"
@@ -990,9 +1020,10 @@ def test_the_drift_issue_is_kept_one_and_up_to_date(
     answers.mkdir()
     (bin_dir / "gh").write_text(FAKE_GH_ISSUES)
     (bin_dir / "gh").chmod(0o755)
-    (answers / "page1.json").write_text(json.dumps(open_issues[:2]))
-    (answers / "page2.json").write_text(json.dumps(open_issues[2:]))
-    (tmp_path / "drift.md").write_text("| account | kind |\n\n**1 drifted**\n")
+    if open_issues is not LOOKUP_FAILS:
+        (answers / "page1.json").write_text(json.dumps(open_issues[:2]))
+        (answers / "page2.json").write_text(json.dumps(open_issues[2:]))
+    (tmp_path / "drift.md").write_text(report)
     env = {
         "GH_TOKEN": "t",
         "REPO": "o/r",
@@ -1005,10 +1036,33 @@ def test_the_drift_issue_is_kept_one_and_up_to_date(
     assert (result.returncode != 0) is fails, result.stdout + result.stderr
     made = (answers / "calls").read_text().splitlines() if (answers / "calls").exists() else []
     assert made == calls
-    if exit_code == "1":
+    if calls and "body" in calls[-1] and exit_code != "0":
         body = (answers / "body-0.md").read_text()
         assert body.startswith(DRIFT_MARKER + "\n")
         assert "https://github.com/o/r/actions/runs/1" in body
-        assert body.endswith("| account | kind |\n\n**1 drifted**\n")
-    if fails:
-        assert "::error::drift could not compare everything" in result.stdout
+        assert body.endswith(report)
+
+
+def test_a_report_too_long_for_an_issue_is_cut_keeping_its_summary(drift, tmp_path):
+    step = _step(drift["jobs"]["drift"], "Keep the drift issue up to date")
+    bin_dir, answers = tmp_path / "bin", tmp_path / "answers"
+    bin_dir.mkdir()
+    answers.mkdir()
+    (bin_dir / "gh").write_text(FAKE_GH_ISSUES)
+    (bin_dir / "gh").chmod(0o755)
+    (answers / "page1.json").write_text("[]")
+    (answers / "page2.json").write_text("[]")
+    rows = "".join(
+        f"| dev | IAM user | user u{i:05d} | none | a key | delete it |\n" for i in range(2000)
+    )
+    (tmp_path / "drift.md").write_text(rows + "\n**2000 drifted, in dev**\n")
+    env = {"GH_TOKEN": "t", "REPO": "o/r", "EXIT": "1", "RUN_URL": "u", "MARKER": DRIFT_MARKER,
+           "FAKE_GH_DIR": str(answers)}  # fmt: skip
+    result = run_step(step, env, path=f"{bin_dir}:/usr/bin:/bin", cwd=tmp_path)
+    assert result.returncode == 0, result.stdout + result.stderr
+    body = (answers / "body-0.md").read_text()
+    assert len(body) < 65536
+    assert body.endswith(
+        "(cut here: the whole report is in the run's log)\n**2000 drifted, in dev**\n"
+    )
+    assert all(line.endswith("|") for line in body.splitlines()[3:-3])  # no row cut in half
