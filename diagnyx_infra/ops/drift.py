@@ -11,12 +11,14 @@ looked at (and nothing drifted); 0 otherwise.
 """
 
 import json
+import re
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
 from rich.console import Console
 from rich.table import Table
+from rich.text import Text
 
 from .. import naming
 from ..config.models import MANAGEMENT_ACCOUNT, PENDING_ID, SECURITY_ACCOUNT
@@ -75,8 +77,11 @@ PUBLIC_ACCESS_BLOCK = (
 # What `diagnyx isolate` removes reads as missing here; putting it back by deploying would undo
 # an isolation the record says is meant.
 AFTER_ISOLATION = "if the account was isolated, `diagnyx restore RECORD --apply`; otherwise "
-# Roles AWS itself makes and manages: service-linked roles and Identity Center's.
-AWS_ROLE_PATHS = ("/aws-service-role/", "/aws-reserved/")
+# Roles AWS itself makes and manages, by path and name: service-linked roles and Identity
+# Center's (IAM User Guide, "Using service-linked roles"; IAM Identity Center User Guide,
+# "Referencing permission sets in resource policies": AWSReservedSSO_<set>_<suffix>). A role
+# with such a path but another name is not taken for AWS's.
+AWS_ROLES = (("/aws-service-role/", "AWSServiceRoleFor"), ("/aws-reserved/", "AWSReservedSSO_"))
 
 
 @dataclass(frozen=True)
@@ -767,7 +772,10 @@ class DriftCheck:
         Center's reserved ones): a role made by hand is a way in nobody reviewed."""
         expected = self._expected_roles(name)
         for role_name, role in roles.items():
-            if role_name in expected or role.get("Path", "/").startswith(AWS_ROLE_PATHS):
+            path = role.get("Path", "/")
+            if role_name in expected or any(
+                path.startswith(prefix) and role_name.startswith(name) for prefix, name in AWS_ROLES
+            ):
                 continue
             self._drift(
                 name,
@@ -1253,7 +1261,9 @@ def summary(report: DriftReport) -> str:
 
 def as_markdown(report: DriftReport) -> str:
     """The report as GitHub Markdown (the scheduled check's issue): a table of what drifted,
-    the parts not looked at, the summary line."""
+    the parts not looked at, the summary line. Whatever came from AWS (names, policy Sids,
+    error messages: a compromised account chooses them) sits in code spans, where GitHub makes
+    no link, mention, reference or HTML of it."""
     lines = []
     if report.drifts:
         lines += [
@@ -1261,13 +1271,14 @@ def as_markdown(report: DriftReport) -> str:
             "| --- | --- | --- | --- | --- | --- |",
         ]
         for d in report.drifts:
-            cells = (d.account, d.kind, d.target, d.expected, d.actual, d.fix)
-            lines.append("| " + " | ".join(_markdown_cell(c) for c in cells) + " |")
+            cells = [_markdown_code(c) for c in (d.account, d.kind, d.target, d.expected,
+                                                 d.actual, d.fix)]  # fmt: skip
+            lines.append("| " + " | ".join(cells) + " |")
         lines.append("")
     if report.not_looked:
         lines.append("Not looked at:")
         lines += [
-            f"- {_markdown_cell(n.part)} ({n.account}): {_markdown_cell(n.reason)}"
+            f"- {_markdown_code(n.part)} ({_markdown_code(n.account)}): {_markdown_code(n.reason)}"
             for n in report.not_looked
         ]
         lines.append("")
@@ -1275,9 +1286,13 @@ def as_markdown(report: DriftReport) -> str:
     return "\n".join(lines) + "\n"
 
 
-def _markdown_cell(text: str) -> str:
-    """Text that stays in its table cell: no line breaks, pipes escaped."""
-    return " ".join(text.split()).replace("|", "\\|")
+def _markdown_code(text: str) -> str:
+    """``text`` as a code span that stays in its table cell: on one line, its pipes escaped (a
+    table splits cells before it reads code spans), fenced by more backticks than it holds."""
+    text = " ".join(text.split()).replace("|", "\\|")
+    fence = "`" * (max((len(run) for run in re.findall("`+", text)), default=0) + 1)
+    padded = f" {text} " if text.startswith("`") or text.endswith("`") else text
+    return f"{fence}{padded}{fence}" if text else ""
 
 
 def render(report: DriftReport, console: Console) -> None:
@@ -1286,8 +1301,9 @@ def render(report: DriftReport, console: Console) -> None:
         table = Table(title="Drift: AWS against config")
         for column in ("account", "kind", "target", "expected", "actual", "fix"):
             table.add_column(column, overflow="fold")
-        for d in report.drifts:
-            table.add_row(d.account, d.kind, d.target, d.expected, d.actual, d.fix)
+        for d in report.drifts:  # text from AWS, never markup (a name may hold "[link=...]")
+            cells = (d.account, d.kind, d.target, d.expected, d.actual, d.fix)
+            table.add_row(*(Text(cell) for cell in cells))
         console.print(table)
     for n in report.not_looked:
         console.print(

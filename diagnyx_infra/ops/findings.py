@@ -7,6 +7,7 @@ from dataclasses import asdict, dataclass
 from enum import StrEnum
 
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
 from .aws import ErrorKind, classify
@@ -151,8 +152,10 @@ def render(findings: list[Finding], title: str, console: Console) -> None:
     for column in ("account", "item", "status", "detail"):
         table.add_column(column)
     for f in findings:
-        detail = f.detail + (f"\n[dim]hint: {f.hint}[/dim]" if f.hint else "")
-        table.add_row(f.account, f.item, f"[{_STYLE[f.status]}]{f.status.value}[/]", detail)
+        # What AWS answered is text, never markup (a name may hold "[link=...]").
+        detail = escape(f.detail) + (f"\n[dim]hint: {escape(f.hint)}[/dim]" if f.hint else "")
+        status = f"[{_STYLE[f.status]}]{f.status.value}[/]"
+        table.add_row(escape(f.account), escape(f.item), status, detail)
     console.print(table)
     counts = summary(findings)
     console.print(", ".join(f"{n} {status}" for status, n in counts.items()))

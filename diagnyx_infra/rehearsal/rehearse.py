@@ -141,7 +141,13 @@ def _known_or_validated_private_key(self: moto.acm.models.CertBundle) -> Any:
 moto.acm.models.CertBundle.generate_cert = _certificate_with_the_shared_key
 moto.acm.models.CertBundle.validate_pk = _known_or_validated_private_key
 
-_CLEARED = ("AWS_PROFILE", "AWS_ENDPOINT_URL", "AWS_CONFIG_FILE", "AWS_SHARED_CREDENTIALS_FILE")
+_CLEARED = (
+    "AWS_PROFILE",
+    "AWS_ENDPOINT_URL",
+    "AWS_CONFIG_FILE",
+    "AWS_SHARED_CREDENTIALS_FILE",
+    "AWS_IGNORE_CONFIGURED_ENDPOINT_URLS",
+)
 
 
 @dataclass
@@ -217,9 +223,12 @@ def _name_emulator_gaps(finding: Finding) -> Finding:
 def emulated_aws(endpoint_url: str | None = None) -> Iterator[None]:
     """The emulator's credentials for this process: moto in process, or the running emulator at
     ``endpoint_url``."""
-    saved = {k: os.environ.get(k) for k in (*_EMULATOR_ENV, *_CLEARED)}
+    # Every setting that could send a call elsewhere goes: a service's own endpoint
+    # (AWS_ENDPOINT_URL_<SERVICE>) or one telling the SDK to ignore the emulator's.
+    cleared = [*_CLEARED, *(k for k in os.environ if k.startswith("AWS_ENDPOINT_URL_"))]
+    saved = {k: os.environ.get(k) for k in (*_EMULATOR_ENV, *cleared)}
     os.environ.update(_EMULATOR_ENV)
-    for key in _CLEARED:
+    for key in cleared:
         os.environ.pop(key, None)
     try:
         if endpoint_url is None:

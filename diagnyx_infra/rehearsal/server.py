@@ -3,8 +3,12 @@ for a person exploring a rehearsed organization with the AWS CLI and the operati
 
 It is moto's server with what the emulator adds to moto's model (moto_gaps.py). The rules the
 rehearsal enforces on the program's resources (aws_rules.py) run in the rehearsal's process, so
-they hold for a rehearsal into this server too. It answers anyone who can reach it, with any
-credentials, and keeps nothing on disk: so it listens on a loopback address only.
+they hold for a rehearsal into this server too. moto accepts any credentials and keeps nothing
+on disk, so the server listens on a loopback address only, and answers only what an AWS SDK or
+CLI sends: requests signed with Signature Version 4 addressed to that address. A web page the
+user visits can reach a loopback port too, but a browser sends no `Authorization` header
+across origins without a CORS preflight, which moto's global CORS (turned off here) would have
+answered; and a hostname rebound to 127.0.0.1 arrives with its own name in `Host`.
 """
 
 import ipaddress
@@ -12,6 +16,7 @@ import logging
 import socket
 import threading
 from collections.abc import Callable
+from typing import Any
 from urllib.parse import urlsplit
 
 DEFAULT_PORT = 5000
@@ -46,6 +51,8 @@ def loopback_host(host: str) -> str:
 
 def emulator_url(url: str) -> str:
     """``url`` (without a trailing slash) if it is an http(s) URL of a loopback address."""
+    if any(c.isspace() or not c.isprintable() for c in url):
+        raise NotLoopback(f"{url!r} holds spaces or control characters")
     parts = urlsplit(url)
     if parts.scheme not in ("http", "https") or not parts.hostname:
         raise NotLoopback(f"{url!r} is not an http:// URL of the emulator")
@@ -55,6 +62,37 @@ def emulator_url(url: str) -> str:
     except ValueError as error:
         raise NotLoopback(f"{url!r}: {error}") from None
     return url.rstrip("/")
+
+
+def only_signed_and_addressed(app: Callable, port: int) -> Callable:
+    """``app`` for requests signed with SigV4 (an `Authorization` header, or a presigned URL's
+    signature) whose `Host` is a loopback name or address and ``port``; anything else gets 403."""
+
+    def guarded(environ: dict, start_response: Callable) -> Any:
+        signed = environ.get("HTTP_AUTHORIZATION", "").startswith("AWS4-HMAC-SHA256 ") or (
+            "X-Amz-Signature=" in environ.get("QUERY_STRING", "")
+        )
+        if signed and _addressed_here(environ.get("HTTP_HOST", ""), port):
+            return app(environ, start_response)
+        start_response("403 Forbidden", [("Content-Type", "text/plain")])
+        return [b"the emulator answers only AWS requests signed with SigV4 and sent to it\n"]
+
+    return guarded
+
+
+def _addressed_here(host_header: str, port: int) -> bool:
+    """A `Host` naming this server: a loopback address, `localhost` or a subdomain of it (S3's
+    virtual-hosted buckets), and the port it listens on."""
+    host, _, given_port = host_header.rpartition(":")
+    if not host or given_port != str(port):
+        return False
+    host = host.lower().rstrip(".")
+    if host == "localhost" or host.endswith(".localhost"):
+        return True
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        return False
 
 
 def serve(
@@ -76,11 +114,7 @@ def serve(
         listener.close()
         raise
 
-    from moto.moto_server.werkzeug_app import (
-        DomainDispatcherApplication,
-        MotoRequestHandler,
-        create_backend_app,
-    )
+    import moto.moto_server.werkzeug_app as moto_app
     from werkzeug.serving import make_server
 
     from . import moto_gaps  # noqa: F401 (what the emulator adds to moto, for its effect)
@@ -88,15 +122,17 @@ def serve(
     # No line per request, nor a traceback for each action moto lacks: its client reads that
     # answer (HTTP 500, "not implemented") and the operations commands name it.
     logging.getLogger("werkzeug").setLevel(logging.CRITICAL)
-    app = DomainDispatcherApplication(create_backend_app)  # as moto's own server
+    moto_app.DISABLE_GLOBAL_CORS = True  # read as each service's app is made
+    bound_port = listener.getsockname()[1]
+    moto = moto_app.DomainDispatcherApplication(moto_app.create_backend_app)  # as moto's server
+    app = only_signed_and_addressed(moto, bound_port)
     server = make_server(
-        address, port, app, threaded=True, request_handler=MotoRequestHandler,
+        address, port, app, threaded=True, request_handler=moto_app.MotoRequestHandler,
         fd=listener.fileno(),
     )  # fmt: skip
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     try:
-        bound_port = listener.getsockname()[1]
         shown = f"[{address}]" if family == socket.AF_INET6 else address
         ready(f"http://{shown}:{bound_port}")
         (stop or threading.Event()).wait()

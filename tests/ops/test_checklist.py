@@ -206,3 +206,19 @@ def test_an_empty_account_fails_its_items_without_a_traceback(blank_env, blank_p
     assert code == 1
     assert "Traceback" not in json.dumps(report)
     assert {f["item"] for f in report["findings"]} == set(ITEMS)
+
+
+def test_a_finding_prints_what_aws_holds_as_text_not_markup():
+    """A name or an error message from AWS may hold "[/x]" or "[link=...]": printed as it is."""
+    import io
+
+    from rich.console import Console
+
+    from diagnyx_infra.ops.findings import Finding, Status, render
+
+    text = "role [/x] [link=https://e.example]y[/link]"
+    finding = Finding("dev", "roles", Status.FAIL, text, hint="[bold]delete it[/bold]")
+    console = Console(file=io.StringIO(), width=300, color_system=None)
+    render([finding], "checklist", console)
+    printed = console.file.getvalue()
+    assert text in printed and "hint: [bold]delete it[/bold]" in printed

@@ -1,10 +1,12 @@
 """`diagnyx drift`: a landing zone as built reports nothing; each change made outside the program
 is reported as exactly that finding."""
 
+import io
 import json
 
 import pytest
 from botocore.client import BaseClient
+from rich.console import Console
 
 from diagnyx_infra import naming
 from diagnyx_infra.naming import state_bucket_name
@@ -16,6 +18,7 @@ from diagnyx_infra.ops.drift import (
     DriftReport,
     NotLooked,
     as_markdown,
+    render,
     summary,
 )
 from diagnyx_infra.ops.landing_zone import LandingZone
@@ -576,6 +579,8 @@ def test_every_way_into_an_account_beyond_config_is_drift(healthy):
         {"Effect": "Allow", "Principal": {"AWS": "arn:aws:iam::999999999999:root"},
          "Action": "sts:AssumeRole"}]})  # fmt: skip
     iam.create_role(RoleName="support-helper", AssumeRolePolicyDocument=outsider)
+    # AWS's own roles' paths, not their names: not taken for AWS's.
+    iam.create_role(RoleName="backdoor", Path="/aws-reserved/x/", AssumeRolePolicyDocument=outsider)
     iam.update_assume_role_policy(RoleName=naming.ORG_ACCESS_ROLE, PolicyDocument=outsider)
     iam.put_role_policy(
         RoleName=naming.PREVIEW_ROLE, PolicyName=naming.PREVIEW_STATE_POLICY,
@@ -592,6 +597,7 @@ def test_every_way_into_an_account_beyond_config_is_drift(healthy):
     iam.delete_role(RoleName=naming.AUDIT_ROLE)
     assert found(healthy, ["uat"], organization=False) == {
         ("uat", "role not in config", "role support-helper"),
+        ("uat", "role not in config", "role backdoor"),
         ("uat", "trust policy changed", f"role {naming.ORG_ACCESS_ROLE}"),
         ("uat", "role policy changed",
          f"role {naming.PREVIEW_ROLE}: inline {naming.PREVIEW_STATE_POLICY}"),
@@ -686,28 +692,45 @@ def test_one_stack_is_compared_without_the_organization_and_exits_1(aws_env, hea
     header, rule, row, blank, last = markdown.stdout.splitlines()
     assert header == "| account | kind | target | expected | actual | fix |"
     assert (rule, blank) == ("| --- | --- | --- | --- | --- | --- |", "")
-    assert row.startswith("| dev | IAM user | user break-glass | no IAM users")
+    assert row.startswith("| `dev` | `IAM user` | `user break-glass` | `no IAM users")
     assert last == "**1 drifted, in dev**"
 
 
-def test_markdown_keeps_each_value_in_its_cell():
+def test_markdown_keeps_each_value_in_its_cell_and_inert():
+    """What AWS holds is a compromised account's to choose: in code spans, GitHub makes no link,
+    mention, issue reference or HTML of it, and a value never leaves its cell."""
+    hostile = "[Fix it](https://evil.example/fix.sh) @octocat #1 <img src=x>"
     report = DriftReport(
-        [Drift("dev", "role not in config", "role a|b", "absent", "present\n(trusts x)", "f")],
+        [
+            Drift("dev", "role not in config", "role a|b", "absent", "present\n(trusts x)", "f"),
+            Drift("staging", "bucket policy changed", "state bucket b", "x", hostile, "f"),
+            Drift("prod", "role not in config", "role `x`", "absent", "``y", "f"),
+        ],
         [NotLooked("prod", "key", "access denied:\nno", "denied")],
     )
     assert as_markdown(report).splitlines() == [
         "| account | kind | target | expected | actual | fix |",
         "| --- | --- | --- | --- | --- | --- |",
-        "| dev | role not in config | role a\\|b | absent | present (trusts x) | f |",
+        "| `dev` | `role not in config` | `role a\\|b` | `absent` | `present (trusts x)` | `f` |",
+        f"| `staging` | `bucket policy changed` | `state bucket b` | `x` | `{hostile}` | `f` |",
+        "| `prod` | `role not in config` | `` role `x` `` | `absent` | ``` ``y ``` | `f` |",
         "",
         "Not looked at:",
-        "- key (prod): access denied: no",
+        "- `key` (`prod`): `access denied: no`",
         "",
-        "**1 drifted, in dev**",
+        "**3 drifted, in dev, prod and staging**",
     ]
     assert as_markdown(DriftReport()).splitlines() == ["**no drift: AWS matches config**"]
     several = [Drift(a, "k", "t", "e", "x", "f") for a in ("prod", "organization", "dev", "dev")]
     assert summary(DriftReport(several)) == "4 drifted, in organization, dev and prod"
+
+
+def test_the_table_prints_what_aws_holds_as_text_not_markup():
+    sid = "[/x] [link=https://e.example]y[/link]"
+    report = DriftReport([Drift("dev", "bucket policy changed", "b", "x", sid, "f")])
+    console = Console(file=io.StringIO(), width=300, color_system=None)
+    render(report, console)  # rich read "[/x]" as a closing tag, and raised
+    assert sid in console.file.getvalue()
 
 
 def test_usage_errors_exit_2(aws_env, healthy):

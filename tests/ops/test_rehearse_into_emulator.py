@@ -3,6 +3,7 @@ emulator and leaves the landing zone there, with stack files holding its account
 operations commands (and a person with the AWS CLI) to look at."""
 
 import json
+import os
 import shutil
 import signal
 import socket
@@ -10,8 +11,16 @@ import subprocess
 from pathlib import Path
 
 import pytest
+import requests
 
-from diagnyx_infra.rehearsal.server import CREDENTIALS, NotLoopback, emulator_url, loopback_host
+from diagnyx_infra.rehearsal.rehearse import emulated_aws
+from diagnyx_infra.rehearsal.server import (
+    CREDENTIALS,
+    NotLoopback,
+    emulator_url,
+    loopback_host,
+    only_signed_and_addressed,
+)
 from tests.ops.conftest import DIAGNYX, run_diagnyx
 
 
@@ -58,6 +67,13 @@ def test_a_rehearsal_into_the_emulator_is_left_there_for_the_commands(emulator):
         again = run_diagnyx(env, "rehearse", "security", "--endpoint-url", endpoint)
         assert again.returncode == 2
         assert "the emulator already holds organization o-" in again.stderr
+        # A web page can reach a loopback port: it gets no CORS answer, and an unsigned request
+        # (all a page can send without one) is refused.
+        page = {"Origin": "https://evil.example", "Access-Control-Request-Method": "POST"}
+        preflight = requests.options(endpoint, headers=page, timeout=10)
+        assert "Access-Control-Allow-Origin" not in preflight.headers
+        form = {"Action": "CreateUser", "UserName": "from-a-page", "Version": "2010-05-08"}
+        assert requests.post(endpoint, data=form, timeout=10).status_code == 403
     finally:
         shutil.rmtree(stack_files, ignore_errors=True)
     server.send_signal(signal.SIGINT)  # Ctrl-C
@@ -72,6 +88,7 @@ def test_a_rehearsal_into_the_emulator_is_left_there_for_the_commands(emulator):
         ("http://emulator.example:5000", "'emulator.example' is not a loopback address"),
         ("file:///tmp/x", "is not an http:// URL"),
         ("http://127.0.0.1:99999", "Port out of range"),
+        ("http://127.0.0.1:9\n", "holds spaces or control characters"),
     ],
 )
 def test_only_a_loopback_emulator_is_rehearsed_into(url, problem, tmp_path):
@@ -104,3 +121,45 @@ def test_the_emulator_listens_on_loopback_only_and_says_when_it_cannot():
         busy = run_diagnyx({}, "emulator", "--port", port)
     assert busy.returncode == 2
     assert busy.stderr.startswith(f"error: cannot listen on 127.0.0.1:{port}: ")
+
+
+def test_the_emulator_answers_signed_requests_to_its_own_address_only():
+    seen = []
+
+    def app(environ, start_response):
+        seen.append(environ["HTTP_HOST"])
+        start_response("200 OK", [])
+        return [b"ok"]
+
+    guarded = only_signed_and_addressed(app, 5000)
+    signed = "AWS4-HMAC-SHA256 Credential=rehearsal/20261207/us-east-1/iam/aws4_request, ..."
+
+    def status(host, authorization="", query=""):
+        answer = []
+        environ = {"HTTP_HOST": host, "HTTP_AUTHORIZATION": authorization, "QUERY_STRING": query}
+        guarded(environ, lambda code, headers: answer.append(code))
+        return answer[0]
+
+    for host in ("127.0.0.1:5000", "[::1]:5000", "localhost:5000", "bucket.localhost:5000"):
+        assert status(host, signed) == "200 OK", host
+    assert status("127.0.0.1:5000", query="X-Amz-Signature=abc") == "200 OK"  # presigned
+    assert status("127.0.0.1:5000") == "403 Forbidden"  # unsigned: a web page's form
+    for host in ("evil.example:5000", "127.0.0.1:5001", "127.0.0.1", "", "10.0.0.1:5000"):
+        assert status(host, signed) == "403 Forbidden", host  # a rebound name, another port
+    assert seen == ["127.0.0.1:5000", "[::1]:5000", "localhost:5000", "bucket.localhost:5000",
+                    "127.0.0.1:5000"]  # fmt: skip
+
+
+def test_the_rehearsal_sends_nothing_past_its_emulator(monkeypatch):
+    """An endpoint of one service, or the SDK told to ignore configured endpoints, would send
+    the rehearsal's calls elsewhere: both are cleared while it runs, and put back after."""
+    monkeypatch.setenv("AWS_ENDPOINT_URL_IAM", "https://iam.attacker.example")
+    monkeypatch.setenv("AWS_IGNORE_CONFIGURED_ENDPOINT_URLS", "true")
+    monkeypatch.setenv("AWS_PROFILE", "production")
+    with emulated_aws("http://127.0.0.1:5000"):
+        assert os.environ["AWS_ENDPOINT_URL"] == "http://127.0.0.1:5000"
+        assert not {"AWS_ENDPOINT_URL_IAM", "AWS_IGNORE_CONFIGURED_ENDPOINT_URLS",
+                    "AWS_PROFILE"} & set(os.environ)  # fmt: skip
+        assert os.environ["AWS_ACCESS_KEY_ID"] == "rehearsal"
+    assert os.environ["AWS_ENDPOINT_URL_IAM"] == "https://iam.attacker.example"
+    assert os.environ["AWS_PROFILE"] == "production"
