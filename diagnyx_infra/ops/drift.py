@@ -774,7 +774,8 @@ class DriftCheck:
         for role_name, role in roles.items():
             path = role.get("Path", "/")
             if role_name in expected or any(
-                path.startswith(prefix) and role_name.startswith(name) for prefix, name in AWS_ROLES
+                path.startswith(prefix) and role_name.startswith(name_start)
+                for prefix, name_start in AWS_ROLES
             ):
                 continue
             self._drift(
