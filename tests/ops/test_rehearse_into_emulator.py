@@ -13,6 +13,8 @@ from pathlib import Path
 import pytest
 import requests
 
+from diagnyx_infra.ops.aws import Aws
+from diagnyx_infra.ops.landing_zone import LandingZone
 from diagnyx_infra.rehearsal.rehearse import emulated_aws
 from diagnyx_infra.rehearsal.server import (
     CREDENTIALS,
@@ -43,7 +45,7 @@ def emulator():
         process.wait()
 
 
-def test_a_rehearsal_into_the_emulator_is_left_there_for_the_commands(emulator):
+def test_a_rehearsal_into_the_emulator_is_left_there_for_the_commands(emulator, monkeypatch):
     endpoint, server = emulator
     env = {"AWS_ENDPOINT_URL": endpoint, **CREDENTIALS}
     rehearsal = run_diagnyx(env, "rehearse", "security", "--endpoint-url", endpoint, "--json")
@@ -64,6 +66,16 @@ def test_a_rehearsal_into_the_emulator_is_left_there_for_the_commands(emulator):
         drift = run_diagnyx(env, "drift", "security", *where)
         assert drift.returncode == 0, drift.stdout
         assert "no drift: AWS matches config" in drift.stdout
+        # A change made by hand in the rehearsed landing zone is exactly its drift.
+        security = LandingZone.load(stack_files).account_ids["security"]
+        for key, value in env.items():
+            monkeypatch.setenv(key, value)
+        monkeypatch.delenv("AWS_PROFILE", raising=False)
+        Aws.from_environment().assume(security).client("iam").create_user(UserName="intruder")
+        changed = run_diagnyx(env, "drift", "security", "--json", *where)
+        assert changed.returncode == 1
+        assert [(d["account"], d["kind"], d["target"]) for d in json.loads(changed.stdout)[
+            "drifts"]] == [("security", "IAM user", "user intruder")]  # fmt: skip
         again = run_diagnyx(env, "rehearse", "security", "--endpoint-url", endpoint)
         assert again.returncode == 2
         assert "the emulator already holds organization o-" in again.stderr
