@@ -985,7 +985,25 @@ LOOKUP_FAILS = None  # GitHub answers the issue lookup with an error
             False,
             id="clean again: closed",
         ),
-        pytest.param("0", "", NOT_OURS, [], False, id="clean: nothing to do"),
+        pytest.param(
+            "0",
+            "**no drift: AWS matches config**\n",
+            NOT_OURS,
+            [],
+            False,
+            id="clean: nothing to do",
+        ),
+        pytest.param(
+            "0", "", [BOTS_ISSUE], [], True, id="exit 0 without its report: the issue stays open"
+        ),
+        pytest.param(
+            "1",
+            "Not looked at:\n- `account` (`prod`): `refused`\n\n" + REPORT,
+            [BOTS_ISSUE],
+            ["PATCH repos/o/r/issues/12 body"],
+            True,
+            id="drift and a part not looked at: in the issue, and the run fails",
+        ),
         pytest.param(
             "3",
             NOT_LOOKED,
@@ -997,7 +1015,12 @@ LOOKUP_FAILS = None  # GitHub answers the issue lookup with an error
         pytest.param("2", "", [], [], True, id="credentials refused: nothing opened"),
         pytest.param("1", REPORT, LOOKUP_FAILS, [], True, id="the lookup fails: no second issue"),
         pytest.param(
-            "0", "", LOOKUP_FAILS, [], True, id="the lookup fails: the issue is not left open"
+            "0",
+            "**no drift: AWS matches config**\n",
+            LOOKUP_FAILS,
+            [],
+            True,
+            id="the lookup fails: the issue is not left open",
         ),
         pytest.param(
             "1",

@@ -38,7 +38,7 @@ from ..policies.identity import (
 )
 from ..policies.tag_policy import TAG_POLICY_NAME
 from .aws import Aws, classify, every
-from .findings import EXIT_CANNOT_LOOK, EXIT_FINDINGS, EXIT_OK
+from .findings import EXIT_CANNOT_LOOK, EXIT_FINDINGS, EXIT_OK, printable
 from .identity_center import permission_set_names
 from .isolation import rendered_cicd_policy
 from .landing_zone import LandingZone
@@ -1261,36 +1261,40 @@ def summary(report: DriftReport) -> str:
 
 
 def as_markdown(report: DriftReport) -> str:
-    """The report as GitHub Markdown (the scheduled check's issue): a table of what drifted,
-    the parts not looked at, the summary line. Whatever came from AWS (names, policy Sids,
-    error messages: a compromised account chooses them) sits in code spans, where GitHub makes
-    no link, mention, reference or HTML of it."""
+    """The report as GitHub Markdown (the scheduled check's issue): the parts not looked at
+    first (a long table cut to fit an issue must not hide them), a table of what drifted, the
+    summary line. Whatever came from AWS (names, policy Sids, error messages: a compromised
+    account chooses them) sits in code spans, where GitHub makes no link, mention, reference or
+    HTML of it."""
     lines = []
+    if report.not_looked:
+        lines.append("Not looked at:")
+        lines += [
+            f"- {_markdown_code(n.part, False)} ({_markdown_code(n.account, False)}): "
+            f"{_markdown_code(n.reason, False)}"
+            for n in report.not_looked
+        ]
+        lines.append("")
     if report.drifts:
         lines += [
             "| account | kind | target | expected | actual | fix |",
             "| --- | --- | --- | --- | --- | --- |",
         ]
         for d in report.drifts:
-            cells = [_markdown_code(c) for c in (d.account, d.kind, d.target, d.expected,
-                                                 d.actual, d.fix)]  # fmt: skip
-            lines.append("| " + " | ".join(cells) + " |")
-        lines.append("")
-    if report.not_looked:
-        lines.append("Not looked at:")
-        lines += [
-            f"- {_markdown_code(n.part)} ({_markdown_code(n.account)}): {_markdown_code(n.reason)}"
-            for n in report.not_looked
-        ]
+            cells = (d.account, d.kind, d.target, d.expected, d.actual, d.fix)
+            lines.append("| " + " | ".join(_markdown_code(c) for c in cells) + " |")
         lines.append("")
     lines.append(f"**{summary(report)}**")
     return "\n".join(lines) + "\n"
 
 
-def _markdown_code(text: str) -> str:
-    """``text`` as a code span that stays in its table cell: on one line, its pipes escaped (a
-    table splits cells before it reads code spans), fenced by more backticks than it holds."""
-    text = " ".join(text.split()).replace("|", "\\|")
+def _markdown_code(text: str, in_table: bool = True) -> str:
+    """``text`` as a code span on one line, fenced by more backticks than it holds; no control
+    character (an escape sequence) gets through. In a table its pipes are escaped: a table
+    splits its cells before it reads code spans."""
+    text = printable(" ".join(text.split()))
+    if in_table:
+        text = text.replace("|", "\\|")
     fence = "`" * (max((len(run) for run in re.findall("`+", text)), default=0) + 1)
     padded = f" {text} " if text.startswith("`") or text.endswith("`") else text
     return f"{fence}{padded}{fence}" if text else ""
@@ -1304,10 +1308,13 @@ def render(report: DriftReport, console: Console) -> None:
             table.add_column(column, overflow="fold")
         for d in report.drifts:  # text from AWS, never markup (a name may hold "[link=...]")
             cells = (d.account, d.kind, d.target, d.expected, d.actual, d.fix)
-            table.add_row(*(Text(cell) for cell in cells))
+            table.add_row(*(Text(printable(cell)) for cell in cells))
         console.print(table)
     for n in report.not_looked:
         console.print(
-            f"could not look at {n.part} ({n.account}): {n.reason}", markup=False, highlight=False
+            printable(f"could not look at {n.part} ({n.account}): {n.reason}"),
+            markup=False,
+            highlight=False,
+            emoji=False,
         )
-    console.print(summary(report), markup=False, highlight=False)
+    console.print(summary(report), markup=False, highlight=False, emoji=False)

@@ -147,20 +147,27 @@ def explain(findings: list[Finding]) -> str:
     return f"cannot check: {'; '.join(parts)}: {verdict}"
 
 
+def printable(text: str) -> str:
+    """``text`` without control characters (an escape sequence from a name in AWS would drive
+    the terminal): each becomes U+FFFD; line breaks stay."""
+    return "".join(c if c.isprintable() or c == "\n" else "\ufffd" for c in text)
+
+
 def render(findings: list[Finding], title: str, console: Console) -> None:
     table = Table(title=title)
     for column in ("account", "item", "status", "detail"):
         table.add_column(column)
     for f in findings:
         # What AWS answered is text, never markup (a name may hold "[link=...]").
-        detail = escape(f.detail) + (f"\n[dim]hint: {escape(f.hint)}[/dim]" if f.hint else "")
+        detail = escape(printable(f.detail))
+        detail += f"\n[dim]hint: {escape(printable(f.hint))}[/dim]" if f.hint else ""
         status = f"[{_STYLE[f.status]}]{f.status.value}[/]"
-        table.add_row(escape(f.account), escape(f.item), status, detail)
+        table.add_row(escape(printable(f.account)), escape(printable(f.item)), status, detail)
     console.print(table)
     counts = summary(findings)
     console.print(", ".join(f"{n} {status}" for status, n in counts.items()))
     if line := explain(findings):
-        console.print(line, markup=False, highlight=False)
+        console.print(line, markup=False, highlight=False, emoji=False)
 
 
 def as_json(findings: list[Finding]) -> str:

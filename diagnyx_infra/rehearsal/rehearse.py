@@ -141,13 +141,21 @@ def _known_or_validated_private_key(self: moto.acm.models.CertBundle) -> Any:
 moto.acm.models.CertBundle.generate_cert = _certificate_with_the_shared_key
 moto.acm.models.CertBundle.validate_pk = _known_or_validated_private_key
 
+# What could send the rehearsal's calls anywhere but the emulator: a profile, an endpoint (of
+# every service or of one), the SDK told to ignore configured endpoints or to use AWS's
+# dual-stack or FIPS hosts (which moto in process does not catch).
 _CLEARED = (
     "AWS_PROFILE",
     "AWS_ENDPOINT_URL",
-    "AWS_CONFIG_FILE",
-    "AWS_SHARED_CREDENTIALS_FILE",
     "AWS_IGNORE_CONFIGURED_ENDPOINT_URLS",
+    "AWS_USE_DUALSTACK_ENDPOINT",
+    "AWS_USE_FIPS_ENDPOINT",
 )
+# The user's config and credentials files (~/.aws/config may name an endpoint of its own): none,
+# rather than unset (unset, botocore reads ~/.aws).
+_NO_FILES = {"AWS_CONFIG_FILE": os.devnull, "AWS_SHARED_CREDENTIALS_FILE": os.devnull}
+# A proxy of the user's environment would be sent the calls to the emulator's loopback address.
+_NO_PROXY = ("NO_PROXY", "no_proxy")
 
 
 @dataclass
@@ -223,11 +231,13 @@ def _name_emulator_gaps(finding: Finding) -> Finding:
 def emulated_aws(endpoint_url: str | None = None) -> Iterator[None]:
     """The emulator's credentials for this process: moto in process, or the running emulator at
     ``endpoint_url``."""
-    # Every setting that could send a call elsewhere goes: a service's own endpoint
-    # (AWS_ENDPOINT_URL_<SERVICE>) or one telling the SDK to ignore the emulator's.
     cleared = [*_CLEARED, *(k for k in os.environ if k.startswith("AWS_ENDPOINT_URL_"))]
-    saved = {k: os.environ.get(k) for k in (*_EMULATOR_ENV, *cleared)}
+    saved = {k: os.environ.get(k) for k in (*_EMULATOR_ENV, *_NO_FILES, *_NO_PROXY, *cleared)}
     os.environ.update(_EMULATOR_ENV)
+    os.environ.update(_NO_FILES)
+    for key in _NO_PROXY:
+        os.environ[key] = ",".join(filter(None, [os.environ.get(key), "127.0.0.1", "localhost",
+                                                 "::1"]))  # fmt: skip
     for key in cleared:
         os.environ.pop(key, None)
     try:

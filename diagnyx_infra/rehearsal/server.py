@@ -5,7 +5,8 @@ It is moto's server with what the emulator adds to moto's model (moto_gaps.py). 
 rehearsal enforces on the program's resources (aws_rules.py) run in the rehearsal's process, so
 they hold for a rehearsal into this server too. moto accepts any credentials and keeps nothing
 on disk, so the server listens on a loopback address only, and answers only what an AWS SDK or
-CLI sends: requests signed with Signature Version 4 addressed to that address. A web page the
+CLI sends: requests signed with Signature Version 4 in their `Authorization` header, addressed
+to that address (no presigned URL, no moto dashboard or API). A web page the
 user visits can reach a loopback port too, but a browser sends no `Authorization` header
 across origins without a CORS preflight, which moto's global CORS (turned off here) would have
 answered; and a hostname rebound to 127.0.0.1 arrives with its own name in `Host`.
@@ -65,14 +66,16 @@ def emulator_url(url: str) -> str:
 
 
 def only_signed_and_addressed(app: Callable, port: int) -> Callable:
-    """``app`` for requests signed with SigV4 (an `Authorization` header, or a presigned URL's
-    signature) whose `Host` is a loopback name or address and ``port``; anything else gets 403."""
+    """``app`` for requests signed with SigV4 in an `Authorization` header (what an AWS SDK or
+    CLI sends; a browser sends that header across origins only after a CORS preflight, which
+    this server never answers) whose `Host` is a loopback name or address and ``port``. Anything
+    else gets 403: presigned URLs (a page can forge a query string), and moto's own API at
+    /moto-api (its reset and its recorder, which replays whatever it was given)."""
 
     def guarded(environ: dict, start_response: Callable) -> Any:
-        signed = environ.get("HTTP_AUTHORIZATION", "").startswith("AWS4-HMAC-SHA256 ") or (
-            "X-Amz-Signature=" in environ.get("QUERY_STRING", "")
-        )
-        if signed and _addressed_here(environ.get("HTTP_HOST", ""), port):
+        signed = environ.get("HTTP_AUTHORIZATION", "").startswith("AWS4-HMAC-SHA256 ")
+        moto_api = environ.get("PATH_INFO", "").startswith("/moto-api")
+        if signed and not moto_api and _addressed_here(environ.get("HTTP_HOST", ""), port):
             return app(environ, start_response)
         start_response("403 Forbidden", [("Content-Type", "text/plain")])
         return [b"the emulator answers only AWS requests signed with SigV4 and sent to it\n"]
@@ -82,8 +85,10 @@ def only_signed_and_addressed(app: Callable, port: int) -> Callable:
 
 def _addressed_here(host_header: str, port: int) -> bool:
     """A `Host` naming this server: a loopback address, `localhost` or a subdomain of it (S3's
-    virtual-hosted buckets), and the port it listens on."""
-    host, _, given_port = host_header.rpartition(":")
+    virtual-hosted buckets), and the port it listens on (left out for port 80)."""
+    host, colon, given_port = host_header.rpartition(":")
+    if not colon or "]" in given_port:  # no port: "localhost", "[::1]"
+        host, given_port = host_header, "80"
     if not host or given_port != str(port):
         return False
     host = host.lower().rstrip(".")

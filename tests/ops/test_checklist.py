@@ -217,8 +217,9 @@ def test_a_finding_prints_what_aws_holds_as_text_not_markup():
     from diagnyx_infra.ops.findings import Finding, Status, render
 
     text = "role [/x] [link=https://e.example]y[/link]"
-    finding = Finding("dev", "roles", Status.FAIL, text, hint="[bold]delete it[/bold]")
+    finding = Finding("dev", "roles", Status.FAIL, text + "\x1b[2J", hint="[bold]delete it[/bold]")
     console = Console(file=io.StringIO(), width=300, color_system=None)
     render([finding], "checklist", console)
     printed = console.file.getvalue()
-    assert text in printed and "hint: [bold]delete it[/bold]" in printed
+    assert text + "\ufffd[2J" in printed and "hint: [bold]delete it[/bold]" in printed
+    assert "\x1b" not in printed  # an escape sequence from AWS does not reach the terminal

@@ -698,25 +698,28 @@ def test_one_stack_is_compared_without_the_organization_and_exits_1(aws_env, hea
 
 def test_markdown_keeps_each_value_in_its_cell_and_inert():
     """What AWS holds is a compromised account's to choose: in code spans, GitHub makes no link,
-    mention, issue reference or HTML of it, and a value never leaves its cell."""
+    mention, issue reference or HTML of it, a value never leaves its cell, and no control
+    character gets through. What could not be looked at comes first: a long report cut to fit
+    an issue must not hide it."""
     hostile = "[Fix it](https://evil.example/fix.sh) @octocat #1 <img src=x>"
     report = DriftReport(
         [
             Drift("dev", "role not in config", "role a|b", "absent", "present\n(trusts x)", "f"),
             Drift("staging", "bucket policy changed", "state bucket b", "x", hostile, "f"),
-            Drift("prod", "role not in config", "role `x`", "absent", "``y", "f"),
+            Drift("prod", "role not in config", "role `x`", "absent", "``y\x1b[2J", "f"),
         ],
-        [NotLooked("prod", "key", "access denied:\nno", "denied")],
+        [NotLooked("prod", "key", "access denied:\nno | such", "denied")],
     )
     assert as_markdown(report).splitlines() == [
+        "Not looked at:",
+        "- `key` (`prod`): `access denied: no | such`",
+        "",
         "| account | kind | target | expected | actual | fix |",
         "| --- | --- | --- | --- | --- | --- |",
         "| `dev` | `role not in config` | `role a\\|b` | `absent` | `present (trusts x)` | `f` |",
         f"| `staging` | `bucket policy changed` | `state bucket b` | `x` | `{hostile}` | `f` |",
-        "| `prod` | `role not in config` | `` role `x` `` | `absent` | ``` ``y ``` | `f` |",
-        "",
-        "Not looked at:",
-        "- `key` (`prod`): `access denied: no`",
+        "| `prod` | `role not in config` | `` role `x` `` | `absent` | ``` ``y\ufffd[2J ``` "
+        "| `f` |",
         "",
         "**3 drifted, in dev, prod and staging**",
     ]
@@ -726,11 +729,17 @@ def test_markdown_keeps_each_value_in_its_cell_and_inert():
 
 
 def test_the_table_prints_what_aws_holds_as_text_not_markup():
-    sid = "[/x] [link=https://e.example]y[/link]"
-    report = DriftReport([Drift("dev", "bucket policy changed", "b", "x", sid, "f")])
+    sid = "[/x] [link=https://e.example]y[/link] :smile:"
+    report = DriftReport(
+        [Drift("dev", "bucket policy changed", "b", "x", sid + "\x1b]8;;https://e.example", "f")],
+        [NotLooked("prod", "key", "denied :smile: \x1b[2J", "denied")],
+    )
     console = Console(file=io.StringIO(), width=300, color_system=None)
     render(report, console)  # rich read "[/x]" as a closing tag, and raised
-    assert sid in console.file.getvalue()
+    printed = console.file.getvalue()
+    assert sid + "\ufffd]8;;https://e.example" in printed
+    assert "could not look at key (prod): denied :smile: \ufffd[2J" in printed
+    assert "\x1b" not in printed
 
 
 def test_usage_errors_exit_2(aws_env, healthy):

@@ -8,6 +8,7 @@ import shutil
 import signal
 import socket
 import subprocess
+import urllib.request
 from pathlib import Path
 
 import pytest
@@ -143,35 +144,62 @@ def test_the_emulator_answers_signed_requests_to_its_own_address_only():
         start_response("200 OK", [])
         return [b"ok"]
 
-    guarded = only_signed_and_addressed(app, 5000)
     signed = "AWS4-HMAC-SHA256 Credential=rehearsal/20261207/us-east-1/iam/aws4_request, ..."
 
-    def status(host, authorization="", query=""):
+    def status(host, authorization=signed, query="", path="/", port=5000):
         answer = []
-        environ = {"HTTP_HOST": host, "HTTP_AUTHORIZATION": authorization, "QUERY_STRING": query}
-        guarded(environ, lambda code, headers: answer.append(code))
+        environ = {"HTTP_HOST": host, "HTTP_AUTHORIZATION": authorization, "QUERY_STRING": query,
+                   "PATH_INFO": path}  # fmt: skip
+        only_signed_and_addressed(app, port)(environ, lambda code, headers: answer.append(code))
         return answer[0]
 
     for host in ("127.0.0.1:5000", "[::1]:5000", "localhost:5000", "bucket.localhost:5000"):
-        assert status(host, signed) == "200 OK", host
-    assert status("127.0.0.1:5000", query="X-Amz-Signature=abc") == "200 OK"  # presigned
-    assert status("127.0.0.1:5000") == "403 Forbidden"  # unsigned: a web page's form
-    for host in ("evil.example:5000", "127.0.0.1:5001", "127.0.0.1", "", "10.0.0.1:5000"):
-        assert status(host, signed) == "403 Forbidden", host  # a rebound name, another port
+        assert status(host) == "200 OK", host
+    assert status("127.0.0.1", port=80) == "200 OK"  # port 80 goes unsaid
+    # What a web page can send: no Authorization, a forged presigned query, moto's own API.
+    assert status("127.0.0.1:5000", authorization="") == "403 Forbidden"
+    forged = "Action=CreateUser&UserName=x&X-Amz-Signature=x"
+    assert status("127.0.0.1:5000", authorization="", query=forged) == "403 Forbidden"
+    assert status("127.0.0.1:5000", path="/moto-api/reset") == "403 Forbidden"
+    assert status("127.0.0.1:5000", path="/moto-api/recorder/replay-recording") == "403 Forbidden"
+    for host in ("evil.example:5000", "127.0.0.1:5001", "127.0.0.1", "", "10.0.0.1:5000",
+                 "127.0.0.1.evil.example:5000"):  # fmt: skip
+        assert status(host) == "403 Forbidden", host  # a rebound name, another port
     assert seen == ["127.0.0.1:5000", "[::1]:5000", "localhost:5000", "bucket.localhost:5000",
-                    "127.0.0.1:5000"]  # fmt: skip
+                    "127.0.0.1"]  # fmt: skip
 
 
-def test_the_rehearsal_sends_nothing_past_its_emulator(monkeypatch):
+def test_the_rehearsal_sends_nothing_past_its_emulator(monkeypatch, tmp_path):
     """An endpoint of one service, or the SDK told to ignore configured endpoints, would send
     the rehearsal's calls elsewhere: both are cleared while it runs, and put back after."""
     monkeypatch.setenv("AWS_ENDPOINT_URL_IAM", "https://iam.attacker.example")
     monkeypatch.setenv("AWS_IGNORE_CONFIGURED_ENDPOINT_URLS", "true")
+    monkeypatch.setenv("AWS_USE_DUALSTACK_ENDPOINT", "true")
     monkeypatch.setenv("AWS_PROFILE", "production")
+    monkeypatch.setenv("HTTP_PROXY", "http://proxy.example:3128")
+    monkeypatch.setenv("NO_PROXY", "internal.example")
+    monkeypatch.delenv("AWS_CONFIG_FILE", raising=False)
+    # ~/.aws/config of the user, naming an endpoint of its own
+    home = tmp_path / "home"
+    (home / ".aws").mkdir(parents=True)
+    (home / ".aws" / "config").write_text(
+        "[default]\nendpoint_url = http://attacker.example:8080\n"
+    )
+    monkeypatch.setenv("HOME", str(home))
     with emulated_aws("http://127.0.0.1:5000"):
         assert os.environ["AWS_ENDPOINT_URL"] == "http://127.0.0.1:5000"
         assert not {"AWS_ENDPOINT_URL_IAM", "AWS_IGNORE_CONFIGURED_ENDPOINT_URLS",
-                    "AWS_PROFILE"} & set(os.environ)  # fmt: skip
+                    "AWS_USE_DUALSTACK_ENDPOINT", "AWS_PROFILE"} & set(os.environ)  # fmt: skip
         assert os.environ["AWS_ACCESS_KEY_ID"] == "rehearsal"
+        assert os.environ["AWS_CONFIG_FILE"] == os.devnull
+        assert os.environ["NO_PROXY"] == "internal.example,127.0.0.1,localhost,::1"
+        assert urllib.request.proxy_bypass("127.0.0.1")  # the emulator is not proxied
+        client = Aws.from_environment().client("sts")
+        assert client.meta.endpoint_url == "http://127.0.0.1:5000"
+    with emulated_aws():  # moto in process: AWS's own hosts, which it catches
+        client = Aws.from_environment().client("sts")
+        assert client.meta.endpoint_url == "https://sts.us-east-1.amazonaws.com"
     assert os.environ["AWS_ENDPOINT_URL_IAM"] == "https://iam.attacker.example"
     assert os.environ["AWS_PROFILE"] == "production"
+    assert os.environ["NO_PROXY"] == "internal.example"
+    assert "AWS_CONFIG_FILE" not in os.environ
