@@ -6,10 +6,10 @@ rehearsal enforces on the program's resources (aws_rules.py) run in the rehearsa
 they hold for a rehearsal into this server too. moto accepts any credentials and keeps nothing
 on disk, so the server listens on a loopback address only, and answers only what an AWS SDK or
 CLI sends: requests signed with Signature Version 4 in their `Authorization` header, addressed
-to that address (no presigned URL, no moto dashboard or API). A web page the
-user visits can reach a loopback port too, but a browser sends no `Authorization` header
-across origins without a CORS preflight, which moto's global CORS (turned off here) would have
-answered; and a hostname rebound to 127.0.0.1 arrives with its own name in `Host`.
+to that address (no presigned URL, no moto dashboard or API). A web page the user visits can
+reach a loopback port too, but a browser sends no `Authorization` header across origins without
+a CORS preflight, which moto's global CORS (turned off here) would have answered; and a hostname
+rebound to 127.0.0.1 arrives with its own name in `Host`.
 """
 
 import ipaddress
@@ -20,7 +20,6 @@ from collections.abc import Callable
 from typing import Any
 from urllib.parse import urlsplit
 
-DEFAULT_PORT = 5000
 # What a person (or a command) needs in its environment to talk to the emulator: moto accepts
 # any credentials; these are the rehearsal's.
 CREDENTIALS = {
