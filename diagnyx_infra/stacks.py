@@ -201,12 +201,10 @@ def organization_budget(settings: StackSettings) -> float:
 
 
 def pull_account_ids(settings: StackSettings) -> list[str]:
+    """The workload accounts that pull the shared images, once their IDs are known (the same
+    accounts the shared CI deploys)."""
     assert settings.shared_services is not None
-    return [
-        settings.account_ids[name]
-        for name in settings.shared_services.pull_accounts
-        if settings.known_account_id(name)
-    ]
+    return list(settings.deploys_accounts())
 
 
 def extra_key_statements(settings: StackSettings) -> list[dict]:

@@ -779,16 +779,7 @@ def test_the_environment_must_exist_with_reviewers_and_main_only(
     (step,) = _steps(job)
     assert step["env"]["GATED_BRANCH"] == GATED_BRANCH
     assert step["env"]["STACK"] == "${{ needs.target.outputs.stack }}"
-    bin_dir, answers = tmp_path / "bin", tmp_path / "answers"
-    bin_dir.mkdir()
-    answers.mkdir()
-    (bin_dir / "gh").write_text(FAKE_GH)
-    (bin_dir / "gh").chmod(0o755)
-    base = "repos_o_r_environments_prod"
-    if environment is not None:
-        (answers / f"{base}.json").write_text(json.dumps(environment))
-    if policies is not None:
-        (answers / f"{base}_deployment-branch-policies.json").write_text(json.dumps(policies))
+    bin_dir, answers = _environment_answers(tmp_path, "prod", environment, policies)
     env = {"REPO": "o/r", "STACK": "prod", "GATED_BRANCH": GATED_BRANCH, "GH_TOKEN": "t"}
     env["FAKE_GH_DIR"] = str(answers)
     result = run_step(step, env, path=f"{bin_dir}:/usr/bin:/bin")
@@ -853,13 +844,14 @@ def test_the_drift_job_takes_the_drift_role_in_its_own_environment_daily(drift):
     assert "set +e" in compare and 'echo "exit=$?"' in compare
 
 
-def _environment_answers(tmp_path, environment, policies) -> tuple[Path, Path]:
+def _environment_answers(tmp_path, name, environment, policies) -> tuple[Path, Path]:
+    """A stand-in `gh` answering for environment ``name``, and the folder of its answers."""
     bin_dir, answers = tmp_path / "bin", tmp_path / "answers"
     bin_dir.mkdir()
     answers.mkdir()
     (bin_dir / "gh").write_text(FAKE_GH)
     (bin_dir / "gh").chmod(0o755)
-    base = "repos_o_r_environments_drift"
+    base = f"repos_o_r_environments_{name}"
     if environment is not None:
         (answers / f"{base}.json").write_text(json.dumps(environment))
     if policies is not None:
@@ -897,7 +889,7 @@ def test_the_drift_environment_must_admit_main_only(drift, tmp_path, environment
     (step,) = _steps(job)
     assert step["env"]["ENVIRONMENT"] == DRIFT_ENVIRONMENT
     assert step["env"]["GATED_BRANCH"] == GATED_BRANCH
-    bin_dir, answers = _environment_answers(tmp_path, environment, policies)
+    bin_dir, answers = _environment_answers(tmp_path, DRIFT_ENVIRONMENT, environment, policies)
     env = {**step["env"], "REPO": "o/r", "GH_TOKEN": "t", "FAKE_GH_DIR": str(answers)}
     result = run_step(step, env, path=f"{bin_dir}:/usr/bin:/bin")
     if error is None:

@@ -683,20 +683,21 @@ class DriftCheck:
         settings = self.zone.stacks.get(name)
         if settings is None:
             return
-        self._unknown_roles(name, roles)
+        trusts = self._trusts(name)  # the roles the program renders for the account
+        self._unknown_roles(name, roles, trusts)
         self._organization_access_role(name, roles.get(naming.ORG_ACCESS_ROLE))
         self._preview_state_policy(name, roles.get(naming.PREVIEW_ROLE), aws)
-        self._baseline_roles(name, roles)
+        self._baseline_roles(name, roles, trusts)
         cicd = rendered_cicd_policy(settings)
         self._inline_policy(name, roles.get(naming.CICD_ROLE), naming.CICD_POLICY, cicd)
-        if naming.DRIFT_ROLE in self._trusts(name):
+        if naming.DRIFT_ROLE in trusts:
             reads = iam_policies.drift_reads(
                 settings.is_management,
                 settings.known_member_account_ids() if settings.is_management else (),
             )
             policy = json.loads(to_json(reads))
             self._inline_policy(name, roles.get(naming.DRIFT_ROLE), naming.DRIFT_POLICY, policy)
-        if naming.COST_EXPLORER_ROLE in self._trusts(name):
+        if naming.COST_EXPLORER_ROLE in trusts:
             reads = json.loads(to_json(cost.cost_explorer_permissions()))
             role = roles.get(naming.COST_EXPLORER_ROLE)
             self._inline_policy(name, role, naming.COST_EXPLORER_POLICY, reads)
@@ -724,9 +725,9 @@ class DriftCheck:
                 f"`aws iam delete-user --user-name {user_name}`",
             )
 
-    def _baseline_roles(self, name: str, roles: dict[str, dict]) -> None:
+    def _baseline_roles(self, name: str, roles: dict[str, dict], trusts: dict[str, dict]) -> None:
         fix = f"run `pulumi up -s {name}`"
-        for role, trust in self._trusts(name).items():
+        for role, trust in trusts.items():
             live = roles.get(role)
             if live is None:
                 self._drift(name, "role missing", f"role {role}", "present", "absent", fix)
@@ -760,17 +761,11 @@ class DriftCheck:
                     f"`aws iam delete-role-policy --role-name {role} --policy-name {extra}`",
                 )
 
-    def _expected_roles(self, name: str) -> set[str]:
-        """The roles the program renders for the account, and the one AWS makes with it."""
-        roles = set(self._trusts(name))
-        if name != MANAGEMENT_ACCOUNT:
-            roles.add(naming.ORG_ACCESS_ROLE)
-        return roles
-
-    def _unknown_roles(self, name: str, roles: dict[str, dict]) -> None:
+    def _unknown_roles(self, name: str, roles: dict[str, dict], trusts: dict[str, dict]) -> None:
         """Every role beyond the program's and AWS's own (service-linked roles, Identity
         Center's reserved ones): a role made by hand is a way in nobody reviewed."""
-        expected = self._expected_roles(name)
+        # The roles the program renders for the account, and the one AWS makes with a member.
+        expected = set(trusts) | ({naming.ORG_ACCESS_ROLE} if name != MANAGEMENT_ACCOUNT else set())
         for role_name, role in roles.items():
             path = role.get("Path", "/")
             if role_name in expected or any(

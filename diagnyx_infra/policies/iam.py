@@ -143,6 +143,17 @@ def role_arn(account_id: str, role: str) -> str:
     return f"arn:aws:iam::{account_id}:role/{role}"
 
 
+def _github_statement(sid: str, oidc_provider_arn: str, subject: str) -> dict:
+    """Trust in one GitHub Actions OIDC subject of this repository (and the STS audience)."""
+    return {
+        "Sid": sid,
+        "Effect": "Allow",
+        "Principal": {"Federated": oidc_provider_arn},
+        "Action": "sts:AssumeRoleWithWebIdentity",
+        "Condition": _github_condition(subject),
+    }
+
+
 def _github_condition(subject: str) -> dict:
     return {
         "StringEquals": {
@@ -176,26 +187,14 @@ def cicd_trust_policy(
             }
         )
     statements.append(
-        {
-            "Sid": "GitHubActionsDeployRef",
-            "Effect": "Allow",
-            "Principal": {"Federated": oidc_provider_arn},
-            "Action": "sts:AssumeRoleWithWebIdentity",
-            "Condition": _github_condition(deploy_subject),
-        }
+        _github_statement("GitHubActionsDeployRef", oidc_provider_arn, deploy_subject)
     )
     return document(*statements)
 
 
 def preview_trust_policy(oidc_provider_arn: str, pull_request_subject: str) -> PolicyDocument:
     return document(
-        {
-            "Sid": "GitHubActionsPullRequests",
-            "Effect": "Allow",
-            "Principal": {"Federated": oidc_provider_arn},
-            "Action": "sts:AssumeRoleWithWebIdentity",
-            "Condition": _github_condition(pull_request_subject),
-        }
+        _github_statement("GitHubActionsPullRequests", oidc_provider_arn, pull_request_subject)
     )
 
 
@@ -508,15 +507,7 @@ DRIFT_ORGANIZATION_READS = (
 
 def drift_trust_policy(oidc_provider_arn: str, drift_subject: str) -> PolicyDocument:
     """The management account's drift role: the scheduled drift check's job only."""
-    return document(
-        {
-            "Sid": "GitHubActionsDriftCheck",
-            "Effect": "Allow",
-            "Principal": {"Federated": oidc_provider_arn},
-            "Action": "sts:AssumeRoleWithWebIdentity",
-            "Condition": _github_condition(drift_subject),
-        }
-    )
+    return document(_github_statement("GitHubActionsDriftCheck", oidc_provider_arn, drift_subject))
 
 
 def drift_member_trust_policy(management_account_id: str) -> PolicyDocument:
