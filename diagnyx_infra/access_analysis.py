@@ -14,7 +14,6 @@ Resource policies of the audit key and archive count for principals of other acc
 not counted: the proof must hold without them.
 """
 
-import functools
 import json
 from collections import deque
 from collections.abc import Iterable, Mapping
@@ -25,6 +24,7 @@ from .access_matrix import expand
 from .config.models import MANAGEMENT_ACCOUNT, SECURITY_ACCOUNT, StackSettings
 from .delivery import DRIFT_ENVIRONMENT, github_drift_subject, github_pull_request_subject
 from .engine.runner import StackRecording
+from .policies import aws_managed
 from .policies.audit import trail_arn
 from .policies.evaluation import Request, allows, decision
 from .policies.iam import GITHUB_OIDC_HOST, role_arn
@@ -74,17 +74,9 @@ class Analysis:
         return [p for p in self.principals.values() if p.kind == "role"]
 
 
-@functools.cache
-def _aws_managed_documents() -> dict[str, dict]:
-    """AWS managed policies' documents, as moto ships them (AWS's own published versions)."""
-    from moto.iam.aws_managed_policies import aws_managed_policies_data
-
-    return {name: data["Document"] for name, data in json.loads(aws_managed_policies_data).items()}
-
-
 def _managed_document(arn: str, customer: Mapping[str, dict]) -> dict:
     if arn.startswith(AWS_MANAGED_PREFIX):
-        return _aws_managed_documents()[arn.rsplit("/", 1)[-1]]
+        return aws_managed.catalogue()[arn.rsplit("/", 1)[-1]].document
     return customer[arn]
 
 
@@ -147,7 +139,7 @@ def _break_glass_role(account: str, account_ids: Mapping[str, str]) -> Principal
                 }
             ]
         },
-        policies=[_aws_managed_documents()["AdministratorAccess"]],
+        policies=[aws_managed.catalogue()["AdministratorAccess"].document],
     )
 
 

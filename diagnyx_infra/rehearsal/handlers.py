@@ -5,7 +5,6 @@ the resource's provider, calls boto3, and returns the physical ID and the output
 reads (ARNs, IDs, name servers, ...). Types without a handler are reported as not emulated.
 """
 
-import functools
 import json
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -14,6 +13,7 @@ from typing import Any
 from botocore.exceptions import ClientError
 
 from ..ops.aws import Aws
+from ..policies import aws_managed
 from ..policies.evaluation import CannotEvaluate, denying_statement, principal_arn
 
 Outputs = dict[str, Any]
@@ -452,36 +452,12 @@ def iam_role_policy(ctx: Context, i: dict) -> tuple[str, Outputs]:
     return f"{i['role']}:{i['name']}", {}
 
 
-AWS_MANAGED_POLICY_PREFIX = "arn:aws:iam::aws:policy/"
-
-
-@functools.cache
-def aws_managed_policies() -> dict[str, dict]:
-    """AWS's managed policies (name -> path, document) as the emulator ships them (loading them
-    into every emulated account would cost seconds per account)."""
-    from moto.iam.aws_managed_policies import aws_managed_policies_data
-
-    return json.loads(aws_managed_policies_data)
-
-
-def aws_managed_policy_path(arn: str) -> str | None:
-    """The path of an AWS managed policy (`/`, `/job-function/`, ...); None if AWS has no managed
-    policy of that ARN (name and path must both match)."""
-    if not arn.startswith(AWS_MANAGED_POLICY_PREFIX):
-        return None
-    rest = arn.removeprefix(AWS_MANAGED_POLICY_PREFIX)
-    path, name = "/" + rest.rsplit("/", 1)[0] + "/" if "/" in rest else "/", rest.rsplit("/", 1)[-1]
-    policy = aws_managed_policies().get(name)
-    if policy is None or policy.get("Path", "/") != path:
-        raise ValueError(f"NoSuchEntity: AWS has no managed policy {arn}")
-    return path
-
-
 def iam_role_policy_attachment(ctx: Context, i: dict) -> tuple[str, Outputs]:
     arn = i["policyArn"]
     role_id = f"{i['role']}-{arn}"
-    if arn.startswith(AWS_MANAGED_POLICY_PREFIX):
-        aws_managed_policy_path(arn)  # refuses a policy AWS does not have
+    if arn.startswith(aws_managed.PREFIX):
+        if aws_managed.find(arn) is None:  # name and path must both match
+            raise ValueError(f"NoSuchEntity: AWS has no managed policy {arn}")
         ctx.client("iam").get_role(RoleName=i["role"])  # the role must exist
         return role_id, {}
     ctx.client("iam").attach_role_policy(RoleName=i["role"], PolicyArn=arn)

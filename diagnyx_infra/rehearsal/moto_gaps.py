@@ -1,13 +1,11 @@
 """What moto's model of AWS lacks and the emulator adds, for the in-process rehearsal and for a
 moto server the tests (or a person) run: imported for its effect, once."""
 
-import functools
-import json
-
 import moto.organizations.models
 import moto.ssoadmin.models
-from moto.iam.aws_managed_policies import aws_managed_policies_data
 from moto.ssoadmin.exceptions import ResourceNotFoundException
+
+from ..policies import aws_managed
 
 CLOUDTRAIL = "cloudtrail.amazonaws.com"
 
@@ -28,19 +26,10 @@ if CLOUDTRAIL not in _SUPPORTED:
 # without their path.
 
 
-@functools.cache
-def _catalogue() -> dict:
-    return json.loads(aws_managed_policies_data)
-
-
 def _managed_policy_with_its_path(self, managed_policy_arn: str):
-    name = managed_policy_arn.split("/")[-1]
-    policy = _catalogue().get(name)
-    path = policy.get("Path", "/") if policy is not None else None
-    expected = f"arn:{self.partition}:iam::aws:policy{path}{name}"
-    if path is None or managed_policy_arn != expected:
+    if aws_managed.find(managed_policy_arn, self.partition) is None:
         raise ResourceNotFoundException(f"Policy does not exist with ARN: {managed_policy_arn}")
-    return moto.ssoadmin.models.ManagedPolicy(managed_policy_arn, name)
+    return moto.ssoadmin.models.ManagedPolicy(managed_policy_arn, managed_policy_arn.split("/")[-1])
 
 
 moto.ssoadmin.models.SSOAdminBackend._find_managed_policy = _managed_policy_with_its_path
