@@ -18,6 +18,7 @@ from urllib.parse import urlsplit
 import boto3
 import botocore.client
 import botocore.handlers
+import botocore.regions
 import botocore.session
 from botocore import exceptions as boto_errors
 from botocore.config import Config
@@ -239,8 +240,22 @@ def _builtin_handlers() -> HierarchicalEmitter:
 
 @functools.cache
 def _handlers_registered(_count: int) -> HierarchicalEmitter:
+    """As botocore's Session registers them, but for those of `docs.*` events: they edit the
+    docstrings botocore writes for a client's methods when one is read (help()), which these
+    commands never do, and every client copies its session's handlers (a third of a new
+    client's cost, in proportion to their number: the documentation's are 30 of 127)."""
     emitter = HierarchicalEmitter()
-    botocore.session.Session(event_hooks=emitter)
+    session = botocore.session.Session(event_hooks=emitter, include_builtin_handlers=False)
+    events = session.get_component("event_emitter")
+    for event_name, handler, *register_type in botocore.handlers.BUILTIN_HANDLERS:
+        if event_name.startswith("docs."):
+            continue
+        if not register_type:
+            events.register(event_name, handler)
+        elif register_type[0] is botocore.handlers.REGISTER_FIRST:
+            events.register_first(event_name, handler)
+        elif register_type[0] is botocore.handlers.REGISTER_LAST:
+            events.register_last(event_name, handler)
     return emitter
 
 
@@ -361,6 +376,48 @@ def _one_model_each(load: Callable) -> Callable:
 if not getattr(botocore.client.ClientCreator._load_service_model, "remembers_models", False):
     botocore.client.ClientCreator._load_service_model = _one_model_each(
         botocore.client.ClientCreator._load_service_model
+    )
+
+
+# The endpoint providers of the clients made so far, by the ruleset, partitions and excluded
+# parameters they were made from (the objects themselves are kept, so that their ids stay theirs).
+_ENDPOINT_PROVIDERS: dict[tuple[int, int, int], tuple[object, object, object, object]] = {}
+_ENDPOINT_PROVIDERS_KEPT = 64
+
+
+def _one_endpoint_provider_each(make: type) -> Callable:
+    """botocore's EndpointProvider (``make``), one per service's ruleset.
+
+    botocore makes an EndpointProvider for every client, parsing its service's endpoint ruleset
+    into rule objects again (a tenth of a new client's cost), and each provider remembers the
+    endpoints it resolved for itself alone. A provider holds only the parsed ruleset and that
+    memory of resolved endpoints, keyed by every input of the resolution, so the clients of a
+    service share one for as long as botocore hands them the same ruleset document (its loader
+    caches it). A few dozen are kept: rulesets from other loaders replace one another."""
+
+    def provider(ruleset_data, partition_data, excluded_params=None):
+        key = (id(ruleset_data), id(partition_data), id(excluded_params))
+        made = _ENDPOINT_PROVIDERS.get(key)
+        if made is None or not (
+            made[0] is ruleset_data and made[1] is partition_data and made[2] is excluded_params
+        ):
+            if len(_ENDPOINT_PROVIDERS) >= _ENDPOINT_PROVIDERS_KEPT:
+                _ENDPOINT_PROVIDERS.clear()
+            built = make(
+                ruleset_data=ruleset_data,
+                partition_data=partition_data,
+                excluded_params=excluded_params,
+            )
+            made = _ENDPOINT_PROVIDERS[key] = (ruleset_data, partition_data, excluded_params, built)
+        return made[3]
+
+    provider.shares_providers = True
+    return provider
+
+
+if not getattr(botocore.regions.EndpointProvider, "shares_providers", False):
+    botocore.regions.EndpointProvider = _one_endpoint_provider_each(
+        botocore.regions.EndpointProvider
     )
 
 

@@ -224,3 +224,50 @@ def test_clients_leave_the_shared_service_model_as_they_found_it(caller):
     assert role.client("s3").meta.service_model is models[1]
     for model, found in zip(models, before, strict=True):
         assert all(model.__dict__[key] is value for key, value in found.items())
+
+
+def test_clients_of_a_service_share_one_endpoint_provider_and_resolve_their_own(monkeypatch):
+    """The parsed endpoint ruleset is made once per service; each client still resolves the
+    endpoint of its own region, FIPS setting and endpoint URL."""
+    from botocore.config import Config
+
+    monkeypatch.setenv("AWS_REGION", "us-east-1")
+    monkeypatch.delenv("AWS_ENDPOINT_URL", raising=False)
+    session = Aws.from_environment().session
+    east = session.client("sts", region_name="us-east-1")
+    west = session.client("sts", region_name="eu-west-1")
+    fips = session.client("sts", region_name="us-west-2", config=Config(use_fips_endpoint=True))
+    local = session.client("sts", region_name="us-east-1", endpoint_url="http://127.0.0.1:9")
+    providers = {id(c._ruleset_resolver._provider) for c in (east, west, fips, local)}
+    assert len(providers) == 1
+    assert session.client("s3")._ruleset_resolver._provider is not east._ruleset_resolver._provider
+    assert [c.meta.endpoint_url for c in (east, west, fips, local)] == [
+        "https://sts.us-east-1.amazonaws.com",
+        "https://sts.eu-west-1.amazonaws.com",
+        "https://sts-fips.us-west-2.amazonaws.com",
+        "http://127.0.0.1:9",
+    ]
+
+
+def test_a_ruleset_parsed_again_gets_an_endpoint_provider_of_its_own(monkeypatch):
+    monkeypatch.setenv("AWS_REGION", "us-east-1")
+    monkeypatch.delenv("AWS_ENDPOINT_URL", raising=False)
+    before = Aws.from_environment().client("sts")._ruleset_resolver._provider
+    monkeypatch.setattr(ops_aws._shared_loader(), "_cache", {})
+    after = Aws.from_environment().client("sts")._ruleset_resolver._provider
+    assert after is not before
+
+
+def test_sessions_leave_out_only_the_documentations_handlers(monkeypatch):
+    """Every built-in handler but those that edit docstrings reaches a client; a method's
+    docstring is still written."""
+    import botocore.handlers
+
+    monkeypatch.setenv("AWS_REGION", "us-east-1")
+    client = Aws.from_environment().client("s3")
+    events = client.meta.events  # the client's copy of its session's handlers
+    for event_name, handler, *_ in botocore.handlers.BUILTIN_HANDLERS:
+        aliased = events._alias_event_name(event_name)
+        registered = list(events._emitter._handlers.prefix_search(aliased))
+        assert (handler in registered) != event_name.startswith("docs."), event_name
+    assert "determine if a bucket exists" in str(client.head_bucket.__doc__)
