@@ -1,11 +1,15 @@
 """Shared fixtures (each real stack evaluated once under Pulumi mocks), where the run keeps its
 scratch files and how it collects garbage."""
 
+import fcntl
 import functools
 import gc
+import hashlib
 import os
+import pickle
 import tempfile
 import weakref
+from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -55,7 +59,7 @@ def _one_click_command_per_app():
 
 
 @pytest.fixture(scope="session", autouse=True)
-def _one_evaluation_per_input():
+def _one_evaluation_per_input(tmp_path_factory):
     """The commands evaluate the program through ``engine.runner.run_stack`` (plan, cost
     estimate, access analysis); in this run they evaluate the same stack of the same files many
     times (up to a tenth of a second each). An evaluation is a function of the program and the
@@ -64,11 +68,16 @@ def _one_evaluation_per_input():
     the same object, as ``recordings`` shares its own: no test may change one. Nothing is
     remembered for an evaluation given its own config or mocks, or made while a test has
     anything patched (its patch may change what the program does); tests that import run_stack
-    call it directly, as before."""
+    call it directly, as before. The workers of a run share what they made (_shared_evaluation):
+    both evaluate every real stack, about 0.6 s of CPU each."""
     from diagnyx_infra.engine import runner
 
     evaluate = runner.run_stack
     made: dict[tuple, StackRecording] = {}
+    # The run's folder, shared by its workers (each has a folder of its own in it).
+    shared = tmp_path_factory.getbasetemp()
+    if os.environ.get("PYTEST_XDIST_WORKER"):
+        shared = shared.parent
 
     def once_per_input(stack, project_dir=runner.PROJECT_DIR, config=None, mocks=None):
         if config is not None or mocks is not None or _patched():
@@ -80,12 +89,35 @@ def _one_evaluation_per_input():
         except OSError:  # a file missing: the evaluation says so
             return evaluate(stack, project_dir, config, mocks)
         if key not in made:
-            made[key] = evaluate(stack, project_dir)
+            made[key] = _shared_evaluation(
+                shared, key, lambda: evaluate(stack, project_dir, config, mocks)
+            )
         return made[key]
 
     runner.run_stack = once_per_input
     yield
     runner.run_stack = evaluate
+
+
+def _shared_evaluation(
+    shared: Path, key: tuple, evaluate: "Callable[[], StackRecording]"
+) -> "StackRecording":
+    """The recording of ``key``'s evaluation as another worker of the run made it, or made here
+    (and left for the others) while they wait: one worker evaluates each input, the others read
+    its pickle (milliseconds). A failed evaluation leaves nothing: each raises its own error."""
+    name = hashlib.sha256(pickle.dumps(key)).hexdigest()[:32]
+    folder = shared / "evaluations"
+    folder.mkdir(exist_ok=True)
+    path = folder / f"{name}.pickle"
+    with (folder / f"{name}.lock").open("a") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)  # released as the lock file is closed
+        if path.exists():
+            return pickle.loads(path.read_bytes())
+        recording = evaluate()
+        written = path.with_suffix(".partial")
+        written.write_bytes(pickle.dumps(recording))
+        written.replace(path)
+        return recording
 
 
 # The MonkeyPatches the tests and their fixtures make (pytest's own plugins keep some of their

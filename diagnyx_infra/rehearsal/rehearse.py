@@ -11,7 +11,6 @@ person to explore with the AWS CLI and the operations commands.
 """
 
 import contextlib
-import functools
 import os
 import shlex
 import shutil
@@ -20,15 +19,7 @@ import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Any
 
-import botocore.session
-import cryptography.hazmat.primitives.asymmetric.rsa
-import cryptography.hazmat.primitives.serialization
-import moto.acm.models
-import moto.core.responses
-import moto.core.utils
-import moto.kms.models
 from moto import mock_aws
 
 from ..config.models import MANAGEMENT_ACCOUNT, SECURITY_ACCOUNT, SHARED_SERVICES_ACCOUNT
@@ -42,6 +33,7 @@ from ..ops.doctor import diagnose
 from ..ops.drift import DriftCheck, DriftReport
 from ..ops.findings import Finding, Status
 from ..ops.landing_zone import LandingZone
+from . import moto_speed  # noqa: F401 (moto made faster, for its effect)
 from .emulator import Created, EmulatorMocks, RehearsalFailure
 from .world import CONSOLE_STEPS, World, cost_allocation_tags_answered
 
@@ -58,89 +50,6 @@ _EMULATOR_ENV = {
     # and region (and again when it resets), a sixth of a rehearsal's time.
     "MOTO_EC2_LOAD_DEFAULT_AMIS": "false",
 }
-# moto lists a response class's methods (inspect.getmembers) on every request it answers; they
-# never change while it runs, so once per class is enough (a tenth of a rehearsal's time).
-moto.core.responses.method_names_from_class = functools.cache(
-    moto.core.responses.method_names_from_class
-)
-
-# moto makes botocore sessions of its own (three as it imports its EC2 backend, one for every
-# backend's regions), and each would parse botocore's endpoint data and EC2's model again (a
-# tenth of a rehearsal). Sessions of one data path share one loader, as ops/aws.py's do: its
-# models are read-only.
-botocore.session.create_loader = functools.cache(botocore.session.create_loader)
-# And moto's own loader (botocore's models with moto's additions) is made again for each
-# service's model, listing botocore's four hundred model folders each time.
-moto.core.utils.create_loader = functools.cache(moto.core.utils.create_loader)
-
-# moto makes an RSA key pair for every KMS key it creates (tens of milliseconds each), though
-# only an asymmetric key signs with one. The landing zone's keys are symmetric: they share one.
-_generate_private_key = moto.kms.models.generate_private_key
-
-
-@functools.cache
-def _one_rsa_key():
-    return _generate_private_key("RSA_2048")
-
-
-def _private_key(key_spec: str):
-    return _one_rsa_key() if key_spec == "SYMMETRIC_DEFAULT" else _generate_private_key(key_spec)
-
-
-moto.kms.models.generate_private_key = _private_key
-
-# moto's ACM makes a new RSA key pair for every certificate it issues (tens of milliseconds
-# each); no step reads a certificate's key, so the emulator's share one. moto reaches the
-# generator through cryptography's own module, so that is swapped while moto makes a
-# certificate, for the whole process: nothing else in a rehearsal makes RSA keys meanwhile
-# (one thread answers the engine's calls; other threads of the process would get the shared
-# key too). What was there before is put back, whatever it was.
-_generate_certificate = moto.acm.models.CertBundle.generate_cert.__func__
-_validate_private_key = moto.acm.models.CertBundle.validate_pk
-_rsa = cryptography.hazmat.primitives.asymmetric.rsa
-_serialization = cryptography.hazmat.primitives.serialization
-_CERTIFICATE_KEYS: dict[tuple[int, int], Any] = {}  # (public exponent, size) -> key
-_SHARED_KEYS_BY_PEM: dict[bytes, Any] = {}  # the shared keys, as moto writes them, -> key
-
-
-@classmethod
-def _certificate_with_the_shared_key(cls, *args, **kwargs):
-    previous = _rsa.generate_private_key
-
-    def shared_key(public_exponent: int, key_size: int, backend: Any = None) -> Any:
-        kind = (public_exponent, key_size)
-        if kind not in _CERTIFICATE_KEYS:
-            key = previous(public_exponent=public_exponent, key_size=key_size)
-            _CERTIFICATE_KEYS[kind] = key
-            _SHARED_KEYS_BY_PEM[_pem(key)] = key
-        return _CERTIFICATE_KEYS[kind]
-
-    _rsa.generate_private_key = shared_key
-    try:
-        return _generate_certificate(cls, *args, **kwargs)
-    finally:
-        _rsa.generate_private_key = previous
-
-
-def _pem(key: Any) -> bytes:
-    return key.private_bytes(  # as CertBundle.generate_cert writes it
-        encoding=_serialization.Encoding.PEM,
-        format=_serialization.PrivateFormat.TraditionalOpenSSL,
-        encryption_algorithm=_serialization.NoEncryption(),
-    )
-
-
-def _known_or_validated_private_key(self: moto.acm.models.CertBundle) -> Any:
-    """moto then reads the key back from its PEM text, checking the RSA key (30 ms each, a
-    fortieth of a rehearsal). The shared key was made here and is known good; any other key (an
-    imported certificate's) is still read and checked by moto."""
-    known = _SHARED_KEYS_BY_PEM.get(self.key) if isinstance(self.key, bytes) else None
-    return known if known is not None else _validate_private_key(self)
-
-
-moto.acm.models.CertBundle.generate_cert = _certificate_with_the_shared_key
-moto.acm.models.CertBundle.validate_pk = _known_or_validated_private_key
-
 # What could send the rehearsal's calls anywhere but the emulator: a profile, an endpoint (of
 # every service or of one), the SDK told to ignore configured endpoints or to use AWS's
 # dual-stack or FIPS hosts (which moto in process does not catch).

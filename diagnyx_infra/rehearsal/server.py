@@ -121,7 +121,7 @@ def serve(
     import moto.moto_server.werkzeug_app as moto_app
     from werkzeug.serving import make_server
 
-    from . import moto_gaps  # noqa: F401 (what the emulator adds to moto, for its effect)
+    from . import moto_gaps, moto_speed  # noqa: F401 (what the emulator adds and changes)
 
     # No line per request, nor a traceback for each action moto lacks: its client reads that
     # answer (HTTP 500, "not implemented") and the operations commands name it.

@@ -40,26 +40,16 @@ DIAGNYX = Path(sys.executable).parent / "diagnyx"
 # names the copy's process and port. Each server ends with the process it watches (the run for
 # the templates, a worker for its copies), so a run killed midway leaves none behind. Its
 # process is started in the background (the starter returns at once) and prints its port.
-# Besides: one request at a time, no request log lines, no Flask in the way (BackendApp), and two
-# lookups moto's server makes on every request done once (they do not change while it runs):
-# the list of its service packages (it lists the package directory to route a request, a
-# quarter of its time per request) and the methods of each response class (inspect.getmembers).
+# Besides: one request at a time, no request log lines, no Flask in the way (BackendApp), and
+# moto made faster as the emulator makes it (rehearsal/moto_speed.py: lookups moto makes on
+# every request done once, its KMS keys sharing one RSA key pair).
 _SERVE = r"""
 import contextlib, gc, json, logging, os, signal, sys, threading, time
 from urllib.parse import parse_qs
 
 logging.getLogger("werkzeug").setLevel(logging.ERROR)
-import moto.backends
 import diagnyx_infra.rehearsal.moto_gaps  # what moto lacks and AWS does (CloudTrail's admin)
-
-modules = tuple(moto.backends.list_of_moto_modules())
-moto.backends.list_of_moto_modules = lambda: iter(modules)
-import functools
-import moto.core.responses
-
-moto.core.responses.method_names_from_class = functools.cache(
-    moto.core.responses.method_names_from_class
-)
+import diagnyx_infra.rehearsal.moto_speed  # moto's lookups made once, KMS keys sharing RSA
 from botocore.exceptions import ClientError
 from moto.core.request import Request
 from moto.moto_api import recorder
