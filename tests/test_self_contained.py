@@ -59,22 +59,27 @@ def inside_repository(path: Path) -> bool:
 
 
 def outside_references(text: str, where: Path) -> list[str]:
-    """Every reference in ``text`` (the contents of ``where``) to a path outside the repository."""
+    """Every reference in ``text`` (the contents of ``where``) to a path outside the repository.
+    (Each pattern looks through the whole text at once; a line is numbered only for a match.)"""
+
+    def line(match: re.Match) -> int:
+        return text.count("\n", 0, match.start()) + 1
+
     found = []
-    for number, line in enumerate(text.splitlines(), 1):
-        for reason, pattern in OUTSIDE_PATHS.items():
-            found += [f"line {number}: {m.group(0)!r} ({reason})" for m in pattern.finditer(line)]
-        for mention in DOCUMENT_MENTION.finditer(line):
-            relative = mention.group(0).removeprefix("./")
-            candidates = (REPO / relative, where.parent / relative)
-            if not any(inside_repository(c) and c.is_file() for c in candidates):
-                found.append(
-                    f"line {number}: {mention.group(0)!r} (a document that is not in the "
-                    "repository: cite docs/ or the guide by its title and section)"
-                )
-        for parent in PARENT_PATH.finditer(line):
-            if not inside_repository(where.parent / parent.group(0)):
-                found.append(f"line {number}: {parent.group(0)!r} (leaves the repository)")
+    for reason, pattern in OUTSIDE_PATHS.items():
+        found += [f"line {line(m)}: {m.group(0)!r} ({reason})" for m in pattern.finditer(text)]
+    for mention in DOCUMENT_MENTION.finditer(text):
+        relative = mention.group(0).removeprefix("./")
+        candidates = (REPO / relative, where.parent / relative)
+        if not any(inside_repository(c) and c.is_file() for c in candidates):
+            found.append(
+                f"line {line(mention)}: {mention.group(0)!r} (a document that is not in the "
+                "repository: cite docs/ or the guide by its title and section)"
+            )
+    for parent in PARENT_PATH.finditer(text):
+        if not inside_repository(where.parent / parent.group(0)):
+            found.append(f"line {line(parent)}: {parent.group(0)!r} (leaves the repository)")
+    found.sort(key=lambda problem: int(problem.split(":")[0].removeprefix("line ")))
     return found
 
 

@@ -64,10 +64,8 @@ def test_a_rehearsal_into_the_emulator_is_left_there_for_the_commands(emulator, 
         where = ("--project-dir", str(stack_files))
         checklist = run_diagnyx(env, "checklist", "--account", "security", *where)
         assert checklist.returncode == 0, checklist.stdout
-        drift = run_diagnyx(env, "drift", "security", *where)
-        assert drift.returncode == 0, drift.stdout
-        assert "no drift: AWS matches config" in drift.stdout
-        # A change made by hand in the rehearsed landing zone is exactly its drift.
+        # A change made by hand in the rehearsed landing zone is exactly its drift (the
+        # rehearsal's own drift check found none before it).
         security = LandingZone.load(stack_files).account_ids["security"]
         for key, value in env.items():
             monkeypatch.setenv(key, value)
