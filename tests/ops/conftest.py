@@ -25,7 +25,7 @@ import botocore.retries.standard
 import pytest
 import requests
 
-from diagnyx_infra.engine.runner import PROJECT_DIR
+from diagnyx_infra import PROJECT_DIR
 from diagnyx_infra.ops.accounts_sync import sync
 from diagnyx_infra.ops.aws import Aws
 from diagnyx_infra.ops.bootstrap import set_setting
