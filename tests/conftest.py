@@ -103,14 +103,19 @@ def _shared_evaluation(
     shared: Path, key: tuple, evaluate: "Callable[[], StackRecording]"
 ) -> "StackRecording":
     """The recording of ``key``'s evaluation as another worker of the run made it, or made here
-    (and left for the others) while they wait: one worker evaluates each input, the others read
-    its pickle (milliseconds). A failed evaluation leaves nothing: each raises its own error."""
+    and left for the others: one worker evaluates an input, the others read its pickle
+    (milliseconds). A worker that asks while another is evaluating it evaluates it too rather
+    than wait with its core idle. A failed evaluation leaves nothing: each raises its own
+    error."""
     name = hashlib.sha256(pickle.dumps(key)).hexdigest()[:32]
     folder = shared / "evaluations"
     folder.mkdir(exist_ok=True)
     path = folder / f"{name}.pickle"
     with (folder / f"{name}.lock").open("a") as lock:
-        fcntl.flock(lock, fcntl.LOCK_EX)  # released as the lock file is closed
+        try:  # released as the lock file is closed
+            fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:  # another worker is evaluating it: as soon done here as waited
+            return evaluate()
         if path.exists():
             return pickle.loads(path.read_bytes())
         recording = evaluate()

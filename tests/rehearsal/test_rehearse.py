@@ -107,7 +107,7 @@ def results(rehearsals) -> dict[str, RehearsalResult]:
     return {"rehearsal": rehearsals[1], **rehearsals[3].results}
 
 
-def test_rehearse_all_follows_the_deploy_sequence_from_nothing(cli_report, recordings):
+def test_rehearse_all_follows_the_deploy_sequence_from_nothing(cli_report):
     report = cli_report
     assert report["failure"] is None
     # Every step of the documented sequence, in order, from an empty management account.
@@ -127,11 +127,6 @@ def test_rehearse_all_follows_the_deploy_sequence_from_nothing(cli_report, recor
 
     final = {d["stack"]: d for d in report["stacks"]}  # each stack's last deploy
     for stack, deploy in final.items():
-        # Every custom resource the program registers went through the emulator.
-        expected_resources = [
-            r for r in recordings[stack].resources if r.custom and not r.is_provider
-        ]
-        assert len(deploy["created"]) == len(expected_resources), stack
         assert all(c["emulated"] and c["type"] in HANDLERS for c in deploy["created"]), stack
         # Sorted, so that two rehearsals list them alike (a real engine registers in no fixed
         # order).
@@ -148,6 +143,17 @@ def test_rehearse_all_follows_the_deploy_sequence_from_nothing(cli_report, recor
     # `diagnyx drift` of the organization and every account finds the landing zone the program
     # just deployed exactly as config describes it: what drift expects is what the program makes.
     assert report["drift"] == {"drifted": False, "drifts": [], "notLooked": []}
+
+
+def test_every_custom_resource_the_program_registers_went_through_the_emulator(
+    cli_report, recordings
+):
+    # (Asked for after the rehearsal: the other worker of the run has evaluated the stacks by
+    # then, and this one reads its evaluations rather than waiting for them.)
+    final = {d["stack"]: d for d in cli_report["stacks"]}
+    for stack, deploy in final.items():
+        expected = [r for r in recordings[stack].resources if r.custom and not r.is_provider]
+        assert len(deploy["created"]) == len(expected), stack
 
 
 def test_plan_and_rehearse_count_resources_alike(cli_report, recordings, result):
