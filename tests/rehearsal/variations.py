@@ -25,7 +25,6 @@ from pathlib import Path
 import pytest
 
 from diagnyx_infra.deploy_sequence import SEQUENCE, Step
-from diagnyx_infra.policies import aws_managed
 from diagnyx_infra.rehearsal.rehearse import RehearsalResult, Resume
 from diagnyx_infra.rehearsal.report import from_json, to_json
 from diagnyx_infra.rehearsal.world import World
@@ -106,8 +105,6 @@ class Variations:
         for path in [*work.glob("Pulumi*.yaml"), work / "__main__.py"]:
             shutil.copy(path, own)
         answer = own / "answer.json"
-        if not self._copies:
-            _load_what_every_copy_would()
         # What is alive now is set aside from garbage collection first (this process would walk
         # it at its next evaluation anyway): each copy's collections would walk it too, writing
         # to every page it is on, which the kernel then copies (a twentieth of the file's CPU).
@@ -156,14 +153,6 @@ class Variations:
                 )
         if failures:
             raise AssertionError("\n".join(failures))
-
-
-def _load_what_every_copy_would() -> None:
-    """Before the first copy: what the rehearsal reads once per process, and so every copy made
-    before it reads it would read it again: AWS's managed policy catalogue (the emulator checks
-    attachments against it; 50 MB of objects, written into pages the copy must first copy from
-    its parent: a third of a second per copy)."""
-    aws_managed.catalogue()
 
 
 def _hand_over(answer: Path, reply: dict) -> None:
