@@ -12,12 +12,15 @@ ROOT = Path(__file__).resolve().parents[1]
 PYTHON = sys.executable
 
 
-def run_timed(args: list[str], repeat: int = 5) -> tuple[float, list[str]]:
-    """Median wall time of a command, and the stdout lines of its last run."""
+def run_timed(
+    args: list[str], repeat: int = 5, env: dict[str, str] | None = None
+) -> tuple[float, list[str]]:
+    """Median wall time of a command (run with ``env`` when given), and the stdout lines of its
+    last run."""
     times, out = [], ""
     for _ in range(repeat):
         started = time.perf_counter()
-        result = subprocess.run(args, capture_output=True, text=True, cwd=ROOT, check=True)
+        result = subprocess.run(args, capture_output=True, text=True, cwd=ROOT, check=True, env=env)
         times.append(time.perf_counter() - started)
         out = result.stdout
     return statistics.median(times), out.splitlines()
