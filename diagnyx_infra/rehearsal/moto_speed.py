@@ -6,6 +6,7 @@ import functools
 from typing import Any
 
 import botocore.session
+import cryptography
 import cryptography.hazmat.primitives.asymmetric.rsa
 import cryptography.hazmat.primitives.serialization
 import moto.acm.models
@@ -51,37 +52,37 @@ def _private_key(key_spec: str):
 moto.kms.models.generate_private_key = _private_key
 
 # moto's ACM makes a new RSA key pair for every certificate it issues (tens of milliseconds
-# each); no step reads a certificate's key, so the emulator's share one. moto reaches the
-# generator through cryptography's own module, so that is swapped while moto makes a
-# certificate, for the whole process: nothing else makes RSA keys meanwhile in a rehearsal (one
-# thread answers the engine's calls) or in a server answering one caller (a request of another
-# caller answered meanwhile would get the shared key too). What was there before is put back,
-# whatever it was.
-_generate_certificate = moto.acm.models.CertBundle.generate_cert.__func__
-_validate_private_key = moto.acm.models.CertBundle.validate_pk
+# each); no step reads a certificate's key, so the emulator's share one per kind. moto's ACM
+# reaches the generator as `cryptography.hazmat.primitives.asymmetric.rsa.generate_private_key`
+# through its own module's name `cryptography`: that name alone is given a view of the package
+# in which the generator hands out the shared keys. Every other user of the package, in any
+# thread (an EC2 key pair, a KMS RSA key), still gets a new key of its own.
 _rsa = cryptography.hazmat.primitives.asymmetric.rsa
 _serialization = cryptography.hazmat.primitives.serialization
 _CERTIFICATE_KEYS: dict[tuple[int, int], Any] = {}  # (public exponent, size) -> key
 _SHARED_KEYS_BY_PEM: dict[bytes, Any] = {}  # the shared keys, as moto writes them, -> key
 
 
-@classmethod
-def _certificate_with_the_shared_key(cls, *args, **kwargs):
-    previous = _rsa.generate_private_key
+def _shared_certificate_key(public_exponent: int, key_size: int, backend: Any = None) -> Any:
+    kind = (public_exponent, key_size)
+    if kind not in _CERTIFICATE_KEYS:
+        key = _rsa.generate_private_key(public_exponent=public_exponent, key_size=key_size)
+        _SHARED_KEYS_BY_PEM[_pem(key)] = key
+        _CERTIFICATE_KEYS[kind] = key
+    return _CERTIFICATE_KEYS[kind]
 
-    def shared_key(public_exponent: int, key_size: int, backend: Any = None) -> Any:
-        kind = (public_exponent, key_size)
-        if kind not in _CERTIFICATE_KEYS:
-            key = previous(public_exponent=public_exponent, key_size=key_size)
-            _CERTIFICATE_KEYS[kind] = key
-            _SHARED_KEYS_BY_PEM[_pem(key)] = key
-        return _CERTIFICATE_KEYS[kind]
 
-    _rsa.generate_private_key = shared_key
-    try:
-        return _generate_certificate(cls, *args, **kwargs)
-    finally:
-        _rsa.generate_private_key = previous
+class _Seen:
+    """A module as one importer sees it: its own attributes but those ``replaced``."""
+
+    def __init__(self, module: Any, **replaced: Any) -> None:
+        self._module = module
+        self._replaced = replaced
+
+    def __getattr__(self, name: str) -> Any:
+        if name in self._replaced:
+            return self._replaced[name]
+        return getattr(self._module, name)
 
 
 def _pem(key: Any) -> bytes:
@@ -92,6 +93,9 @@ def _pem(key: Any) -> bytes:
     )
 
 
+_validate_private_key = moto.acm.models.CertBundle.validate_pk
+
+
 def _known_or_validated_private_key(self: moto.acm.models.CertBundle) -> Any:
     """moto then reads the key back from its PEM text, checking the RSA key (30 ms each, a
     fortieth of a rehearsal). The shared key was made here and is known good; any other key (an
@@ -100,5 +104,19 @@ def _known_or_validated_private_key(self: moto.acm.models.CertBundle) -> Any:
     return known if known is not None else _validate_private_key(self)
 
 
-moto.acm.models.CertBundle.generate_cert = _certificate_with_the_shared_key
-moto.acm.models.CertBundle.validate_pk = _known_or_validated_private_key
+if not isinstance(moto.acm.models.cryptography, _Seen):
+    _package = cryptography
+    moto.acm.models.cryptography = _Seen(
+        _package,
+        hazmat=_Seen(
+            _package.hazmat,
+            primitives=_Seen(
+                _package.hazmat.primitives,
+                asymmetric=_Seen(
+                    _package.hazmat.primitives.asymmetric,
+                    rsa=_Seen(_rsa, generate_private_key=_shared_certificate_key),
+                ),
+            ),
+        ),
+    )
+    moto.acm.models.CertBundle.validate_pk = _known_or_validated_private_key
