@@ -229,9 +229,9 @@ class Resume:
     checked: list[str] | None = None
 
 
-# Called before each step is carried out, in the emulated AWS, with the step and the folder of
-# the scratch stack files; returns None to go on, or how to go on.
-BeforeStep = Callable[[Step, Path], "Resume | None"]
+# Called before each step is carried out, in the emulated AWS, with the step, the folder of the
+# scratch stack files and the emulated world; returns None to go on, or how to go on.
+BeforeStep = Callable[[Step, Path, World], "Resume | None"]
 
 
 def rehearse(
@@ -296,7 +296,7 @@ def _rehearse(
             done = 0
             while done < len(applicable):
                 step = applicable[done]
-                resume = before_step(step, work) if before_step else None
+                resume = before_step(step, work, world) if before_step else None
                 if resume is not None:
                     applicable = applicable[:done] + [
                         s for s in resume.steps if _step_applies(s, wanted)

@@ -1,6 +1,8 @@
 """The mistakes the rehearsal's AWS rules catch, each reintroduced from the step where it
-starts to matter (the steps before it are the same with or without it). test_rehearse.py carries
-them out as variations of its rehearsal (variations.py)."""
+starts to matter (the steps before it are the same with or without it), or from the step where
+it shows, with the emulated AWS made what the mistake would have left there (``left``: a copy
+that replayed every step in between cost a second of CPU each). test_rehearse.py carries them
+out as variations of its rehearsal (variations.py)."""
 
 import dataclasses
 import json
@@ -11,6 +13,8 @@ import pulumi_aws as aws
 from diagnyx_infra.components import baseline, cost_governance
 from diagnyx_infra.config.models import StackSettings
 from diagnyx_infra.policies import cost
+from diagnyx_infra.rehearsal.moto_gaps import CLOUDTRAIL
+from diagnyx_infra.rehearsal.world import World
 from tests.rehearsal.variations import Variation
 
 
@@ -58,6 +62,19 @@ def _bare_monitor_specification(account_ids):
     return json.dumps({"Dimensions": {"Key": "LINKED_ACCOUNT", "Values": sorted(account_ids)}})
 
 
+def _no_cloudtrail_administrator(world: World) -> None:
+    organizations = world.management.client("organizations")
+    for account_id in sorted(world.cloudtrail_administrators):
+        organizations.deregister_delegated_administrator(
+            AccountId=account_id, ServicePrincipal=CLOUDTRAIL
+        )
+    world.cloudtrail_administrators.clear()
+
+
+def _no_resource_tagged_owner(world: World) -> None:
+    world.tag_keys_in_use.discard("Owner")
+
+
 def _without_the_owner_tag(patch):
     # A required tag key the providers never put on anything never reaches billing data.
     real = StackSettings.default_tags
@@ -68,24 +85,21 @@ def _without_the_owner_tag(patch):
     )
 
 
-# What only the other accounts need: a variation about the management stack's own deploys goes
-# without them.
-BEYOND_MANAGEMENT_STEPS = (
-    "security", "shared", "registrar", "delegation", "certificates", "workloads",
-)  # fmt: skip
-
 # Each mistake, from the step where it starts to matter (the steps before it are the same with
-# or without it: the shared rehearsal's).
+# or without it: the shared rehearsal's), or where it shows (``left``).
 VARIATIONS = {
     # The mistake an earlier review found: policies naming the trail by the security account's ID.
     "trail ARN of the security account": Variation(
         "security", lambda patch: patch.setattr(baseline, "MANAGEMENT_ACCOUNT", "security")
     ),
+    # The program without its CloudTrail delegated administrator: the organization step would
+    # not register it, which shows when the security account creates the organization trail.
     "no CloudTrail delegated administrator": Variation(
-        "organization",
+        "security",
         lambda patch: patch.setattr(
             aws.cloudtrail, "OrganizationDelegatedAdminAccount", _NotRegistered
         ),
+        left=_no_cloudtrail_administrator,
     ),
     "Identity Center before the organization": Variation(
         "organization", steps=_swap_identity_center_before_the_organization
@@ -106,8 +120,10 @@ VARIATIONS = {
             cost, "linked_account_monitor_specification", _bare_monitor_specification
         ),
     ),
+    # Deployed without the Owner tag from the first step on, no resource carries it, which
+    # shows when its cost allocation tag is activated.
     "a cost tag no resource carries": Variation(
-        "organization", _without_the_owner_tag, steps=_without(*BEYOND_MANAGEMENT_STEPS)
+        "cost-tags", _without_the_owner_tag, left=_no_resource_tagged_owner
     ),
     # `accounts sync` has no --write: the README once wrote it so.
     "a command misspelt": Variation(

@@ -27,6 +27,7 @@ import pytest
 from diagnyx_infra.deploy_sequence import SEQUENCE, Step
 from diagnyx_infra.rehearsal.rehearse import RehearsalResult, Resume
 from diagnyx_infra.rehearsal.report import from_json, to_json
+from diagnyx_infra.rehearsal.world import World
 
 # A variation takes a few seconds at most; this is its bound.
 COPY_SECONDS = 120
@@ -35,11 +36,14 @@ COPY_SECONDS = 120
 @dataclass(frozen=True)
 class Variation:
     """From the step ``start`` on: ``change`` reintroduces the mistake (patching this process,
-    which is a copy), ``steps`` turns the rest of the sequence into the variation's, and the
-    checklist checks ``checked`` (None: what the shared rehearsal checks)."""
+    which is a copy), ``left`` makes the emulated AWS what the mistake would have left by then
+    (so that a variation can start where its mistake shows, not at every step that carries it),
+    ``steps`` turns the rest of the sequence into the variation's, and the checklist checks
+    ``checked`` (None: what the shared rehearsal checks)."""
 
     start: str
     change: Callable[[pytest.MonkeyPatch], None] = lambda patch: None
+    left: Callable[[World], None] = lambda world: None
     steps: Callable[[tuple[Step, ...]], tuple[Step, ...]] = lambda rest: rest
     checked: list[str] | None = None
 
@@ -58,13 +62,13 @@ class Variations:
         self._copies: dict[str, tuple[int, Path]] = {}  # name -> the copy's process, its answer
         self._answer: Path | None = None  # in a copy: where its result goes
 
-    def before_step(self, step: Step, work: Path) -> Resume | None:
+    def before_step(self, step: Step, work: Path, world: World) -> Resume | None:
         if self._answer is not None:  # a copy goes its own way
             return None
         for name, variation in self.variations.items():
             if variation.start != step.key or name in self._copies:
                 continue
-            resume = self._fork(name, variation, step, work)
+            resume = self._fork(name, variation, step, work, world)
             if resume is not None:
                 return resume
         return None
@@ -92,7 +96,9 @@ class Variations:
                 os.waitpid(pid, 0)
         shutil.rmtree(self._folder, ignore_errors=True)
 
-    def _fork(self, name: str, variation: Variation, step: Step, work: Path) -> Resume | None:
+    def _fork(
+        self, name: str, variation: Variation, step: Step, work: Path, world: World
+    ) -> Resume | None:
         # The copy's stack files are taken now: the rehearsal goes on changing its own.
         own = self._folder / f"variation-{len(self._copies)}"
         own.mkdir()
@@ -117,6 +123,7 @@ class Variations:
             signal.alarm(COPY_SECONDS)
             try:
                 variation.change(pytest.MonkeyPatch())
+                variation.left(world)
                 rest = SEQUENCE[[s.key for s in SEQUENCE].index(step.key) :]
                 return Resume(variation.steps(rest), own, variation.checked)
             except BaseException:
