@@ -94,6 +94,8 @@ VARIATIONS = {
     ),
     # The program without its CloudTrail delegated administrator: the organization step would
     # not register it, which shows when the security account creates the organization trail.
+    # The rule is carried out from the state that leaves (``left``); that the program registers
+    # the administrator is what the shared rehearsal's security step needs to pass.
     "no CloudTrail delegated administrator": Variation(
         "security",
         lambda patch: patch.setattr(
@@ -121,7 +123,10 @@ VARIATIONS = {
         ),
     ),
     # Deployed without the Owner tag from the first step on, no resource carries it, which
-    # shows when its cost allocation tag is activated.
+    # shows when its cost allocation tag is activated. The rule is carried out from the state
+    # that leaves (``left``); that the emulator counts only the keys the providers' default tags
+    # put on resources is tested alone (test_emulator.py), and that the program's providers
+    # carry every required tag in test_stacks.py.
     "a cost tag no resource carries": Variation(
         "cost-tags", _without_the_owner_tag, left=_no_resource_tagged_owner
     ),
