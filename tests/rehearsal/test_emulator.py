@@ -5,7 +5,6 @@ given."""
 import json
 
 import pytest
-from moto import mock_aws
 from pulumi.runtime.mocks import MockResourceArgs
 
 from diagnyx_infra.ops.aws import Aws
@@ -16,7 +15,7 @@ from diagnyx_infra.rehearsal.world import World, tag_keys_reach_billing
 
 @pytest.fixture
 def world():
-    with emulated_aws(), mock_aws():
+    with emulated_aws():  # moto in this process, as the rehearsal's
         yield World(Aws.from_environment(REGION), REGION)
 
 
