@@ -89,9 +89,7 @@ def _one_evaluation_per_input(tmp_path_factory):
         except OSError:  # a file missing: the evaluation says so
             return evaluate(stack, project_dir, config, mocks)
         if key not in made:
-            made[key] = _shared_evaluation(
-                shared, key, lambda: evaluate(stack, project_dir, config, mocks)
-            )
+            made[key] = _shared_evaluation(shared, key, lambda: evaluate(stack, project_dir))
         return made[key]
 
     runner.run_stack = once_per_input

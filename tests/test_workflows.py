@@ -412,6 +412,17 @@ cp "${6#body=@}" "$FAKE_GH_DIR/body.md"
 """
 
 
+def _stand_in_gh(tmp_path: Path, script: str) -> tuple[Path, Path]:
+    """A folder holding ``script`` as `gh` (to put first on PATH), and the empty folder of the
+    answers it reads and the calls it records."""
+    bin_dir, answers = tmp_path / "bin", tmp_path / "answers"
+    bin_dir.mkdir()
+    answers.mkdir()
+    (bin_dir / "gh").write_text(script)
+    (bin_dir / "gh").chmod(0o755)
+    return bin_dir, answers
+
+
 def _comment(id_: int, login: str, body: str) -> dict:
     return {"id": id_, "user": {"login": login, "type": "Bot"}, "body": body}
 
@@ -449,11 +460,7 @@ def test_the_cost_comment_is_updated_in_place_and_nothing_else(
     pull_request, tmp_path, page1, page2, call
 ):
     step = _step(pull_request["jobs"]["cost"], "Post the estimate")
-    bin_dir, answers = tmp_path / "bin", tmp_path / "answers"
-    bin_dir.mkdir()
-    answers.mkdir()
-    (bin_dir / "gh").write_text(FAKE_GH_COMMENTS)
-    (bin_dir / "gh").chmod(0o755)
+    bin_dir, answers = _stand_in_gh(tmp_path, FAKE_GH_COMMENTS)
     (answers / "page1.json").write_text(json.dumps(page1))
     (answers / "page2.json").write_text(json.dumps(page2))
     (tmp_path / "note.md").write_text("Compared with the base branch (0123456789ab).\n")
@@ -850,11 +857,7 @@ def test_the_drift_job_takes_the_drift_role_in_its_own_environment_daily(drift):
 
 def _environment_answers(tmp_path, name, environment, policies) -> tuple[Path, Path]:
     """A stand-in `gh` answering for environment ``name``, and the folder of its answers."""
-    bin_dir, answers = tmp_path / "bin", tmp_path / "answers"
-    bin_dir.mkdir()
-    answers.mkdir()
-    (bin_dir / "gh").write_text(FAKE_GH)
-    (bin_dir / "gh").chmod(0o755)
+    bin_dir, answers = _stand_in_gh(tmp_path, FAKE_GH)
     base = f"repos_o_r_environments_{name}"
     if environment is not None:
         (answers / f"{base}.json").write_text(json.dumps(environment))
@@ -1034,11 +1037,7 @@ def test_the_drift_issue_is_kept_one_and_up_to_date(
     step = _step(drift["jobs"]["drift"], "Keep the drift issue up to date")
     assert step["env"]["EXIT"] == "${{ steps.drift.outputs.exit }}"
     assert step["env"]["MARKER"] == DRIFT_MARKER
-    bin_dir, answers = tmp_path / "bin", tmp_path / "answers"
-    bin_dir.mkdir()
-    answers.mkdir()
-    (bin_dir / "gh").write_text(FAKE_GH_ISSUES)
-    (bin_dir / "gh").chmod(0o755)
+    bin_dir, answers = _stand_in_gh(tmp_path, FAKE_GH_ISSUES)
     if open_issues is not LOOKUP_FAILS:
         (answers / "page1.json").write_text(json.dumps(open_issues[:2]))
         (answers / "page2.json").write_text(json.dumps(open_issues[2:]))
@@ -1064,11 +1063,7 @@ def test_the_drift_issue_is_kept_one_and_up_to_date(
 
 def test_a_report_too_long_for_an_issue_is_cut_keeping_its_summary(drift, tmp_path):
     step = _step(drift["jobs"]["drift"], "Keep the drift issue up to date")
-    bin_dir, answers = tmp_path / "bin", tmp_path / "answers"
-    bin_dir.mkdir()
-    answers.mkdir()
-    (bin_dir / "gh").write_text(FAKE_GH_ISSUES)
-    (bin_dir / "gh").chmod(0o755)
+    bin_dir, answers = _stand_in_gh(tmp_path, FAKE_GH_ISSUES)
     (answers / "page1.json").write_text("[]")
     (answers / "page2.json").write_text("[]")
     rows = "".join(
