@@ -9,12 +9,23 @@ from pathlib import Path
 import pulumi
 
 from .access_matrix import expand
+from .components.account_protections import (
+    AccountProtections,
+    ConfigRecorder,
+    ConfigRecorderArgs,
+)
 from .components.baseline import AccountBaseline
 from .components.cost_governance import CostGovernance, CostGovernanceArgs
 from .components.guardrails import Guardrails
 from .components.identity_center import IdentityCenter, find_instance
 from .components.network import WorkloadNetwork, WorkloadNetworkArgs
 from .components.organization import Organization, OrganizationArgs
+from .components.security_services import (
+    SecurityServicesAdministration,
+    SecurityServicesAdministrationArgs,
+    SecurityServicesDelegation,
+    SecurityServicesDelegationArgs,
+)
 from .components.shared_services import SharedServices, SharedServicesArgs
 from .config.consistency import load_project
 from .config.loading import settings_from_pulumi
@@ -27,6 +38,8 @@ from .config.models import (
 )
 from .deploy_sequence import step_label
 from .errors import ConfigError
+from .naming import audit_bucket_name
+from .policies import security_services
 from .policies.guardrail_plan import ROOT_TARGET, GuardrailPlan, plan_guardrails
 from .policies.network import flow_log_key_statement
 from .policies.shared_services import image_decrypt_statement
@@ -39,9 +52,12 @@ class StackPlan:
 
     settings: StackSettings
     guardrails: GuardrailPlan | None
+    # The paid security services switched on (organization.securityServices in the management
+    # stack's file, the one place they are set): every stack deploys its part of each.
+    security_services: tuple[str, ...] = ()
 
 
-def plan_stack(settings: StackSettings) -> StackPlan:
+def plan_stack(settings: StackSettings, security_services: tuple[str, ...] = ()) -> StackPlan:
     problems = settings.deploy_problems()
     if problems:
         raise ConfigError(problems)
@@ -50,7 +66,7 @@ def plan_stack(settings: StackSettings) -> StackPlan:
         guardrails = plan_guardrails(settings.organization, settings.allowed_regions)
         if guardrails.problems:
             raise ConfigError(guardrails.problems)
-    return StackPlan(settings, guardrails)
+    return StackPlan(settings, guardrails, security_services)
 
 
 def build(plan: StackPlan) -> None:
@@ -60,13 +76,19 @@ def build(plan: StackPlan) -> None:
     pulumi.export("accountId", settings.account_id)
     pulumi.export("region", settings.region)
 
+    enabled = plan.security_services
     baseline = AccountBaseline(
-        "baseline", settings, extra_key_statements(settings), opts=in_account
+        "baseline",
+        settings,
+        extra_key_statements(settings, enabled),
+        archive_deliveries=archive_deliveries(settings, enabled),
+        opts=in_account,
     )
     pulumi.export("stateBucket", baseline.state_bucket.bucket)
     pulumi.export("lockTable", baseline.lock_table.name)
     pulumi.export("kmsKeyArn", baseline.key.arn)
     pulumi.export("alarmTopicArn", baseline.alarm_topic.arn)
+    build_security_services(plan, baseline, in_account)
 
     if settings.shared_services is not None:
         for name in settings.shared_services.pull_accounts:
@@ -144,6 +166,17 @@ def build(plan: StackPlan) -> None:
             )
             pulumi.export("ssoPortalUrl", identity.portal_url)
             pulumi.export("ssoGroupIds", identity.group_ids)
+        SecurityServicesDelegation(
+            "security-services",
+            SecurityServicesDelegationArgs(
+                security_account_id=organization.account_ids[SECURITY_ACCOUNT],
+                enabled=enabled,
+                home_region=settings.region,
+                regions=settings.allowed_regions,
+                organization=organization.organization,
+            ),
+            opts=in_account,
+        )
         governance = CostGovernance(
             "cost-governance",
             cost_governance_args(settings, organization.account_ids, baseline),
@@ -155,6 +188,64 @@ def build(plan: StackPlan) -> None:
         pulumi.export("rootId", organization.root_id)
         pulumi.export("organizationalUnitIds", organization.ou_ids)
         pulumi.export("accountIds", organization.account_ids)
+
+
+def build_security_services(
+    plan: StackPlan, baseline: AccountBaseline, in_account: pulumi.ResourceOptions
+) -> None:
+    """Every account's part of the security services: the free protections, its AWS Config
+    recorder once that is on, and in the security account their organization-wide
+    administration."""
+    settings, enabled = plan.settings, plan.security_services
+    AccountProtections(
+        "account-protections", settings.account_id, settings.allowed_regions, opts=in_account
+    )
+    security_id = known_or_warn(settings, SECURITY_ACCOUNT, "AWS Config delivery")
+    if security_services.AWS_CONFIG in enabled and security_id is not None:
+        ConfigRecorder(
+            "config",
+            ConfigRecorderArgs(
+                account_id=settings.account_id,
+                home_region=settings.region,
+                regions=settings.allowed_regions,
+                archive_bucket=audit_bucket_name(security_id),
+            ),
+            opts=pulumi.ResourceOptions.merge(
+                in_account,
+                # The archive admits the recorder once the security stack is deployed.
+                pulumi.ResourceOptions(
+                    depends_on=[baseline.audit_trail.archive.policy]
+                    if baseline.audit_trail is not None and settings.audit_archive is not None
+                    else []
+                ),
+            ),
+        )
+    if settings.audit_archive is not None and baseline.audit_trail is not None:
+        SecurityServicesAdministration(
+            "security-services",
+            SecurityServicesAdministrationArgs(
+                enabled=enabled,
+                security_account_id=settings.account_id,
+                home_region=settings.region,
+                regions=settings.allowed_regions,
+                archive_bucket_arn=baseline.audit_trail.archive.bucket.arn,
+                kms_key_arn=baseline.key.arn,
+                permissions_boundary_arn=baseline.roles.boundary.arn,
+                archive_policy=baseline.audit_trail.archive.policy,
+            ),
+            opts=in_account,
+        )
+
+
+def archive_deliveries(settings: StackSettings, enabled: tuple[str, ...]):
+    """The audit archive's statements for the security services' deliveries (security stack)."""
+    if settings.audit_archive is None:
+        return lambda bucket_arn: []
+    accounts = [settings.known_account_id(n) for n in settings.account_ids]
+    known = [a for a in accounts if a]
+    return lambda bucket_arn: security_services.archive_delivery_statements(
+        bucket_arn, known, settings.account_id, enabled
+    )
 
 
 def cost_governance_args(
@@ -207,9 +298,12 @@ def pull_account_ids(settings: StackSettings) -> list[str]:
     return list(settings.deploys_accounts())
 
 
-def extra_key_statements(settings: StackSettings) -> list[dict]:
+def extra_key_statements(settings: StackSettings, enabled: tuple[str, ...] = ()) -> list[dict]:
     """Uses of the account's one key by parts of the stack beyond the baseline."""
     statements = []
+    if settings.audit_archive is not None:  # the audit key: the services' deliveries
+        known = [a for n in settings.account_ids if (a := settings.known_account_id(n))]
+        statements += security_services.audit_key_statements(known, settings.account_id, enabled)
     if settings.shared_services is not None:
         pulling = pull_account_ids(settings)
         if pulling:  # a statement must name a principal; pending accounts are left out
@@ -217,6 +311,13 @@ def extra_key_statements(settings: StackSettings) -> list[dict]:
     if settings.network is not None and settings.network.flow_logs:
         statements.append(flow_log_key_statement(settings.account_id))
     return statements
+
+
+def enabled_security_services(project: dict[str, StackSettings]) -> tuple[str, ...]:
+    """The switches of the management stack's file, which every stack follows."""
+    organization = project[MANAGEMENT_ACCOUNT].organization
+    assert organization is not None
+    return organization.security_services.enabled()
 
 
 class ProgramConfigError(ConfigError, pulumi.RunError):
@@ -229,8 +330,8 @@ def main(project_dir: Path) -> None:
     project's other stack files, then register resources."""
     try:
         settings = settings_from_pulumi()
-        load_project(project_dir, current=settings)
-        plan = plan_stack(settings)
+        project = load_project(project_dir, current=settings)
+        plan = plan_stack(settings, enabled_security_services(project))
     except ConfigError as error:
         raise ProgramConfigError(error.problems) from None
     build(plan)

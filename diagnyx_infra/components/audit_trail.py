@@ -1,7 +1,9 @@
 """The organization trail and its log archive in the security account ("CloudTrail enabled in all
 accounts, logs centralized to security account, 7-year retention for production")."""
 
-from dataclasses import dataclass
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
 
 import pulumi
 import pulumi_aws as aws
@@ -26,6 +28,10 @@ class AuditTrailArgs:
     organization_trail: bool = True
     trail_name: str = naming.ORGANIZATION_TRAIL
     bucket_name: str | None = None
+    # Other services' deliveries to the archive (AWS Config, GuardDuty), given the bucket ARN.
+    extra_deliveries: Callable[[str], Sequence[dict[str, Any]]] = field(
+        default=lambda bucket_arn: ()
+    )
 
 
 class AuditTrail(pulumi.ComponentResource):
@@ -61,7 +67,10 @@ class AuditTrail(pulumi.ComponentResource):
                         "noncurrent_version_expiration": {"noncurrent_days": 1},
                     }
                 ],
-                extra_statements=lambda arn: trail_delivery_statements(arn, source_trail),
+                extra_statements=lambda arn: [
+                    *trail_delivery_statements(arn, source_trail),
+                    *args.extra_deliveries(arn),
+                ],
                 object_lock=ObjectLock(archive.object_lock_mode, archive.retention_days),
             ),
             opts=child,

@@ -3,7 +3,7 @@ the account's KMS key, IaC state bucket and lock table, alert topics, budget, EC
 CI/CD and cross-account roles, security alarms, and the audit trail where this account owns it.
 """
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 import pulumi
 import pulumi_aws as aws
@@ -55,13 +55,16 @@ class AccountBaseline(pulumi.ComponentResource):
         name: str,
         settings: StackSettings,
         extra_key_statements: Sequence[dict] = (),
+        archive_deliveries: Callable[[str], Sequence[dict]] = lambda bucket_arn: (),
         opts: pulumi.ResourceOptions | None = None,
     ):
         """``extra_key_statements`` grant other components of the stack use of the account's
-        one key (for example accounts pulling central images)."""
+        one key (for example accounts pulling central images); ``archive_deliveries`` are the
+        audit archive's statements for services other than CloudTrail (security stack)."""
         super().__init__("diagnyx:baseline:AccountBaseline", name, None, opts)
         self._settings = settings
         self._extra_key_statements = extra_key_statements
+        self._archive_deliveries = archive_deliveries
         self._child = pulumi.ResourceOptions(parent=self)
         self._kept = pulumi.ResourceOptions.merge(self._child, KEEP)
 
@@ -241,6 +244,7 @@ class AccountBaseline(pulumi.ComponentResource):
                 s.account_ids[MANAGEMENT_ACCOUNT],
                 self.key.arn,
                 s.audit_archive,
+                extra_deliveries=self._archive_deliveries,
             )
         elif s.account_trail:
             args = AuditTrailArgs(

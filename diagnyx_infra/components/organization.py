@@ -47,7 +47,7 @@ class Organization(pulumi.ComponentResource):
             enabled_policy_types=sorted(args.policy_types),
             # Authoritative: a service trusted outside the program is disabled on the next
             # `pulumi up` unless config lists it (organization.trustedServices).
-            aws_service_access_principals=sorted(args.settings.trusted_services),
+            aws_service_access_principals=args.settings.trusted_service_principals(),
             opts=protected,
         )
         self.root_id = self.organization.roots[0].id

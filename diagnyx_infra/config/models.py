@@ -579,6 +579,35 @@ class Guardrails(Model):
         return self
 
 
+class SecurityServices(Model):
+    """The paid security services, organization-wide with the security account as delegated
+    administrator: off until switched on (`diagnyx cost estimate` prices each). The free
+    protections (account-level S3 Block Public Access, EBS encryption by default, the CIS password
+    policy, the organization's IAM Access Analyzer) are always on."""
+
+    guard_duty: StrictBool = False
+    security_hub: StrictBool = False
+    aws_config: StrictBool = False
+
+    @model_validator(mode="after")
+    def _security_hub_needs_config(self) -> "SecurityServices":
+        if self.security_hub and not self.aws_config:
+            raise ValueError(
+                "securityHub: true needs awsConfig: true (Security Hub's CIS and Foundational "
+                "Best Practices checks are AWS Config rules over the recorded resources)"
+            )
+        return self
+
+    def enabled(self) -> tuple[str, ...]:
+        """The switched-on services by their config key (guardDuty, securityHub, awsConfig)."""
+        switches = {
+            "guardDuty": self.guard_duty,
+            "securityHub": self.security_hub,
+            "awsConfig": self.aws_config,
+        }
+        return tuple(key for key, on in switches.items() if on)
+
+
 class OrganizationSettings(Model):
     """The management stack's description of the organization."""
 
@@ -593,6 +622,7 @@ class OrganizationSettings(Model):
             Field(pattern=r"^([a-z0-9]([a-z0-9-]*[a-z0-9])?\.)+amazonaws\.com$", max_length=128),
         ]
     ] = Field(default=list(DEFAULT_TRUSTED_SERVICES), max_length=50)
+    security_services: SecurityServices = SecurityServices()
 
     @field_validator("trusted_services")
     @classmethod
@@ -629,6 +659,14 @@ class OrganizationSettings(Model):
         self._check_production_isolation()
         self._check_policies_per_target()
         return self
+
+    def trusted_service_principals(self) -> list[str]:
+        """Trusted access as deployed: config's list plus what the security services need (the
+        list is authoritative, so a switch that needs a service brings it)."""
+        from ..policies.security_services import trusted_services
+
+        needed = trusted_services(self.security_services.enabled())
+        return sorted({*self.trusted_services, *needed})
 
     def _check_policies_per_target(self) -> None:
         limit = self.guardrails.scp_max_per_target - AWS_MANAGED_SCPS_PER_TARGET

@@ -78,6 +78,8 @@ class RecordingMocks(pulumi_mocks.Mocks):
                 "identityStoreIds": ["d-0000000000"],
                 "id": "us-east-1",
             }, []
+        if args.token == "aws:organizations/getOrganization:getOrganization":
+            return {"id": "o-mock", "roots": [{"id": "r-mock", "name": "Root"}]}, []
         if args.token == "aws:ec2/getVpcPeeringConnections:getVpcPeeringConnections":
             # One pending request from the requester's VPC, as after the requester's deploy.
             requester = _filter_values(args.args, "requester-vpc-info.vpc-id") or ["mock"]

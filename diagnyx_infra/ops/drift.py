@@ -406,7 +406,7 @@ class DriftCheck:
                 "EnabledServicePrincipals",
             )
         }
-        wanted = set(self.organization_settings.trusted_services)
+        wanted = set(self.organization_settings.trusted_service_principals())
         for service in sorted(live - wanted):
             self._drift(
                 ORGANIZATION,

@@ -4,6 +4,7 @@ patterns."""
 from typing import Any
 
 from .. import naming
+from .security_services import TURN_OFF_EVENTS
 
 
 def trail_arn(region: str, account_id: str, name: str = naming.ORGANIZATION_TRAIL) -> str:
@@ -204,6 +205,18 @@ def security_event_patterns(is_management: bool = False) -> dict[str, dict[str, 
             AUDIT_BUCKET_CHANGES,
             requestParameters={"bucketName": [{"prefix": naming.AUDIT_BUCKET_PREFIX}]},
         ),
+    }
+    # The account protections, Access Analyzer and the paid services turned off, or their
+    # findings hidden (the SCP's guard denies the same to all but the deployment roles).
+    patterns["security-service-changes"] = {
+        "source": sorted(
+            f"aws.{source.removesuffix('.amazonaws.com')}" for source in TURN_OFF_EVENTS
+        ),
+        "detail-type": [_API_CALL],
+        "detail": {
+            "eventSource": sorted(TURN_OFF_EVENTS),
+            "eventName": sorted({name for names in TURN_OFF_EVENTS.values() for name in names}),
+        },
     }
     if is_management:
         patterns["organization-policy-changes"] = _api_calls(

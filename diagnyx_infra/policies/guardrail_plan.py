@@ -29,6 +29,7 @@ def plan_guardrails(org: OrganizationSettings, allowed_regions: Sequence[str]) -
     inputs = scp.ScpInputs(
         allowed_regions=allowed_regions,
         non_production_instance_types=org.guardrails.non_production_instance_types,
+        security_services=org.security_services.enabled(),
     )
     used = [key for keys in attachments.values() for key in keys]
     policies = scp.build_all(used, inputs)

@@ -62,6 +62,20 @@ NETWORK_ACTIONS = (
     "ec2:Describe*",
 )
 MANAGEMENT_DEPLOY_SERVICES = ("ce", "identitystore", "organizations", "sso")
+# The security services (components/security_services.py, account_protections.py): the account's
+# own settings, its detectors, hubs, analyzers and recorders. None of them grants access to itself.
+SECURITY_SERVICE_ACTIONS = (
+    "access-analyzer:*",
+    "config:*",
+    "ec2:*EbsEncryptionByDefault",
+    "guardduty:*",
+    "iam:*AccountPasswordPolicy",
+    "securityhub:*",
+)
+# The one role a deploy role may pass: the Config aggregator's, to AWS Config only (PassRole is
+# otherwise denied by the boundary). What it can do: list the organization's accounts.
+CONFIG_AGGREGATOR_ROLE = f"{naming.ROLE_PREFIX}ConfigAggregator"
+PASS_TO_CONFIG = {"StringEquals": {"iam:PassedToService": "config.amazonaws.com"}}
 # Role writes that carry the iam:PermissionsBoundary condition key (the boundary of the role
 # created or changed; Service Authorization Reference, IAM actions table): allowed only on roles
 # that carry the landing zone's boundary.
@@ -235,6 +249,9 @@ ORGANIZATION_TRAIL_READS = (
     "organizations:DescribeOrganization",
     "organizations:ListAWSServiceAccessForOrganization",
     "organizations:ListAccounts",
+    # The security services' administration reads the root to attach Security Hub's policy.
+    "organizations:ListDelegatedAdministrators",
+    "organizations:ListRoots",
 )
 
 
@@ -254,6 +271,12 @@ def cicd_permissions(
             "Sid": "DeployLandingZoneServices",
             "Effect": "Allow",
             "Action": [f"{service}:*" for service in sorted(services)],
+            "Resource": "*",
+        },
+        {
+            "Sid": "SecurityServices",
+            "Effect": "Allow",
+            "Action": list(SECURITY_SERVICE_ACTIONS),
             "Resource": "*",
         },
         {
@@ -381,6 +404,15 @@ def cicd_permissions(
                 "Resource": "*",
             }
         )
+        statements.append(
+            {
+                "Sid": "PassConfigAggregatorRoleToConfig",
+                "Effect": "Allow",
+                "Action": "iam:PassRole",
+                "Resource": role_arn(account_id, CONFIG_AGGREGATOR_ROLE),
+                "Condition": PASS_TO_CONFIG,
+            }
+        )
     return document(*statements)
 
 
@@ -433,10 +465,23 @@ def permissions_boundary(account_id: str) -> PolicyDocument:
             "Resource": role_arn(account_id, naming.CICD_ROLE),
         },
         {
-            "Sid": "NoPassRoleNoPolicyVersions",
+            "Sid": "NoPolicyVersions",
             "Effect": "Deny",
-            "Action": ["iam:PassRole", *ESCALATION_ACTIONS],
+            "Action": list(ESCALATION_ACTIONS),
             "Resource": "*",
+        },
+        {
+            "Sid": "NoPassRole",
+            "Effect": "Deny",
+            "Action": "iam:PassRole",
+            "NotResource": role_arn(account_id, CONFIG_AGGREGATOR_ROLE),
+        },
+        {
+            "Sid": "ConfigAggregatorRoleOnlyToConfig",
+            "Effect": "Deny",
+            "Action": "iam:PassRole",
+            "Resource": role_arn(account_id, CONFIG_AGGREGATOR_ROLE),
+            "Condition": {"StringNotEquals": PASS_TO_CONFIG["StringEquals"]},
         },
         {
             "Sid": "NoTrustChangesOutsideTheLandingZone",

@@ -9,6 +9,7 @@ from dataclasses import dataclass
 
 from .. import naming
 from .documents import PolicyDocument, document, size
+from .security_services import guarded_actions
 
 # Global services are served from us-east-1 whatever region a caller works in; denying them
 # outside the allowed regions would break them everywhere
@@ -168,6 +169,8 @@ class ScpInputs:
     allowed_regions: Sequence[str]
     non_production_instance_types: Sequence[str]
     deployment_roles: Sequence[str] = naming.DEPLOYMENT_ROLES
+    # The paid security services switched on: the guard covers them too.
+    security_services: Sequence[str] = ()
 
 
 @dataclass(frozen=True)
@@ -258,7 +261,10 @@ def protect_baseline(inputs: ScpInputs) -> PolicyDocument:
       with each account it creates (an invited account must have it before it joins). To repair
       it, the management account, which SCPs never restrict, detaches this policy (the
       organization alarm reports it), fixes the role and attaches the policy again;
-    - nobody deletes audit log objects.
+    - nobody deletes audit log objects;
+    - only the deployment roles turn off the account protections (S3 Block Public Access, EBS
+      encryption by default, the password policy), the organization's Access Analyzer, or a paid
+      security service that is on, or hide their findings.
     """
     return document(
         {
@@ -346,6 +352,13 @@ def protect_baseline(inputs: ScpInputs) -> PolicyDocument:
             "Condition": _unless_deployment_role(inputs),
         },
         {
+            "Sid": "ProtectSecurityServices",
+            "Effect": "Deny",
+            "Action": guarded_actions(inputs.security_services),
+            "Resource": "*",
+            "Condition": _unless_deployment_role(inputs),
+        },
+        {
             "Sid": "DenyShortKeyDeletionWindow",
             "Effect": "Deny",
             "Action": "kms:ScheduleKeyDeletion",
@@ -420,7 +433,7 @@ CATALOGUE: dict[str, tuple[str, str, Builder]] = {
     "protect-baseline": (
         "DiagnyxProtectBaseline",
         "Protect the organization trail, audit log bucket and key, OrganizationAccountAccessRole, "
-        "Diagnyx roles and their boundary, security alarms, KMS deletion windows",
+        "Diagnyx roles and their boundary, security alarms and services, KMS deletion windows",
         protect_baseline,
     ),
     "non-production-cost-control": (

@@ -1,0 +1,297 @@
+"""Security services as plain data: the free protections every account gets, what each paid
+service needs from the organization (trusted access, a delegated administrator), the audit
+archive's and audit key's statements for their deliveries, and the actions that would turn each
+off (the SCP guard and the alarm use the same lists). No Pulumi here."""
+
+from collections.abc import Iterable, Sequence
+from typing import Any
+
+from .documents import PolicyDocument, document
+from .iam import CONFIG_AGGREGATOR_ROLE  # noqa: F401  (the one role deploy roles may pass)
+
+GUARD_DUTY = "guardDuty"
+SECURITY_HUB = "securityHub"
+AWS_CONFIG = "awsConfig"
+ACCESS_ANALYZER = "accessAnalyzer"  # free: always on
+PAID_SERVICES = (GUARD_DUTY, SECURITY_HUB, AWS_CONFIG)
+
+# Service principals for trusted access (Organizations User Guide, "AWS services that you can use
+# with AWS Organizations"). Access Analyzer's organization analyzer is free (external access).
+TRUSTED_SERVICE = {
+    ACCESS_ANALYZER: "access-analyzer.amazonaws.com",
+    GUARD_DUTY: "guardduty.amazonaws.com",
+    SECURITY_HUB: "securityhub.amazonaws.com",
+    AWS_CONFIG: "config.amazonaws.com",
+}
+# Registered through Organizations' RegisterDelegatedAdministrator. GuardDuty and Security Hub
+# have their own EnableOrganizationAdminAccount call instead, which registers them as well.
+ORGANIZATIONS_DELEGATED = (ACCESS_ANALYZER, AWS_CONFIG)
+
+# CIS AWS Foundations Benchmark v3.0.0, 1.8 (length at least 14) and 1.9 (no reuse of the last
+# 24); AWS Foundational Security Best Practices IAM.7 (upper, lower, number, symbol); CIS 1.2.0's
+# 90-day maximum age (Security Hub controls IAM.11-IAM.16), so every standard we enable passes.
+PASSWORD_POLICY = {
+    "minimum_password_length": 14,
+    "require_lowercase_characters": True,
+    "require_uppercase_characters": True,
+    "require_numbers": True,
+    "require_symbols": True,
+    "allow_users_to_change_password": True,
+    "password_reuse_prevention": 24,
+    "max_password_age": 90,
+    "hard_expiry": False,
+}
+
+ORGANIZATION_ANALYZER = "diagnyx-organization"
+CONFIG_RECORDER = "diagnyx"
+CONFIG_PREFIX = "config"  # the audit archive's prefix for AWS Config's deliveries
+GUARD_DUTY_PREFIX = "guardduty"  # and for GuardDuty's exported findings
+CONFIG_AGGREGATOR = "diagnyx-organization"
+# AWS managed policy for an organization aggregator's role (AWS Config Developer Guide,
+# "Setting up an aggregator ... for an organization").
+CONFIG_AGGREGATOR_POLICY = "arn:aws:iam::aws:policy/service-role/AWSConfigRoleForOrganizations"
+CONFIG_SERVICE_LINKED_ROLE = "aws-service-role/config.amazonaws.com/AWSServiceRoleForConfig"
+
+# Recording: every supported resource type (Security Hub's controls need them; global types such
+# as IAM are recorded because each account records in one region only), changes recorded as they
+# happen ($0.003 per item) except for types that churn, recorded daily ($0.012 per item, at most
+# one a day per resource): an interface that Lambda, ECS or EKS creates and deletes all day would
+# otherwise bill an item per change. Break-even is four changes a day.
+CONFIG_DAILY_TYPES = (
+    "AWS::EC2::NetworkInterface",
+    "AWS::EC2::Volume",
+    "AWS::AutoScaling::AutoScalingGroup",
+)
+
+# GuardDuty's optional protection plans, each billed apart from the foundational detection
+# (CloudTrail management events, VPC flow logs, DNS logs). Not auto-enabled: they are turned on
+# per account when a workload needs them (AWS GuardDuty pricing).
+GUARD_DUTY_OPTIONAL_FEATURES = (
+    "S3_DATA_EVENTS",
+    "EKS_AUDIT_LOGS",
+    "EBS_MALWARE_PROTECTION",
+    "RDS_LOGIN_EVENTS",
+    "LAMBDA_NETWORK_LOGS",
+    "RUNTIME_MONITORING",
+)
+
+
+def security_hub_standards(region: str) -> list[str]:
+    """CIS AWS Foundations Benchmark v3.0.0 and AWS Foundational Security Best Practices
+    (Security Hub User Guide, "Standards reference": standard ARNs are regional, with no
+    account)."""
+    return [
+        f"arn:aws:securityhub:{region}::standards/aws-foundational-security-best-practices/v/1.0.0",
+        f"arn:aws:securityhub:{region}::standards/cis-aws-foundations-benchmark/v/3.0.0",
+    ]
+
+
+def trusted_services(enabled: Iterable[str]) -> list[str]:
+    """The trusted-access principals the free defaults and the enabled paid services need."""
+    return sorted({TRUSTED_SERVICE[ACCESS_ANALYZER], *(TRUSTED_SERVICE[s] for s in enabled)})
+
+
+# What would turn each protection or service off, hide its findings or cut an account loose.
+# Deletes of a public access block are authorized by s3:PutAccountPublicAccessBlock (Service
+# Authorization Reference, Amazon S3). Names of reads (Get/List/Describe) are never here.
+TURN_OFF_ACTIONS: dict[str, tuple[str, ...]] = {
+    "accountProtections": (
+        "s3:PutAccountPublicAccessBlock",
+        "ec2:DisableEbsEncryptionByDefault",
+        "iam:DeleteAccountPasswordPolicy",
+        "iam:UpdateAccountPasswordPolicy",
+    ),
+    ACCESS_ANALYZER: (
+        "access-analyzer:DeleteAnalyzer",
+        # An archive rule files matching findings away unseen.
+        "access-analyzer:CreateArchiveRule",
+        "access-analyzer:UpdateArchiveRule",
+    ),
+    GUARD_DUTY: (
+        "guardduty:CreateFilter",  # a filter with action ARCHIVE hides findings
+        "guardduty:CreateIPSet",  # a trusted IP list silences findings from it
+        "guardduty:Delete*",
+        "guardduty:Disassociate*",
+        "guardduty:StopMonitoringMembers",
+        "guardduty:Update*",
+    ),
+    SECURITY_HUB: (
+        "securityhub:BatchDisableStandards",
+        "securityhub:DeleteConfigurationPolicy",
+        "securityhub:DeleteFindingAggregator",
+        "securityhub:DeleteMembers",
+        "securityhub:Disable*",
+        "securityhub:Disassociate*",
+        "securityhub:StartConfigurationPolicyDisassociation",
+        "securityhub:UpdateConfigurationPolicy",
+        "securityhub:UpdateFindingAggregator",
+        "securityhub:UpdateOrganizationConfiguration",
+        "securityhub:UpdateSecurityControl",
+        "securityhub:UpdateStandardsControl",
+    ),
+    AWS_CONFIG: (
+        "config:DeleteConfigurationAggregator",
+        "config:DeleteConfigurationRecorder",
+        "config:DeleteDeliveryChannel",
+        "config:PutConfigurationAggregator",
+        "config:PutConfigurationRecorder",
+        "config:PutDeliveryChannel",
+        "config:StopConfigurationRecorder",
+    ),
+}
+
+
+def guarded_actions(enabled: Iterable[str]) -> list[str]:
+    """The SCP guard's actions: the free protections always, each paid service once it is on."""
+    keys = ["accountProtections", ACCESS_ANALYZER, *sorted(enabled)]
+    return [action for key in keys for action in TURN_OFF_ACTIONS[key]]
+
+
+# CloudTrail event names of the same changes, by event source, for the alarm. S3's account-level
+# block is logged as PutAccountPublicAccessBlock / DeleteAccountPublicAccessBlock.
+TURN_OFF_EVENTS: dict[str, tuple[str, ...]] = {
+    "s3.amazonaws.com": ("DeleteAccountPublicAccessBlock", "PutAccountPublicAccessBlock"),
+    "ec2.amazonaws.com": ("DisableEbsEncryptionByDefault",),
+    "iam.amazonaws.com": ("DeleteAccountPasswordPolicy", "UpdateAccountPasswordPolicy"),
+    "access-analyzer.amazonaws.com": ("CreateArchiveRule", "DeleteAnalyzer", "UpdateArchiveRule"),
+    "guardduty.amazonaws.com": (
+        "CreateFilter",
+        "CreateIPSet",
+        "DeleteDetector",
+        "DeleteMembers",
+        "DeletePublishingDestination",
+        "DisassociateFromAdministratorAccount",
+        "DisassociateFromMasterAccount",
+        "DisassociateMembers",
+        "StopMonitoringMembers",
+        "UpdateDetector",
+        "UpdateOrganizationConfiguration",
+        "UpdatePublishingDestination",
+    ),
+    "securityhub.amazonaws.com": (
+        "BatchDisableStandards",
+        "DeleteConfigurationPolicy",
+        "DeleteFindingAggregator",
+        "DisableOrganizationAdminAccount",
+        "DisableSecurityHub",
+        "DisassociateFromAdministratorAccount",
+        "DisassociateMembers",
+        "StartConfigurationPolicyDisassociation",
+        "UpdateConfigurationPolicy",
+        "UpdateSecurityControl",
+        "UpdateStandardsControl",
+    ),
+    "config.amazonaws.com": (
+        "DeleteConfigurationAggregator",
+        "DeleteConfigurationRecorder",
+        "DeleteDeliveryChannel",
+        "PutConfigurationRecorder",
+        "PutDeliveryChannel",
+        "StopConfigurationRecorder",
+    ),
+}
+
+
+def archive_delivery_statements(
+    bucket_arn: str, account_ids: Sequence[str], security_account_id: str, enabled: Iterable[str]
+) -> list[dict[str, Any]]:
+    """The audit archive's statements for AWS Config (every account's recorder, through its
+    service-linked role, writes under config/) and GuardDuty (the administrator's export of every
+    member's findings, under guardduty/). AWS Config Developer Guide, "Permissions for the Amazon
+    S3 bucket for the AWS Config delivery channel"; GuardDuty User Guide, "Exporting findings":
+    each grants the service principal, limited by aws:SourceAccount."""
+    enabled = set(enabled)
+    statements: list[dict[str, Any]] = []
+    if AWS_CONFIG in enabled and account_ids:
+        from_accounts = {"StringEquals": {"aws:SourceAccount": sorted(account_ids)}}
+        statements += [
+            {
+                "Sid": "ConfigChecksBucket",
+                "Effect": "Allow",
+                "Principal": {"Service": "config.amazonaws.com"},
+                "Action": ["s3:GetBucketAcl", "s3:ListBucket"],
+                "Resource": bucket_arn,
+                "Condition": from_accounts,
+            },
+            {
+                "Sid": "ConfigDelivers",
+                "Effect": "Allow",
+                "Principal": {"Service": "config.amazonaws.com"},
+                "Action": "s3:PutObject",
+                "Resource": [
+                    f"{bucket_arn}/{CONFIG_PREFIX}/AWSLogs/{account}/Config/*"
+                    for account in sorted(account_ids)
+                ],
+                "Condition": {
+                    "StringEquals": {
+                        **from_accounts["StringEquals"],
+                        "s3:x-amz-acl": "bucket-owner-full-control",
+                    }
+                },
+            },
+        ]
+    if GUARD_DUTY in enabled:
+        from_security = {"StringEquals": {"aws:SourceAccount": security_account_id}}
+        statements += [
+            {
+                "Sid": "GuardDutyChecksBucket",
+                "Effect": "Allow",
+                "Principal": {"Service": "guardduty.amazonaws.com"},
+                "Action": "s3:GetBucketLocation",
+                "Resource": bucket_arn,
+                "Condition": from_security,
+            },
+            {
+                "Sid": "GuardDutyExportsFindings",
+                "Effect": "Allow",
+                "Principal": {"Service": "guardduty.amazonaws.com"},
+                "Action": "s3:PutObject",
+                "Resource": f"{bucket_arn}/{GUARD_DUTY_PREFIX}/*",
+                "Condition": from_security,
+            },
+        ]
+    return statements
+
+
+def audit_key_statements(
+    account_ids: Sequence[str], security_account_id: str, enabled: Iterable[str]
+) -> list[dict[str, Any]]:
+    """The audit key's grants to the services that write encrypted objects to the archive."""
+    enabled = set(enabled)
+    statements: list[dict[str, Any]] = []
+    if AWS_CONFIG in enabled and account_ids:
+        statements.append(
+            {
+                "Sid": "ConfigEncryptsDeliveries",
+                "Effect": "Allow",
+                "Principal": {"Service": "config.amazonaws.com"},
+                "Action": ["kms:Decrypt", "kms:GenerateDataKey"],
+                "Resource": "*",
+                "Condition": {"StringEquals": {"aws:SourceAccount": sorted(account_ids)}},
+            }
+        )
+    if GUARD_DUTY in enabled:
+        statements.append(
+            {
+                "Sid": "GuardDutyEncryptsFindings",
+                "Effect": "Allow",
+                "Principal": {"Service": "guardduty.amazonaws.com"},
+                "Action": "kms:GenerateDataKey",
+                "Resource": "*",
+                "Condition": {"StringEquals": {"aws:SourceAccount": security_account_id}},
+            }
+        )
+    return statements
+
+
+def aggregator_trust_policy(security_account_id: str) -> PolicyDocument:
+    """Only AWS Config, and only for the security account's own aggregator (confused deputy)."""
+    return document(
+        {
+            "Sid": "ConfigAggregatesOrganization",
+            "Effect": "Allow",
+            "Principal": {"Service": "config.amazonaws.com"},
+            "Action": "sts:AssumeRole",
+            "Condition": {"StringEquals": {"aws:SourceAccount": security_account_id}},
+        }
+    )
