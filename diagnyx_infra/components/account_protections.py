@@ -79,16 +79,15 @@ class ConfigRecorder(pulumi.ComponentResource):
                     "all_supported": True,
                     "include_global_resource_types": region == args.home_region,
                 },
-                recording_mode={
-                    "recording_frequency": "CONTINUOUS",
-                    "recording_mode_overrides": [
-                        {
-                            "description": "churning types: at most one item a day each",
-                            "resource_types": list(services.CONFIG_DAILY_TYPES),
-                            "recording_frequency": "DAILY",
-                        }
-                    ],
-                },
+                # Typed arguments: a misspelt key of a plain dict would reach AWS unchecked.
+                recording_mode=aws.cfg.RecorderRecordingModeArgs(
+                    recording_frequency="CONTINUOUS",
+                    recording_mode_override=aws.cfg.RecorderRecordingModeRecordingModeOverrideArgs(
+                        description="churning types: at most one item a day each",
+                        resource_types=list(services.CONFIG_DAILY_TYPES),
+                        recording_frequency="DAILY",
+                    ),
+                ),
                 opts=child,
             )
             # PutDeliveryChannel needs a recorder; StartConfigurationRecorder a delivery channel

@@ -87,7 +87,12 @@ def test_security_key_lets_only_the_trail_encrypt_logs(recordings):
 def test_security_account_is_cloudtrail_delegated_administrator(management):
     # Through CloudTrail's own resource: registering through Organizations would not create
     # CloudTrail's service-linked role.
-    assert not management.of_type("aws:organizations/delegatedAdministrator:DelegatedAdministrator")
+    assert "cloudtrail.amazonaws.com" not in {
+        d.inputs["servicePrincipal"]
+        for d in management.of_type(
+            "aws:organizations/delegatedAdministrator:DelegatedAdministrator"
+        )
+    }
     (delegation,) = management.of_type(
         "aws:cloudtrail/organizationDelegatedAdminAccount:OrganizationDelegatedAdminAccount"
     )
@@ -107,6 +112,9 @@ def test_security_deploy_role_may_read_what_cloudtrail_needs(recordings):
         "organizations:DescribeOrganization",
         "organizations:ListAWSServiceAccessForOrganization",
         "organizations:ListAccounts",
+        # Security Hub's configuration policy is attached to the organization's root.
+        "organizations:ListDelegatedAdministrators",
+        "organizations:ListRoots",
     }
     for stack in ALL_STACKS:
         (policy,) = [

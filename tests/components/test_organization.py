@@ -27,7 +27,11 @@ def test_one_organization_with_all_features_and_policy_types(management):
     (org,) = management.of_type(ORG)
     assert org.inputs["featureSet"] == "ALL"
     assert org.inputs["enabledPolicyTypes"] == ["SERVICE_CONTROL_POLICY", "TAG_POLICY"]
-    assert org.inputs["awsServiceAccessPrincipals"] == sorted(DEFAULT_TRUSTED_SERVICES)
+    # Config's list plus the organization analyzer's (free, always on); the paid services add
+    # theirs when switched on (tests/components/test_security_services.py).
+    assert org.inputs["awsServiceAccessPrincipals"] == sorted(
+        [*DEFAULT_TRUSTED_SERVICES, "access-analyzer.amazonaws.com"]
+    )
     assert org.protect
 
 

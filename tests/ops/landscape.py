@@ -109,7 +109,7 @@ def _guardrails(caller: Aws, zone: LandingZone) -> None:
         Content=to_json(plan.tag_policy),
     )
     organizations.attach_policy(PolicyId=tags["Policy"]["PolicySummary"]["Id"], TargetId=root)
-    for service in zone.management.organization.trusted_services:
+    for service in zone.management.organization.trusted_service_principals():
         organizations.enable_aws_service_access(ServicePrincipal=service)
     organizations.register_delegated_administrator(
         AccountId=zone.account_ids["security"], ServicePrincipal="cloudtrail.amazonaws.com"
