@@ -36,6 +36,7 @@ from ..policies.identity import (
     SECURITY_AUDIT,
     VIEW_ONLY_ACCESS,
 )
+from ..policies.security_services import archive_delivery_statements, delegated_services
 from ..policies.tag_policy import TAG_POLICY_NAME
 from .aws import Aws, classify, every
 from .findings import EXIT_CANNOT_LOOK, EXIT_FINDINGS, EXIT_OK, printable
@@ -429,7 +430,11 @@ class DriftCheck:
 
     def _delegated_administrators(self, organizations) -> None:
         security = self.zone.account_ids[SECURITY_ACCOUNT]
-        wanted = {(security, CLOUDTRAIL)} if security != PENDING_ID else set()
+        organization = self.organization_settings
+        services = delegated_services(organization.security_services.enabled())
+        wanted = (
+            {(security, s) for s in (CLOUDTRAIL, *services)} if security != PENDING_ID else set()
+        )
         live = set()
         for admin in every(
             organizations, "list_delegated_administrators", "DelegatedAdministrators"
@@ -901,7 +906,13 @@ class DriftCheck:
         bucket = naming.audit_bucket_name(settings.account_id)
         arn = f"arn:aws:s3:::{bucket}"
         trail = trail_arn(settings.region, self.zone.account_ids[MANAGEMENT_ACCOUNT])
-        policy = document(*trail_delivery_statements(arn, trail), deny_insecure_transport(arn))
+        known = [i for i in self.zone.account_ids.values() if i != PENDING_ID]
+        enabled = self.organization_settings.security_services.enabled()
+        policy = document(
+            *trail_delivery_statements(arn, trail),
+            *archive_delivery_statements(arn, known, settings.account_id, enabled),
+            deny_insecure_transport(arn),
+        )
         archive = settings.audit_archive
         lock = (archive.object_lock_mode, archive.retention_days)
         self._bucket(name, aws, "audit archive", bucket, policy, lock)

@@ -86,6 +86,14 @@ def security_hub_standards(region: str) -> list[str]:
     ]
 
 
+def delegated_services(enabled: Iterable[str]) -> list[str]:
+    """The services the security account administers for the organization: the analyzer, and
+    each paid service switched on (GuardDuty's and Security Hub's EnableOrganizationAdminAccount
+    register the account with Organizations as well; ListDelegatedServicesForAccount shows
+    them)."""
+    return trusted_services(enabled)
+
+
 def trusted_services(enabled: Iterable[str]) -> list[str]:
     """The trusted-access principals the free defaults and the enabled paid services need."""
     return sorted({TRUSTED_SERVICE[ACCESS_ANALYZER], *(TRUSTED_SERVICE[s] for s in enabled)})

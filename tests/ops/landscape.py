@@ -35,6 +35,10 @@ from diagnyx_infra.policies.iam import (
     preview_trust_policy,
 )
 from diagnyx_infra.policies.identity import GROUPS, PERMISSION_SETS
+from diagnyx_infra.policies.security_services import (
+    archive_delivery_statements,
+    delegated_services,
+)
 from diagnyx_infra.policies.tag_policy import TAG_POLICY_NAME
 
 TRUST = json.dumps(
@@ -111,9 +115,11 @@ def _guardrails(caller: Aws, zone: LandingZone) -> None:
     organizations.attach_policy(PolicyId=tags["Policy"]["PolicySummary"]["Id"], TargetId=root)
     for service in zone.management.organization.trusted_service_principals():
         organizations.enable_aws_service_access(ServicePrincipal=service)
-    organizations.register_delegated_administrator(
-        AccountId=zone.account_ids["security"], ServicePrincipal="cloudtrail.amazonaws.com"
-    )
+    enabled = zone.management.organization.security_services.enabled()
+    for service in ("cloudtrail.amazonaws.com", *delegated_services(enabled)):
+        organizations.register_delegated_administrator(
+            AccountId=zone.account_ids["security"], ServicePrincipal=service
+        )
 
 
 def _identity_center(caller: Aws, zone: LandingZone) -> None:
@@ -296,7 +302,15 @@ def _organization_trail(management: Aws, security: Aws, zone: LandingZone) -> No
     s3.create_bucket(Bucket=bucket, ObjectLockEnabledForBucket=True)
     arn = f"arn:aws:s3:::{bucket}"
     region = zone.stacks["security"].region
-    statements = trail_delivery_statements(arn, trail_arn(region, management.account_id))
+    statements = [
+        *trail_delivery_statements(arn, trail_arn(region, management.account_id)),
+        *archive_delivery_statements(
+            arn,
+            list(zone.account_ids.values()),
+            security.account_id,
+            zone.management.organization.security_services.enabled(),
+        ),
+    ]
     key_id = security.client("kms").describe_key(KeyId="alias/diagnyx-security")["KeyMetadata"]
     _secure(s3, bucket, key_id["KeyId"], document(*statements, deny_insecure_transport(arn)))
     archive = zone.stacks["security"].audit_archive
