@@ -36,6 +36,10 @@ STATEFUL = {
     "aws:identitystore/group:Group": True,
     # All of a permission set is code: protected, so dropping or renaming one is deliberate.
     "aws:ssoadmin/permissionSet:PermissionSet": False,
+    # The free account protections: a destroy or a dropped component leaves them on.
+    "aws:s3/accountPublicAccessBlock:AccountPublicAccessBlock": True,
+    "aws:ebs/encryptionByDefault:EncryptionByDefault": True,
+    "aws:iam/accountPasswordPolicy:AccountPasswordPolicy": True,
 }
 # Access follows the code and config that grant it: never protected, so an edit revokes it.
 FOLLOWS_CONFIG = (
