@@ -38,7 +38,6 @@ from .config.models import (
 )
 from .deploy_sequence import step_label
 from .errors import ConfigError
-from .naming import audit_bucket_name
 from .policies import security_services
 from .policies.guardrail_plan import ROOT_TARGET, GuardrailPlan, plan_guardrails
 from .policies.network import flow_log_key_statement
@@ -80,8 +79,8 @@ def build(plan: StackPlan) -> None:
     baseline = AccountBaseline(
         "baseline",
         settings,
-        extra_key_statements(settings, enabled),
-        archive_deliveries=archive_deliveries(settings, enabled),
+        extra_key_statements(settings),
+        archive_deliveries=archive_deliveries(settings),
         opts=in_account,
     )
     pulumi.export("stateBucket", baseline.state_bucket.bucket)
@@ -195,39 +194,22 @@ def build_security_services(
 ) -> None:
     """Every account's part of the security services: the free protections, its AWS Config
     recorder once that is on, and in the security account their organization-wide
-    administration."""
+    administration (with AWS Config's bucket, which exists before the switch)."""
     settings, enabled = plan.settings, plan.security_services
     AccountProtections(
         "account-protections", settings.account_id, settings.allowed_regions, opts=in_account
     )
-    security_id = known_or_warn(settings, SECURITY_ACCOUNT, "AWS Config delivery")
-    if security_services.AWS_CONFIG in enabled and security_id is not None:
-        ConfigRecorder(
-            "config",
-            ConfigRecorderArgs(
-                account_id=settings.account_id,
-                home_region=settings.region,
-                regions=settings.allowed_regions,
-                archive_bucket=audit_bucket_name(security_id),
-            ),
-            opts=pulumi.ResourceOptions.merge(
-                in_account,
-                # The archive admits the recorder once the security stack is deployed.
-                pulumi.ResourceOptions(
-                    depends_on=[baseline.audit_trail.archive.policy]
-                    if baseline.audit_trail is not None and settings.audit_archive is not None
-                    else []
-                ),
-            ),
-        )
+    delivered_after: list[pulumi.Resource] = []
     if settings.audit_archive is not None and baseline.audit_trail is not None:
-        SecurityServicesAdministration(
+        administration = SecurityServicesAdministration(
             "security-services",
             SecurityServicesAdministrationArgs(
                 enabled=enabled,
                 security_account_id=settings.account_id,
+                account_ids=known_account_ids(settings),
                 home_region=settings.region,
                 regions=settings.allowed_regions,
+                archive=settings.audit_archive,
                 archive_bucket_arn=baseline.audit_trail.archive.bucket.arn,
                 kms_key_arn=baseline.key.arn,
                 permissions_boundary_arn=baseline.roles.boundary.arn,
@@ -235,16 +217,38 @@ def build_security_services(
             ),
             opts=in_account,
         )
+        delivered_after = [administration.config_bucket.policy]
+    if security_services.AWS_CONFIG not in enabled:
+        return
+    security_id = known_or_warn(settings, SECURITY_ACCOUNT, "AWS Config delivery")
+    if security_id is None:
+        return
+    ConfigRecorder(
+        "config",
+        ConfigRecorderArgs(
+            account_id=settings.account_id,
+            home_region=settings.region,
+            regions=settings.allowed_regions,
+            bucket=security_services.config_bucket_name(security_id),
+        ),
+        # In the security account the bucket comes with the same deploy; the other accounts
+        # deploy after the security stack (deploy_sequence.py).
+        opts=pulumi.ResourceOptions.merge(
+            in_account, pulumi.ResourceOptions(depends_on=delivered_after)
+        ),
+    )
 
 
-def archive_deliveries(settings: StackSettings, enabled: tuple[str, ...]):
-    """The audit archive's statements for the security services' deliveries (security stack)."""
+def known_account_ids(settings: StackSettings) -> list[str]:
+    return [i for name in settings.account_ids if (i := settings.known_account_id(name))]
+
+
+def archive_deliveries(settings: StackSettings):
+    """The audit archive's statements for deliveries other than CloudTrail's (security stack)."""
     if settings.audit_archive is None:
         return lambda bucket_arn: []
-    accounts = [settings.known_account_id(n) for n in settings.account_ids]
-    known = [a for a in accounts if a]
     return lambda bucket_arn: security_services.archive_delivery_statements(
-        bucket_arn, known, settings.account_id, enabled
+        bucket_arn, settings.account_id
     )
 
 
@@ -298,12 +302,13 @@ def pull_account_ids(settings: StackSettings) -> list[str]:
     return list(settings.deploys_accounts())
 
 
-def extra_key_statements(settings: StackSettings, enabled: tuple[str, ...] = ()) -> list[dict]:
+def extra_key_statements(settings: StackSettings) -> list[dict]:
     """Uses of the account's one key by parts of the stack beyond the baseline."""
     statements = []
     if settings.audit_archive is not None:  # the audit key: the services' deliveries
-        known = [a for n in settings.account_ids if (a := settings.known_account_id(n))]
-        statements += security_services.audit_key_statements(known, settings.account_id, enabled)
+        statements += security_services.audit_key_statements(
+            known_account_ids(settings), settings.account_id
+        )
     if settings.shared_services is not None:
         pulling = pull_account_ids(settings)
         if pulling:  # a statement must name a principal; pending accounts are left out

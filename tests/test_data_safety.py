@@ -7,6 +7,7 @@ import pytest
 
 from diagnyx_infra.engine.recording import RecordedResource
 from diagnyx_infra.engine.runner import StackRecording
+from diagnyx_infra.policies.security_services import config_bucket_name
 from tests.helpers import ALL_STACKS
 
 BUCKET = "aws:s3/bucket:Bucket"
@@ -148,6 +149,9 @@ def test_keys_wait_thirty_days_and_tables_refuse_deletion(recordings):
             assert table.inputs["deletionProtectionEnabled"] is True
 
 
+ACCOUNT_IDS = {"security": "333333333333"}
+
+
 def test_every_bucket_is_versioned_and_the_audit_archive_locked(recordings):
     for stack in ALL_STACKS:
         recording = recordings[stack]
@@ -158,7 +162,11 @@ def test_every_bucket_is_versioned_and_the_audit_archive_locked(recordings):
         }
         for bucket in recording.of_type("aws:s3/bucket:Bucket"):
             assert bucket.id in versioned, (stack, bucket.name)
-            if bucket.inputs["bucket"].startswith("diagnyx-audit-logs-"):
+            if bucket.inputs["bucket"] == config_bucket_name(ACCOUNT_IDS["security"]):
+                # AWS Config refuses a bucket with Object Lock: versioned, kept, and the SCP
+                # denies deleting its objects (guarded by the audit buckets' prefix).
+                assert "objectLockEnabled" not in bucket.inputs
+            elif bucket.inputs["bucket"].startswith("diagnyx-audit-logs-"):
                 assert bucket.inputs["objectLockEnabled"] is True
                 (lock,) = recording.of_type(
                     "aws:s3/bucketObjectLockConfiguration:BucketObjectLockConfiguration"

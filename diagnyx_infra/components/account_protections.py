@@ -1,6 +1,6 @@
 """What every account carries for the security services: the free protections (account-level S3
 Block Public Access, EBS encryption by default, the CIS password policy) and, once AWS Config is
-switched on, its recorder delivering to the audit archive."""
+switched on, its recorder delivering to the security account's Config bucket."""
 
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -50,13 +50,13 @@ class ConfigRecorderArgs:
     account_id: str
     home_region: str  # records global resource types (IAM) here only
     regions: Sequence[str]
-    archive_bucket: str  # the audit archive, in the security account
+    bucket: str  # AWS Config's bucket in the security account
 
 
 class ConfigRecorder(pulumi.ComponentResource):
     """AWS Config in every allowed region of the account, through its service-linked role,
-    delivering to the audit archive. Not kept: switching AWS Config off must stop its bill; what
-    it recorded stays in the archive (object-locked)."""
+    delivering to the security account's Config bucket. Not kept: switching AWS Config off must
+    stop its bill; what it recorded stays in that bucket (kept, versioned, guarded by the SCP)."""
 
     def __init__(
         self, name: str, args: ConfigRecorderArgs, opts: pulumi.ResourceOptions | None = None
@@ -96,7 +96,7 @@ class ConfigRecorder(pulumi.ComponentResource):
                 f"{in_region}-delivery",
                 name=services.CONFIG_RECORDER,
                 region=region,
-                s3_bucket_name=args.archive_bucket,
+                s3_bucket_name=args.bucket,
                 s3_key_prefix=services.CONFIG_PREFIX,
                 opts=pulumi.ResourceOptions(parent=self, depends_on=[recorder]),
             )

@@ -14,8 +14,10 @@ from dataclasses import dataclass
 import pulumi
 import pulumi_aws as aws
 
+from ..config.models import AuditArchive
 from ..policies import security_services as services
 from ..policies.documents import to_json
+from .secure_bucket import SecureBucket, SecureBucketArgs
 
 
 @dataclass(frozen=True)
@@ -88,8 +90,10 @@ class SecurityServicesDelegation(pulumi.ComponentResource):
 class SecurityServicesAdministrationArgs:
     enabled: tuple[str, ...]
     security_account_id: str
+    account_ids: Sequence[str]  # every account config knows: their recorders deliver here
     home_region: str
     regions: Sequence[str]
+    archive: AuditArchive  # AWS Config's history is kept as long as the audit logs
     archive_bucket_arn: pulumi.Input[str]
     kms_key_arn: pulumi.Input[str]
     permissions_boundary_arn: pulumi.Input[str]
@@ -108,6 +112,7 @@ class SecurityServicesAdministration(pulumi.ComponentResource):
         self._args = args
         self._child = pulumi.ResourceOptions(parent=self)
         enabled = set(args.enabled)
+        self.config_bucket = self._config_bucket(name)
         for region in args.regions:
             # Free for external access; analyzers are regional.
             aws.accessanalyzer.Analyzer(
@@ -125,6 +130,37 @@ class SecurityServicesAdministration(pulumi.ComponentResource):
         if services.AWS_CONFIG in enabled:
             self._config_aggregator(name)
         self.register_outputs({})
+
+    def _config_bucket(self, name: str) -> SecureBucket:
+        """Created whether AWS Config is on or not (an empty bucket costs nothing): every
+        account's recorder can deliver from the first deploy after the switch."""
+        a = self._args
+        return SecureBucket(
+            f"{name}-config-bucket",
+            SecureBucketArgs(
+                bucket_name=services.config_bucket_name(a.security_account_id),
+                kms_key_arn=a.kms_key_arn,
+                lifecycle_rules=[
+                    {
+                        "id": "archive-then-expire-after-retention",
+                        "status": "Enabled",
+                        "filter": {},
+                        "transitions": [
+                            {
+                                "days": a.archive.transition_days,
+                                "storage_class": a.archive.transition_storage_class,
+                            }
+                        ],
+                        "expiration": {"days": a.archive.retention_days},
+                        "noncurrent_version_expiration": {
+                            "noncurrent_days": a.archive.retention_days
+                        },
+                    }
+                ],
+                extra_statements=lambda arn: services.config_bucket_statements(arn, a.account_ids),
+            ),
+            opts=self._child,
+        )
 
     def _guard_duty(self, name: str, region: str) -> None:
         a = self._args
@@ -156,8 +192,10 @@ class SecurityServicesAdministration(pulumi.ComponentResource):
         aws.guardduty.PublishingDestination(
             f"{name}-guardduty-export-{region}",
             detector_id=detector.id,
+            # A folder is written with its trailing slash (GuardDuty API Reference,
+            # DestinationProperties).
             destination_arn=pulumi.Output.concat(
-                a.archive_bucket_arn, "/", services.GUARD_DUTY_PREFIX
+                a.archive_bucket_arn, "/", services.GUARD_DUTY_PREFIX, "/"
             ),
             kms_key_arn=a.kms_key_arn,
             region=region,

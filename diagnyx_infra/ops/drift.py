@@ -36,7 +36,12 @@ from ..policies.identity import (
     SECURITY_AUDIT,
     VIEW_ONLY_ACCESS,
 )
-from ..policies.security_services import archive_delivery_statements, delegated_services
+from ..policies.security_services import (
+    archive_delivery_statements,
+    config_bucket_name,
+    config_bucket_statements,
+    delegated_services,
+)
 from ..policies.tag_policy import TAG_POLICY_NAME
 from .aws import Aws, classify, every
 from .findings import EXIT_CANNOT_LOOK, EXIT_FINDINGS, EXIT_OK, printable
@@ -674,6 +679,7 @@ class DriftCheck:
         self._look(name, "IAM", lambda: self._iam(name, aws))
         self._look(name, "state bucket", lambda: self._state_bucket(name, aws))
         self._look(name, "audit archive", lambda: self._audit_archive(name, aws))
+        self._look(name, "config bucket", lambda: self._config_bucket(name, aws))
         self._look(name, "key", lambda: self._key(name, aws))
         self._look(name, "budget", lambda: self._budget(name, aws))
         self._look(name, "network", lambda: self._network(name, aws))
@@ -906,16 +912,26 @@ class DriftCheck:
         bucket = naming.audit_bucket_name(settings.account_id)
         arn = f"arn:aws:s3:::{bucket}"
         trail = trail_arn(settings.region, self.zone.account_ids[MANAGEMENT_ACCOUNT])
-        known = [i for i in self.zone.account_ids.values() if i != PENDING_ID]
-        enabled = self.organization_settings.security_services.enabled()
         policy = document(
             *trail_delivery_statements(arn, trail),
-            *archive_delivery_statements(arn, known, settings.account_id, enabled),
+            *archive_delivery_statements(arn, settings.account_id),
             deny_insecure_transport(arn),
         )
         archive = settings.audit_archive
         lock = (archive.object_lock_mode, archive.retention_days)
         self._bucket(name, aws, "audit archive", bucket, policy, lock)
+
+    def _config_bucket(self, name: str, aws: Aws) -> None:
+        """AWS Config's bucket beside the archive: it admits the recorders of every account
+        config knows (policies/security_services.py)."""
+        settings = self.zone.stacks.get(name)
+        if settings is None or settings.audit_archive is None:
+            return
+        bucket = config_bucket_name(settings.account_id)
+        arn = f"arn:aws:s3:::{bucket}"
+        known = [i for i in self.zone.account_ids.values() if i != PENDING_ID]
+        policy = document(*config_bucket_statements(arn, known), deny_insecure_transport(arn))
+        self._bucket(name, aws, "config bucket", bucket, policy)
 
     def _bucket(
         self,

@@ -6,6 +6,7 @@ off (the SCP guard and the alarm use the same lists). No Pulumi here."""
 from collections.abc import Iterable, Sequence
 from typing import Any
 
+from .. import naming
 from .documents import PolicyDocument, document
 from .iam import CONFIG_AGGREGATOR_ROLE  # noqa: F401  (the one role deploy roles may pass)
 
@@ -200,96 +201,94 @@ TURN_OFF_EVENTS: dict[str, tuple[str, ...]] = {
 }
 
 
-def archive_delivery_statements(
-    bucket_arn: str, account_ids: Sequence[str], security_account_id: str, enabled: Iterable[str]
-) -> list[dict[str, Any]]:
-    """The audit archive's statements for AWS Config (every account's recorder, through its
-    service-linked role, writes under config/) and GuardDuty (the administrator's export of every
-    member's findings, under guardduty/). AWS Config Developer Guide, "Permissions for the Amazon
-    S3 bucket for the AWS Config delivery channel"; GuardDuty User Guide, "Exporting findings":
-    each grants the service principal, limited by aws:SourceAccount."""
-    enabled = set(enabled)
-    statements: list[dict[str, Any]] = []
-    if AWS_CONFIG in enabled and account_ids:
-        from_accounts = {"StringEquals": {"aws:SourceAccount": sorted(account_ids)}}
-        statements += [
-            {
-                "Sid": "ConfigChecksBucket",
-                "Effect": "Allow",
-                "Principal": {"Service": "config.amazonaws.com"},
-                "Action": ["s3:GetBucketAcl", "s3:ListBucket"],
-                "Resource": bucket_arn,
-                "Condition": from_accounts,
+def archive_delivery_statements(bucket_arn: str, security_account_id: str) -> list[dict[str, Any]]:
+    """The audit archive admits GuardDuty's export of every member's findings, made by the
+    administrator (the security account), under guardduty/ (GuardDuty User Guide, "Exporting
+    generated findings to Amazon S3"). Present whether GuardDuty is on or not: the archive is
+    ready before the switch, and nothing but GuardDuty for this account can use it."""
+    from_security = {"StringEquals": {"aws:SourceAccount": security_account_id}}
+    return [
+        {
+            "Sid": "GuardDutyChecksBucket",
+            "Effect": "Allow",
+            "Principal": {"Service": "guardduty.amazonaws.com"},
+            "Action": "s3:GetBucketLocation",
+            "Resource": bucket_arn,
+            "Condition": from_security,
+        },
+        {
+            "Sid": "GuardDutyExportsFindings",
+            "Effect": "Allow",
+            "Principal": {"Service": "guardduty.amazonaws.com"},
+            "Action": "s3:PutObject",
+            "Resource": f"{bucket_arn}/{GUARD_DUTY_PREFIX}/*",
+            "Condition": from_security,
+        },
+    ]
+
+
+def config_bucket_name(security_account_id: str) -> str:
+    """AWS Config's history bucket. Not the audit archive: "AWS Config does not support the
+    delivery channel to an Amazon S3 bucket where object lock is enabled" (AWS Config API
+    Reference and CloudFormation AWS::Config::DeliveryChannel). Named under the audit buckets'
+    prefix, so the protect-baseline SCP guards its configuration and objects as it guards the
+    archive's."""
+    return f"{naming.AUDIT_BUCKET_PREFIX}config-{security_account_id}"
+
+
+def config_bucket_statements(bucket_arn: str, account_ids: Sequence[str]) -> list[dict[str, Any]]:
+    """Every account's recorder, through its service-linked role, checks the bucket and writes
+    under config/AWSLogs/<its account>/Config/ (AWS Config Developer Guide, "Permissions for
+    the Amazon S3 bucket for the AWS Config delivery channel"). Present whether AWS Config is on
+    or not, so that the switch needs no second deploy of the security stack first."""
+    from_accounts = {"aws:SourceAccount": sorted(account_ids)}
+    return [
+        {
+            "Sid": "ConfigChecksBucket",
+            "Effect": "Allow",
+            "Principal": {"Service": "config.amazonaws.com"},
+            "Action": ["s3:GetBucketAcl", "s3:ListBucket"],
+            "Resource": bucket_arn,
+            "Condition": {"StringEquals": from_accounts},
+        },
+        {
+            "Sid": "ConfigDelivers",
+            "Effect": "Allow",
+            "Principal": {"Service": "config.amazonaws.com"},
+            "Action": "s3:PutObject",
+            "Resource": [
+                f"{bucket_arn}/{CONFIG_PREFIX}/AWSLogs/{account}/Config/*"
+                for account in sorted(account_ids)
+            ],
+            "Condition": {
+                "StringEquals": {**from_accounts, "s3:x-amz-acl": "bucket-owner-full-control"}
             },
-            {
-                "Sid": "ConfigDelivers",
-                "Effect": "Allow",
-                "Principal": {"Service": "config.amazonaws.com"},
-                "Action": "s3:PutObject",
-                "Resource": [
-                    f"{bucket_arn}/{CONFIG_PREFIX}/AWSLogs/{account}/Config/*"
-                    for account in sorted(account_ids)
-                ],
-                "Condition": {
-                    "StringEquals": {
-                        **from_accounts["StringEquals"],
-                        "s3:x-amz-acl": "bucket-owner-full-control",
-                    }
-                },
-            },
-        ]
-    if GUARD_DUTY in enabled:
-        from_security = {"StringEquals": {"aws:SourceAccount": security_account_id}}
-        statements += [
-            {
-                "Sid": "GuardDutyChecksBucket",
-                "Effect": "Allow",
-                "Principal": {"Service": "guardduty.amazonaws.com"},
-                "Action": "s3:GetBucketLocation",
-                "Resource": bucket_arn,
-                "Condition": from_security,
-            },
-            {
-                "Sid": "GuardDutyExportsFindings",
-                "Effect": "Allow",
-                "Principal": {"Service": "guardduty.amazonaws.com"},
-                "Action": "s3:PutObject",
-                "Resource": f"{bucket_arn}/{GUARD_DUTY_PREFIX}/*",
-                "Condition": from_security,
-            },
-        ]
-    return statements
+        },
+    ]
 
 
 def audit_key_statements(
-    account_ids: Sequence[str], security_account_id: str, enabled: Iterable[str]
+    account_ids: Sequence[str], security_account_id: str
 ) -> list[dict[str, Any]]:
-    """The audit key's grants to the services that write encrypted objects to the archive."""
-    enabled = set(enabled)
-    statements: list[dict[str, Any]] = []
-    if AWS_CONFIG in enabled and account_ids:
-        statements.append(
-            {
-                "Sid": "ConfigEncryptsDeliveries",
-                "Effect": "Allow",
-                "Principal": {"Service": "config.amazonaws.com"},
-                "Action": ["kms:Decrypt", "kms:GenerateDataKey"],
-                "Resource": "*",
-                "Condition": {"StringEquals": {"aws:SourceAccount": sorted(account_ids)}},
-            }
-        )
-    if GUARD_DUTY in enabled:
-        statements.append(
-            {
-                "Sid": "GuardDutyEncryptsFindings",
-                "Effect": "Allow",
-                "Principal": {"Service": "guardduty.amazonaws.com"},
-                "Action": "kms:GenerateDataKey",
-                "Resource": "*",
-                "Condition": {"StringEquals": {"aws:SourceAccount": security_account_id}},
-            }
-        )
-    return statements
+    """The audit key encrypts both buckets by default, so the services writing to them use it."""
+    return [
+        {
+            "Sid": "ConfigEncryptsDeliveries",
+            "Effect": "Allow",
+            "Principal": {"Service": "config.amazonaws.com"},
+            "Action": ["kms:Decrypt", "kms:GenerateDataKey"],
+            "Resource": "*",
+            "Condition": {"StringEquals": {"aws:SourceAccount": sorted(account_ids)}},
+        },
+        {
+            "Sid": "GuardDutyEncryptsFindings",
+            "Effect": "Allow",
+            "Principal": {"Service": "guardduty.amazonaws.com"},
+            "Action": "kms:GenerateDataKey",
+            "Resource": "*",
+            "Condition": {"StringEquals": {"aws:SourceAccount": security_account_id}},
+        },
+    ]
 
 
 def aggregator_trust_policy(security_account_id: str) -> PolicyDocument:

@@ -88,6 +88,31 @@ def test_security_account_owns_the_organization_analyzer_in_every_region(recordi
     assert organization.urn in delegation.dependencies
 
 
+def test_deliveries_are_admitted_before_any_switch_so_no_deploy_order_breaks(recordings):
+    """The security stack's buckets and key admit AWS Config and GuardDuty whatever the
+    switches say: switching one on deploys management first, and its recorder delivers at
+    once."""
+    security = recordings["security"]
+    policies = {
+        p.name: statements(p.inputs["policy"])
+        for p in security.of_type("aws:s3/bucketPolicy:BucketPolicy")
+    }
+    (archive,) = [p for name, p in policies.items() if "archive" in name]
+    assert "GuardDutyExportsFindings" in archive
+    (config,) = [p for name, p in policies.items() if "config-bucket" in name]
+    assert sorted(config["ConfigDelivers"]["Condition"]["StringEquals"]["aws:SourceAccount"]) == (
+        sorted(ACCOUNT_IDS.values())
+    )
+    (key,) = security.of_type("aws:kms/key:Key")
+    assert {"ConfigEncryptsDeliveries", "GuardDutyEncryptsFindings"} <= set(
+        statements(key.inputs["policy"])
+    )
+    for stack in ALL_STACKS:
+        if stack != "security":
+            (key,) = recordings[stack].of_type("aws:kms/key:Key")
+            assert "ConfigEncryptsDeliveries" not in statements(key.inputs["policy"])
+
+
 def test_paid_services_are_off_by_default(recordings, management):
     for stack, recording in recordings.items():
         paid = [r.type for r in recording.resources if r.type.startswith(PAID_TYPES)]
@@ -187,7 +212,7 @@ def test_all_on_guard_duty_covers_every_member_and_exports_to_the_archive(all_on
     ]
     for export in security.of_type("aws:guardduty/publishingDestination:PublishingDestination"):
         assert export.inputs["destinationArn"] == (
-            f"arn:aws:s3:::{audit_bucket_name(ACCOUNT_IDS['security'])}/guardduty"
+            f"arn:aws:s3:::{audit_bucket_name(ACCOUNT_IDS['security'])}/guardduty/"
         )
         assert archive_policy.urn in export.dependencies
     granted = statements(archive_policy.inputs["policy"])
@@ -198,8 +223,10 @@ def test_all_on_guard_duty_covers_every_member_and_exports_to_the_archive(all_on
     assert "GuardDutyEncryptsFindings" in statements(key.inputs["policy"])
 
 
-def test_all_on_config_records_every_account_and_region_into_the_archive(all_on):
-    bucket = audit_bucket_name(ACCOUNT_IDS["security"])
+def test_all_on_config_records_every_account_and_region_into_its_bucket(all_on):
+    # Not the audit archive: AWS Config refuses a bucket with Object Lock.
+    bucket = services.config_bucket_name(ACCOUNT_IDS["security"])
+    assert bucket.startswith("diagnyx-audit-logs-")  # guarded by protect-baseline
     for stack, recording in all_on.items():
         recorders = recording.of_type("aws:cfg/recorder:Recorder")
         assert sorted(r.inputs["region"] for r in recorders) == REGIONS, stack
@@ -219,14 +246,19 @@ def test_all_on_config_records_every_account_and_region_into_the_archive(all_on)
         }
         statuses = recording.of_type("aws:cfg/recorderStatus:RecorderStatus")
         assert len(statuses) == 2 and all(s.inputs["isEnabled"] for s in statuses)
-    archive = statements(
-        next(
-            p
-            for p in all_on["security"].of_type("aws:s3/bucketPolicy:BucketPolicy")
-            if "archive" in p.name
-        ).inputs["policy"]
-    )
-    delivers = archive["ConfigDelivers"]
+    (config_bucket,) = [
+        b
+        for b in all_on["security"].of_type("aws:s3/bucket:Bucket")
+        if b.inputs["bucket"] == bucket
+    ]
+    assert "objectLockEnabled" not in config_bucket.inputs
+    assert config_bucket.protect and config_bucket.retain_on_delete
+    (policy,) = [
+        p
+        for p in all_on["security"].of_type("aws:s3/bucketPolicy:BucketPolicy")
+        if "config-bucket" in p.name
+    ]
+    delivers = statements(policy.inputs["policy"])["ConfigDelivers"]
     assert sorted(delivers["Condition"]["StringEquals"]["aws:SourceAccount"]) == sorted(
         ACCOUNT_IDS.values()
     )

@@ -37,6 +37,8 @@ from diagnyx_infra.policies.iam import (
 from diagnyx_infra.policies.identity import GROUPS, PERMISSION_SETS
 from diagnyx_infra.policies.security_services import (
     archive_delivery_statements,
+    config_bucket_name,
+    config_bucket_statements,
     delegated_services,
 )
 from diagnyx_infra.policies.tag_policy import TAG_POLICY_NAME
@@ -304,15 +306,20 @@ def _organization_trail(management: Aws, security: Aws, zone: LandingZone) -> No
     region = zone.stacks["security"].region
     statements = [
         *trail_delivery_statements(arn, trail_arn(region, management.account_id)),
-        *archive_delivery_statements(
-            arn,
-            list(zone.account_ids.values()),
-            security.account_id,
-            zone.management.organization.security_services.enabled(),
-        ),
+        *archive_delivery_statements(arn, security.account_id),
     ]
     key_id = security.client("kms").describe_key(KeyId="alias/diagnyx-security")["KeyMetadata"]
     _secure(s3, bucket, key_id["KeyId"], document(*statements, deny_insecure_transport(arn)))
+    config_bucket = config_bucket_name(security.account_id)
+    s3.create_bucket(Bucket=config_bucket)
+    config_arn = f"arn:aws:s3:::{config_bucket}"
+    config_statements = config_bucket_statements(config_arn, list(zone.account_ids.values()))
+    _secure(
+        s3,
+        config_bucket,
+        key_id["KeyId"],
+        document(*config_statements, deny_insecure_transport(config_arn)),
+    )
     archive = zone.stacks["security"].audit_archive
     s3.put_object_lock_configuration(
         Bucket=bucket,
