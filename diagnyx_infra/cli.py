@@ -773,9 +773,12 @@ def cost_estimate(
     The price table is diagnyx_infra/data/prices.yaml, each price with its source and the date
     it was checked. Per stack: the fixed items and their total, and the free items (the
     organization trail, budgets, public certificates). Apart, not in the total: what is priced
-    by use (storage, requests, events, data), and the options the program does not turn on
-    (AWS Config, GuardDuty, Security Hub, a NAT gateway per VPC), counted over the stacks
-    estimated. The assumptions (region, a 730-hour month, no usage) are printed with them.
+    by use (storage, requests, events, data), and the options the program does not turn on (a
+    NAT gateway per VPC), counted over the stacks estimated. The security services
+    (organization.securityServices: GuardDuty, Security Hub, AWS Config) are usage-based
+    estimates from the price table's stated usage: in the total when switched on, shown as what
+    each would add when off. The assumptions (region, a 730-hour month, no usage) are printed
+    with them.
     --compare shows the change of each stack's fixed cost against an earlier `--json`
     estimate, or says there is none.
     """

@@ -74,6 +74,8 @@ def build(plan: StackPlan) -> None:
     in_account = pulumi.ResourceOptions(provider=provider)
     pulumi.export("accountId", settings.account_id)
     pulumi.export("region", settings.region)
+    # The security services this stack followed (the management file's switches).
+    pulumi.export("securityServices", list(plan.security_services))
 
     enabled = plan.security_services
     baseline = AccountBaseline(
