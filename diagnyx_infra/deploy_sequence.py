@@ -8,7 +8,10 @@ exist only once the organization creates them; IAM Identity Center's organizatio
 enabled only once the organization exists; AWS creates the AWS-services anomaly monitor when Cost
 Explorer is enabled; a cost allocation tag can be activated only once its key has appeared in
 billing data; ACM issues a DNS-validated certificate only once the registrar delegates the domain
-to the zone's name servers.
+to the zone's name servers; the security account's buckets exist before any account delivers to
+them (the management account's AWS Config recorder, once `awsConfig` is on, delivers to the
+security account's Config bucket: PutDeliveryChannel refuses a bucket that does not exist), so
+the security stack deploys before the management stack's second deploy.
 """
 
 from dataclasses import dataclass
@@ -126,19 +129,19 @@ SEQUENCE: tuple[Step, ...] = (
         check="`./run accounts sync --check` exits 0 and no stack file says `pending`",
     ),
     Step(
+        key="security",
+        title="The organization trail and its archive",
+        credentials=MANAGEMENT_CREDENTIALS + "; the provider assumes OrganizationAccountAccessRole",
+        stacks=("security",),
+        check="`./run checklist --account security`: the organization trail line passes",
+    ),
+    Step(
         key="management",
         title="Identity Center, anomaly detection and cross-account trust",
         credentials=MANAGEMENT_CREDENTIALS,
         stacks=("management",),
         check="`pulumi stack output ssoPortalUrl -s management`; no warning about Identity "
         "Center or anomaly detection",
-    ),
-    Step(
-        key="security",
-        title="The organization trail and its archive",
-        credentials=MANAGEMENT_CREDENTIALS + "; the provider assumes OrganizationAccountAccessRole",
-        stacks=("security",),
-        check="`./run checklist --account security`: the organization trail line passes",
     ),
     Step(
         key="shared",

@@ -6,12 +6,34 @@ stack recorded under mocks. Property names are the engine's (camelCase).
 """
 
 import json
+import re
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 REQUIRED_TAGS = ("Environment", "Project", "CostCenter", "Owner", "ManagedBy")
 AUDIT_BUCKET_PREFIX = "diagnyx-audit-logs-"
+# The audit archive itself: the prefix and the security account's ID. AWS Config's bucket
+# (diagnyx-audit-logs-config-<id>) shares the prefix but cannot have Object Lock.
+AUDIT_ARCHIVE = re.compile(re.escape(AUDIT_BUCKET_PREFIX) + r"[0-9]{12}")
+SECURITY_STACK = "security"
+# CIS AWS Foundations Benchmark v3.0.0 1.8 and 1.9; AWS Foundational Security Best Practices
+# IAM.7 (every character class). The landing zone's policy (policies/security_services.py
+# PASSWORD_POLICY) meets them; a test checks that it does.
+CIS_MIN_PASSWORD_LENGTH = 14
+CIS_PASSWORD_REUSE = 24
+PASSWORD_CLASSES = (
+    "requireLowercaseCharacters",
+    "requireUppercaseCharacters",
+    "requireNumbers",
+    "requireSymbols",
+)
+ACCOUNT_BLOCK_KEYS = (
+    "blockPublicAcls",
+    "blockPublicPolicy",
+    "ignorePublicAcls",
+    "restrictPublicBuckets",
+)
 ADMINISTRATOR_ACCESS = "arn:aws:iam::aws:policy/AdministratorAccess"
 ADMINISTRATOR_PERMISSION_SET = "Administrator"
 # Condition keys that tie a trust statement to a known caller.
@@ -64,6 +86,10 @@ ORG_ATTACHMENT = "aws:organizations/policyAttachment:PolicyAttachment"
 ACCOUNT = "aws:organizations/account:Account"
 NAT_GATEWAY = "aws:ec2/natGateway:NatGateway"
 DEFAULT_SECURITY_GROUP = "aws:ec2/defaultSecurityGroup:DefaultSecurityGroup"
+ACCOUNT_PUBLIC_ACCESS_BLOCK = "aws:s3/accountPublicAccessBlock:AccountPublicAccessBlock"
+EBS_ENCRYPTION_BY_DEFAULT = "aws:ebs/encryptionByDefault:EncryptionByDefault"
+PASSWORD_POLICY = "aws:iam/accountPasswordPolicy:AccountPasswordPolicy"
+ANALYZER = "aws:accessanalyzer/analyzer:Analyzer"
 
 ZONE = "aws:route53/zone:Zone"
 DELEGATION_SET = "aws:route53/delegationSet:DelegationSet"
@@ -135,6 +161,11 @@ UNTAGGABLE = {
 }
 
 DEFAULTS = {"maxScpChars": 5120, "maxScpsPerTarget": 5, "allowNatGateway": False}
+# Facts of the stack being checked, not policy settings (no schema, no defaults): the stack's
+# name ("stack") and its diagnyx:allowedRegions ("allowedRegions"). The pack reads them from the
+# stack's own config (pack.stack_facts); the offline tests pass them. A rule that needs one and
+# is not given it falls back to what the resources show (see each rule).
+STACK_FACTS = ("stack", "allowedRegions")
 
 
 @dataclass(frozen=True)
@@ -274,7 +305,7 @@ def _owner_enforced(s: Subject, _: Mapping) -> list[str]:
 
 def _audit_object_lock(s: Subject, _: Mapping) -> list[str]:
     name = str(s.props.get("bucket") or "")
-    needed = name.startswith(AUDIT_BUCKET_PREFIX)
+    needed = AUDIT_ARCHIVE.fullmatch(name) is not None
     return _fail(
         needed and s.props.get("objectLockEnabled") is not True,
         "the audit archive must be created with S3 Object Lock",
@@ -703,6 +734,125 @@ def _admin_only_in_administrator_set(subjects: Sequence[Subject], _: Mapping) ->
     return problems
 
 
+def _region_of(subject: Subject) -> str | None:
+    """A resource's region: its own `region` (provider 7's per-resource region), else its
+    provider's."""
+    region = subject.props.get("region") or subject.provider_props.get("region")
+    return region if isinstance(region, str) and region else None
+
+
+def _allowed_regions(subjects: Sequence[Subject], config: Mapping) -> list[str]:
+    """The stack's allowed regions; not given, the regions of its providers (the stack's home
+    region at least)."""
+    given = config.get("allowedRegions")
+    if isinstance(given, list | tuple) and given:
+        return [str(r) for r in given]
+    regions = {s.provider_props.get("region") for s in subjects}
+    return sorted(r for r in regions if isinstance(r, str) and r)
+
+
+def _account_stack(subjects: Sequence[Subject]) -> bool:
+    """A stack deployed into an account through the landing zone's account provider (it names
+    its account: allowedAccountIds), which carries the account-level settings. Resources checked
+    on their own, without it, are no such stack."""
+    return any("allowedAccountIds" in s.provider_props for s in subjects)
+
+
+def _number(value: Any) -> float | None:
+    """A number of a property (the engine hands integers over as floats: 14.0)."""
+    return value if isinstance(value, int | float) and not isinstance(value, bool) else None
+
+
+def _shown(number: float | None) -> str:
+    return "none" if number is None else f"{number:g}"
+
+
+def _is_security_stack(subjects: Sequence[Subject], config: Mapping) -> bool:
+    """The security stack: by its name when given, else as the stack holding the audit archive."""
+    if config.get("stack"):
+        return str(config["stack"]).rsplit("/", 1)[-1] == SECURITY_STACK
+    return any(
+        s.type == BUCKET and AUDIT_ARCHIVE.fullmatch(str(s.props.get("bucket") or ""))
+        for s in subjects
+    )
+
+
+def _account_public_access_blocked(subjects: Sequence[Subject], _: Mapping) -> list[str]:
+    blocks = [s for s in subjects if s.type == ACCOUNT_PUBLIC_ACCESS_BLOCK]
+    if not blocks and _account_stack(subjects):
+        return [
+            "no account-level S3 Block Public Access (AccountPublicAccessBlock): every account "
+            "blocks public access for all its buckets"
+        ]
+    problems = []
+    for block in blocks:
+        off = [k for k in ACCOUNT_BLOCK_KEYS if block.props.get(k) is not True]
+        if off:
+            problems.append(f"{block.name}: {', '.join(off)} not true")
+    return problems
+
+
+def _ebs_encrypted_by_default(subjects: Sequence[Subject], config: Mapping) -> list[str]:
+    settings = [s for s in subjects if s.type == EBS_ENCRYPTION_BY_DEFAULT]
+    # The provider's default for `enabled` is true.
+    problems = [
+        f"{s.name}: EBS encryption by default is disabled"
+        for s in settings
+        if s.props.get("enabled", True) is not True
+    ]
+    enabled = {_region_of(s) for s in settings if s.props.get("enabled", True) is True}
+    missing = [r for r in _allowed_regions(subjects, config) if r not in enabled]
+    if missing and _account_stack(subjects):
+        problems.append(
+            f"EBS encryption by default is not enabled in {', '.join(missing)}: every allowed "
+            "region needs an EncryptionByDefault with enabled true"
+        )
+    return problems
+
+
+def _password_policy_cis(subjects: Sequence[Subject], _: Mapping) -> list[str]:
+    policies = [s for s in subjects if s.type == PASSWORD_POLICY]
+    if not policies and _account_stack(subjects):
+        return ["no account password policy (AccountPasswordPolicy): CIS 1.8 and 1.9 need one"]
+    problems = []
+    for policy in policies:
+        props = policy.props
+        length = _number(props.get("minimumPasswordLength"))
+        reuse = _number(props.get("passwordReusePrevention"))
+        if length is None or length < CIS_MIN_PASSWORD_LENGTH:
+            problems.append(
+                f"{policy.name}: minimum length {_shown(length)}, CIS needs "
+                f"{CIS_MIN_PASSWORD_LENGTH}"
+            )
+        if reuse is None or reuse < CIS_PASSWORD_REUSE:
+            problems.append(
+                f"{policy.name}: prevents reuse of the last {_shown(reuse)} passwords, CIS "
+                f"needs {CIS_PASSWORD_REUSE}"
+            )
+        classes = [c for c in PASSWORD_CLASSES if props.get(c) is not True]
+        if classes:
+            problems.append(f"{policy.name}: {', '.join(classes)} not true")
+    return problems
+
+
+def _organization_analyzer(subjects: Sequence[Subject], config: Mapping) -> list[str]:
+    if not _is_security_stack(subjects, config):
+        return []
+    regions = {
+        _region_of(s)
+        for s in subjects
+        if s.type == ANALYZER and s.props.get("type") == "ORGANIZATION"
+    }
+    if not regions:
+        return ["the security stack has no IAM Access Analyzer analyzer of type ORGANIZATION"]
+    missing = [r for r in _allowed_regions(subjects, config) if r not in regions]
+    return _fail(
+        bool(missing),
+        f"no organization analyzer in {', '.join(missing)}: analyzers are regional, one in "
+        "every allowed region",
+    )
+
+
 STACK_RULES: tuple[StackRule, ...] = (
     StackRule(
         "organizations-scps-per-target",
@@ -721,6 +871,28 @@ STACK_RULES: tuple[StackRule, ...] = (
         "of a protected bucket, a protected key's alias and policy, and a protected "
         "repository's policies are protected too",
         _store_settings_protected,
+    ),
+    StackRule(
+        "s3-account-public-access-blocked",
+        "Every account has account-level S3 Block Public Access with all four settings on",
+        _account_public_access_blocked,
+    ),
+    StackRule(
+        "ebs-encryption-by-default",
+        "EBS encryption by default is enabled in every allowed region",
+        _ebs_encrypted_by_default,
+    ),
+    StackRule(
+        "iam-password-policy-cis",
+        "Every account has a password policy meeting CIS (length 14, no reuse of the last 24, "
+        "every character class)",
+        _password_policy_cis,
+    ),
+    StackRule(
+        "access-analyzer-organization",
+        "The security stack has IAM Access Analyzer's organization analyzer in every allowed "
+        "region",
+        _organization_analyzer,
     ),
 )
 

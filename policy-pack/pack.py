@@ -1,5 +1,9 @@
 """The rules of diagnyx_rules as Pulumi policies (importable without starting the pack)."""
 
+import json
+import os
+from collections.abc import Mapping
+
 from pulumi_policy import (
     EnforcementLevel,
     PolicyConfigSchema,
@@ -63,10 +67,30 @@ def resource_policy(rule: Rule) -> ResourceValidationPolicy:
     )
 
 
+def stack_facts(environ: Mapping[str, str] = os.environ) -> dict[str, object]:
+    """The stack's name and diagnyx:allowedRegions (diagnyx_rules.STACK_FACTS), from what the
+    Pulumi engine gives a policy pack's process, as it gives a program's: the stack's name in
+    PULUMI_STACK, its config in PULUMI_CONFIG (JSON; structured values as JSON text). What is
+    not there is left out, and the rules fall back to what the resources show."""
+    facts: dict[str, object] = {}
+    if stack := environ.get("PULUMI_STACK"):
+        facts["stack"] = stack
+    try:
+        config = json.loads(environ.get("PULUMI_CONFIG") or "{}")
+        regions = config.get("diagnyx:allowedRegions") if isinstance(config, dict) else None
+        if isinstance(regions, str):
+            regions = json.loads(regions)
+    except ValueError:
+        regions = None
+    if isinstance(regions, list) and regions and all(isinstance(r, str) for r in regions):
+        facts["allowedRegions"] = regions
+    return facts
+
+
 def stack_policy(rule: StackRule) -> StackValidationPolicy:
     def validate(args: StackValidationArgs, report_violation) -> None:
         subjects = [subject_of(r, with_dependencies=True) for r in args.resources]
-        config = {**DEFAULTS, **(args.get_config() or {})}
+        config = {**DEFAULTS, **stack_facts(), **(args.get_config() or {})}
         for message in rule.check(subjects, config):
             report_violation(message, None)
 

@@ -111,25 +111,48 @@ class SecurityServicesAdministration(pulumi.ComponentResource):
         super().__init__("diagnyx:security:SecurityServicesAdministration", name, None, opts)
         self._args = args
         self._child = pulumi.ResourceOptions(parent=self)
-        enabled = set(args.enabled)
         self.config_bucket = self._config_bucket(name)
-        for region in args.regions:
-            # Free for external access; analyzers are regional.
-            aws.accessanalyzer.Analyzer(
-                f"{name}-access-analyzer-{region}",
-                analyzer_name=services.ORGANIZATION_ANALYZER,
-                type="ORGANIZATION",
-                region=region,
-                opts=self._child,
-            )
-        if services.GUARD_DUTY in enabled:
+        # Each service's organization-wide part waits until the management stack has made this
+        # account its delegated administrator (it deploys first; `pulumi preview` of this stack
+        # in the same pull request shows the wait instead of failing).
+        administered = [
+            key for key in (services.ACCESS_ANALYZER, *args.enabled) if self._administers(key)
+        ]
+        if services.ACCESS_ANALYZER in administered:
+            for region in args.regions:
+                # Free for external access; analyzers are regional.
+                aws.accessanalyzer.Analyzer(
+                    f"{name}-access-analyzer-{region}",
+                    analyzer_name=services.ORGANIZATION_ANALYZER,
+                    type="ORGANIZATION",
+                    region=region,
+                    opts=self._child,
+                )
+        if services.GUARD_DUTY in administered:
             for region in args.regions:
                 self._guard_duty(name, region)
-        if services.SECURITY_HUB in enabled:
+        if services.SECURITY_HUB in administered:
             self._security_hub(name)
-        if services.AWS_CONFIG in enabled:
+        if services.AWS_CONFIG in administered:
             self._config_aggregator(name)
         self.register_outputs({})
+
+    def _administers(self, key: str) -> bool:
+        """Whether Organizations lists this account as the service's delegated administrator
+        (a plain invoke: the program decides before registering). ListDelegatedAdministrators
+        answers the management account and any delegated administrator, which this account is
+        from the organization's first deploy (CloudTrail's)."""
+        principal = services.TRUSTED_SERVICE[key]
+        found = aws.organizations.get_delegated_administrators(
+            service_principal=principal, opts=pulumi.InvokeOptions(parent=self)
+        )
+        if any(a.id == self._args.security_account_id for a in found.delegated_administrators):
+            return True
+        pulumi.log.warn(
+            f"{principal}'s organization settings wait until this account is its delegated "
+            "administrator: run `pulumi up -s management`, then this stack again"
+        )
+        return False
 
     def _config_bucket(self, name: str) -> SecureBucket:
         """Created whether AWS Config is on or not (an empty bucket costs nothing): every
@@ -164,16 +187,15 @@ class SecurityServicesAdministration(pulumi.ComponentResource):
 
     def _guard_duty(self, name: str, region: str) -> None:
         a = self._args
-        detector = aws.guardduty.Detector(
-            f"{name}-guardduty-{region}",
-            enable=True,
-            finding_publishing_frequency="FIFTEEN_MINUTES",
-            region=region,
-            opts=self._child,
-        )
+        # Designating the administrator turns GuardDuty on in that account and region (GuardDuty
+        # User Guide, "Designating a delegated GuardDuty administrator account"): its detector
+        # exists, and CreateDetector would be refused ("a detector already exists").
+        detector_id = aws.guardduty.get_detector_output(
+            region=region, opts=pulumi.InvokeOutputOptions(parent=self)
+        ).id
         aws.guardduty.OrganizationConfiguration(
             f"{name}-guardduty-members-{region}",
-            detector_id=detector.id,
+            detector_id=detector_id,
             # Every member account, existing ones included (GuardDuty API Reference,
             # UpdateOrganizationConfiguration: AutoEnableOrganizationMembers ALL).
             auto_enable_organization_members="ALL",
@@ -183,7 +205,7 @@ class SecurityServicesAdministration(pulumi.ComponentResource):
         for feature in services.GUARD_DUTY_OPTIONAL_FEATURES:
             aws.guardduty.OrganizationConfigurationFeature(
                 f"{name}-guardduty-{feature.lower().replace('_', '-')}-{region}",
-                detector_id=detector.id,
+                detector_id=detector_id,
                 name=feature,
                 auto_enable="NONE",
                 region=region,
@@ -191,7 +213,7 @@ class SecurityServicesAdministration(pulumi.ComponentResource):
             )
         aws.guardduty.PublishingDestination(
             f"{name}-guardduty-export-{region}",
-            detector_id=detector.id,
+            detector_id=detector_id,
             # A folder is written with its trailing slash (GuardDuty API Reference,
             # DestinationProperties).
             destination_arn=pulumi.Output.concat(
@@ -203,13 +225,9 @@ class SecurityServicesAdministration(pulumi.ComponentResource):
         )
 
     def _security_hub(self, name: str) -> None:
+        # Designating the administrator turns Security Hub on in that account (Security Hub User
+        # Guide, "Designating a delegated administrator"): EnableSecurityHub would be refused.
         a = self._args
-        hub = aws.securityhub.Account(
-            f"{name}-securityhub",
-            enable_default_standards=False,
-            region=a.home_region,
-            opts=self._child,
-        )
         linked = [r for r in a.regions if r != a.home_region]
         # Central configuration needs the home region's aggregator first.
         aggregator = aws.securityhub.FindingAggregator(
@@ -217,7 +235,7 @@ class SecurityServicesAdministration(pulumi.ComponentResource):
             linking_mode="SPECIFIED_REGIONS" if linked else "NO_REGIONS",
             specified_regions=linked or None,
             region=a.home_region,
-            opts=pulumi.ResourceOptions(parent=self, depends_on=[hub]),
+            opts=self._child,
         )
         organization = aws.securityhub.OrganizationConfiguration(
             f"{name}-securityhub-organization",

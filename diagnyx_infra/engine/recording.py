@@ -52,6 +52,7 @@ class RecordingMocks(pulumi_mocks.Mocks):
     def __init__(self) -> None:
         self.counter = 0
         self.provider_regions: dict[str, str] = {}
+        self.provider_accounts: dict[str, str] = {}
 
     def new_resource(self, args: pulumi_mocks.MockResourceArgs) -> tuple[str | None, dict]:
         self.counter += 1
@@ -63,6 +64,9 @@ class RecordingMocks(pulumi_mocks.Mocks):
             state.update(computed(args, self.counter))
         if args.typ == "pulumi:providers:aws":
             self.provider_regions[resource_id] = str(args.inputs.get("region", "us-east-1"))
+            # Provider inputs reach the mocks as JSON text.
+            allowed = json.loads(args.inputs.get("allowedAccountIds") or '["000000000000"]')
+            self.provider_accounts[resource_id] = str(allowed[0])
         return resource_id, state
 
     def call(self, args: pulumi_mocks.MockCallArgs) -> tuple[dict, list | None]:
@@ -78,6 +82,16 @@ class RecordingMocks(pulumi_mocks.Mocks):
                 "identityStoreIds": ["d-0000000000"],
                 "id": "us-east-1",
             }, []
+        if args.token == "aws:organizations/getDelegatedAdministrators:getDelegatedAdministrators":
+            # As once the management stack is deployed: the asking account administers it.
+            account = self.provider_accounts.get(
+                (args.provider or "").rsplit("::", 1)[-1], "000000000000"
+            )
+            principal = args.args.get("servicePrincipal", "")
+            return {"delegatedAdministrators": [{"id": account}], "id": principal}, []
+        if args.token == "aws:guardduty/getDetector:getDetector":
+            region = args.args.get("region") or "us-east-1"
+            return {"id": f"detector-{region}", "status": "ENABLED"}, []
         if args.token == "aws:organizations/getOrganization:getOrganization":
             return {"id": "o-mock", "roots": [{"id": "r-mock", "name": "Root"}]}, []
         if args.token == "aws:ec2/getVpcPeeringConnections:getVpcPeeringConnections":

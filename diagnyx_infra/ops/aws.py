@@ -676,14 +676,20 @@ _XML_PROTOCOLS = ("query", "ec2", "rest-xml")
 # a report may set aside ("not offered by this endpoint"); any other 5xx, HTML page or garbage is
 # an endpoint that did not answer as AWS. A check that starts calling another API moto lacks
 # exits 3 on the moto server until the API is named here. (moto in process, as the rehearsal
-# runs it, raises NotImplementedError instead: see classify.)
-EMULATOR_GAPS = frozenset({"ce:ListCostAllocationTags"})
+# runs it, raises NotImplementedError instead, see classify; for a service it lacks altogether,
+# as Access Analyzer, it answers HTTP 404 "Not yet implemented", also taken only for these.)
+EMULATOR_GAPS = frozenset({"ce:ListCostAllocationTags", "accessanalyzer:ListAnalyzers"})
 _WERKZEUG_500 = (
     b"<!doctype html> <html lang=en> <title>500 Internal Server Error</title> "
     b"<h1>Internal Server Error</h1> <p>The server encountered an internal error and was unable "
     b"to complete your request. Either the server is overloaded or there is an error in the "
     b"application.</p>"
 )
+_MOTO_NO_SERVICE = b"Not yet implemented"  # moto in process, for a service it does not have
+_GAP_ANSWERS = {
+    "server": "as a moto server answers an action it lacks (HTTP 500, its error page)",
+    "in process": 'as moto in process answers a service it lacks (HTTP 404, "Not yet implemented")',
+}
 
 
 def _header(headers, name: str) -> str:
@@ -693,17 +699,23 @@ def _header(headers, name: str) -> str:
     return ""
 
 
-def _emulator_gap(operation_model, response_dict: dict) -> str | None:
-    """'ce:ListCostAllocationTags' when this is moto's server answering an action it lacks,
-    one of EMULATOR_GAPS; None otherwise."""
+def _emulator_gap(operation_model, response_dict: dict) -> tuple[str, str] | None:
+    """('ce:ListCostAllocationTags', how) when this is moto answering an API it lacks, one of
+    EMULATOR_GAPS: its server's error page ("server") or, in process, its answer for a service
+    it does not have ("in process"); None otherwise."""
     api = f"{operation_model.service_model.service_name}:{operation_model.name}"
+    if api not in EMULATOR_GAPS:
+        return None
+    status = response_dict.get("status_code")
+    body = response_dict.get("body", b"")
     if (
-        api in EMULATOR_GAPS
-        and response_dict.get("status_code") == 500
+        status == 500
         and _header(response_dict.get("headers"), "server").startswith("Werkzeug/")
-        and b" ".join(response_dict.get("body", b"").split()) == _WERKZEUG_500
+        and b" ".join(body.split()) == _WERKZEUG_500
     ):
-        return api
+        return api, "server"
+    if status == 404 and body == _MOTO_NO_SERVICE:
+        return api, "in process"
     return None
 
 
@@ -722,12 +734,13 @@ def _refuse_non_aws(client, operation_model, response_dict: dict, **_) -> None:
         return  # the body is a document of its own (an S3 bucket policy is JSON)
     head = body[:256].lstrip(b"\xef\xbb\xbf \t\r\n")
     protocol = operation_model.metadata.get("protocol", "")
+    endpoint = _base_url(client.meta.endpoint_url)
+    if gap := _emulator_gap(operation_model, response_dict):
+        api, how = gap
+        what = "an HTML page" if how == "server" else repr(_MOTO_NO_SERVICE.decode())
+        raise NotAwsReply(endpoint=endpoint, status=status, what=what, gap=api, how=how)
     if head.lower().startswith((b"<!doctype html", b"<html")):
         what = "an HTML page"
-        if gap := _emulator_gap(operation_model, response_dict):
-            raise NotAwsReply(
-                endpoint=_base_url(client.meta.endpoint_url), status=status, what=what, gap=gap
-            )
     elif status < 300 and (output is None or not output.members):
         return  # nothing is read from the body of a success without output
     elif not head:
@@ -741,7 +754,7 @@ def _refuse_non_aws(client, operation_model, response_dict: dict, **_) -> None:
         what = "a body that is not XML"
     else:
         return
-    raise NotAwsReply(endpoint=_base_url(client.meta.endpoint_url), status=status, what=what)
+    raise NotAwsReply(endpoint=endpoint, status=status, what=what)
 
 
 @dataclass(frozen=True)
@@ -766,6 +779,9 @@ _CREDENTIALS = {
     "InvalidSignatureException",
 }
 # ...NotFoundError: S3's ServerSideEncryptionConfigurationNotFoundError, a setting deleted.
+# NoSuchPublicAccessBlockConfiguration: no public access block, on a bucket or (S3 Control) the
+# account.
+_MISSING_CODES = {"ResourceNotFoundException", "NotFound", "NoSuchPublicAccessBlockConfiguration"}
 _MISSING_SUFFIXES = (
     "NotFound",
     "NotFoundException",
@@ -785,10 +801,11 @@ def classify(error: Exception) -> ErrorKind:
         return ErrorKind("credentials", str(error))
     if isinstance(error, NotAwsReply):
         if gap := error.kwargs.get("gap"):
+            how = _GAP_ANSWERS[error.kwargs.get("how", "server")]
             return ErrorKind(
                 "unavailable",
                 f"the endpoint does not implement this API: {error.kwargs['endpoint']} answered "
-                f"{gap} as a moto server answers an action it lacks (HTTP 500, its error page)",
+                f"{gap} {how}",
             )
         return ErrorKind("unreachable", str(error))
     if (deadline := _deadline_of(error)) is not None:
@@ -827,8 +844,12 @@ def _classify_reply(error: ClientError) -> ErrorKind:
         )
     if code in _DENIED:
         return ErrorKind("denied", f"access denied: {message}")
-    if code.endswith(_MISSING_SUFFIXES) or code in {"ResourceNotFoundException", "NotFound"}:
+    if code.endswith(_MISSING_SUFFIXES) or code in _MISSING_CODES:
         return ErrorKind("missing", message or code)
+    if code == "InvalidAccessException" and "not subscribed" in message:
+        # Security Hub in an account or region where it is not enabled ("Account ... is not
+        # subscribed to AWS Security Hub"); the code alone also means a call not permitted.
+        return ErrorKind("missing", message)
     if not code or code.isdigit() or code == "Unknown":
         # No AWS error code in the reply: botocore fell back to the HTTP status. Only S3's
         # HEAD requests answer so (they have no body).

@@ -1,5 +1,6 @@
 """`diagnyx checklist`: the guide's "Account Bootstrap Checklist", verified against live AWS by
-assuming a role into each account. One finding per item per account."""
+assuming a role into each account. One finding per item per account: the guide's items, then
+the security services' (security_checks: one definition per item, with its metadata)."""
 
 from collections.abc import Callable
 from typing import Any, TypeVar
@@ -13,6 +14,8 @@ from .aws import Aws, classify, every
 from .findings import PENDING, Finding, Status, run_check
 from .identity_center import permission_set_names
 from .landing_zone import LandingZone
+from .security_checks import SECURITY_ITEMS, SecurityItem
+from .security_checks import Account as SecurityAccount
 
 ITEMS = (
     "in organization and OU",
@@ -27,6 +30,7 @@ ITEMS = (
     "KMS key rotation",
     "cost allocation tags",
     "security alarms",
+    *(item.item for item in SECURITY_ITEMS),
 )
 BASELINE_ROLES = (naming.CICD_ROLE, naming.PREVIEW_ROLE, naming.AUDIT_ROLE)
 T = TypeVar("T")
@@ -107,7 +111,19 @@ class Checklist:
                 "confirm the subscription e-mail; run `pulumi up`",
             ),
         ]
-        return [run_check(name, item, check, hint) for item, check, hint in checks]
+        findings = [run_check(name, item, check, hint) for item, check, hint in checks]
+        return findings + [self._security(name, aws, item) for item in SECURITY_ITEMS]
+
+    def _security(self, name: str, aws: Aws, item: SecurityItem) -> Finding:
+        """One item of security_checks: passing without a look where it does not apply (a
+        service switched off, an account it does not concern), as the items above pass
+        where nothing is configured."""
+        organization = self.zone.management.organization
+        enabled = organization.security_services.enabled() if organization else ()
+        if (reason := item.not_checked(name, enabled)) is not None:
+            return Finding(name, item.item, Status.PASS, reason)
+        account = SecurityAccount(name, aws, self.zone)
+        return run_check(name, item.item, lambda: item.check(account), item.fix(name))
 
     def _session_for(self, account_id: str) -> Aws:
         if account_id == self.zone.account_ids[MANAGEMENT_ACCOUNT]:

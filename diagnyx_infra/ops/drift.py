@@ -37,6 +37,10 @@ from ..policies.identity import (
     VIEW_ONLY_ACCESS,
 )
 from ..policies.security_services import (
+    AWS_CONFIG,
+    CONFIG_AGGREGATOR_POLICY,
+    CONFIG_AGGREGATOR_ROLE,
+    aggregator_trust_policy,
     archive_delivery_statements,
     config_bucket_name,
     config_bucket_statements,
@@ -65,6 +69,7 @@ ROLE_MANAGED_POLICIES = {
     naming.AUDIT_ROLE: frozenset({READ_ONLY_ACCESS, SECURITY_AUDIT}),
     naming.DRIFT_ROLE: frozenset(),
     naming.COST_EXPLORER_ROLE: frozenset(),
+    CONFIG_AGGREGATOR_ROLE: frozenset({CONFIG_AGGREGATOR_POLICY}),
 }
 ROLE_INLINE_POLICIES = {
     naming.CICD_ROLE: frozenset({naming.CICD_POLICY}),
@@ -72,6 +77,7 @@ ROLE_INLINE_POLICIES = {
     naming.AUDIT_ROLE: frozenset(),
     naming.DRIFT_ROLE: frozenset({naming.DRIFT_POLICY}),
     naming.COST_EXPLORER_ROLE: frozenset({naming.COST_EXPLORER_POLICY}),
+    CONFIG_AGGREGATOR_ROLE: frozenset(),
 }
 _SECRET = "(the stack's ciExternalId)"
 PUBLIC_ACCESS_BLOCK = (
@@ -870,6 +876,9 @@ class DriftCheck:
             trusts[naming.DRIFT_ROLE] = iam_policies.drift_member_trust_policy(management)
         if principals := settings.known_cost_explorer_principals():
             trusts[naming.COST_EXPLORER_ROLE] = cost.cost_explorer_trust(principals)
+        enabled = self.organization_settings.security_services.enabled()
+        if settings.audit_archive is not None and AWS_CONFIG in enabled:
+            trusts[CONFIG_AGGREGATOR_ROLE] = aggregator_trust_policy(settings.account_id)
         return {role: _without_external_ids(json.loads(to_json(t))) for role, t in trusts.items()}
 
     def _inline_policy(

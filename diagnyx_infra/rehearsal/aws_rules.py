@@ -7,10 +7,13 @@ the resource and the rule; tests reintroduce each mistake and expect that failur
 import json
 from typing import Any
 
+from botocore.exceptions import ClientError
+
+from ..ops.aws import Aws, every
 from ..policies.audit import trail_arn
 from ..policies.evaluation import Request, decision
-from .handlers import Context, Outputs, _json
-from .moto_gaps import CLOUDTRAIL
+from .handlers import Context, Outputs, _json, not_emulated
+from .moto_gaps import CLOUDTRAIL, CONFIG
 
 
 class RuleViolation(Exception):
@@ -373,6 +376,576 @@ def certificate_validation(ctx: Context, i: dict) -> tuple[str, Outputs]:
     return records_exist(ctx, i)
 
 
+# --- Security services: trusted access, delegated administrators, delivery policies ----------
+
+ACCESS_ANALYZER = "access-analyzer.amazonaws.com"
+GUARDDUTY = "guardduty.amazonaws.com"
+SECURITY_HUB = "securityhub.amazonaws.com"
+
+REGISTER_ADMINISTRATOR = (
+    "RegisterDelegatedAdministrator is called from the management account, for a service whose "
+    "trusted access is enabled: otherwise InvalidInputException, unrecognized service principal "
+    "(Organizations API Reference, RegisterDelegatedAdministrator; AWS re:Post Knowledge Center, "
+    "config-organizations-admin: the error means trusted access is not turned on)"
+)
+ORGANIZATION_ANALYZER = (
+    "an analyzer with the organization as its zone of trust is created by the management account "
+    "or, through the API, by a member account only once trusted access for IAM Access Analyzer is "
+    "enabled and the account is registered as its delegated administrator (IAM User Guide, "
+    '"Add a delegated administrator for IAM Access Analyzer")'
+)
+ORGANIZATION_AGGREGATOR = (
+    "an organization aggregator needs trusted access for config.amazonaws.com and, outside the "
+    "management account, a delegated administrator registered for config.amazonaws.com first "
+    "(AWS Config API Reference, PutConfigurationAggregator, OrganizationAccessDeniedException; "
+    'AWS Config Developer Guide, "Registering a Delegated Administrator")'
+)
+ADMIN_FROM_MANAGEMENT = (
+    "only the organization's management account designates GuardDuty's or Security Hub's "
+    "delegated administrator, a member of the organization; designating it enables the service's "
+    "trusted access (GuardDuty API Reference and Security Hub API Reference, "
+    'EnableOrganizationAdminAccount; GuardDuty User Guide, "Permissions required to designate a '
+    'delegated GuardDuty administrator account"; Security Hub User Guide, "Integrating Security '
+    'Hub CSPM with AWS Organizations")'
+)
+SERVICE_ON_IN_ADMIN = (
+    "designating GuardDuty's or Security Hub's delegated administrator also turns the service on "
+    'in that account in the current Region (GuardDuty User Guide, "Permissions required to '
+    'designate a delegated GuardDuty administrator account": "It also enables GuardDuty for the '
+    'delegated GuardDuty administrator account"; Security Hub User Guide, "Integrating Security '
+    'Hub CSPM with AWS Organizations": "It also enables Security Hub CSPM in the current AWS '
+    'Region for the delegated administrator account")'
+)
+ONE_DETECTOR = (
+    "one GuardDuty detector per account and Region: CreateDetector refuses a second "
+    '("a detector already exists for the current account"; GuardDuty API Reference, '
+    "CreateDetector; terraform-provider-aws #11780); " + SERVICE_ON_IN_ADMIN
+)
+ONE_HUB = (
+    "EnableSecurityHub refuses an account already subscribed in that Region "
+    "(Security Hub API Reference, EnableSecurityHub: ResourceConflictException; "
+    "terraform-provider-aws internal/service/securityhub/account.go calls it unconditionally); "
+    + SERVICE_ON_IN_ADMIN
+)
+GUARDDUTY_ORGANIZATION = (
+    "GuardDuty's organization configuration is set by the delegated administrator designated in "
+    "that Region, through its own detector there (GuardDuty API Reference, "
+    'UpdateOrganizationConfiguration; GuardDuty User Guide, "Managing GuardDuty accounts with AWS '
+    'Organizations")'
+)
+CONFIG_DELIVERY = (
+    "AWS Config delivers as config.amazonaws.com when it records through its service-linked "
+    "role or into another account's bucket: PutDeliveryChannel needs the bucket to exist and its "
+    "policy to let config.amazonaws.com GetBucketAcl, ListBucket and PutObject "
+    "(bucket-owner-full-control) under <prefix>/AWSLogs/<account>/Config/ for the recording "
+    "account (AWS Config API Reference, PutDeliveryChannel: NoSuchBucketException, "
+    "InsufficientDeliveryPolicyException; AWS Config Developer Guide, "
+    '"Permissions for the Amazon S3 Bucket for the AWS Config Delivery Channel")'
+)
+GUARDDUTY_EXPORT = (
+    "GuardDuty exports findings only to an existing bucket whose policy lets "
+    "guardduty.amazonaws.com GetBucketLocation and PutObject under the destination's prefix, "
+    "encrypted with a KMS key whose policy lets it GenerateDataKey (GuardDuty API Reference, "
+    "CreatePublishingDestination; GuardDuty User Guide, "
+    '"Exporting generated GuardDuty findings to Amazon S3 buckets")'
+)
+HOME_REGION = (
+    "Security Hub's central configuration needs the delegated administrator's home Region (its "
+    "finding aggregator) first, and configuration policies are created only there, once central "
+    'configuration is on (Security Hub User Guide, "Enabling central configuration": '
+    'prerequisites; "Impact of central configuration on cross-Region aggregation")'
+)
+HUB_ENABLED = (
+    "Security Hub's APIs answer in an account and Region only once Security Hub is enabled there "
+    "(Security Hub API Reference, InvalidAccessException)"
+)
+ORGANIZATION_DATA = (
+    "getOrganization returns the organization's roots, accounts and trusted services only to the "
+    "management account or a delegated administrator: others get an empty list "
+    "(terraform-provider-aws internal/service/organizations/organization_data_source.go; "
+    "Organizations API Reference, ListAccounts, ListRoots)"
+)
+
+
+def _region(ctx: Context, i: dict) -> str:
+    return i.get("region") or ctx.aws.session.region_name
+
+
+def _trusted_services(world: Any) -> set[str]:
+    organizations = world.management.client("organizations")
+    enabled = organizations.list_aws_service_access_for_organization()["EnabledServicePrincipals"]
+    return {p["ServicePrincipal"] for p in enabled}
+
+
+def _delegated_administrators(world: Any, principal: str | None = None) -> set[str]:
+    organizations = world.management.client("organizations")
+    params = {"ServicePrincipal": principal} if principal else {}
+    admins = every(
+        organizations, "list_delegated_administrators", "DelegatedAdministrators", **params
+    )
+    return {a["Id"] for a in admins}
+
+
+def _require_organization_administrator(ctx: Context, principal: str, code: str, rule: str) -> None:
+    """Trusted access for ``principal`` enabled, and the caller the management account or
+    ``principal``'s registered delegated administrator."""
+    world = ctx.world
+    if principal not in _trusted_services(world):
+        raise RuleViolation(
+            code, f"trusted access for {principal} is not enabled in the organization", rule
+        )
+    caller = ctx.aws.account_id
+    if caller != world.management.account_id and caller not in _delegated_administrators(
+        world, principal
+    ):
+        raise RuleViolation(
+            code,
+            f"account {caller} is neither the management account nor a delegated administrator "
+            f"registered for {principal}",
+            rule,
+        )
+
+
+def delegated_administrator(ctx: Context, i: dict) -> tuple[str, Outputs]:
+    """RegisterDelegatedAdministrator: from the management account, for a service whose trusted
+    access is enabled."""
+    world, principal = ctx.world, i["servicePrincipal"]
+    if ctx.aws.account_id != world.management.account_id:
+        raise RuleViolation(
+            "AccessDeniedException",
+            f"account {ctx.aws.account_id} is not the organization's management account",
+            REGISTER_ADMINISTRATOR,
+        )
+    if principal not in _trusted_services(world):
+        raise RuleViolation(
+            "InvalidInputException",
+            f"You specified an unrecognized service principal: trusted access for {principal} "
+            "is not enabled in the organization",
+            REGISTER_ADMINISTRATOR,
+        )
+    organizations = ctx.client("organizations")
+    organizations.register_delegated_administrator(
+        AccountId=i["accountId"], ServicePrincipal=principal
+    )
+    account = organizations.describe_account(AccountId=i["accountId"])["Account"]
+    return f"{i['accountId']}/{principal}", {
+        "arn": account["Arn"],
+        "email": account["Email"],
+        "name": account["Name"],
+        "status": account["Status"],
+    }
+
+
+def access_analyzer(ctx: Context, i: dict) -> tuple[str, Outputs]:
+    if i.get("type", "ACCOUNT").startswith("ORGANIZATION"):
+        _require_organization_administrator(
+            ctx, ACCESS_ANALYZER, "AccessDeniedException", ORGANIZATION_ANALYZER
+        )
+    raise not_emulated("aws:accessanalyzer/analyzer:Analyzer")
+
+
+def config_aggregator(ctx: Context, i: dict) -> tuple[str, Outputs]:
+    params: dict[str, Any] = {"ConfigurationAggregatorName": i["name"]}
+    source = i.get("organizationAggregationSource")
+    if source:
+        _require_organization_administrator(
+            ctx, CONFIG, "OrganizationAccessDeniedException", ORGANIZATION_AGGREGATOR
+        )
+        params["OrganizationAggregationSource"] = {
+            "RoleArn": source["roleArn"],
+            "AwsRegions": list(source.get("regions") or []),
+            "AllAwsRegions": bool(source.get("allRegions")),
+        }
+    accounts = i.get("accountAggregationSource")
+    if accounts:
+        params["AccountAggregationSources"] = [
+            {
+                "AccountIds": list(accounts["accountIds"]),
+                "AwsRegions": list(accounts.get("regions") or []),
+                "AllAwsRegions": bool(accounts.get("allRegions")),
+            }
+        ]
+    created = ctx.regional("config", i).put_configuration_aggregator(**params)
+    arn = created["ConfigurationAggregator"]["ConfigurationAggregatorArn"]
+    return i["name"], {"arn": arn}
+
+
+def _require_management_designates(ctx: Context, admin_account_id: str, code: str) -> None:
+    world = ctx.world
+    if ctx.aws.account_id != world.management.account_id:
+        raise RuleViolation(
+            code,
+            f"account {ctx.aws.account_id} is not the organization's management account",
+            ADMIN_FROM_MANAGEMENT,
+        )
+    try:
+        world.management.client("organizations").describe_account(AccountId=admin_account_id)
+    except ClientError:
+        raise RuleViolation(
+            code,
+            f"account {admin_account_id} is not a member of the organization",
+            ADMIN_FROM_MANAGEMENT,
+        ) from None
+
+
+def _designated(ctx: Context, admin: str, principal: str) -> Aws:
+    """What designating ``admin`` does beyond the service's own record (ADMIN_FROM_MANAGEMENT):
+    the service's trusted access enabled, ``admin`` registered as the organization's delegated
+    administrator for it; returns ``admin``'s session, where the service is then on."""
+    organizations = ctx.world.management.client("organizations")
+    organizations.enable_aws_service_access(ServicePrincipal=principal)
+    if admin not in _delegated_administrators(ctx.world, principal):
+        organizations.register_delegated_administrator(AccountId=admin, ServicePrincipal=principal)
+    return ctx.world.management.assume(admin)
+
+
+def guardduty_admin(ctx: Context, i: dict) -> tuple[str, Outputs]:
+    admin = i["adminAccountId"]
+    _require_management_designates(ctx, admin, "BadRequestException")
+    ctx.regional("guardduty", i).enable_organization_admin_account(AdminAccountId=admin)
+    # GuardDuty is enabled in the administrator account, in this Region (SERVICE_ON_IN_ADMIN).
+    detectors = _designated(ctx, admin, GUARDDUTY).client("guardduty", _region(ctx, i))
+    if not detectors.list_detectors()["DetectorIds"]:
+        detectors.create_detector(Enable=True)
+    return admin, {}
+
+
+def security_hub_admin(ctx: Context, i: dict) -> tuple[str, Outputs]:
+    admin = i["adminAccountId"]
+    _require_management_designates(ctx, admin, "AccessDeniedException")
+    ctx.regional("securityhub", i).enable_organization_admin_account(AdminAccountId=admin)
+    # Security Hub is enabled in the administrator account, in this Region (SERVICE_ON_IN_ADMIN).
+    hub = _designated(ctx, admin, SECURITY_HUB).client("securityhub", _region(ctx, i))
+    try:
+        hub.describe_hub()
+    except ClientError:
+        hub.enable_security_hub(EnableDefaultStandards=False)
+    return admin, {}
+
+
+def guardduty_detector(ctx: Context, i: dict) -> tuple[str, Outputs]:
+    """CreateDetector: one detector per account and Region; the delegated administrator's was
+    made when it was designated."""
+    from .handlers import guardduty_detector as create_detector
+
+    existing = ctx.regional("guardduty", i).list_detectors()["DetectorIds"]
+    if existing:
+        raise RuleViolation(
+            "BadRequestException",
+            "The request is rejected because a detector already exists for the current account "
+            f"({ctx.aws.account_id}, {_region(ctx, i)}: {', '.join(existing)})",
+            ONE_DETECTOR,
+        )
+    return create_detector(ctx, i)
+
+
+def security_hub_account(ctx: Context, i: dict) -> tuple[str, Outputs]:
+    """EnableSecurityHub refuses an account and Region where Security Hub is on, as it is in the
+    delegated administrator's once designated."""
+    from .handlers import security_hub_account as enable_security_hub
+
+    try:
+        ctx.regional("securityhub", i).describe_hub()
+    except ClientError:
+        return enable_security_hub(ctx, i)
+    raise RuleViolation(
+        "ResourceConflictException",
+        f"Account {ctx.aws.account_id} is already subscribed to Security Hub in {_region(ctx, i)}",
+        ONE_HUB,
+    )
+
+
+def _require_guardduty_administrator(ctx: Context, i: dict) -> None:
+    region = _region(ctx, i)
+    admins = ctx.world.management.client("guardduty", region).list_organization_admin_accounts()
+    if ctx.aws.account_id not in {a["AdminAccountId"] for a in admins.get("AdminAccounts", [])}:
+        raise RuleViolation(
+            "BadRequestException",
+            f"account {ctx.aws.account_id} is not GuardDuty's delegated administrator in {region}",
+            GUARDDUTY_ORGANIZATION,
+        )
+    try:
+        ctx.regional("guardduty", i).get_detector(DetectorId=i["detectorId"])
+    except ClientError:
+        raise RuleViolation(
+            "BadRequestException",
+            f"no detector {i['detectorId']} of account {ctx.aws.account_id} in {region}",
+            GUARDDUTY_ORGANIZATION,
+        ) from None
+
+
+def guardduty_organization_configuration(ctx: Context, i: dict) -> tuple[str, Outputs]:
+    _require_guardduty_administrator(ctx, i)
+    raise not_emulated("aws:guardduty/organizationConfiguration:OrganizationConfiguration")
+
+
+def guardduty_organization_feature(ctx: Context, i: dict) -> tuple[str, Outputs]:
+    _require_guardduty_administrator(ctx, i)
+    raise not_emulated(
+        "aws:guardduty/organizationConfigurationFeature:OrganizationConfigurationFeature"
+    )
+
+
+def _bucket_policy(ctx: Context, bucket: str, code: str, rule: str) -> str:
+    """The bucket's policy, read as the service that delivers to it does."""
+    try:
+        return ctx.client("s3").get_bucket_policy(Bucket=bucket)["Policy"]
+    except ClientError as error:
+        found = error.response.get("Error", {}).get("Code")
+        if found == "NoSuchBucket":
+            raise RuleViolation(
+                "NoSuchBucketException", f"bucket {bucket} does not exist", rule
+            ) from None
+        if found == "NoSuchBucketPolicy":
+            raise RuleViolation(code, f"bucket {bucket} has no policy", rule) from None
+        raise
+
+
+def _require_allowed(policy: str, requests: list[Request], code: str, what: str, rule: str):
+    for request in requests:
+        if decision(policy, request) != "Allow":
+            raise RuleViolation(
+                code,
+                f"the policy of {what} does not let {request.service} {request.action} "
+                f"{request.resource} for account {request.context.get('aws:sourceaccount')}",
+                rule,
+            )
+
+
+def config_delivery_channel(ctx: Context, i: dict) -> tuple[str, Outputs]:
+    bucket, prefix = i["s3BucketName"], (i.get("s3KeyPrefix") or "").strip("/")
+    account, region = ctx.aws.account_id, _region(ctx, i)
+    code = "InsufficientDeliveryPolicyException"
+    policy = _bucket_policy(ctx, bucket, code, CONFIG_DELIVERY)
+    context = {"aws:sourceaccount": account, "aws:securetransport": "true"}
+    key = "/".join(filter(None, [prefix, "AWSLogs", account, "Config", region, "snapshot.json.gz"]))
+    requests = [
+        Request("s3:GetBucketAcl", f"arn:aws:s3:::{bucket}", CONFIG, context=context),
+        Request("s3:ListBucket", f"arn:aws:s3:::{bucket}", CONFIG, context=context),
+        Request(
+            "s3:PutObject",
+            f"arn:aws:s3:::{bucket}/{key}",
+            CONFIG,
+            context={**context, "s3:x-amz-acl": "bucket-owner-full-control"},
+        ),
+    ]
+    _require_allowed(policy, requests, code, f"bucket {bucket}", CONFIG_DELIVERY)
+    channel: dict[str, Any] = {"name": i["name"], "s3BucketName": bucket}
+    for prop, key_name in (
+        ("s3KeyPrefix", "s3KeyPrefix"),
+        ("s3KmsKeyArn", "s3KmsKeyArn"),
+        ("snsTopicArn", "snsTopicARN"),
+    ):
+        if i.get(prop):
+            channel[key_name] = i[prop]
+    ctx.regional("config", i).put_delivery_channel(DeliveryChannel=channel)
+    return i["name"], {}
+
+
+def guardduty_publishing_destination(ctx: Context, i: dict) -> tuple[str, Outputs]:
+    account, region = ctx.aws.account_id, _region(ctx, i)
+    detector = i["detectorId"]
+    ctx.regional("guardduty", i).get_detector(DetectorId=detector)
+    destination = i["destinationArn"]
+    bucket = destination.removeprefix("arn:aws:s3:::").split("/", 1)[0]
+    code = "BadRequestException"
+    policy = _bucket_policy(ctx, bucket, code, GUARDDUTY_EXPORT)
+    context = {
+        "aws:sourceaccount": account,
+        "aws:sourcearn": f"arn:aws:guardduty:{region}:{account}:detector/{detector}",
+        "aws:securetransport": "true",
+    }
+    requests = [
+        Request("s3:GetBucketLocation", f"arn:aws:s3:::{bucket}", GUARDDUTY, context=context),
+        Request(
+            "s3:PutObject",
+            f"{destination.rstrip('/')}/AWSLogs/{account}/GuardDuty/{region}/findings.jsonl.gz",
+            GUARDDUTY,
+            context=context,
+        ),
+    ]
+    _require_allowed(policy, requests, code, f"bucket {bucket}", GUARDDUTY_EXPORT)
+    key_arn = i["kmsKeyArn"]
+    key_policy = ctx.client("kms", key_arn.split(":")[3]).get_key_policy(
+        KeyId=key_arn, PolicyName="default"
+    )["Policy"]
+    use = Request("kms:GenerateDataKey", key_arn, GUARDDUTY, context=context)
+    _require_allowed(key_policy, [use], code, f"key {key_arn}", GUARDDUTY_EXPORT)
+    raise not_emulated("aws:guardduty/publishingDestination:PublishingDestination")
+
+
+def _require_hub(ctx: Context, i: dict):
+    securityhub = ctx.regional("securityhub", i)
+    try:
+        securityhub.describe_hub()
+    except ClientError:
+        raise RuleViolation(
+            "InvalidAccessException",
+            f"Security Hub is not enabled in account {ctx.aws.account_id}, "
+            f"{securityhub.meta.region_name}",
+            HUB_ENABLED,
+        ) from None
+    return securityhub
+
+
+def security_hub_finding_aggregator(ctx: Context, i: dict) -> tuple[str, Outputs]:
+    securityhub = _require_hub(ctx, i)
+    ctx.world.finding_aggregators[ctx.aws.account_id] = securityhub.meta.region_name
+    raise not_emulated("aws:securityhub/findingAggregator:FindingAggregator")
+
+
+def _require_home_region(ctx: Context, region: str, doing: str) -> None:
+    home = ctx.world.finding_aggregators.get(ctx.aws.account_id)
+    if home != region:
+        where = f"its home Region is {home}" if home else "it has no finding aggregator"
+        raise RuleViolation(
+            "ValidationException",
+            f"{doing} in {region}: account {ctx.aws.account_id}'s {where}",
+            HOME_REGION,
+        )
+
+
+def security_hub_organization_configuration(ctx: Context, i: dict) -> tuple[str, Outputs]:
+    securityhub = _require_hub(ctx, i)
+    configuration = i.get("organizationConfiguration") or {}
+    if configuration.get("configurationType") == "CENTRAL":
+        _require_home_region(ctx, securityhub.meta.region_name, "central configuration")
+    params: dict[str, Any] = {"AutoEnable": bool(i.get("autoEnable"))}
+    if i.get("autoEnableStandards"):
+        params["AutoEnableStandards"] = i["autoEnableStandards"]
+    if configuration:
+        params["OrganizationConfiguration"] = {
+            "ConfigurationType": configuration["configurationType"]
+        }
+    securityhub.update_organization_configuration(**params)
+    return ctx.aws.account_id, {}
+
+
+def security_hub_configuration_policy(ctx: Context, i: dict) -> tuple[str, Outputs]:
+    securityhub = _require_hub(ctx, i)
+    described = securityhub.describe_organization_configuration()
+    kind = described.get("OrganizationConfiguration", {}).get("ConfigurationType")
+    if kind != "CENTRAL":
+        raise RuleViolation(
+            "AccessDeniedException",
+            f"central configuration is not on for account {ctx.aws.account_id} ({kind})",
+            HOME_REGION,
+        )
+    _require_home_region(ctx, securityhub.meta.region_name, "a configuration policy")
+    raise not_emulated("aws:securityhub/configurationPolicy:ConfigurationPolicy")
+
+
+def security_hub_policy_association(ctx: Context, i: dict) -> tuple[str, Outputs]:
+    securityhub = _require_hub(ctx, i)
+    _require_home_region(ctx, securityhub.meta.region_name, "a configuration policy association")
+    target = i["targetId"]
+    organizations = ctx.world.management.client("organizations")
+    roots = {r["Id"] for r in organizations.list_roots()["Roots"]}
+    if target not in roots:
+        try:
+            if target.startswith("ou-"):
+                organizations.describe_organizational_unit(OrganizationalUnitId=target)
+            else:
+                organizations.describe_account(AccountId=target)
+        except ClientError:
+            raise RuleViolation(
+                "ResourceNotFoundException",
+                f"{target} is neither the organization's root, an OU nor an account of it",
+                HOME_REGION,
+            ) from None
+    raise not_emulated(
+        "aws:securityhub/configurationPolicyAssociation:ConfigurationPolicyAssociation"
+    )
+
+
+def delegated_administrators_data(caller: Aws, world: Any, principal: str) -> dict[str, Any]:
+    """What `aws.organizations.get_delegated_administrators` returns to ``caller``:
+    ListDelegatedAdministrators "can be called only from the organization's management account
+    or by a member account that is a delegated administrator" (Organizations API Reference);
+    another member gets AccessDeniedException, which the provider reports as an error."""
+    if caller.account_id != world.management.account_id and (
+        caller.account_id not in _delegated_administrators(world)
+    ):
+        raise RuleViolation(
+            "AccessDeniedException",
+            f"account {caller.account_id} is neither the management account nor a delegated "
+            "administrator",
+            "Organizations API Reference, ListDelegatedAdministrators",
+        )
+    return {
+        "id": principal,
+        "delegatedAdministrators": [
+            {"id": account} for account in sorted(_delegated_administrators(world, principal))
+        ],
+    }
+
+
+def detector_data(caller: Aws, region: str | None) -> dict[str, Any]:
+    """What `aws.guardduty.get_detector` returns: the account's one detector in the region; the
+    provider fails when there is none (terraform-provider-aws, guardduty detector data source:
+    ListDetectors must return exactly one)."""
+    detectors = caller.client("guardduty", region).list_detectors()["DetectorIds"]
+    if len(detectors) != 1:
+        raise RuleViolation(
+            "NotFound",
+            f"{len(detectors)} GuardDuty detectors in account {caller.account_id}, region "
+            f"{region or caller.session.region_name}; the data source needs exactly one",
+            "terraform-provider-aws, data source aws_guardduty_detector",
+        )
+    return {"id": detectors[0], "status": "ENABLED", "region": region}
+
+
+def organization_data(caller: Aws, world: Any) -> dict[str, Any]:
+    """What `aws.organizations.get_organization` returns to ``caller`` (ORGANIZATION_DATA)."""
+    organizations = caller.client("organizations")
+    organization = organizations.describe_organization()["Organization"]
+    data: dict[str, Any] = {
+        "id": organization["Id"],
+        "arn": organization["Arn"],
+        "featureSet": organization["FeatureSet"],
+        "masterAccountArn": organization["MasterAccountArn"],
+        "masterAccountEmail": organization["MasterAccountEmail"],
+        "masterAccountId": organization["MasterAccountId"],
+        "roots": [],
+        "accounts": [],
+        "nonMasterAccounts": [],
+        "awsServiceAccessPrincipals": [],
+        "enabledPolicyTypes": [],
+    }
+    administrator = caller.account_id == organization["MasterAccountId"] or (
+        caller.account_id in _delegated_administrators(world)
+    )
+    if not administrator:
+        return data
+    management = world.management.client("organizations")
+    roots = management.list_roots()["Roots"]
+    accounts = [
+        {"arn": a["Arn"], "email": a["Email"], "id": a["Id"], "name": a["Name"],
+         "status": a["Status"]}
+        for a in every(management, "list_accounts", "Accounts")
+    ]  # fmt: skip
+    data.update(
+        roots=[
+            {
+                "id": r["Id"],
+                "arn": r["Arn"],
+                "name": r["Name"],
+                "policyTypes": [
+                    {"status": p["Status"], "type": p["Type"]} for p in r.get("PolicyTypes", [])
+                ],
+            }
+            for r in roots
+        ],
+        accounts=accounts,
+        nonMasterAccounts=[a for a in accounts if a["id"] != organization["MasterAccountId"]],
+        awsServiceAccessPrincipals=sorted(_trusted_services(world)),
+        enabledPolicyTypes=[
+            p["Type"] for p in roots[0].get("PolicyTypes", []) if p["Status"] == "ENABLED"
+        ],
+    )
+    return data
+
+
 RULE_HANDLERS = {
     "aws:cloudtrail/organizationDelegatedAdminAccount:OrganizationDelegatedAdminAccount": (
         cloudtrail_delegated_admin
@@ -385,4 +958,27 @@ RULE_HANDLERS = {
     "aws:route53/delegationSet:DelegationSet": delegation_set,
     "aws:route53/zone:Zone": hosted_zone,
     "aws:acm/certificateValidation:CertificateValidation": certificate_validation,
+    "aws:organizations/delegatedAdministrator:DelegatedAdministrator": delegated_administrator,
+    "aws:accessanalyzer/analyzer:Analyzer": access_analyzer,
+    "aws:cfg/configurationAggregator:ConfigurationAggregator": config_aggregator,
+    "aws:cfg/deliveryChannel:DeliveryChannel": config_delivery_channel,
+    "aws:guardduty/detector:Detector": guardduty_detector,
+    "aws:guardduty/organizationAdminAccount:OrganizationAdminAccount": guardduty_admin,
+    "aws:guardduty/organizationConfiguration:OrganizationConfiguration": (
+        guardduty_organization_configuration
+    ),
+    "aws:guardduty/organizationConfigurationFeature:OrganizationConfigurationFeature": (
+        guardduty_organization_feature
+    ),
+    "aws:guardduty/publishingDestination:PublishingDestination": guardduty_publishing_destination,
+    "aws:securityhub/account:Account": security_hub_account,
+    "aws:securityhub/organizationAdminAccount:OrganizationAdminAccount": security_hub_admin,
+    "aws:securityhub/findingAggregator:FindingAggregator": security_hub_finding_aggregator,
+    "aws:securityhub/organizationConfiguration:OrganizationConfiguration": (
+        security_hub_organization_configuration
+    ),
+    "aws:securityhub/configurationPolicy:ConfigurationPolicy": security_hub_configuration_policy,
+    "aws:securityhub/configurationPolicyAssociation:ConfigurationPolicyAssociation": (
+        security_hub_policy_association
+    ),
 }

@@ -11,7 +11,13 @@ from pulumi.runtime import mocks as pulumi_mocks
 from ..engine.recording import RecordingMocks, reveal
 from ..errors import ReportedFailure
 from ..ops.aws import Aws
-from .aws_rules import RULE_HANDLERS
+from .aws_rules import (
+    RULE_HANDLERS,
+    RuleViolation,
+    delegated_administrators_data,
+    detector_data,
+    organization_data,
+)
 from .handlers import HANDLERS as API_HANDLERS
 from .handlers import NOT_EMULATED, Context, NotEmulated
 from .world import Deployed, World
@@ -72,7 +78,58 @@ def _update_subscription(ctx: Context, old: Deployed, inputs: dict) -> dict:
     return old.outputs
 
 
+def _update_organization(ctx: Context, old: Deployed, inputs: dict) -> dict:
+    """Trusted access and policy types change in place; the list of trusted services is
+    authoritative: the provider disables a service enabled outside it (docs/design.md)."""
+    changed = sorted(k for k in {*old.inputs, *inputs} if old.inputs.get(k) != inputs.get(k))
+    in_place = {"awsServiceAccessPrincipals", "enabledPolicyTypes"}
+    if set(changed) - in_place:
+        raise ValueError(
+            f"changing {', '.join(sorted(set(changed) - in_place))} would replace this resource; "
+            "the emulator updates only what the provider updates in place"
+        )
+    organizations = ctx.client("organizations")
+    wanted = set(inputs.get("awsServiceAccessPrincipals") or [])
+    enabled = {
+        p["ServicePrincipal"]
+        for p in organizations.list_aws_service_access_for_organization()[
+            "EnabledServicePrincipals"
+        ]
+    }
+    for principal in sorted(enabled - wanted):
+        organizations.disable_aws_service_access(ServicePrincipal=principal)
+    for principal in sorted(wanted - enabled):
+        organizations.enable_aws_service_access(ServicePrincipal=principal)
+    root = old.outputs["roots"][0]["id"]
+    before = set(old.inputs.get("enabledPolicyTypes") or [])
+    after = set(inputs.get("enabledPolicyTypes") or [])
+    for policy_type in sorted(before - after):
+        organizations.disable_policy_type(RootId=root, PolicyType=policy_type)
+    for policy_type in sorted(after - before):
+        organizations.enable_policy_type(RootId=root, PolicyType=policy_type)
+    return old.outputs
+
+
+def _update_org_policy(ctx: Context, old: Deployed, inputs: dict) -> dict:
+    """A policy's content, name and description change in place (UpdatePolicy); its type
+    does not."""
+    if inputs.get("type") != old.inputs.get("type"):
+        raise ValueError(
+            "changing type would replace this resource; the emulator updates only what the "
+            "provider updates in place"
+        )
+    ctx.client("organizations").update_policy(
+        PolicyId=old.id,
+        Name=inputs["name"],
+        Description=inputs.get("description", ""),
+        Content=_json_text(inputs["content"]),
+    )
+    return old.outputs
+
+
 UPDATERS = {
+    "aws:organizations/organization:Organization": _update_organization,
+    "aws:organizations/policy:Policy": _update_org_policy,
     "aws:iam/role:Role": _update_role,
     "aws:kms/key:Key": _update_key,
     "aws:costexplorer/anomalySubscription:AnomalySubscription": _update_subscription,
@@ -124,6 +181,21 @@ class EmulatorMocks(RecordingMocks):
                     "identityStoreIds": [i["IdentityStoreId"] for i in instances],
                     "id": aws.session.region_name,
                 }, []
+            if (
+                args.token
+                == "aws:organizations/getDelegatedAdministrators:getDelegatedAdministrators"
+            ):
+                principal = args.args.get("servicePrincipal", "")
+                return self._answer(
+                    args, lambda: delegated_administrators_data(aws, self.world, principal)
+                )
+            if args.token == "aws:guardduty/getDetector:getDetector":
+                region = args.args.get("region") or None
+                return self._answer(args, lambda: detector_data(aws, region))
+            if args.token == "aws:organizations/getOrganization:getOrganization":
+                # Roots, accounts and trusted services only for the management account or a
+                # delegated administrator, as the provider reads them (aws_rules.ORGANIZATION_DATA).
+                return organization_data(aws, self.world), []
             if args.token == "aws:ec2/getVpcPeeringConnections:getVpcPeeringConnections":
                 filters = [
                     {"Name": f["name"], "Values": list(f["values"])}
@@ -136,6 +208,17 @@ class EmulatorMocks(RecordingMocks):
                     "id": aws.session.region_name,
                 }, []
             return super().call(args)
+
+    def _answer(self, args: pulumi_mocks.MockCallArgs, read) -> tuple[dict, list]:
+        """An invoke's answer, or the rehearsal's failure named after it (the provider's data
+        source fails the program the same way)."""
+        try:
+            return read(), []
+        except (ClientError, BotoCoreError, RuleViolation) as error:
+            self.failure = RehearsalFailure(
+                self.stack, args.token, "invoke", _describe(error), self.step
+            )
+            raise self.failure from None
 
     # --- providers: the account a stack deploys into ----------------------------------------
 

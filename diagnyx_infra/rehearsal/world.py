@@ -4,8 +4,8 @@ It starts as a new AWS customer does: one management account, no organization, I
 Center and Cost Explorer not enabled, no tag keys in billing data, and a registrar that does not
 yet delegate the domain. Console-only steps of the deploy sequence change it (`CONSOLE_STEPS`).
 moto holds what its API covers; this object holds what it lacks (Cost Explorer, CloudTrail's
-delegated administrator, what a console step enabled) and each stack's deployed state, so a
-second `pulumi up` of a stack updates instead of creating twice.
+delegated administrator, Security Hub's home Region, what a console step enabled) and each
+stack's deployed state, so a second `pulumi up` of a stack updates instead of creating twice.
 """
 
 import contextlib
@@ -42,6 +42,8 @@ class World:
     active_cost_tags: set[str] = field(default_factory=set)
     tag_keys_in_use: set[str] = field(default_factory=set)  # on resources deployed so far
     cloudtrail_administrators: set[str] = field(default_factory=set)
+    # Security Hub's finding aggregators (moto has none): account -> its home (aggregation) Region
+    finding_aggregators: dict[str, str] = field(default_factory=dict)
     registrar: dict[str, list[str]] = field(default_factory=dict)  # domain -> its name servers
     domain: str | None = None  # the company's domain (sharedServices.domain), once registered
     # stack -> (type, logical name) -> what was created; stack -> its outputs

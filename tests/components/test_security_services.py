@@ -5,6 +5,7 @@ import json
 
 import pytest
 
+from diagnyx_infra.engine.recording import RecordingMocks
 from diagnyx_infra.engine.runner import run_stack
 from diagnyx_infra.errors import ConfigError
 from diagnyx_infra.naming import CICD_ROLE, audit_bucket_name
@@ -345,3 +346,37 @@ def test_one_switch_adds_only_its_own_service(tmp_path, switch):
             r.type.split("/")[0] + "/" for r in recording.resources if r.type.startswith(PAID_TYPES)
         }
         assert paid == {own}, (stack, paid)
+
+
+class _NotYetDelegated(RecordingMocks):
+    """Organizations before the management stack's deploy: no delegated administrator."""
+
+    def call(self, args):
+        if args.token == "aws:organizations/getDelegatedAdministrators:getDelegatedAdministrators":
+            return {"delegatedAdministrators": [], "id": args.args["servicePrincipal"]}, []
+        return super().call(args)
+
+
+def test_the_administration_waits_for_its_delegation_and_says_so(tmp_path):
+    """Switched on in a pull request, the security stack previews before the management stack
+    has delegated anything: it registers none of the organization-wide parts (each would be
+    refused) and names the deploy that lifts the wait; the Config bucket is there regardless."""
+    project = switched_on(tmp_path, guardDuty=True, securityHub=True, awsConfig=True)
+    security = run_stack("security", project, mocks=_NotYetDelegated())
+    organization_wide = (
+        "aws:accessanalyzer/",
+        "aws:guardduty/",
+        "aws:securityhub/",
+        "aws:cfg/configurationAggregator",
+    )
+    assert [r.type for r in security.resources if r.type.startswith(organization_wide)] == []
+    for principal in ("access-analyzer", "guardduty", "securityhub", "config"):
+        assert any(
+            w.startswith(f"{principal}.amazonaws.com's organization settings wait")
+            and "`pulumi up -s management`" in w
+            for w in security.warnings
+        ), principal
+    buckets = [b.inputs["bucket"] for b in security.of_type("aws:s3/bucket:Bucket")]
+    assert services.config_bucket_name(ACCOUNT_IDS["security"]) in buckets
+    # Its own recorder does not wait: it delivers to the bucket of the same deploy.
+    assert len(security.of_type("aws:cfg/recorder:Recorder")) == len(REGIONS)

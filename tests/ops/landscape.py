@@ -15,7 +15,9 @@ from diagnyx_infra.naming import LOCK_TABLE_NAME, state_bucket_name
 from diagnyx_infra.ops.aws import Aws
 from diagnyx_infra.ops.isolation import rendered_cicd_policy
 from diagnyx_infra.ops.landing_zone import LandingZone
+from diagnyx_infra.ops.security_checks import BLOCK_PUBLIC_ACCESS, account_controls
 from diagnyx_infra.policies import cost
+from diagnyx_infra.policies import security_services as services
 from diagnyx_infra.policies.audit import (
     security_event_patterns,
     trail_arn,
@@ -77,6 +79,8 @@ def build_healthy(caller: Aws, zone: LandingZone) -> None:
         account_id = zone.account_ids[name]
         aws = caller if name == MANAGEMENT_ACCOUNT else caller.assume(account_id)
         _baseline(aws, zone, name)
+        account_protections(aws, zone, name)
+        security_services(aws, zone, name)
         if zone.stacks[name].network is not None:
             # moto makes an account's EC2 (its default VPC and the rest) on the first EC2 call,
             # a third of a second: made here once, every copy of the landing zone has it.
@@ -369,3 +373,64 @@ def _public_zone(shared: Aws, zone: LandingZone) -> None:
         CallerReference="landscape-zone",
         DelegationSetId=delegation_set["DelegationSet"]["Id"].rsplit("/", 1)[-1],
     )
+
+
+def account_protections(aws: Aws, zone: LandingZone, name: str) -> None:
+    """The free protections AccountProtections gives every account: account-level S3 Block Public
+    Access, EBS encryption by default in each allowed region, the CIS password policy. (The
+    organization's IAM Access Analyzer is not built: moto has no Access Analyzer.)"""
+    account_controls(aws).put_public_access_block(
+        AccountId=zone.account_ids[name],
+        PublicAccessBlockConfiguration=dict.fromkeys(BLOCK_PUBLIC_ACCESS, True),
+    )
+    for region in zone.stacks[name].allowed_regions:
+        aws.client("ec2", region).enable_ebs_encryption_by_default()
+    policy = {
+        "".join(word.capitalize() for word in key.split("_")): value
+        for key, value in services.PASSWORD_POLICY.items()
+    }
+    aws.client("iam").update_account_password_policy(**policy)
+
+
+def security_services(aws: Aws, zone: LandingZone, name: str) -> None:
+    """The paid services switched on in ``zone`` (organization.securityServices), in account
+    ``name`` as the stacks leave them: a GuardDuty detector and Security Hub in every allowed
+    region, AWS Config's recorder recording and delivering to the security account's Config
+    bucket, and in the security account the organization aggregator."""
+    enabled = zone.management.organization.security_services.enabled()
+    regions = zone.stacks[name].allowed_regions
+    for region in regions:
+        if services.GUARD_DUTY in enabled:
+            aws.client("guardduty", region).create_detector(Enable=True)
+        if services.SECURITY_HUB in enabled:
+            aws.client("securityhub", region).enable_security_hub(EnableDefaultStandards=False)
+        if services.AWS_CONFIG in enabled:
+            config = aws.client("config", region)
+            role = (
+                f"arn:aws:iam::{zone.account_ids[name]}:role/{services.CONFIG_SERVICE_LINKED_ROLE}"
+            )
+            config.put_configuration_recorder(
+                ConfigurationRecorder={
+                    "name": services.CONFIG_RECORDER,
+                    "roleARN": role,
+                    "recordingGroup": {"allSupported": True},
+                }
+            )
+            config.put_delivery_channel(
+                DeliveryChannel={
+                    "name": services.CONFIG_RECORDER,
+                    "s3BucketName": services.config_bucket_name(zone.account_ids["security"]),
+                    "s3KeyPrefix": services.CONFIG_PREFIX,
+                }
+            )
+            config.start_configuration_recorder(ConfigurationRecorderName=services.CONFIG_RECORDER)
+    if services.AWS_CONFIG in enabled and name == "security":
+        aws.client("config", zone.stacks[name].region).put_configuration_aggregator(
+            ConfigurationAggregatorName=services.CONFIG_AGGREGATOR,
+            OrganizationAggregationSource={
+                "RoleArn": f"arn:aws:iam::{zone.account_ids[name]}:role/"
+                f"{services.CONFIG_AGGREGATOR_ROLE}",
+                "AwsRegions": list(regions),
+                "AllAwsRegions": False,
+            },
+        )

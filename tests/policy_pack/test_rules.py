@@ -26,8 +26,11 @@ ALL_RULES = [r.name for r in rules.RULES] + [r.name for r in rules.STACK_RULES]
 
 
 def stack_config(recording):
+    """The pack's settings for the stack, and the stack's facts (pack.stack_facts)."""
     config = recording.config
-    return pack_settings(settings_from_config(recording.stack, config.values, config.secret_keys))
+    settings = settings_from_config(recording.stack, config.values, config.secret_keys)
+    facts = {"stack": recording.stack, "allowedRegions": list(settings.allowed_regions)}
+    return {**pack_settings(settings), **facts}
 
 
 def test_at_least_25_rules_with_unique_names():
@@ -90,6 +93,16 @@ def S(type_, props, **kwargs):
 
 
 GOOD_TAGS = {"tags": {k: "x" for k in rules.REQUIRED_TAGS}}
+# The account provider every stack deploys through (providers.py), as the engine shows it.
+ACCOUNT_PROVIDER = {"region": "us-east-1", "allowedAccountIds": ["444444444444"]}
+CIS_POLICY = {
+    "minimumPasswordLength": 14.0,
+    "passwordReusePrevention": 24.0,
+    "requireLowercaseCharacters": True,
+    "requireUppercaseCharacters": True,
+    "requireNumbers": True,
+    "requireSymbols": True,
+}
 OPEN = json.dumps(
     {
         "Statement": [
@@ -338,6 +351,14 @@ def _stack_violation(rule):
                 },
             ),
         ]
+    if rule == "s3-account-public-access-blocked":
+        return [S(rules.KEY, {"enableKeyRotation": True}, provider_props=ACCOUNT_PROVIDER)]
+    if rule == "ebs-encryption-by-default":
+        return [S(rules.EBS_ENCRYPTION_BY_DEFAULT, {"enabled": False, "region": "us-east-1"})]
+    if rule == "iam-password-policy-cis":
+        return [S(rules.PASSWORD_POLICY, {**CIS_POLICY, "minimumPasswordLength": 8.0})]
+    if rule == "access-analyzer-organization":  # the stack of the audit archive, no analyzer
+        return [S(rules.BUCKET, {"bucket": "diagnyx-audit-logs-333333333333"}, protect=True)]
     if rule == "iam-admin-only-in-administrator-set":
         return [
             S(rules.PERMISSION_SET, {"name": "Developer", "arn": "arn:ps/dev"}),
@@ -477,3 +498,249 @@ def test_the_pack_finds_the_store_through_dependencies_in_a_first_preview():
         S(rules.OBJECT_LOCK, {"objectLockEnabled": "Enabled"}, protect=True), {"bucket": [bucket]}
     )
     assert report([bucket, protected]) == []
+
+
+# --- the free security defaults (issue 16) --------------------------------------------------
+
+FREE_DEFAULT_RULES = (
+    "s3-account-public-access-blocked",
+    "ebs-encryption-by-default",
+    "iam-password-policy-cis",
+    "access-analyzer-organization",
+)
+
+
+def _without(type_, region=None):
+    """Takes the resources of ``type_`` (in ``region`` only, when given) out of a stack."""
+
+    def mistake(subjects):
+        return [
+            s
+            for s in subjects
+            if not (s.type == type_ and (region is None or s.props.get("region") == region))
+        ]
+
+    return mistake
+
+
+def _with_props(type_, **props):
+    """Sets ``props`` on every resource of ``type_``."""
+
+    def mistake(subjects):
+        return [replace(s, props={**s.props, **props}) if s.type == type_ else s for s in subjects]
+
+    return mistake
+
+
+def _first_with_props(type_, **props):
+    """Sets ``props`` on the first resource of ``type_`` only."""
+
+    def mistake(subjects):
+        first = next(s for s in subjects if s.type == type_)
+        return [replace(s, props={**s.props, **props}) if s is first else s for s in subjects]
+
+    return mistake
+
+
+MISTAKES = {
+    "no account public access block": (
+        "dev",
+        _without(rules.ACCOUNT_PUBLIC_ACCESS_BLOCK),
+        "s3-account-public-access-blocked",
+    ),
+    "public buckets not restricted": (
+        "management",
+        _with_props(rules.ACCOUNT_PUBLIC_ACCESS_BLOCK, restrictPublicBuckets=False),
+        "s3-account-public-access-blocked",
+    ),
+    "no EBS default encryption in us-west-2": (
+        "prod",
+        _without(rules.EBS_ENCRYPTION_BY_DEFAULT, "us-west-2"),
+        "ebs-encryption-by-default",
+    ),
+    "EBS default encryption disabled": (
+        "shared",
+        _first_with_props(rules.EBS_ENCRYPTION_BY_DEFAULT, enabled=False),
+        "ebs-encryption-by-default",
+    ),
+    "no password policy": ("uat", _without(rules.PASSWORD_POLICY), "iam-password-policy-cis"),
+    "password length 8": (
+        "staging",
+        _with_props(rules.PASSWORD_POLICY, minimumPasswordLength=8.0),
+        "iam-password-policy-cis",
+    ),
+    "reuse of the last 5 only": (
+        "dev",
+        _with_props(rules.PASSWORD_POLICY, passwordReusePrevention=5.0),
+        "iam-password-policy-cis",
+    ),
+    "no symbols": (
+        "security",
+        _with_props(rules.PASSWORD_POLICY, requireSymbols=False),
+        "iam-password-policy-cis",
+    ),
+    "no analyzer": ("security", _without(rules.ANALYZER), "access-analyzer-organization"),
+    "account analyzers": (
+        "security",
+        _with_props(rules.ANALYZER, type="ACCOUNT"),
+        "access-analyzer-organization",
+    ),
+    "no analyzer in us-west-2": (
+        "security",
+        _without(rules.ANALYZER, "us-west-2"),
+        "access-analyzer-organization",
+    ),
+}
+
+
+@pytest.mark.parametrize("mistake", list(MISTAKES))
+def test_each_free_default_weakened_in_a_real_stack_fails_its_rule(recordings, mistake):
+    """Reintroduce the mistake in the stack as recorded: the stack passes every rule as it is
+    (test_every_stack_passes_every_rule); weakened, exactly the default's rule fails."""
+    stack, make, rule = MISTAKES[mistake]
+    subjects = subjects_of(recordings[stack])
+    config = stack_config(recordings[stack])
+    assert [v for v in rules.evaluate(subjects, config) if v.rule in FREE_DEFAULT_RULES] == []
+    violations = rules.evaluate(make(subjects), config)
+    assert {v.rule for v in violations} == {rule}, violations
+
+
+def test_every_stack_has_the_free_defaults_it_is_checked_for(recordings):
+    """The rules above pass the real stacks because the resources are there, not vacuously."""
+    for stack, recording in recordings.items():
+        types = {s.type for s in subjects_of(recording)}
+        assert {
+            rules.ACCOUNT_PUBLIC_ACCESS_BLOCK,
+            rules.EBS_ENCRYPTION_BY_DEFAULT,
+            rules.PASSWORD_POLICY,
+        } <= types, stack
+        assert (rules.ANALYZER in types) == (stack == "security"), stack
+
+
+def test_only_the_security_stack_needs_the_organization_analyzer(recordings):
+    dev = subjects_of(recordings["dev"])
+    assert rules.ANALYZER not in {s.type for s in dev}
+    assert [v for v in rules.evaluate(dev, {"stack": "dev"}) if v.rule in FREE_DEFAULT_RULES] == []
+    (violation,) = [
+        v
+        for v in rules.evaluate(dev, {"stack": "security"})
+        if v.rule == "access-analyzer-organization"
+    ]
+    assert "no IAM Access Analyzer analyzer of type ORGANIZATION" in violation.message
+
+
+def test_the_cis_thresholds_are_the_landing_zones_policy():
+    """The pack cannot import the program; its CIS figures are those PASSWORD_POLICY meets."""
+    from diagnyx_infra.policies.security_services import PASSWORD_POLICY
+
+    assert PASSWORD_POLICY["minimum_password_length"] >= rules.CIS_MIN_PASSWORD_LENGTH == 14
+    assert PASSWORD_POLICY["password_reuse_prevention"] >= rules.CIS_PASSWORD_REUSE == 24
+    for klass in rules.PASSWORD_CLASSES:  # requireSymbols -> require_symbols
+        key = "".join(f"_{c.lower()}" if c.isupper() else c for c in klass)
+        assert PASSWORD_POLICY[key] is True, key
+
+
+def test_resources_checked_alone_are_no_account_stack():
+    """Without the account provider (allowedAccountIds), a list of resources is not a stack that
+    must carry the account-level settings; with it, each missing one is a violation."""
+    key = S(rules.KEY, {"enableKeyRotation": True, "deletionWindowInDays": 30}, protect=True)
+    assert [v.rule for v in rules.evaluate([key])] == ["required-tags"]
+    in_account = replace(key, provider_props=ACCOUNT_PROVIDER)
+    assert {v.rule for v in rules.evaluate([in_account])} >= {
+        "s3-account-public-access-blocked",
+        "ebs-encryption-by-default",
+        "iam-password-policy-cis",
+    }
+
+
+def test_without_the_allowed_regions_the_providers_region_needs_ebs_encryption():
+    east = S(
+        rules.EBS_ENCRYPTION_BY_DEFAULT,
+        {"enabled": True, "region": "us-east-1"},
+        provider_props=ACCOUNT_PROVIDER,
+    )
+    assert rules._ebs_encrypted_by_default([east], {}) == []
+    both = {"allowedRegions": ["us-east-1", "us-west-2"]}
+    (message,) = rules._ebs_encrypted_by_default([east], both)
+    assert "not enabled in us-west-2" in message
+    # The provider's default for `enabled` is true.
+    unset = replace(east, props={"region": "us-east-1"})
+    assert rules._ebs_encrypted_by_default([unset], {}) == []
+
+
+def test_the_config_bucket_is_no_audit_archive():
+    """AWS Config's bucket shares the audit prefix and cannot have Object Lock."""
+    (rule,) = [r for r in rules.RULES if r.name == "s3-audit-archive-object-lock"]
+    config_bucket = S(rules.BUCKET, {"bucket": "diagnyx-audit-logs-config-333333333333"})
+    assert rule.check(config_bucket, {}) == []
+    archive = S(rules.BUCKET, {"bucket": "diagnyx-audit-logs-333333333333"})
+    assert rule.check(archive, {}) != []
+
+
+def test_the_pack_reads_the_stack_facts_from_the_engines_environment():
+    regions = json.dumps(["us-east-1", "us-west-2"])
+    environ = {
+        "PULUMI_STACK": "security",
+        "PULUMI_CONFIG": json.dumps({"diagnyx:allowedRegions": regions, "aws:region": "x"}),
+    }
+    assert pack.stack_facts(environ) == {
+        "stack": "security",
+        "allowedRegions": ["us-east-1", "us-west-2"],
+    }
+    assert pack.stack_facts({}) == {}
+    assert pack.stack_facts({"PULUMI_CONFIG": "not json"}) == {}
+
+
+def _in_account(subject) -> PolicyResource:
+    provider = PolicyProviderResource("pulumi:providers:aws", ACCOUNT_PROVIDER, "urn:p", "p")
+    return PolicyResource(
+        subject.type,
+        subject.props,
+        f"urn:{subject.name}",
+        subject.name,
+        _options(subject),
+        provider,
+        None,
+        [],
+        {},
+    )
+
+
+@pytest.mark.parametrize(
+    ("environ", "reported"),
+    [
+        ({"PULUMI_STACK": "security"}, {"access-analyzer-organization"}),
+        (
+            {
+                "PULUMI_STACK": "dev",
+                "PULUMI_CONFIG": json.dumps(
+                    {"diagnyx:allowedRegions": '["us-east-1","eu-west-1"]'}
+                ),
+            },
+            {"ebs-encryption-by-default"},
+        ),
+        ({"PULUMI_STACK": "dev"}, set()),
+    ],
+    ids=["security stack", "two allowed regions", "dev, regions unknown"],
+)
+def test_the_pack_applies_the_stack_facts(monkeypatch, environ, reported):
+    """The pack's own stack policies, as the engine runs them: an account stack with the free
+    defaults of one region and no analyzer."""
+    for key in ("PULUMI_STACK", "PULUMI_CONFIG"):
+        monkeypatch.delenv(key, raising=False)
+    for key, value in environ.items():
+        monkeypatch.setenv(key, value)
+    stack = [
+        S(rules.ACCOUNT_PUBLIC_ACCESS_BLOCK, dict.fromkeys(rules.ACCOUNT_BLOCK_KEYS, True)),
+        S(rules.EBS_ENCRYPTION_BY_DEFAULT, {"enabled": True, "region": "us-east-1"}),
+        S(rules.PASSWORD_POLICY, CIS_POLICY),
+    ]
+    resources = [_in_account(s) for s in stack]
+    found = set()
+    for policy in pack.policies():
+        if isinstance(policy, StackValidationPolicy) and policy.name in FREE_DEFAULT_RULES:
+            policy.validate(
+                StackValidationArgs(resources),
+                lambda message, urn=None, name=policy.name: found.add(name),
+            )
+    assert found == reported
