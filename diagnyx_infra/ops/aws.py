@@ -4,6 +4,7 @@ refused, role assumption into member accounts, and errors sorted into what a rep
 import copy
 import datetime
 import functools
+import ipaddress
 import os
 import re
 import signal
@@ -13,7 +14,7 @@ import weakref
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import ClassVar
-from urllib.parse import urlsplit
+from urllib.parse import urlsplit, urlunsplit
 
 import boto3
 import botocore.client
@@ -895,3 +896,38 @@ def _cause(error: Exception) -> str:
     reason = reason[:1].lower() + reason[1:]
     # getaddrinfo's errors are negative (EAI_*): the name did not resolve.
     return f"DNS lookup failed ({reason})" if int(found.group(1)) < 0 else reason
+
+
+# --- S3 Control, through an emulator ---------------------------------------------------------
+
+# The S3 Control clients seen so far (each given the hook below if its endpoint needs it).
+_SEEN: "weakref.WeakSet[object]" = weakref.WeakSet()
+
+
+def account_controls(aws: Aws):
+    """The S3 Control client of ``aws``. S3 Control's endpoints carry the account's ID as the
+    host's first label (`<id>.s3-control.<region>.amazonaws.com`, as botocore's endpoint rules
+    build them, for AWS_ENDPOINT_URL too). An emulator at an IP address or a one-label host
+    (127.0.0.1, localhost) has no such names, so for those the label is left off: the request
+    goes to the endpoint itself, the account in its x-amz-account-id header as ever."""
+    client = aws.client("s3control")
+    if client not in _SEEN:
+        if _has_no_subdomains(urlsplit(client.meta.endpoint_url).hostname or ""):
+            client.meta.events.register("before-sign.s3-control", _without_account_label)
+        _SEEN.add(client)
+    return client
+
+
+def _has_no_subdomains(host: str) -> bool:
+    try:
+        ipaddress.ip_address(host)
+    except ValueError:
+        return "." not in host
+    return True
+
+
+def _without_account_label(request, **_) -> None:
+    parts = urlsplit(request.url)
+    label, _, rest = parts.netloc.partition(".")
+    if rest and ACCOUNT_ID.fullmatch(label):
+        request.url = urlunsplit(parts._replace(netloc=rest))

@@ -9,11 +9,10 @@ import json
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
-from urllib.parse import urlsplit, urlunsplit
 
 from botocore.exceptions import ClientError
 
-from ..ops.aws import Aws
+from ..ops.aws import Aws, account_controls
 from ..policies import aws_managed
 from ..policies.evaluation import CannotEvaluate, denying_statement, principal_arn
 
@@ -720,29 +719,9 @@ def peering_accepter(ctx: Context, i: dict) -> tuple[str, Outputs]:
 # in aws_rules.py)
 
 
-def _to_one_address(request: Any, **_: Any) -> None:
-    """S3 Control's endpoint rules put the account ID in front of the host, also of a custom
-    endpoint (123456789012.127.0.0.1:5000), which a server at one address does not answer to;
-    moto's server knows S3 Control by its path (/v20180820/)."""
-    parts = urlsplit(request.url)
-    account, _, rest = parts.netloc.partition(".")
-    if account.isdigit() and rest:
-        request.url = urlunsplit(parts._replace(netloc=rest))
-
-
-def _s3control(ctx: Context):
-    client = ctx.client("s3control")
-    host = urlsplit(client.meta.endpoint_url or "").hostname or ""
-    if not host.endswith(".amazonaws.com"):  # a running emulator (`diagnyx emulator`)
-        client.meta.events.register_first(
-            "before-sign.s3-control", _to_one_address, unique_id="diagnyx-s3control-one-address"
-        )
-    return client
-
-
 def account_public_access_block(ctx: Context, i: dict) -> tuple[str, Outputs]:
     account_id = i.get("accountId") or ctx.aws.account_id
-    _s3control(ctx).put_public_access_block(
+    account_controls(ctx.aws).put_public_access_block(
         AccountId=account_id,
         PublicAccessBlockConfiguration={
             "BlockPublicAcls": bool(i.get("blockPublicAcls")),
