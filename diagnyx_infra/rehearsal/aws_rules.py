@@ -674,9 +674,32 @@ def _require_guardduty_administrator(ctx: Context, i: dict) -> None:
         ) from None
 
 
+def _member_sessions(ctx: Context) -> list[tuple[str, Aws]]:
+    """Every member account of the organization (the management account left out), with a
+    session in it."""
+    management = ctx.world.management
+    accounts = every(management.client("organizations"), "list_accounts", "Accounts")
+    return [
+        (a["Id"], management.assume(a["Id"]))
+        for a in accounts
+        if a["Id"] != management.account_id
+    ]
+
+
 def guardduty_organization_configuration(ctx: Context, i: dict) -> tuple[str, Outputs]:
+    """moto has no UpdateOrganizationConfiguration; its effect is emulated here as AWS documents
+    it: with AutoEnableOrganizationMembers ALL, GuardDuty is turned on for every member account
+    of the organization in the Region, existing ones included (GuardDuty API Reference,
+    UpdateOrganizationConfiguration; GuardDuty User Guide, "Auto-enable GuardDuty for all member
+    accounts")."""
     _require_guardduty_administrator(ctx, i)
-    raise not_emulated("aws:guardduty/organizationConfiguration:OrganizationConfiguration")
+    region = _region(ctx, i)
+    if i.get("autoEnableOrganizationMembers") == "ALL":
+        for _, member in _member_sessions(ctx):
+            guardduty = member.client("guardduty", region)
+            if not guardduty.list_detectors()["DetectorIds"]:
+                guardduty.create_detector(Enable=True)
+    return f"{i['detectorId']}:{region}", {}
 
 
 def guardduty_organization_feature(ctx: Context, i: dict) -> tuple[str, Outputs]:
@@ -791,6 +814,8 @@ def _require_hub(ctx: Context, i: dict):
 def security_hub_finding_aggregator(ctx: Context, i: dict) -> tuple[str, Outputs]:
     securityhub = _require_hub(ctx, i)
     ctx.world.finding_aggregators[ctx.aws.account_id] = securityhub.meta.region_name
+    linked = i.get("specifiedRegions") if i.get("linkingMode") == "SPECIFIED_REGIONS" else []
+    ctx.world.linked_regions[ctx.aws.account_id] = list(linked or [])
     raise not_emulated("aws:securityhub/findingAggregator:FindingAggregator")
 
 
@@ -853,9 +878,25 @@ def security_hub_policy_association(ctx: Context, i: dict) -> tuple[str, Outputs
                 f"{target} is neither the organization's root, an OU nor an account of it",
                 HOME_REGION,
             ) from None
-    raise not_emulated(
-        "aws:securityhub/configurationPolicyAssociation:ConfigurationPolicyAssociation"
-    )
+    if target in roots:
+        _enable_hub_everywhere(ctx, securityhub.meta.region_name)
+    return f"{i['policyId']}:{target}", {}
+
+
+def _enable_hub_everywhere(ctx: Context, home: str) -> None:
+    """moto has no StartConfigurationPolicyAssociation; its effect on the root is emulated as
+    AWS documents it: the policy (the program's enables the service) applies to every account of
+    the organization, management included, in the home Region and every linked Region (Security
+    Hub User Guide, "Associating a configuration policy"; "How central configuration works")."""
+    regions = [home, *ctx.world.linked_regions.get(ctx.aws.account_id, [])]
+    accounts = [(ctx.world.management.account_id, ctx.world.management), *_member_sessions(ctx)]
+    for _, session in accounts:
+        for region in regions:
+            hub = session.client("securityhub", region)
+            try:
+                hub.describe_hub()
+            except ClientError:
+                hub.enable_security_hub(EnableDefaultStandards=False)
 
 
 def delegated_administrators_data(caller: Aws, world: Any, principal: str) -> dict[str, Any]:

@@ -913,9 +913,6 @@ NOT_EMULATED: dict[str, str] = {
     "aws:accessanalyzer/analyzer:Analyzer": (
         "moto does not implement access-analyzer:CreateAnalyzer"
     ),
-    "aws:guardduty/organizationConfiguration:OrganizationConfiguration": (
-        "moto does not implement guardduty:UpdateOrganizationConfiguration"
-    ),
     "aws:guardduty/organizationConfigurationFeature:OrganizationConfigurationFeature": (
         "moto does not implement guardduty:UpdateOrganizationConfiguration"
     ),
@@ -927,9 +924,6 @@ NOT_EMULATED: dict[str, str] = {
     ),
     "aws:securityhub/configurationPolicy:ConfigurationPolicy": (
         "moto does not implement securityhub:CreateConfigurationPolicy"
-    ),
-    "aws:securityhub/configurationPolicyAssociation:ConfigurationPolicyAssociation": (
-        "moto does not implement securityhub:StartConfigurationPolicyAssociation"
     ),
 }
 

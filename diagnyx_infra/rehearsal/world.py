@@ -44,6 +44,8 @@ class World:
     cloudtrail_administrators: set[str] = field(default_factory=set)
     # Security Hub's finding aggregators (moto has none): account -> its home (aggregation) Region
     finding_aggregators: dict[str, str] = field(default_factory=dict)
+    # ... and the Regions each links to its home Region: account -> linked Regions
+    linked_regions: dict[str, list[str]] = field(default_factory=dict)
     registrar: dict[str, list[str]] = field(default_factory=dict)  # domain -> its name servers
     domain: str | None = None  # the company's domain (sharedServices.domain), once registered
     # stack -> (type, logical name) -> what was created; stack -> its outputs

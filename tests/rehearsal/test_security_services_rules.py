@@ -7,6 +7,7 @@ import json
 from dataclasses import dataclass
 
 import pytest
+from botocore.exceptions import ClientError
 from pulumi.runtime.mocks import MockCallArgs, MockResourceArgs
 
 from diagnyx_infra.ops.aws import Aws
@@ -188,8 +189,27 @@ def test_guardduty_organization_settings_come_from_its_administrator_in_that_reg
         rules.guardduty_organization_feature(
             org.security, {**members, "detectorId": "0" * 32, "name": "S3_DATA_EVENTS"}
         )
-    with pytest.raises(NotEmulated, match="guardduty:UpdateOrganizationConfiguration"):
-        rules.guardduty_organization_configuration(org.security, members)
+    # moto lacks the call; its effect is emulated: every member gets a detector in the Region,
+    # the administrator keeps its own, and the management account is left to its own stack.
+    assert org.dev.client("guardduty", REGION).list_detectors()["DetectorIds"] == []
+    rules.guardduty_organization_configuration(org.security, members)
+    rules.guardduty_organization_configuration(org.security, members)  # idempotent
+    assert len(org.dev.client("guardduty", REGION).list_detectors()["DetectorIds"]) == 1
+    assert org.dev.client("guardduty", OTHER_REGION).list_detectors()["DetectorIds"] == []
+    assert org.security.client("guardduty", REGION).list_detectors()["DetectorIds"] == [detector_id]
+    assert org.management.client("guardduty", REGION).list_detectors()["DetectorIds"] == []
+    # NEW would leave existing members alone.
+    other = org.dev.client("guardduty", OTHER_REGION)
+    rules.guardduty_admin(org.management, {"adminAccountId": security_id, "region": OTHER_REGION})
+    (other_detector,) = org.security.client("guardduty", OTHER_REGION).list_detectors()[
+        "DetectorIds"
+    ]
+    rules.guardduty_organization_configuration(
+        org.security,
+        {"detectorId": other_detector, "autoEnableOrganizationMembers": "NEW",
+         "region": OTHER_REGION},
+    )  # fmt: skip
+    assert other.list_detectors()["DetectorIds"] == []
     with pytest.raises(NotEmulated, match="guardduty:UpdateOrganizationConfiguration"):
         rules.guardduty_organization_feature(
             org.security, {**members, "name": "S3_DATA_EVENTS", "autoEnable": "NONE"}
@@ -340,10 +360,19 @@ def test_central_configuration_needs_the_home_region_first(org):
         rules.security_hub_policy_association(
             org.security, {"policyId": "p", "targetId": "ou-none-00000000", "region": REGION}
         )
-    with pytest.raises(NotEmulated, match="StartConfigurationPolicyAssociation"):
-        rules.security_hub_policy_association(
-            org.security, {"policyId": "p", "targetId": root, "region": REGION}
-        )
+    # moto lacks the association; its effect on the root is emulated: Security Hub on in every
+    # account of the organization, management included, in the home Region (no linked Region
+    # here: the aggregator above links none).
+    for account in (org.management, org.dev):
+        with pytest.raises(ClientError):
+            account.client("securityhub", REGION).describe_hub()
+    rules.security_hub_policy_association(
+        org.security, {"policyId": "p", "targetId": root, "region": REGION}
+    )
+    for account in (org.management, org.security, org.dev):
+        assert account.client("securityhub", REGION).describe_hub()["HubArn"]
+        with pytest.raises(ClientError):
+            account.client("securityhub", OTHER_REGION).describe_hub()
 
 
 # --- getOrganization, regional resources, the organization's update ------------------------
