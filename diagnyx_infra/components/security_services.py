@@ -20,6 +20,23 @@ from ..policies.documents import to_json
 from .secure_bucket import SecureBucket, SecureBucketArgs
 
 
+def disable_optional_features(
+    name: str, detector_id: pulumi.Input[str], region: str, parent: pulumi.Resource
+) -> None:
+    """A detector's optional protection plans, off: CreateDetector, and a designation that turns
+    GuardDuty on, enable them by default (GuardDuty API Reference, CreateDetector, Features), and
+    each is billed apart from the foundational detection the cost estimate prices."""
+    for feature in services.GUARD_DUTY_OPTIONAL_FEATURES:
+        aws.guardduty.DetectorFeature(
+            f"{name}-{feature.lower().replace('_', '-')}",
+            detector_id=detector_id,
+            name=feature,
+            status="DISABLED",
+            region=region,
+            opts=pulumi.ResourceOptions(parent=parent),
+        )
+
+
 @dataclass(frozen=True)
 class SecurityServicesDelegationArgs:
     security_account_id: pulumi.Input[str]
@@ -60,6 +77,7 @@ class SecurityServicesDelegation(pulumi.ComponentResource):
                     region=region,
                     opts=pulumi.ResourceOptions(parent=self),
                 )
+                disable_optional_features(f"{name}-guardduty-{region}", detector.id, region, self)
                 aws.guardduty.OrganizationAdminAccount(
                     f"{name}-guardduty-admin-{region}",
                     admin_account_id=args.security_account_id,
@@ -193,6 +211,7 @@ class SecurityServicesAdministration(pulumi.ComponentResource):
         detector_id = aws.guardduty.get_detector_output(
             region=region, opts=pulumi.InvokeOutputOptions(parent=self)
         ).id
+        disable_optional_features(f"{name}-guardduty-{region}", detector_id, region, self)
         aws.guardduty.OrganizationConfiguration(
             f"{name}-guardduty-members-{region}",
             detector_id=detector_id,

@@ -62,15 +62,63 @@ NETWORK_ACTIONS = (
     "ec2:Describe*",
 )
 MANAGEMENT_DEPLOY_SERVICES = ("ce", "identitystore", "organizations", "sso")
-# The security services (components/security_services.py, account_protections.py): the account's
-# own settings, its detectors, hubs, analyzers and recorders. None of them grants access to itself.
+# The security services (components/account_protections.py, security_services.py), what each
+# account's stack manages and nothing more: no `config:*` (Config remediation runs SSM automation
+# as a role the caller names, a way to act as a role it could not pass itself), no finding
+# filters, suppression rules, trusted IP lists or archive rules (each hides findings).
+# Every account: its protections and its AWS Config recorder.
 SECURITY_SERVICE_ACTIONS = (
-    "access-analyzer:*",
-    "config:*",
+    "config:*ConfigurationRecorder*",
+    "config:*DeliveryChannel*",
+    "config:Describe*",
+    "config:ListTagsForResource",
+    "config:TagResource",
+    "config:UntagResource",
     "ec2:*EbsEncryptionByDefault",
-    "guardduty:*",
     "iam:*AccountPasswordPolicy",
-    "securityhub:*",
+)
+# The management account: its own detector and hub, and naming their administrator.
+MANAGEMENT_SECURITY_SERVICE_ACTIONS = (
+    "guardduty:*Detector",  # its features are set through UpdateDetector
+    "guardduty:*OrganizationAdminAccount*",
+    "guardduty:ListDetectors",
+    "guardduty:ListTagsForResource",
+    "guardduty:TagResource",
+    "guardduty:UntagResource",
+    "securityhub:*OrganizationAdminAccount*",
+    "securityhub:*SecurityHub",
+    "securityhub:DescribeHub",
+    "securityhub:GetEnabledStandards",
+    "securityhub:ListTagsForResource",
+    "securityhub:TagResource",
+    "securityhub:UntagResource",
+    "securityhub:UpdateSecurityHubConfiguration",
+)
+# The security account, their administrator: the organization-wide settings.
+ADMINISTRATOR_SECURITY_SERVICE_ACTIONS = (
+    "access-analyzer:*Analyzer",
+    "access-analyzer:ListAnalyzers",
+    "access-analyzer:ListTagsForResource",
+    "access-analyzer:TagResource",
+    "access-analyzer:UntagResource",
+    "config:*ConfigurationAggregator*",
+    "guardduty:*OrganizationConfiguration*",
+    "guardduty:*PublishingDestination*",
+    "guardduty:GetDetector",
+    "guardduty:ListDetectors",
+    "guardduty:ListTagsForResource",
+    "guardduty:TagResource",
+    "guardduty:UntagResource",
+    "guardduty:UpdateDetector",  # the detector designation made: its features
+    "securityhub:*ConfigurationPolicy*",
+    "securityhub:*FindingAggregator*",
+    "securityhub:*OrganizationConfiguration",
+    "securityhub:DescribeHub",
+    "securityhub:DescribeStandards",
+    "securityhub:GetEnabledStandards",
+    "securityhub:ListTagsForResource",
+    "securityhub:TagResource",
+    "securityhub:UntagResource",
 )
 # The one role a deploy role may pass: the Config aggregator's, to AWS Config only (PassRole is
 # otherwise denied by the boundary). What it can do: list the organization's accounts.
@@ -276,7 +324,15 @@ def cicd_permissions(
         {
             "Sid": "SecurityServices",
             "Effect": "Allow",
-            "Action": list(SECURITY_SERVICE_ACTIONS),
+            "Action": [
+                *SECURITY_SERVICE_ACTIONS,
+                *(MANAGEMENT_SECURITY_SERVICE_ACTIONS if is_management else ()),
+                *(
+                    ADMINISTRATOR_SECURITY_SERVICE_ACTIONS
+                    if manages_organization_trail and not is_management
+                    else ()
+                ),
+            ],
             "Resource": "*",
         },
         {

@@ -680,9 +680,7 @@ def _member_sessions(ctx: Context) -> list[tuple[str, Aws]]:
     management = ctx.world.management
     accounts = every(management.client("organizations"), "list_accounts", "Accounts")
     return [
-        (a["Id"], management.assume(a["Id"]))
-        for a in accounts
-        if a["Id"] != management.account_id
+        (a["Id"], management.assume(a["Id"])) for a in accounts if a["Id"] != management.account_id
     ]
 
 

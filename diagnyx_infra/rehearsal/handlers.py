@@ -837,6 +837,13 @@ def guardduty_detector(ctx: Context, i: dict) -> tuple[str, Outputs]:
     }
 
 
+def guardduty_detector_feature(ctx: Context, i: dict) -> tuple[str, Outputs]:
+    """A detector's feature, set through UpdateDetector as the provider sets it."""
+    feature = {"Name": i["name"], "Status": i["status"]}
+    ctx.regional("guardduty", i).update_detector(DetectorId=i["detectorId"], Features=[feature])
+    return f"{i['detectorId']}/{i['name']}", {}
+
+
 def security_hub_account(ctx: Context, i: dict) -> tuple[str, Outputs]:
     securityhub = ctx.regional("securityhub", i)
     securityhub.enable_security_hub(
@@ -902,6 +909,7 @@ HANDLERS: dict[str, Handler] = {
     "aws:cfg/recorder:Recorder": config_recorder,
     "aws:cfg/recorderStatus:RecorderStatus": config_recorder_status,
     "aws:guardduty/detector:Detector": guardduty_detector,
+    "aws:guardduty/detectorFeature:DetectorFeature": guardduty_detector_feature,
     "aws:securityhub/account:Account": security_hub_account,
 }
 

@@ -380,3 +380,24 @@ def test_the_administration_waits_for_its_delegation_and_says_so(tmp_path):
     assert services.config_bucket_name(ACCOUNT_IDS["security"]) in buckets
     # Its own recorder does not wait: it delivers to the bucket of the same deploy.
     assert len(security.of_type("aws:cfg/recorder:Recorder")) == len(REGIONS)
+
+
+def test_all_on_the_detectors_we_hold_run_foundational_detection_only(all_on):
+    """CreateDetector, and the designation that turns GuardDuty on, enable the paid protection
+    plans by default; the cost estimate prices foundational detection only, so they are off."""
+    for stack in ("management", "security"):
+        features = all_on[stack].of_type("aws:guardduty/detectorFeature:DetectorFeature")
+        assert {(f.inputs["name"], f.inputs["region"]) for f in features} == {
+            (feature, region)
+            for feature in services.GUARD_DUTY_OPTIONAL_FEATURES
+            for region in REGIONS
+        }, stack
+        assert {f.inputs["status"] for f in features} == {"DISABLED"}
+    (management_detector, _) = all_on["management"].of_type("aws:guardduty/detector:Detector")
+    (feature, *_) = [
+        f
+        for f in all_on["management"].of_type("aws:guardduty/detectorFeature:DetectorFeature")
+        if f.inputs["region"] == management_detector.inputs["region"]
+    ]
+    assert feature.inputs["detectorId"] == management_detector.id
+    assert all_on["security"].of_type("aws:guardduty/detector:Detector") == []  # designation's
