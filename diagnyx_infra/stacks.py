@@ -39,7 +39,7 @@ from .config.models import (
 from .deploy_sequence import step_label
 from .errors import ConfigError
 from .policies import security_services
-from .policies.guardrail_plan import ROOT_TARGET, GuardrailPlan, plan_guardrails
+from .policies.guardrail_plan import ROOT_TARGET, GuardrailPlan, management_guardrails
 from .policies.network import flow_log_key_statement
 from .policies.shared_services import image_decrypt_statement
 from .providers import account_provider
@@ -62,7 +62,7 @@ def plan_stack(settings: StackSettings, security_services: tuple[str, ...] = ())
         raise ConfigError(problems)
     guardrails = None
     if settings.organization is not None:
-        guardrails = plan_guardrails(settings.organization, settings.allowed_regions)
+        guardrails = management_guardrails(settings)
         if guardrails.problems:
             raise ConfigError(guardrails.problems)
     return StackPlan(settings, guardrails, security_services)

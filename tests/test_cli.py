@@ -68,8 +68,10 @@ def test_plan_management_json_counts_the_organization():
     assert counts["aws:organizations/organization:Organization"] == 1
     assert counts["aws:organizations/organizationalUnit:OrganizationalUnit"] == 4
     assert counts["aws:organizations/account:Account"] == 6
-    assert counts["aws:organizations/policy:Policy"] == 7  # six SCPs and the tag policy
-    assert counts["aws:organizations/policyAttachment:PolicyAttachment"] == 7
+    # six SCPs, the security services' guard and the tag policy
+    assert counts["aws:organizations/policy:Policy"] == 8
+    # 4 on the root, the tag policy, one each on two OUs, the guard on each of the four OUs
+    assert counts["aws:organizations/policyAttachment:PolicyAttachment"] == 11
     accounts = {r["name"]: r for r in stack["resources"] if r["type"].endswith("Account")}
     prod = accounts["organization-account-prod"]
     assert prod["target"] == "account"

@@ -670,14 +670,20 @@ class OrganizationSettings(Model):
 
     def _check_policies_per_target(self) -> None:
         limit = self.guardrails.scp_max_per_target - AWS_MANAGED_SCPS_PER_TARGET
-        targets = {"guardrails.rootPolicies": self.guardrails.root_policies}
+        root = self.guardrails.root_policies
+        if len(root) > limit:
+            raise ValueError(
+                f"guardrails.rootPolicies: {len(root)} policies plus AWS's FullAWSAccess exceed "
+                f"the limit of {self.guardrails.scp_max_per_target} SCPs per target"
+            )
         for index, ou in enumerate(self.organizational_units):
-            targets[f"organizationalUnits[{index}].policies"] = ou.policies
-        for key, policies in targets.items():
-            if len(policies) > limit:
+            # Every OU also carries the security services' guard (protect-security-services).
+            if len(ou.policies) > limit - 1:
                 raise ValueError(
-                    f"{key}: {len(policies)} policies plus AWS's FullAWSAccess exceed the limit "
-                    f"of {self.guardrails.scp_max_per_target} SCPs per target"
+                    f"organizationalUnits[{index}].policies: {len(ou.policies)} policies plus "
+                    "AWS's FullAWSAccess and the security services' guard "
+                    f"(protect-security-services) exceed the limit of "
+                    f"{self.guardrails.scp_max_per_target} SCPs per target"
                 )
 
     def _check_production_isolation(self) -> None:

@@ -29,7 +29,7 @@ from ..policies import iam as iam_policies
 from ..policies.audit import trail_arn, trail_delivery_statements
 from ..policies.baseline import deny_insecure_transport
 from ..policies.documents import document, to_json
-from ..policies.guardrail_plan import ROOT_TARGET, GuardrailPlan, plan_guardrails
+from ..policies.guardrail_plan import ROOT_TARGET, GuardrailPlan, management_guardrails
 from ..policies.identity import (
     PERMISSION_SETS,
     READ_ONLY_ACCESS,
@@ -154,9 +154,7 @@ class DriftCheck:
         self._keys: dict[str, dict | None] = {}
         self.organization_settings = zone.management.organization
         assert self.organization_settings is not None
-        self.plan: GuardrailPlan = plan_guardrails(
-            self.organization_settings, zone.management.allowed_regions
-        )
+        self.plan: GuardrailPlan = management_guardrails(zone.management)
 
     def run(self, accounts: list[str], organization: bool) -> DriftReport:
         if organization:

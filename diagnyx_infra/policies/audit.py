@@ -4,7 +4,7 @@ patterns."""
 from typing import Any
 
 from .. import naming
-from .security_services import TURN_OFF_EVENTS
+from .security_services import alarm_events
 
 
 def trail_arn(region: str, account_id: str, name: str = naming.ORGANIZATION_TRAIL) -> str:
@@ -206,16 +206,15 @@ def security_event_patterns(is_management: bool = False) -> dict[str, dict[str, 
             requestParameters={"bucketName": [{"prefix": naming.AUDIT_BUCKET_PREFIX}]},
         ),
     }
-    # The account protections, Access Analyzer and the paid services turned off, or their
-    # findings hidden (the SCP's guard denies the same to all but the deployment roles).
+    # Every call the protect-security-services SCP denies (turning the account protections,
+    # Access Analyzer or a paid service off, or hiding findings), by its CloudTrail event name.
+    events = alarm_events()
     patterns["security-service-changes"] = {
-        "source": sorted(
-            f"aws.{source.removesuffix('.amazonaws.com')}" for source in TURN_OFF_EVENTS
-        ),
+        "source": sorted(f"aws.{source.removesuffix('.amazonaws.com')}" for source in events),
         "detail-type": [_API_CALL],
         "detail": {
-            "eventSource": sorted(TURN_OFF_EVENTS),
-            "eventName": sorted({name for names in TURN_OFF_EVENTS.values() for name in names}),
+            "eventSource": sorted(events),
+            "eventName": sorted({name for names in events.values() for name in names}),
         },
     }
     if is_management:

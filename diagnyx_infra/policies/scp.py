@@ -9,7 +9,7 @@ from dataclasses import dataclass
 
 from .. import naming
 from .documents import PolicyDocument, document, size
-from .security_services import guarded_actions
+from .security_services import guarded_actions, hiding_actions
 
 # Global services are served from us-east-1 whatever region a caller works in; denying them
 # outside the allowed regions would break them everywhere
@@ -171,6 +171,8 @@ class ScpInputs:
     deployment_roles: Sequence[str] = naming.DEPLOYMENT_ROLES
     # The paid security services switched on: the guard covers them too.
     security_services: Sequence[str] = ()
+    # The security account, where the security team triages findings; None while pending.
+    security_account_id: str | None = None
 
 
 @dataclass(frozen=True)
@@ -261,10 +263,10 @@ def protect_baseline(inputs: ScpInputs) -> PolicyDocument:
       with each account it creates (an invited account must have it before it joins). To repair
       it, the management account, which SCPs never restrict, detaches this policy (the
       organization alarm reports it), fixes the role and attaches the policy again;
-    - nobody deletes audit log objects;
-    - only the deployment roles turn off the account protections (S3 Block Public Access, EBS
-      encryption by default, the password policy), the organization's Access Analyzer, or a paid
-      security service that is on, or hide their findings.
+    - nobody deletes audit log objects.
+
+    The security services have their own policy (protect_security_services), attached to every
+    OU: the root's five places are taken.
     """
     return document(
         {
@@ -352,13 +354,6 @@ def protect_baseline(inputs: ScpInputs) -> PolicyDocument:
             "Condition": _unless_deployment_role(inputs),
         },
         {
-            "Sid": "ProtectSecurityServices",
-            "Effect": "Deny",
-            "Action": guarded_actions(inputs.security_services),
-            "Resource": "*",
-            "Condition": _unless_deployment_role(inputs),
-        },
-        {
             "Sid": "DenyShortKeyDeletionWindow",
             "Effect": "Deny",
             "Action": "kms:ScheduleKeyDeletion",
@@ -370,6 +365,43 @@ def protect_baseline(inputs: ScpInputs) -> PolicyDocument:
             },
         },
     )
+
+
+def protect_security_services(inputs: ScpInputs) -> PolicyDocument:
+    """Only the deployment roles turn off the account protections (S3 Block Public Access, EBS
+    encryption by default, the password policy), the organization's Access Analyzer or a paid
+    security service that is on; outside the security account only they can hide findings
+    (archive, suppress, filter, trust an IP list). policies/security_services.py lists both;
+    every account's security-service-changes alarm matches the same calls."""
+    hiding_condition = dict(_unless_deployment_role(inputs))
+    if inputs.security_account_id is not None:
+        hiding_condition["StringNotEquals"] = {"aws:PrincipalAccount": inputs.security_account_id}
+    return document(
+        {
+            "Sid": "ProtectSecurityServices",
+            "Effect": "Deny",
+            "Action": guarded_actions(inputs.security_services),
+            "Resource": "*",
+            "Condition": _unless_deployment_role(inputs),
+        },
+        {
+            "Sid": "ProtectSecurityFindings",
+            "Effect": "Deny",
+            "Action": hiding_actions(inputs.security_services),
+            "Resource": "*",
+            "Condition": hiding_condition,
+        },
+    )
+
+
+# Attached by the program to every OU (every member account is in one), not named in config.
+SECURITY_SERVICES_GUARD = "protect-security-services"
+SECURITY_SERVICES_POLICY = (
+    "DiagnyxProtectSecurityServices",
+    "Keep the account protections, IAM Access Analyzer and the switched-on security services on, "
+    "and findings visible outside the security account",
+    protect_security_services,
+)
 
 
 def non_production_cost_control(inputs: ScpInputs) -> PolicyDocument:
@@ -433,7 +465,7 @@ CATALOGUE: dict[str, tuple[str, str, Builder]] = {
     "protect-baseline": (
         "DiagnyxProtectBaseline",
         "Protect the organization trail, audit log bucket and key, OrganizationAccountAccessRole, "
-        "Diagnyx roles and their boundary, security alarms and services, KMS deletion windows",
+        "Diagnyx roles and their boundary, security alarms, KMS deletion windows",
         protect_baseline,
     ),
     "non-production-cost-control": (
@@ -450,7 +482,9 @@ CATALOGUE: dict[str, tuple[str, str, Builder]] = {
 
 
 def build(key: str, inputs: ScpInputs) -> ServiceControlPolicy:
-    name, description, builder = CATALOGUE[key]
+    name, description, builder = (
+        SECURITY_SERVICES_POLICY if key == SECURITY_SERVICES_GUARD else CATALOGUE[key]
+    )
     return ServiceControlPolicy(key, name, description, builder(inputs))
 
 

@@ -100,37 +100,47 @@ def trusted_services(enabled: Iterable[str]) -> list[str]:
     return sorted({TRUSTED_SERVICE[ACCESS_ANALYZER], *(TRUSTED_SERVICE[s] for s in enabled)})
 
 
-# What would turn each protection or service off, hide its findings or cut an account loose.
-# Deletes of a public access block are authorized by s3:PutAccountPublicAccessBlock (Service
-# Authorization Reference, Amazon S3). Names of reads (Get/List/Describe) are never here.
+# What would turn each protection or service off, or cut an account loose from it: denied by the
+# protect-security-services SCP to all but the deployment roles, everywhere. Explicit names (no
+# wildcards), so that the alarm can match the same calls by their CloudTrail event names.
+# Deleting an account's public access block is authorized by s3:PutAccountPublicAccessBlock
+# (Service Authorization Reference, Amazon S3).
 TURN_OFF_ACTIONS: dict[str, tuple[str, ...]] = {
     "accountProtections": (
-        "s3:PutAccountPublicAccessBlock",
         "ec2:DisableEbsEncryptionByDefault",
+        # A default key the attacker later disables or deletes leaves new volumes unusable.
+        "ec2:ModifyEbsDefaultKmsKeyId",
         "iam:DeleteAccountPasswordPolicy",
         "iam:UpdateAccountPasswordPolicy",
+        "s3:PutAccountPublicAccessBlock",
     ),
-    ACCESS_ANALYZER: (
-        "access-analyzer:DeleteAnalyzer",
-        # An archive rule files matching findings away unseen.
-        "access-analyzer:CreateArchiveRule",
-        "access-analyzer:UpdateArchiveRule",
-    ),
+    ACCESS_ANALYZER: ("access-analyzer:DeleteAnalyzer", "access-analyzer:UpdateAnalyzer"),
     GUARD_DUTY: (
-        "guardduty:CreateFilter",  # a filter with action ARCHIVE hides findings
-        "guardduty:CreateIPSet",  # a trusted IP list silences findings from it
-        "guardduty:Delete*",
-        "guardduty:Disassociate*",
+        "guardduty:DeleteDetector",
+        "guardduty:DeleteMembers",
+        "guardduty:DeletePublishingDestination",
+        "guardduty:DisassociateFromAdministratorAccount",
+        "guardduty:DisassociateFromMasterAccount",
+        "guardduty:DisassociateMembers",
         "guardduty:StopMonitoringMembers",
-        "guardduty:Update*",
+        "guardduty:UpdateDetector",
+        "guardduty:UpdateMalwareScanSettings",
+        "guardduty:UpdateMemberDetectors",
+        "guardduty:UpdateOrganizationConfiguration",
+        "guardduty:UpdatePublishingDestination",
     ),
     SECURITY_HUB: (
         "securityhub:BatchDisableStandards",
+        "securityhub:BatchUpdateStandardsControlAssociations",
         "securityhub:DeleteConfigurationPolicy",
         "securityhub:DeleteFindingAggregator",
         "securityhub:DeleteMembers",
-        "securityhub:Disable*",
-        "securityhub:Disassociate*",
+        "securityhub:DisableImportFindingsForProduct",
+        "securityhub:DisableSecurityHub",
+        "securityhub:DisassociateFromAdministratorAccount",
+        "securityhub:DisassociateFromMasterAccount",
+        "securityhub:DisassociateMembers",
+        "securityhub:StartConfigurationPolicyAssociation",
         "securityhub:StartConfigurationPolicyDisassociation",
         "securityhub:UpdateConfigurationPolicy",
         "securityhub:UpdateFindingAggregator",
@@ -142,63 +152,81 @@ TURN_OFF_ACTIONS: dict[str, tuple[str, ...]] = {
         "config:DeleteConfigurationAggregator",
         "config:DeleteConfigurationRecorder",
         "config:DeleteDeliveryChannel",
+        "config:DeleteRetentionConfiguration",
+        "config:DisassociateResourceTypes",
         "config:PutConfigurationAggregator",
         "config:PutConfigurationRecorder",
         "config:PutDeliveryChannel",
+        "config:PutRetentionConfiguration",
         "config:StopConfigurationRecorder",
+    ),
+}
+# What would hide findings from the security team: archiving or suppressing them, rules that do
+# so automatically, filters and trusted IP lists that stop them being raised. Denied outside the
+# security account (the deployment roles aside): a member cannot hide its own findings; the
+# security team triages centrally, in its own account.
+HIDE_FINDINGS_ACTIONS: dict[str, tuple[str, ...]] = {
+    ACCESS_ANALYZER: (
+        "access-analyzer:ApplyArchiveRule",
+        "access-analyzer:CreateArchiveRule",
+        "access-analyzer:UpdateArchiveRule",
+        "access-analyzer:UpdateFindings",
+    ),
+    GUARD_DUTY: (
+        "guardduty:ArchiveFindings",
+        "guardduty:CreateFilter",
+        "guardduty:CreateIPSet",
+        "guardduty:UpdateFilter",
+        "guardduty:UpdateIPSet",
+    ),
+    SECURITY_HUB: (
+        "securityhub:BatchUpdateAutomationRules",
+        "securityhub:BatchUpdateFindings",
+        "securityhub:CreateAutomationRule",
     ),
 }
 
 
 def guarded_actions(enabled: Iterable[str]) -> list[str]:
-    """The SCP guard's actions: the free protections always, each paid service once it is on."""
+    """The guard's turn-off actions: the free protections always, each paid service once on."""
     keys = ["accountProtections", ACCESS_ANALYZER, *sorted(enabled)]
-    return [action for key in keys for action in TURN_OFF_ACTIONS[key]]
+    return sorted(action for key in keys for action in TURN_OFF_ACTIONS[key])
 
 
-# CloudTrail event names of the same changes, by event source, for the alarm. S3's account-level
-# block is logged as PutAccountPublicAccessBlock / DeleteAccountPublicAccessBlock.
-TURN_OFF_EVENTS: dict[str, tuple[str, ...]] = {
-    "s3.amazonaws.com": ("DeleteAccountPublicAccessBlock", "PutAccountPublicAccessBlock"),
-    "ec2.amazonaws.com": ("DisableEbsEncryptionByDefault",),
-    "iam.amazonaws.com": ("DeleteAccountPasswordPolicy", "UpdateAccountPasswordPolicy"),
-    "access-analyzer.amazonaws.com": ("CreateArchiveRule", "DeleteAnalyzer", "UpdateArchiveRule"),
-    "guardduty.amazonaws.com": (
-        "CreateFilter",
-        "CreateIPSet",
-        "DeleteDetector",
-        "DeleteMembers",
-        "DeletePublishingDestination",
-        "DisassociateFromAdministratorAccount",
-        "DisassociateFromMasterAccount",
-        "DisassociateMembers",
-        "StopMonitoringMembers",
-        "UpdateDetector",
-        "UpdateOrganizationConfiguration",
-        "UpdatePublishingDestination",
-    ),
-    "securityhub.amazonaws.com": (
-        "BatchDisableStandards",
-        "DeleteConfigurationPolicy",
-        "DeleteFindingAggregator",
-        "DisableOrganizationAdminAccount",
-        "DisableSecurityHub",
-        "DisassociateFromAdministratorAccount",
-        "DisassociateMembers",
-        "StartConfigurationPolicyDisassociation",
-        "UpdateConfigurationPolicy",
-        "UpdateSecurityControl",
-        "UpdateStandardsControl",
-    ),
-    "config.amazonaws.com": (
-        "DeleteConfigurationAggregator",
-        "DeleteConfigurationRecorder",
-        "DeleteDeliveryChannel",
-        "PutConfigurationRecorder",
-        "PutDeliveryChannel",
-        "StopConfigurationRecorder",
-    ),
+def hiding_actions(enabled: Iterable[str]) -> list[str]:
+    keys = [ACCESS_ANALYZER, *sorted(enabled)]
+    return sorted(a for key in keys for a in HIDE_FINDINGS_ACTIONS.get(key, ()))
+
+
+# CloudTrail's event source of each IAM service prefix the guard names.
+EVENT_SOURCES = {
+    "access-analyzer": "access-analyzer.amazonaws.com",
+    "config": "config.amazonaws.com",
+    "ec2": "ec2.amazonaws.com",
+    "guardduty": "guardduty.amazonaws.com",
+    "iam": "iam.amazonaws.com",
+    "s3": "s3.amazonaws.com",
+    "securityhub": "securityhub.amazonaws.com",
 }
+# Calls authorized by another call's action, logged under their own name.
+AUTHORIZED_BY = {"s3:PutAccountPublicAccessBlock": ("DeleteAccountPublicAccessBlock",)}
+
+
+def alarm_events() -> dict[str, list[str]]:
+    """Event source -> the CloudTrail event names of every call the guard denies, whichever
+    services are on (the alarm does not change with the switches)."""
+    every_key = (*TURN_OFF_ACTIONS, *HIDE_FINDINGS_ACTIONS)
+    actions = {
+        a
+        for key in every_key
+        for a in (*TURN_OFF_ACTIONS.get(key, ()), *HIDE_FINDINGS_ACTIONS.get(key, ()))
+    }
+    events: dict[str, set[str]] = {}
+    for action in actions:
+        prefix, name = action.split(":")
+        found = events.setdefault(EVENT_SOURCES[prefix], set())
+        found.update((name, *AUTHORIZED_BY.get(action, ())))
+    return {source: sorted(names) for source, names in sorted(events.items())}
 
 
 def archive_delivery_statements(bucket_arn: str, security_account_id: str) -> list[dict[str, Any]]:

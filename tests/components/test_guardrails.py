@@ -16,8 +16,11 @@ EXPECTED_ATTACHMENTS = {
         "DiagnyxProtectBaseline",
         "DiagnyxRequiredTags",
     },
-    "Production": {"DiagnyxRequireMfaForIamUsers"},
-    "NonProduction": {"DiagnyxNonProductionCostControl"},
+    # Every OU carries the security services' guard (the root has no place left).
+    "Production": {"DiagnyxRequireMfaForIamUsers", "DiagnyxProtectSecurityServices"},
+    "NonProduction": {"DiagnyxNonProductionCostControl", "DiagnyxProtectSecurityServices"},
+    "Security": {"DiagnyxProtectSecurityServices"},
+    "SharedServices": {"DiagnyxProtectSecurityServices"},
 }
 
 

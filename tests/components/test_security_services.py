@@ -145,16 +145,37 @@ def test_the_alarm_covers_turning_the_services_off_in_every_account(recordings):
             assert disabling in names, (stack, disabling)
 
 
-def test_the_guard_covers_the_free_protections_and_only_switched_on_services(management):
-    (baseline,) = [
+def _guard(recording) -> dict:
+    (guard,) = [
         p
-        for p in management.of_type("aws:organizations/policy:Policy")
-        if p.inputs["name"] == "DiagnyxProtectBaseline"
+        for p in recording.of_type("aws:organizations/policy:Policy")
+        if p.inputs["name"] == "DiagnyxProtectSecurityServices"
     ]
-    guard = statements(baseline.inputs["content"])["ProtectSecurityServices"]
-    assert "s3:PutAccountPublicAccessBlock" in guard["Action"]
-    assert "access-analyzer:DeleteAnalyzer" in guard["Action"]
-    assert not any(a.startswith(("guardduty:", "securityhub:", "config:")) for a in guard["Action"])
+    return guard
+
+
+def test_the_guard_covers_the_free_protections_and_only_switched_on_services(management):
+    guard = _guard(management)
+    denied = statements(guard.inputs["content"])
+    turn_off, hiding = denied["ProtectSecurityServices"], denied["ProtectSecurityFindings"]
+    assert "s3:PutAccountPublicAccessBlock" in turn_off["Action"]
+    assert "access-analyzer:DeleteAnalyzer" in turn_off["Action"]
+    assert "access-analyzer:CreateArchiveRule" in hiding["Action"]
+    for statement in (turn_off, hiding):
+        paid = ("guardduty:", "securityhub:", "config:")
+        assert not any(a.startswith(paid) for a in statement["Action"])
+    # Findings may be triaged in the security account only.
+    assert hiding["Condition"]["StringNotEquals"] == {"aws:PrincipalAccount": "333333333333"}
+    # On every OU: every member account is in one (the root's five places are taken).
+    attached = {
+        a.inputs["targetId"]
+        for a in management.of_type("aws:organizations/policyAttachment:PolicyAttachment")
+        if a.inputs["policyId"] == guard.id
+    }
+    ous = {
+        o.id for o in management.of_type("aws:organizations/organizationalUnit:OrganizationalUnit")
+    }
+    assert attached == ous
 
 
 # --- switched on ------------------------------------------------------------------------------
@@ -296,15 +317,35 @@ def test_all_on_security_hub_is_centrally_configured_from_the_root(all_on):
 
 
 def test_all_on_guard_names_each_service_and_fits_the_scp_limit(all_on):
-    (baseline,) = [
-        p
-        for p in all_on["management"].of_type("aws:organizations/policy:Policy")
-        if p.inputs["name"] == "DiagnyxProtectBaseline"
+    guard = _guard(all_on["management"])
+    denied = statements(guard.inputs["content"])
+    for action in (
+        "guardduty:DeleteDetector",
+        "securityhub:DisableSecurityHub",
+        "config:StopConfigurationRecorder",
+    ):
+        assert action in denied["ProtectSecurityServices"]["Action"]
+    for action in ("guardduty:ArchiveFindings", "securityhub:BatchUpdateFindings"):
+        assert action in denied["ProtectSecurityFindings"]["Action"]
+    assert size(json.loads(guard.inputs["content"])) <= 5120  # the default scpMaxChars
+
+
+def test_the_alarm_matches_every_call_the_guard_denies(all_on):
+    """One list: each action the guard denies, by its CloudTrail event name and source."""
+    (rule,) = [
+        r
+        for r in all_on["dev"].of_type("aws:cloudwatch/eventRule:EventRule")
+        if r.inputs["name"].endswith("security-service-changes")
     ]
-    guard = statements(baseline.inputs["content"])["ProtectSecurityServices"]
-    for action in ("guardduty:Delete*", "securityhub:Disable*", "config:StopConfigurationRecorder"):
-        assert action in guard["Action"]
-    assert size(json.loads(baseline.inputs["content"])) <= 5120  # the default scpMaxChars
+    pattern = json.loads(rule.inputs["eventPattern"])
+    denied = statements(_guard(all_on["management"]).inputs["content"])
+    for sid in ("ProtectSecurityServices", "ProtectSecurityFindings"):
+        for action in denied[sid]["Action"]:
+            prefix, name = action.split(":")
+            assert "*" not in name, action  # an event name is never a wildcard
+            assert name in pattern["detail"]["eventName"], action
+            assert f"{services.EVENT_SOURCES[prefix]}" in pattern["detail"]["eventSource"]
+    assert "DeleteAccountPublicAccessBlock" in pattern["detail"]["eventName"]
 
 
 def test_all_on_only_the_security_deploy_role_passes_only_the_aggregator_role(all_on):

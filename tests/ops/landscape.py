@@ -25,7 +25,7 @@ from diagnyx_infra.policies.audit import (
 )
 from diagnyx_infra.policies.baseline import deny_insecure_transport
 from diagnyx_infra.policies.documents import document, to_json
-from diagnyx_infra.policies.guardrail_plan import ROOT_TARGET, plan_guardrails
+from diagnyx_infra.policies.guardrail_plan import ROOT_TARGET, management_guardrails
 from diagnyx_infra.policies.iam import (
     GITHUB_OIDC_HOST,
     audit_trust_policy,
@@ -92,7 +92,7 @@ def build_healthy(caller: Aws, zone: LandingZone) -> None:
 
 def _guardrails(caller: Aws, zone: LandingZone) -> None:
     organizations = caller.client("organizations")
-    plan = plan_guardrails(zone.management.organization, zone.management.allowed_regions)
+    plan = management_guardrails(zone.management)
     root = organizations.list_roots()["Roots"][0]["Id"]
     targets = {ROOT_TARGET: root}
     for ou in organizations.list_organizational_units_for_parent(ParentId=root)[

@@ -361,7 +361,6 @@ def test_exemptions_are_exactly_as_decided():
         "ProtectDiagnyxRoles": deployment,
         "ProtectPermissionsBoundary": [naming.ORG_ACCESS_ROLE],
         "ProtectSecurityAlarms": deployment,
-        "ProtectSecurityServices": deployment,
         "DenyShortKeyDeletionWindow": [],
     }
     assert {sid: exempt_roles(s) for sid, s in by_sid().items()} == expected
