@@ -15,7 +15,7 @@ from dataclasses import dataclass
 
 from ..config.models import MANAGEMENT_ACCOUNT, SECURITY_ACCOUNT, StackSettings
 from ..policies import security_services as services
-from .aws import Aws, account_controls, classify, every
+from .aws import Aws, account_controls, classify, every, reply_field
 from .landing_zone import LandingZone
 
 BLOCK_PUBLIC_ACCESS = (
@@ -79,9 +79,10 @@ def public_access_block(account: Account) -> tuple[bool, str]:
     """The account-level S3 Block Public Access, all four settings on (none set: AWS answers
     NoSuchPublicAccessBlockConfiguration, a missing setting, so the line fails)."""
     account_id = account.zone.account_ids[account.name]
-    block = account_controls(account.aws).get_public_access_block(AccountId=account_id)[
-        "PublicAccessBlockConfiguration"
-    ]
+    reply = account_controls(account.aws).get_public_access_block(AccountId=account_id)
+    block = reply_field(
+        reply, "PublicAccessBlockConfiguration", operation="s3control:GetPublicAccessBlock"
+    )
     off = [key for key in BLOCK_PUBLIC_ACCESS if block.get(key) is not True]
     return not off, f"off: {', '.join(off)}" if off else "all four settings on"
 
@@ -91,9 +92,11 @@ def ebs_encryption(account: Account) -> tuple[bool, str]:
     off = [
         region
         for region in account.regions
-        if not account.aws.client("ec2", region)
-        .get_ebs_encryption_by_default()
-        .get("EbsEncryptionByDefault")
+        if not reply_field(
+            account.aws.client("ec2", region).get_ebs_encryption_by_default(),
+            "EbsEncryptionByDefault",
+            operation="ec2:GetEbsEncryptionByDefault",
+        )
     ]
     regions = ", ".join(account.regions)
     return not off, f"off in {', '.join(off)}" if off else f"on in {regions}"
@@ -107,7 +110,11 @@ def _api_name(key: str) -> str:
 def password_policy(account: Account) -> tuple[bool, str]:
     """The account password policy at least as strict as PASSWORD_POLICY (CIS 1.8, 1.9; FSBP
     IAM.7): longer minimums and a shorter maximum age pass; none set is a missing setting."""
-    policy = account.aws.client("iam").get_account_password_policy()["PasswordPolicy"]
+    policy = reply_field(
+        account.aws.client("iam").get_account_password_policy(),
+        "PasswordPolicy",
+        operation="iam:GetAccountPasswordPolicy",
+    )
     problems = []
     for key, wanted in services.PASSWORD_POLICY.items():
         field = _api_name(key)
@@ -162,7 +169,11 @@ def guard_duty(account: Account) -> tuple[bool, str]:
         if not detectors:
             problems.append(f"no detector in {region}")
         elif not any(
-            client.get_detector(DetectorId=d).get("Status") == "ENABLED" for d in detectors
+            reply_field(
+                client.get_detector(DetectorId=d), "Status", operation="guardduty:GetDetector"
+            )
+            == "ENABLED"
+            for d in detectors
         ):
             problems.append(f"detector suspended in {region}")
     return not problems, "; ".join(problems) or f"enabled in {', '.join(account.regions)}"
@@ -192,14 +203,23 @@ def aws_config(account: Account) -> tuple[bool, str]:
     problems = []
     for region in account.regions:
         config = account.aws.client("config", region)
-        statuses = config.describe_configuration_recorder_status()["ConfigurationRecordersStatus"]
+        operation = "config:DescribeConfigurationRecorderStatus"
+        statuses = reply_field(
+            config.describe_configuration_recorder_status(),
+            "ConfigurationRecordersStatus",
+            operation=operation,
+        )
         status = next((s for s in statuses if s.get("name") == recorder), None)
         if status is None:
             problems.append(f"no recorder {recorder} in {region}")
             continue
-        if not status.get("recording"):
+        if not reply_field(status, "recording", operation=operation):
             problems.append(f"recorder {recorder} not recording in {region}")
-        channels = config.describe_delivery_channels()["DeliveryChannels"]
+        channels = reply_field(
+            config.describe_delivery_channels(),
+            "DeliveryChannels",
+            operation="config:DescribeDeliveryChannels",
+        )
         if not any(
             c.get("s3BucketName") == bucket and c.get("s3KeyPrefix") == services.CONFIG_PREFIX
             for c in channels
