@@ -17,6 +17,9 @@ COST_EXPLORER_POLICY = "CostExplorerRead"  # its inline policy
 # inline policy.
 DRIFT_ROLE = "DiagnyxDriftCheck"
 DRIFT_POLICY = "DriftReads"
+# Forwards the regional security events of every other allowed region to the home region's bus.
+ALARM_FORWARDING_ROLE = "DiagnyxAlarmForwarding"
+ALARM_FORWARDING_POLICY = "ForwardToHomeBus"
 ROLE_PREFIX = "Diagnyx"
 # The managed policy every Diagnyx* role carries as its permissions boundary.
 PERMISSIONS_BOUNDARY = "DiagnyxPermissionsBoundary"

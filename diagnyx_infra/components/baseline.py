@@ -106,6 +106,9 @@ class AccountBaseline(pulumi.ComponentResource):
             self.alarm_topic.arn,
             is_management=settings.is_management,
             region=settings.region,
+            other_regions=[r for r in settings.allowed_regions if r != settings.region],
+            account_id=settings.account_id,
+            permissions_boundary_arn=self.roles.boundary.arn,
             opts=self._child,
         )
         self.audit_trail = self._create_trail(name)

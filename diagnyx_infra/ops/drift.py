@@ -26,7 +26,12 @@ from ..delivery import github_deploy_subject, github_drift_subject, github_pull_
 from ..naming import state_bucket_name
 from ..policies import cost
 from ..policies import iam as iam_policies
-from ..policies.audit import trail_arn, trail_delivery_statements
+from ..policies.audit import (
+    forwarding_permissions,
+    forwarding_trust_policy,
+    trail_arn,
+    trail_delivery_statements,
+)
 from ..policies.baseline import deny_insecure_transport
 from ..policies.documents import document, to_json
 from ..policies.guardrail_plan import ROOT_TARGET, GuardrailPlan, management_guardrails
@@ -70,6 +75,7 @@ ROLE_MANAGED_POLICIES = {
     naming.DRIFT_ROLE: frozenset(),
     naming.COST_EXPLORER_ROLE: frozenset(),
     CONFIG_AGGREGATOR_ROLE: frozenset({CONFIG_AGGREGATOR_POLICY}),
+    naming.ALARM_FORWARDING_ROLE: frozenset(),
 }
 ROLE_INLINE_POLICIES = {
     naming.CICD_ROLE: frozenset({naming.CICD_POLICY}),
@@ -78,6 +84,7 @@ ROLE_INLINE_POLICIES = {
     naming.DRIFT_ROLE: frozenset({naming.DRIFT_POLICY}),
     naming.COST_EXPLORER_ROLE: frozenset({naming.COST_EXPLORER_POLICY}),
     CONFIG_AGGREGATOR_ROLE: frozenset(),
+    naming.ALARM_FORWARDING_ROLE: frozenset({naming.ALARM_FORWARDING_POLICY}),
 }
 _SECRET = "(the stack's ciExternalId)"
 PUBLIC_ACCESS_BLOCK = (
@@ -716,6 +723,12 @@ class DriftCheck:
             reads = json.loads(to_json(cost.cost_explorer_permissions()))
             role = roles.get(naming.COST_EXPLORER_ROLE)
             self._inline_policy(name, role, naming.COST_EXPLORER_POLICY, reads)
+        if naming.ALARM_FORWARDING_ROLE in trusts:
+            forwards = json.loads(
+                to_json(forwarding_permissions(settings.region, settings.account_id))
+            )
+            role = roles.get(naming.ALARM_FORWARDING_ROLE)
+            self._inline_policy(name, role, naming.ALARM_FORWARDING_POLICY, forwards)
 
     def _users(self, name: str, iam, users: list[dict]) -> None:
         for user in users:
@@ -874,6 +887,8 @@ class DriftCheck:
             trusts[naming.DRIFT_ROLE] = iam_policies.drift_member_trust_policy(management)
         if principals := settings.known_cost_explorer_principals():
             trusts[naming.COST_EXPLORER_ROLE] = cost.cost_explorer_trust(principals)
+        if any(r != settings.region for r in settings.allowed_regions):
+            trusts[naming.ALARM_FORWARDING_ROLE] = forwarding_trust_policy(settings.account_id)
         enabled = self.organization_settings.security_services.enabled()
         if settings.audit_archive is not None and AWS_CONFIG in enabled:
             trusts[CONFIG_AGGREGATOR_ROLE] = aggregator_trust_policy(settings.account_id)

@@ -4,6 +4,7 @@ patterns."""
 from typing import Any
 
 from .. import naming
+from .documents import document
 from .security_services import alarm_events
 
 
@@ -224,6 +225,43 @@ def security_event_patterns(is_management: bool = False) -> dict[str, dict[str, 
         patterns["identity-center-changes"] = _api_calls("sso", IDENTITY_CENTER_CHANGES)
         patterns["identity-store-changes"] = _api_calls("identitystore", IDENTITY_STORE_CHANGES)
     return patterns
+
+
+# Alarms on regional services' events (KMS, S3 buckets, EBS, GuardDuty, Security Hub, Config,
+# Access Analyzer), which arrive on the bus of the region the call was served in: every other
+# allowed region forwards them to the home region's bus, whose rules match them.
+REGIONAL_ALARMS = ("audit-bucket-changes", "kms-key-changes", "security-service-changes")
+
+
+def home_bus_arn(region: str, account_id: str) -> str:
+    return f"arn:aws:events:{region}:{account_id}:event-bus/default"
+
+
+def forwarding_trust_policy(account_id: str) -> dict[str, Any]:
+    """EventBridge, for this account's rules only (confused deputy: aws:SourceAccount)."""
+    return document(
+        {
+            "Sid": "EventBridgeForwardsThisAccountsEvents",
+            "Effect": "Allow",
+            "Principal": {"Service": "events.amazonaws.com"},
+            "Action": "sts:AssumeRole",
+            "Condition": {"StringEquals": {"aws:SourceAccount": account_id}},
+        }
+    )
+
+
+def forwarding_permissions(home_region: str, account_id: str) -> dict[str, Any]:
+    """Put events on the home region's default bus, nothing else (EventBridge User Guide,
+    "Sending and receiving events between AWS Regions": a rule targeting a bus in another Region
+    needs a role allowed events:PutEvents on it)."""
+    return document(
+        {
+            "Sid": "PutOnTheHomeBus",
+            "Effect": "Allow",
+            "Action": "events:PutEvents",
+            "Resource": home_bus_arn(home_region, account_id),
+        }
+    )
 
 
 # The alarms only the management stack creates.

@@ -124,6 +124,13 @@ ADMINISTRATOR_SECURITY_SERVICE_ACTIONS = (
 # otherwise denied by the boundary). What it can do: list the organization's accounts.
 CONFIG_AGGREGATOR_ROLE = f"{naming.ROLE_PREFIX}ConfigAggregator"
 PASS_TO_CONFIG = {"StringEquals": {"iam:PassedToService": "config.amazonaws.com"}}
+# The only roles a deploy role may pass, each to its one service (PassRole is otherwise denied
+# by the boundary): the Config aggregator's (it lists the organization's accounts) and the alarm
+# forwarding role (it puts events on this account's home bus). Neither can do anything else.
+PASSABLE_ROLES = {
+    CONFIG_AGGREGATOR_ROLE: "config.amazonaws.com",
+    naming.ALARM_FORWARDING_ROLE: "events.amazonaws.com",
+}
 # Role writes that carry the iam:PermissionsBoundary condition key (the boundary of the role
 # created or changed; Service Authorization Reference, IAM actions table): allowed only on roles
 # that carry the landing zone's boundary.
@@ -469,6 +476,16 @@ def cicd_permissions(
                 "Condition": PASS_TO_CONFIG,
             }
         )
+    statements.append(
+        {
+            # The alarm forwarding rules of the other allowed regions (security_alarms.py).
+            "Sid": "PassAlarmForwardingRoleToEvents",
+            "Effect": "Allow",
+            "Action": "iam:PassRole",
+            "Resource": role_arn(account_id, naming.ALARM_FORWARDING_ROLE),
+            "Condition": {"StringEquals": {"iam:PassedToService": "events.amazonaws.com"}},
+        }
+    )
     return document(*statements)
 
 
@@ -530,15 +547,18 @@ def permissions_boundary(account_id: str) -> PolicyDocument:
             "Sid": "NoPassRole",
             "Effect": "Deny",
             "Action": "iam:PassRole",
-            "NotResource": role_arn(account_id, CONFIG_AGGREGATOR_ROLE),
+            "NotResource": [role_arn(account_id, role) for role in PASSABLE_ROLES],
         },
-        {
-            "Sid": "ConfigAggregatorRoleOnlyToConfig",
-            "Effect": "Deny",
-            "Action": "iam:PassRole",
-            "Resource": role_arn(account_id, CONFIG_AGGREGATOR_ROLE),
-            "Condition": {"StringNotEquals": PASS_TO_CONFIG["StringEquals"]},
-        },
+        *(
+            {
+                "Sid": f"Pass{role.removeprefix(naming.ROLE_PREFIX)}Only{service.split('.')[0]}",
+                "Effect": "Deny",
+                "Action": "iam:PassRole",
+                "Resource": role_arn(account_id, role),
+                "Condition": {"StringNotEquals": {"iam:PassedToService": service}},
+            }
+            for role, service in PASSABLE_ROLES.items()
+        ),
         {
             "Sid": "NoTrustChangesOutsideTheLandingZone",
             "Effect": "Deny",

@@ -985,7 +985,29 @@ def organization_data(caller: Aws, world: Any) -> dict[str, Any]:
     return data
 
 
+CROSS_REGION_TARGET = (
+    "a rule whose target is an event bus in another Region sends events through a role it names "
+    '(RoleArn, allowed events:PutEvents on that bus): EventBridge User Guide, "Sending and '
+    'receiving Amazon EventBridge events between AWS Regions"'
+)
+
+
+def event_target(ctx: Context, i: dict) -> tuple[str, Outputs]:
+    from .handlers import event_target as put_targets
+
+    target = i["arn"]
+    a_bus = target.startswith("arn:aws:events:") and ":event-bus/" in target
+    if a_bus and target.split(":")[3] != _region(ctx, i) and not i.get("roleArn"):
+        raise RuleViolation(
+            "ValidationException",
+            f"the target {target} is an event bus in another Region and no RoleArn is given",
+            CROSS_REGION_TARGET,
+        )
+    return put_targets(ctx, i)
+
+
 RULE_HANDLERS = {
+    "aws:cloudwatch/eventTarget:EventTarget": event_target,
     "aws:cloudtrail/organizationDelegatedAdminAccount:OrganizationDelegatedAdminAccount": (
         cloudtrail_delegated_admin
     ),

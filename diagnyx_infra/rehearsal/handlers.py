@@ -363,7 +363,7 @@ def budget(ctx: Context, i: dict) -> tuple[str, Outputs]:
 
 
 def event_rule(ctx: Context, i: dict) -> tuple[str, Outputs]:
-    arn = ctx.client("events").put_rule(
+    arn = ctx.regional("events", i).put_rule(
         Name=i["name"], EventPattern=_json(i["eventPattern"]), Description=i.get("description", "")
     )["RuleArn"]
     return i["name"], {"arn": arn}
@@ -371,7 +371,10 @@ def event_rule(ctx: Context, i: dict) -> tuple[str, Outputs]:
 
 def event_target(ctx: Context, i: dict) -> tuple[str, Outputs]:
     target_id = i.get("targetId") or "diagnyx-target"
-    ctx.client("events").put_targets(Rule=i["rule"], Targets=[{"Id": target_id, "Arn": i["arn"]}])
+    target = {"Id": target_id, "Arn": i["arn"]}
+    if i.get("roleArn"):
+        target["RoleArn"] = i["roleArn"]
+    ctx.regional("events", i).put_targets(Rule=i["rule"], Targets=[target])
     return f"{i['rule']}-{target_id}", {"targetId": target_id}
 
 

@@ -48,7 +48,8 @@ def test_exactly_the_four_baseline_roles(stack):
         "DiagnyxDriftCheck",
     }
     extra = {"DiagnyxCostExplorerAccess"} if stack.stack == "management" else set()
-    assert set(roles(stack)) == baseline | extra
+    # Every stack has two allowed regions: the other one forwards its regional alarm events.
+    assert set(roles(stack)) == baseline | extra | {"DiagnyxAlarmForwarding"}
 
 
 WORKLOADS = ("dev", "staging", "uat", "prod")
@@ -187,7 +188,13 @@ def test_every_trust_statement_is_constrained(stack):
             condition = json.dumps(statement.get("Condition", {}))
             assert any(
                 key in condition
-                for key in ("sts:ExternalId", ":sub", "aws:PrincipalArn", "aws:PrincipalOrgID")
+                for key in (
+                    "sts:ExternalId",
+                    ":sub",
+                    "aws:PrincipalArn",
+                    "aws:PrincipalOrgID",
+                    "aws:SourceAccount",  # a service principal, for this account's resources
+                )
             ), (role.inputs["name"], statement["Sid"])
 
 

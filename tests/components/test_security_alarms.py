@@ -7,7 +7,11 @@ import json
 import pytest
 from moto.events.models import EventPattern
 
-from diagnyx_infra.policies.audit import MANAGEMENT_ALARMS, security_event_patterns
+from diagnyx_infra.policies.audit import (
+    MANAGEMENT_ALARMS,
+    REGIONAL_ALARMS,
+    security_event_patterns,
+)
 from tests.helpers import ALL_STACKS, MEMBER_STACKS
 
 RULE = "aws:cloudwatch/eventRule:EventRule"
@@ -16,8 +20,12 @@ NEW_EVERY_ACCOUNT = ("kms-key-changes", "audit-bucket-changes")
 
 
 def rules(recording) -> dict[str, dict]:
-    """Rule name -> its event pattern."""
-    return {r.inputs["name"]: json.loads(r.inputs["eventPattern"]) for r in recording.of_type(RULE)}
+    """Rule name -> its event pattern, of the home region's rules (the alarms)."""
+    return {
+        r.inputs["name"]: json.loads(r.inputs["eventPattern"])
+        for r in recording.of_type(RULE)
+        if "region" not in r.inputs
+    }
 
 
 def alarm_topic_arn(recording) -> str:
@@ -49,7 +57,7 @@ def fires(pattern: dict, event: dict) -> bool:
 def test_every_rule_notifies_the_alarm_topic(recordings, stack):
     recording = recordings[stack]
     names = set(rules(recording))
-    targets = recording.of_type(TARGET)
+    targets = [t for t in recording.of_type(TARGET) if "region" not in t.inputs]
     assert {t.inputs["rule"] for t in targets} == names
     assert {t.inputs["arn"] for t in targets} == {alarm_topic_arn(recording)}
     for alarm in NEW_EVERY_ACCOUNT:
@@ -161,3 +169,49 @@ def test_a_stack_outside_us_east_1_is_warned_that_global_alarms_would_not_fire()
     recording = run_stack("management", config=edited_config("management", move))
     (warning,) = [w for w in recording.warnings if w.startswith("security alarms:")]
     assert "us-east-1 only" in warning and "Organizations" in warning
+
+
+@pytest.mark.parametrize("stack", ALL_STACKS)
+def test_every_other_allowed_region_forwards_its_regional_events_home(recordings, stack):
+    """A regional service's events reach only the bus of the region the call was served in:
+    us-west-2 sends the regional alarms' events to us-east-1's bus, whose rules alarm."""
+    recording = recordings[stack]
+    account = recording.outputs["accountId"]
+    home_bus = f"arn:aws:events:us-east-1:{account}:event-bus/default"
+    forwarders = {r.inputs["name"]: r for r in recording.of_type(RULE) if "region" in r.inputs}
+    assert set(forwarders) == {
+        f"diagnyx-security-{alarm}-to-us-east-1" for alarm in REGIONAL_ALARMS
+    }
+    patterns = security_event_patterns()
+    for alarm in REGIONAL_ALARMS:
+        rule = forwarders[f"diagnyx-security-{alarm}-to-us-east-1"]
+        assert rule.inputs["region"] == "us-west-2"
+        assert json.loads(rule.inputs["eventPattern"]) == patterns[alarm]
+    (role,) = [
+        r
+        for r in recording.of_type("aws:iam/role:Role")
+        if r.inputs["name"] == "DiagnyxAlarmForwarding"
+    ]
+    targets = [t for t in recording.of_type(TARGET) if "region" in t.inputs]
+    assert len(targets) == len(REGIONAL_ALARMS)
+    for target in targets:
+        assert (target.inputs["arn"], target.inputs["roleArn"]) == (home_bus, role.state["arn"])
+        assert target.inputs["region"] == "us-west-2"
+    (trust,) = json.loads(role.inputs["assumeRolePolicy"])["Statement"]
+    assert trust["Principal"] == {"Service": "events.amazonaws.com"}
+    assert trust["Condition"] == {"StringEquals": {"aws:SourceAccount": account}}
+    assert "permissionsBoundary" in role.inputs
+    (policy,) = [
+        p
+        for p in recording.of_type("aws:iam/rolePolicy:RolePolicy")
+        if p.inputs["name"] == "ForwardToHomeBus"
+    ]
+    (allowed,) = json.loads(policy.inputs["policy"])["Statement"]
+    assert (allowed["Action"], allowed["Resource"]) == ("events:PutEvents", home_bus)
+
+
+def test_a_guardduty_detector_deleted_in_another_region_alarms_at_home(recordings):
+    """The forwarded event, as it arrives on the home bus, fires the home rule."""
+    event = {**api_call("guardduty", "DeleteDetector", detectorId="d"), "region": "us-west-2"}
+    home = rules(recordings["dev"])["diagnyx-security-security-service-changes"]
+    assert fires(home, event)

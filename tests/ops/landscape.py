@@ -19,6 +19,8 @@ from diagnyx_infra.ops.security_checks import BLOCK_PUBLIC_ACCESS, account_contr
 from diagnyx_infra.policies import cost
 from diagnyx_infra.policies import security_services as services
 from diagnyx_infra.policies.audit import (
+    forwarding_permissions,
+    forwarding_trust_policy,
     security_event_patterns,
     trail_arn,
     trail_delivery_statements,
@@ -213,8 +215,16 @@ def _baseline(aws: Aws, zone: LandingZone, name: str) -> None:
             else drift_member_trust_policy(zone.account_ids[MANAGEMENT_ACCOUNT])
         ),
     }
+    if any(region != settings.region for region in settings.allowed_regions):
+        trusts[naming.ALARM_FORWARDING_ROLE] = forwarding_trust_policy(settings.account_id)
     for role, trust in trusts.items():
         iam.create_role(RoleName=role, AssumeRolePolicyDocument=to_json(trust))
+    if naming.ALARM_FORWARDING_ROLE in trusts:
+        iam.put_role_policy(
+            RoleName=naming.ALARM_FORWARDING_ROLE,
+            PolicyName=naming.ALARM_FORWARDING_POLICY,
+            PolicyDocument=to_json(forwarding_permissions(settings.region, settings.account_id)),
+        )
     iam.put_role_policy(
         RoleName=naming.CICD_ROLE,
         PolicyName=naming.CICD_POLICY,

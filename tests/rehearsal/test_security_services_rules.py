@@ -457,3 +457,24 @@ def test_trusted_access_follows_the_organizations_list_on_update(org):
             org.management, old, {"featureSet": "CONSOLIDATED_BILLING",
                                   "awsServiceAccessPrincipals": wanted},
         )  # fmt: skip
+
+
+def test_a_rule_sends_events_to_another_regions_bus_only_through_a_role(org):
+    """The alarm forwarding of the other allowed regions (security_alarms.py)."""
+    account = org.dev.aws.account_id
+    events = org.dev.client("events", OTHER_REGION)
+    events.put_rule(Name="diagnyx-security-forward", EventPattern='{"source": ["aws.guardduty"]}')
+    target = {
+        "rule": "diagnyx-security-forward",
+        "arn": f"arn:aws:events:{REGION}:{account}:event-bus/default",
+        "region": OTHER_REGION,
+    }
+    with pytest.raises(RuleViolation, match="another Region and no RoleArn"):
+        rules.event_target(org.dev, target)
+    role = f"arn:aws:iam::{account}:role/DiagnyxAlarmForwarding"
+    rules.event_target(org.dev, {**target, "roleArn": role})
+    (sent,) = events.list_targets_by_rule(Rule="diagnyx-security-forward")["Targets"]
+    assert (sent["Arn"], sent["RoleArn"]) == (target["arn"], role)
+    # The same bus from its own Region needs no role.
+    org.dev.client("events", REGION).put_rule(Name="home", EventPattern='{"source": ["x"]}')
+    rules.event_target(org.dev, {**target, "rule": "home", "region": REGION})
