@@ -127,8 +127,12 @@ PASS_TO_CONFIG = {"StringEquals": {"iam:PassedToService": "config.amazonaws.com"
 # The only roles a deploy role may pass, each to its one service (PassRole is otherwise denied
 # by the boundary): the Config aggregator's (it lists the organization's accounts) and the alarm
 # forwarding role (it puts events on this account's home bus). Neither can do anything else.
+# AWS Config's own service-linked role is passed to AWS Config by PutConfigurationRecorder (its
+# ARN is the recorder's roleARN); passing it gives Config nothing it does not have.
+CONFIG_SERVICE_LINKED_ROLE = "aws-service-role/config.amazonaws.com/AWSServiceRoleForConfig"
 PASSABLE_ROLES = {
     CONFIG_AGGREGATOR_ROLE: "config.amazonaws.com",
+    CONFIG_SERVICE_LINKED_ROLE: "config.amazonaws.com",
     naming.ALARM_FORWARDING_ROLE: "events.amazonaws.com",
 }
 # Role writes that carry the iam:PermissionsBoundary condition key (the boundary of the role
@@ -416,6 +420,27 @@ def cicd_permissions(
             "Resource": f"arn:aws:iam::{account_id}:role/aws-service-role/*",
         },
         {
+            # The provider tags the role it creates (the default tags) right after creating it
+            # (terraform-provider-aws, service_linked_role.go), and switching AWS Config off
+            # deletes it.
+            "Sid": "ConfigServiceLinkedRole",
+            "Effect": "Allow",
+            "Action": [
+                "iam:DeleteServiceLinkedRole",
+                "iam:GetServiceLinkedRoleDeletionStatus",
+                "iam:TagRole",
+                "iam:UntagRole",
+            ],
+            "Resource": role_arn(account_id, CONFIG_SERVICE_LINKED_ROLE),
+        },
+        {
+            "Sid": "PassConfigItsServiceLinkedRole",
+            "Effect": "Allow",
+            "Action": "iam:PassRole",
+            "Resource": role_arn(account_id, CONFIG_SERVICE_LINKED_ROLE),
+            "Condition": PASS_TO_CONFIG,
+        },
+        {
             "Sid": "KeysOfThisAccount",
             "Effect": "Allow",
             "Action": [*KEY_ADMINISTRATION, *KEY_USE],
@@ -551,7 +576,8 @@ def permissions_boundary(account_id: str) -> PolicyDocument:
         },
         *(
             {
-                "Sid": f"Pass{role.removeprefix(naming.ROLE_PREFIX)}Only{service.split('.')[0]}",
+                "Sid": f"Pass{role.rsplit('/', 1)[-1].removeprefix(naming.ROLE_PREFIX)}Only"
+                f"{service.split('.')[0]}",
                 "Effect": "Deny",
                 "Action": "iam:PassRole",
                 "Resource": role_arn(account_id, role),

@@ -148,8 +148,12 @@ KMS_KEYS = "arn:aws:kms:*:*:key/*"
 ALARM_ACTIONS = (
     "events:DeleteRule",
     "events:DisableRule",
+    # The default bus's policy: a Deny for the forwarding role would drop the other regions'
+    # forwarded events (security_alarms.py).
+    "events:PutPermission",
     "events:PutRule",
     "events:PutTargets",
+    "events:RemovePermission",
     "events:RemoveTargets",
     "sns:DeleteTopic",
     "sns:RemovePermission",
@@ -349,6 +353,7 @@ def protect_baseline(inputs: ScpInputs) -> PolicyDocument:
             "Action": list(ALARM_ACTIONS),
             "Resource": [
                 f"arn:aws:events:*:*:rule/{ALARM_RULE_PREFIX}*",
+                "arn:aws:events:*:*:event-bus/default",
                 f"arn:aws:sns:*:*:{ALARM_TOPIC}",
             ],
             "Condition": _unless_deployment_role(inputs),

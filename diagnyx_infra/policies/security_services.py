@@ -8,7 +8,7 @@ from typing import Any
 
 from .. import naming
 from .documents import PolicyDocument, document
-from .iam import CONFIG_AGGREGATOR_ROLE  # noqa: F401  (the one role deploy roles may pass)
+from .iam import CONFIG_AGGREGATOR_ROLE, CONFIG_SERVICE_LINKED_ROLE  # noqa: F401 (re-exported)
 
 GUARD_DUTY = "guardDuty"
 SECURITY_HUB = "securityHub"
@@ -51,7 +51,6 @@ CONFIG_AGGREGATOR = "diagnyx-organization"
 # AWS managed policy for an organization aggregator's role (AWS Config Developer Guide,
 # "Setting up an aggregator ... for an organization").
 CONFIG_AGGREGATOR_POLICY = "arn:aws:iam::aws:policy/service-role/AWSConfigRoleForOrganizations"
-CONFIG_SERVICE_LINKED_ROLE = "aws-service-role/config.amazonaws.com/AWSServiceRoleForConfig"
 
 # Recording: every supported resource type (Security Hub's controls need them; global types such
 # as IAM are recorded because each account records in one region only), changes recorded as they
@@ -176,13 +175,17 @@ HIDE_FINDINGS_ACTIONS: dict[str, tuple[str, ...]] = {
         "guardduty:ArchiveFindings",
         "guardduty:CreateFilter",
         "guardduty:CreateIPSet",
+        # Trusted entity sets succeed IP sets: GuardDuty raises no finding for what they list.
+        "guardduty:CreateTrustedEntitySet",
         "guardduty:UpdateFilter",
         "guardduty:UpdateIPSet",
+        "guardduty:UpdateTrustedEntitySet",
     ),
     SECURITY_HUB: (
         "securityhub:BatchUpdateAutomationRules",
         "securityhub:BatchUpdateFindings",
         "securityhub:CreateAutomationRule",
+        "securityhub:UpdateFindings",  # the older call: archives findings by filter
     ),
 }
 

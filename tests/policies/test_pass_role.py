@@ -1,7 +1,8 @@
 """iam:PassRole, evaluated on the documents the program renders: a deploy role, under its
-permissions boundary, can pass exactly two roles, each to its one service (the Config
-aggregator's to AWS Config, in the security account only; the alarm forwarding role to
-EventBridge), and no role under the boundary can pass any other."""
+permissions boundary, can pass exactly three roles, each to its one service (AWS Config's own
+service-linked role to AWS Config; the Config aggregator's to AWS Config, in the security
+account only; the alarm forwarding role to EventBridge), and no role under the boundary can pass
+any other."""
 
 import pytest
 
@@ -19,6 +20,8 @@ SERVICES = (
 )
 ROLES = (
     iam.CONFIG_AGGREGATOR_ROLE,
+    iam.CONFIG_SERVICE_LINKED_ROLE,
+    "aws-service-role/guardduty.amazonaws.com/AWSServiceRoleForAmazonGuardDuty",
     naming.ALARM_FORWARDING_ROLE,
     naming.CICD_ROLE,
     naming.AUDIT_ROLE,
@@ -47,11 +50,14 @@ def _passes(stack: str, role: str, service: str) -> bool:
 
 
 @pytest.mark.parametrize("stack", ACCOUNTS)
-def test_a_deploy_role_passes_two_roles_each_to_its_one_service(stack):
+def test_a_deploy_role_passes_three_roles_each_to_its_one_service(stack):
     passed = {
         (role, service) for role in ROLES for service in SERVICES if _passes(stack, role, service)
     }
-    expected = {(naming.ALARM_FORWARDING_ROLE, "events.amazonaws.com")}
+    expected = {
+        (naming.ALARM_FORWARDING_ROLE, "events.amazonaws.com"),
+        (iam.CONFIG_SERVICE_LINKED_ROLE, "config.amazonaws.com"),
+    }
     if stack == "security":
         expected.add((iam.CONFIG_AGGREGATOR_ROLE, "config.amazonaws.com"))
     assert passed == expected
