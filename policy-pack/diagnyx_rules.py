@@ -107,6 +107,10 @@ STATEFUL = (
     DELEGATION_SET,
     GROUP,
     PERMISSION_SET,
+    # The account protections: a destroy must leave the account protected.
+    ACCOUNT_PUBLIC_ACCESS_BLOCK,
+    EBS_ENCRYPTION_BY_DEFAULT,
+    PASSWORD_POLICY,
 )
 # A separate resource holding a setting of a store -> (the property naming the store, its type).
 # `pulumi destroy --exclude-protected` destroys every unprotected resource, so each must be
@@ -641,8 +645,8 @@ RULES: tuple[Rule, ...] = (
     Rule("required-tags", "Every taggable resource carries the required tags", (), _required_tags),
     Rule(
         "stateful-resources-protected",
-        "Accounts, keys, buckets, tables, repositories, trails, zones, delegation sets and "
-        "Identity Center groups and permission sets are protected",
+        "Accounts, keys, buckets, tables, repositories, trails, zones, delegation sets, "
+        "Identity Center groups and permission sets, and the account protections are protected",
         STATEFUL,
         _protected,
     ),

@@ -22,6 +22,9 @@ from diagnyx_infra.rehearsal.world import World
 from tests.helpers import ALL_STACKS, edited_project
 
 SWITCHES = {"guardDuty": True, "securityHub": True, "awsConfig": True}
+# The management account, the administrator and one member: every other member's stack is the
+# member's again (a third less CPU than all seven; the organization still has every account).
+REHEARSED = (MANAGEMENT_ACCOUNT, SECURITY_ACCOUNT, "dev")
 
 
 def _switch_on(stack: str, config: dict) -> None:
@@ -113,7 +116,7 @@ def rehearsed(tmp_path_factory) -> tuple[RehearsalResult, dict, list[str], str]:
         if advance.step == "checklist":
             held.update(_what_aws_holds(worlds[0], regions, home))
 
-    result = rehearse(list(ALL_STACKS), project, on_progress, before_step=before_step)
+    result = rehearse(list(REHEARSED), project, on_progress, before_step=before_step)
     return result, held, regions, home
 
 
@@ -154,8 +157,8 @@ def test_every_account_records_in_every_region_into_the_config_bucket(rehearsed)
     result, held, regions, _ = rehearsed
     assert result.failure is None, str(result.failure)
     bucket = services.config_bucket_name(held["accounts"][SECURITY_ACCOUNT])
-    assert set(held["accounts"]) == set(ALL_STACKS)
-    for account in ALL_STACKS:
+    assert set(held["accounts"]) == set(ALL_STACKS)  # the organization has them all
+    for account in REHEARSED:
         for region in regions:
             assert held["recording"][account, region] == (
                 [services.CONFIG_RECORDER],
@@ -172,7 +175,8 @@ def test_guardduty_and_security_hub_run_where_the_program_turns_them_on(rehearse
     # One detector per account and region: the management account's own, the administrator's
     # from its designation, the members' from the organization configuration (ALL), whose
     # effect the rehearsal emulates; Security Hub in every account and region, from the
-    # configuration policy on the root (home and linked Regions).
+    # configuration policy on the root (home and linked Regions): every account of the
+    # organization, its own stack rehearsed or not.
     for account in ALL_STACKS:
         for region in regions:
             assert len(held["detectors"][account, region]) == 1, (account, region)
