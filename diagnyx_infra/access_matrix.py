@@ -57,9 +57,10 @@ def problems(
     production_accounts: set[str],
     management_account: str,
     known_ous: set[str],
+    retired: set[str] = frozenset(),
 ) -> list[str]:
     """Every way the matrix breaks the guide's rules, each naming the entry. ``known_ous`` are
-    the organization's OUs, empty ones included."""
+    the organization's OUs, empty ones included; no one is assigned to a ``retired`` account."""
     found = []
     for index, (group, permission_set, targets) in enumerate(assignments):
         where = f"identityCenter.assignments[{index}]"
@@ -83,6 +84,11 @@ def problems(
         if group == "Auditors" and permission_set != "Auditor":
             found.append(f"{where}: Auditors are read-only; give them the Auditor permission set")
         accounts = {row.account for row in expand([(group, permission_set, targets)], account_ous)}
+        if accounts & retired:
+            found.append(
+                f"{where}.targets: {', '.join(sorted(accounts & retired))} is retired: no one is "
+                "assigned to a retired account"
+            )
         if group == "Developers" and accounts & production_accounts:
             found.append(
                 f"{where}: Developers get no production access "
@@ -94,7 +100,7 @@ def problems(
                 f"(not {', '.join(sorted(accounts - {management_account}))})"
             )
     audited = {row.account for row in expand(assignments, account_ous) if row.group == "Auditors"}
-    if audited and audited != set(account_ous):
-        missing = ", ".join(sorted(set(account_ous) - audited))
+    if audited and audited != set(account_ous) - retired:
+        missing = ", ".join(sorted(set(account_ous) - retired - audited))
         found.append(f"identityCenter.assignments: Auditors must reach every account ({missing})")
     return found

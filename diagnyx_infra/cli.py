@@ -367,7 +367,9 @@ def policy_config(
 # --- operations tooling (boto3) -------------------------------------------------------------
 
 accounts_app = typer.Typer(
-    help="Account IDs in the stack files.", no_args_is_help=True, rich_markup_mode="markdown"
+    help="Account IDs in the stack files; retiring an account and bringing it back.",
+    no_args_is_help=True,
+    rich_markup_mode="markdown",
 )
 cost_app = typer.Typer(
     help="Cost: estimated from the program, reported from Cost Explorer.",
@@ -508,6 +510,68 @@ def accounts_sync(
             console.print("every stack file has the organization's account IDs")
     failed = result.unresolved or (check and result.changes)
     raise typer.Exit(EXIT_FINDINGS if failed else 0)
+
+
+AccountName = Annotated[str, typer.Argument(help="An account of Pulumi.management.yaml")]
+Apply = Annotated[bool, typer.Option("--apply", help="Write the change (default: a dry run)")]
+
+
+@accounts_app.command("retire")
+def accounts_retire(
+    name: AccountName, apply: Apply = False, project_dir: ProjectDir = PROJECT_DIR
+) -> None:
+    """Take an account out of use without closing it: it moves to the Suspended OU (whose SCP
+    denies everything but the break-glass, audit and drift roles) and loses the Identity Center
+    assignments that name it, each recorded in its entry. Edits Pulumi.management.yaml only;
+    `pulumi up -s management` carries it out; `accounts unretire` undoes it."""
+    from .ops.retirement import CLOSING, retire
+
+    plan = _retirement(lambda: retire(project_dir, name, apply))
+    removed = ", ".join(f"{a.group}/{a.permission_set}" for a in plan.access) or "none"
+    lines = [
+        f"{name}: {plan.from_ou} -> {plan.to_ou}"
+        + (" (the OU is added, with the suspended-account SCP)" if plan.suspended_ou_added else ""),
+        f"assignments naming {name} removed (recorded in its entry): {removed}; those through "
+        f"its OU end with the move",
+    ]
+    _print_retirement(plan, lines, CLOSING.format(name=name))
+
+
+@accounts_app.command("unretire")
+def accounts_unretire(
+    name: AccountName, apply: Apply = False, project_dir: ProjectDir = PROJECT_DIR
+) -> None:
+    """Bring a retired account back to the OU it came from, with the assignments retiring it
+    removed. Edits Pulumi.management.yaml only (a dry run unless --apply)."""
+    from .ops.retirement import unretire
+
+    plan = _retirement(lambda: unretire(project_dir, name, apply))
+    given = ", ".join(f"{a.group}/{a.permission_set}" for a in plan.access) or "none"
+    lines = [f"{name}: {plan.from_ou} -> {plan.to_ou}", f"assignments given back: {given}"]
+    _print_retirement(plan, lines, "")
+
+
+def _retirement(change):
+    from .ops.retirement import RetirementRefused
+
+    try:
+        return change()
+    except (RetirementRefused, ConfigError) as refused:
+        raise _fail(f"{refused}; nothing written", EXIT_CONFIG_ERROR) from None
+
+
+def _print_retirement(plan, lines: list[str], closing: str) -> None:
+    console = Console(soft_wrap=True)
+    for line in lines:
+        console.print(line, markup=False, highlight=False)
+    if plan.written:
+        console.print("Pulumi.management.yaml written. Next:", markup=False)
+        for step in plan.steps():
+            console.print(f"  {step}", markup=False, highlight=False)
+    else:
+        console.print("dry run: nothing written (--apply writes Pulumi.management.yaml)")
+    if closing:
+        console.print(closing, markup=False, highlight=False)
 
 
 @bootstrap_app.command("start")

@@ -34,6 +34,7 @@ from .config.models import (
     MANAGEMENT_ACCOUNT,
     REQUIRED_TAG_KEYS,
     SECURITY_ACCOUNT,
+    SUSPENDED_OU,
     StackSettings,
 )
 from .deploy_sequence import step_label
@@ -54,9 +55,12 @@ class StackPlan:
     # The paid security services switched on (organization.securityServices in the management
     # stack's file, the one place they are set): every stack deploys its part of each.
     security_services: tuple[str, ...] = ()
+    retired: bool = False  # the account is retired (the Suspended OU): its deploys are denied
 
 
-def plan_stack(settings: StackSettings, security_services: tuple[str, ...] = ()) -> StackPlan:
+def plan_stack(
+    settings: StackSettings, security_services: tuple[str, ...] = (), retired: bool = False
+) -> StackPlan:
     problems = settings.deploy_problems()
     if problems:
         raise ConfigError(problems)
@@ -65,11 +69,17 @@ def plan_stack(settings: StackSettings, security_services: tuple[str, ...] = ())
         guardrails = management_guardrails(settings)
         if guardrails.problems:
             raise ConfigError(guardrails.problems)
-    return StackPlan(settings, guardrails, security_services)
+    return StackPlan(settings, guardrails, security_services, retired)
 
 
 def build(plan: StackPlan) -> None:
     settings = plan.settings
+    if plan.retired:
+        pulumi.log.warn(
+            f"account {settings.stack} is retired (the {SUSPENDED_OU} OU): its SCP denies "
+            "every deploy but the break-glass role's; `diagnyx accounts unretire "
+            f"{settings.stack}` brings it back"
+        )
     provider = account_provider(settings)
     in_account = pulumi.ResourceOptions(provider=provider)
     pulumi.export("accountId", settings.account_id)
@@ -327,6 +337,13 @@ def enabled_security_services(project: dict[str, StackSettings]) -> tuple[str, .
     return organization.security_services.enabled()
 
 
+def is_retired(project: dict[str, StackSettings], stack: str) -> bool:
+    organization = project[MANAGEMENT_ACCOUNT].organization
+    assert organization is not None
+    account = organization.accounts.get(stack)
+    return account is not None and account.retired is not None
+
+
 class ProgramConfigError(ConfigError, pulumi.RunError):
     """A ConfigError as the program raises it: the Pulumi CLI's Python language host prints a
     ``pulumi.RunError``'s message only, where any other exception gets a traceback."""
@@ -338,7 +355,9 @@ def main(project_dir: Path) -> None:
     try:
         settings = settings_from_pulumi()
         project = load_project(project_dir, current=settings)
-        plan = plan_stack(settings, enabled_security_services(project))
+        plan = plan_stack(
+            settings, enabled_security_services(project), is_retired(project, settings.stack)
+        )
     except ConfigError as error:
         raise ProgramConfigError(error.problems) from None
     build(plan)

@@ -527,6 +527,25 @@ class OrganizationalUnit(Model):
         return _known_policies(keys)
 
 
+# Where `diagnyx accounts retire` moves an account: its SCP (suspended-account) denies everything
+# but the organization's administrators, and no one is assigned to it.
+SUSPENDED_OU = "Suspended"
+SUSPENDED_POLICY = "suspended-account"
+
+
+class RetiredAccess(Model):
+    group: NonEmpty
+    permission_set: NonEmpty
+
+
+class Retirement(Model):
+    """What `accounts retire` changed, so that `accounts unretire` puts it back: the OU the
+    account came from, and the assignments that named it directly."""
+
+    ou: NonEmpty
+    access: list[RetiredAccess] = Field(default=[], max_length=1000)
+
+
 class OrganizationAccount(Model):
     """A member account as the management stack creates it."""
 
@@ -538,6 +557,8 @@ class OrganizationAccount(Model):
     monthly_budget_usd: Usd
     # AWS's account name (CreateAccount AccountName): 1-50 printable ASCII characters.
     display_name: Annotated[StrictStr, Field(pattern=r"^[\x20-\x7e]{1,50}$")] | None = None
+    # Set by `diagnyx accounts retire`: the account is in the Suspended OU.
+    retired: Retirement | None = None
 
 
 class Guardrails(Model):
@@ -656,9 +677,41 @@ class OrganizationSettings(Model):
                     f"'{emails[account.email]}' (every AWS account needs its own address)"
                 )
             emails[account.email] = name
+        self._check_retirements(ou_names)
         self._check_production_isolation()
         self._check_policies_per_target()
         return self
+
+    def retired_accounts(self) -> set[str]:
+        return {name for name, account in self.accounts.items() if account.retired is not None}
+
+    def _check_retirements(self, ou_names: list[str]) -> None:
+        """Only `accounts retire` moves an account to the Suspended OU, and it records whence."""
+        for name, account in self.accounts.items():
+            where = f"accounts.{name}"
+            if account.retired is None and account.ou == SUSPENDED_OU:
+                raise ValueError(
+                    f"{where}.ou: '{SUSPENDED_OU}' holds retired accounts only; `diagnyx accounts "
+                    f"retire {name}` moves an account there and records where it came from"
+                )
+            if account.retired is None:
+                continue
+            if account.ou != SUSPENDED_OU:
+                raise ValueError(
+                    f"{where}.retired: a retired account is in the '{SUSPENDED_OU}' OU, not "
+                    f"'{account.ou}' (`diagnyx accounts unretire {name}` brings it back)"
+                )
+            if account.retired.ou not in ou_names or account.retired.ou == SUSPENDED_OU:
+                raise ValueError(
+                    f"{where}.retired.ou: '{account.retired.ou}' is not an organizational unit "
+                    "it can go back to"
+                )
+        suspended = next((ou for ou in self.organizational_units if ou.name == SUSPENDED_OU), None)
+        if suspended is not None and SUSPENDED_POLICY not in suspended.policies:
+            raise ValueError(
+                f"organizationalUnits: '{SUSPENDED_OU}' must carry the {SUSPENDED_POLICY} policy "
+                "(it denies everything but the organization's administrators)"
+            )
 
     def trusted_service_principals(self) -> list[str]:
         """Trusted access as deployed: config's list plus what the security services need (the
@@ -690,6 +743,8 @@ class OrganizationSettings(Model):
         """A production account never shares an OU with non-production ones: OU guardrails
         differ between the two."""
         for ou in self.organizational_units:
+            if ou.name == SUSPENDED_OU:  # retired accounts: everything denied there
+                continue
             members = {n: a for n, a in self.accounts.items() if a.ou == ou.name}
             production = sorted(
                 n for n, a in members.items() if a.environment == Environment.PRODUCTION
@@ -967,6 +1022,7 @@ class StackSettings(Model):
             production,
             MANAGEMENT_ACCOUNT,
             {ou.name for ou in self.organization.organizational_units},
+            retired=self.organization.retired_accounts(),
         )
         if found:
             raise ValueError(found[0])

@@ -399,6 +399,30 @@ def protect_security_services(inputs: ScpInputs) -> PolicyDocument:
     )
 
 
+def suspended_account(inputs: ScpInputs) -> PolicyDocument:
+    """A retired account (the Suspended OU): nothing happens in it but what the organization's
+    administrators need: the break-glass role (OrganizationAccountAccessRole, from the
+    management account) and the read-only audit and drift roles, so that it can still be
+    looked at, repaired or brought back (`diagnyx accounts unretire`)."""
+    return document(
+        {
+            "Sid": "DenyAllButAdministrators",
+            "Effect": "Deny",
+            "Action": "*",
+            "Resource": "*",
+            "Condition": {
+                "ArnNotLike": {
+                    "aws:PrincipalArn": [
+                        f"arn:aws:iam::*:role/{naming.ORG_ACCESS_ROLE}",
+                        f"arn:aws:iam::*:role/{naming.AUDIT_ROLE}",
+                        f"arn:aws:iam::*:role/{naming.DRIFT_ROLE}",
+                    ]
+                }
+            },
+        }
+    )
+
+
 # Attached by the program to every OU (every member account is in one), not named in config.
 SECURITY_SERVICES_GUARD = "protect-security-services"
 SECURITY_SERVICES_POLICY = (
@@ -477,6 +501,11 @@ CATALOGUE: dict[str, tuple[str, str, Builder]] = {
         "DiagnyxNonProductionCostControl",
         "Deny EC2 instance types outside the allow-list and reserved capacity purchases",
         non_production_cost_control,
+    ),
+    "suspended-account": (
+        "DiagnyxSuspendedAccount",
+        "Retired accounts: deny everything but the break-glass, audit and drift roles",
+        suspended_account,
     ),
     "require-mfa-for-iam-users": (
         "DiagnyxRequireMfaForIamUsers",

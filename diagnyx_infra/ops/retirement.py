@@ -1,0 +1,212 @@
+"""`diagnyx accounts retire` / `unretire`: an account taken out of use without closing it.
+
+Retiring edits the management stack's file, never AWS: the account moves to the Suspended OU,
+whose SCP (suspended-account) denies everything but the break-glass, audit and drift roles, and
+the Identity Center assignments that name it directly are removed (those through its OU end with
+the move). What was removed is recorded in the account's entry (`retired`), so the change is
+reviewed like any other and `unretire` puts it back. `pulumi up -s management` carries it out.
+Nothing is closed: closing an account is a decision made in AWS, by a person.
+"""
+
+import os
+import shutil
+import tempfile
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from ..config.consistency import SOURCE_OF_TRUTH, load_project
+from ..config.models import (
+    MANAGEMENT_ACCOUNT,
+    SECURITY_ACCOUNT,
+    SHARED_SERVICES_ACCOUNT,
+    SUSPENDED_OU,
+    SUSPENDED_POLICY,
+)
+from ..config.stack_files import mapping_setting, round_trip_yaml, stack_file
+from ..errors import ConfigError
+
+# The accounts every stack depends on: retiring one would leave the landing zone without its
+# audit trail or its CI.
+CORE_ACCOUNTS = (MANAGEMENT_ACCOUNT, SECURITY_ACCOUNT, SHARED_SERVICES_ACCOUNT)
+
+CLOSING = (
+    "Closing the account is done in AWS, by a person, and only when it is no longer wanted: "
+    "Organizations' CloseAccount (or the console) suspends it for a 90-day post-closure "
+    "period (it can be reopened in that time), then AWS deletes it and everything in it for "
+    "good; at most 10% of the member accounts (at least 10) close in any 30 days; its e-mail "
+    "address cannot be used again for a new account. Until then `diagnyx accounts unretire "
+    "{name}` brings it back."
+)
+
+
+class RetirementRefused(Exception):
+    """Nothing was written: the account cannot be retired or brought back as asked."""
+
+
+@dataclass(frozen=True)
+class Access:
+    group: str
+    permission_set: str
+
+
+@dataclass
+class RetirementPlan:
+    account: str
+    from_ou: str
+    to_ou: str
+    access: list[Access] = field(default_factory=list)  # removed (retire), given back (unretire)
+    suspended_ou_added: bool = False
+    written: bool = False
+
+    def steps(self) -> list[str]:
+        return [
+            f"pulumi preview -s {MANAGEMENT_ACCOUNT}   # the account moves to {self.to_ou}",
+            f"pulumi up -s {MANAGEMENT_ACCOUNT}",
+        ]
+
+
+def retire(project_dir: Path, name: str, apply: bool) -> RetirementPlan:
+    """Move ``name`` to the Suspended OU and remove the assignments naming it (a dry run unless
+    ``apply``). Refused for an unknown, core or already retired account."""
+    document, config = _management_file(project_dir)
+    organization = _organization(config)
+    accounts = _accounts(organization, name)
+    entry = accounts[name]
+    if name in CORE_ACCOUNTS:
+        raise RetirementRefused(
+            f"'{name}' is one of the accounts every stack depends on "
+            f"({', '.join(CORE_ACCOUNTS)}): it cannot be retired"
+        )
+    if entry.get("retired") is not None:
+        raise RetirementRefused(f"'{name}' is already retired (in {SUSPENDED_OU})")
+    plan = RetirementPlan(name, str(entry["ou"]), SUSPENDED_OU)
+    plan.access = _remove_direct_access(config, name)
+    units = organization["organizationalUnits"]
+    if not any(unit.get("name") == SUSPENDED_OU for unit in units):
+        units.append({"name": SUSPENDED_OU, "policies": [SUSPENDED_POLICY]})
+        plan.suspended_ou_added = True
+    entry["ou"] = SUSPENDED_OU
+    entry["retired"] = {
+        "ou": plan.from_ou,
+        "access": [{"group": a.group, "permissionSet": a.permission_set} for a in plan.access],
+    }
+    plan.written = _write_if_valid(project_dir, document, apply)
+    return plan
+
+
+def unretire(project_dir: Path, name: str, apply: bool) -> RetirementPlan:
+    """Put ``name`` back where `retire` found it, with the assignments it removed."""
+    document, config = _management_file(project_dir)
+    organization = _organization(config)
+    entry = _accounts(organization, name)[name]
+    retired = entry.get("retired")
+    if retired is None:
+        raise RetirementRefused(f"'{name}' is not retired")
+    plan = RetirementPlan(name, SUSPENDED_OU, str(retired["ou"]))
+    plan.access = [
+        Access(str(a["group"]), str(a["permissionSet"])) for a in retired.get("access") or []
+    ]
+    assignments = _assignments(config)
+    for access in plan.access:
+        same = next(
+            (
+                a
+                for a in assignments
+                if a.get("group") == access.group
+                and a.get("permissionSet") == access.permission_set
+            ),
+            None,
+        )
+        if same is None:
+            assignments.append(
+                {"group": access.group, "permissionSet": access.permission_set, "targets": [name]}
+            )
+        elif name not in same["targets"]:
+            same["targets"].append(name)
+    entry["ou"] = plan.to_ou
+    del entry["retired"]
+    plan.written = _write_if_valid(project_dir, document, apply)
+    return plan
+
+
+# --- the management file --------------------------------------------------------------------
+
+
+def _management_file(project_dir: Path) -> tuple[Any, Any]:
+    """The management stack's file, validated with the whole project first (a file that is
+    already wrong is not edited), as a round-trip document and its `config` mapping."""
+    load_project(project_dir)
+    path = stack_file(project_dir, MANAGEMENT_ACCOUNT)
+    document = round_trip_yaml().load(path.read_text())
+    return document, document["config"]
+
+
+def _organization(config: Any) -> Any:
+    organization = mapping_setting(config, "organization", SOURCE_OF_TRUTH)
+    assert organization is not None  # validated: the management file describes it
+    return organization
+
+
+def _accounts(organization: Any, name: str) -> Any:
+    accounts = organization["accounts"]
+    if name not in accounts:
+        known = ", ".join(sorted(accounts))
+        raise RetirementRefused(
+            f"unknown account '{name}': not an account of {SOURCE_OF_TRUTH} (accounts: {known})"
+        )
+    return accounts
+
+
+def _assignments(config: Any) -> Any:
+    identity = mapping_setting(config, "identityCenter", SOURCE_OF_TRUTH)
+    assert identity is not None  # validated: required in the management file
+    return identity["assignments"]
+
+
+def _remove_direct_access(config: Any, name: str) -> list[Access]:
+    """Each assignment naming ``name`` as a target loses it; one left without targets goes."""
+    removed = []
+    assignments = _assignments(config)
+    for assignment in list(assignments):
+        targets = assignment["targets"]
+        if name not in targets:
+            continue
+        removed.append(Access(str(assignment["group"]), str(assignment["permissionSet"])))
+        targets.remove(name)
+        if not targets:
+            assignments.remove(assignment)
+    return removed
+
+
+def _write_if_valid(project_dir: Path, document: Any, apply: bool) -> bool:
+    """The edited file is validated with the rest of the project in a scratch copy; only then,
+    and only with ``apply``, does it replace the real one (atomically)."""
+    text = _dumped(document)
+    with tempfile.TemporaryDirectory(prefix="diagnyx-retire-") as scratch:
+        copy = Path(scratch)
+        for path in project_dir.glob("Pulumi*.yaml"):
+            shutil.copy(path, copy)
+        stack_file(copy, MANAGEMENT_ACCOUNT).write_text(text)
+        try:
+            load_project(copy)
+        except ConfigError as error:
+            raise RetirementRefused(
+                "the change would leave the stack files invalid; nothing written: "
+                + "; ".join(error.problems)
+            ) from None
+    if not apply:
+        return False
+    path = stack_file(project_dir, MANAGEMENT_ACCOUNT)
+    written = path.with_suffix(".yaml.partial")
+    written.write_text(text)
+    os.replace(written, path)
+    return True
+
+
+def _dumped(document: Any) -> str:
+    import io
+
+    out = io.StringIO()
+    round_trip_yaml().dump(document, out)
+    return out.getvalue()
