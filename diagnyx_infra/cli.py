@@ -516,6 +516,45 @@ AccountName = Annotated[str, typer.Argument(help="An account of Pulumi.managemen
 Apply = Annotated[bool, typer.Option("--apply", help="Write the change (default: a dry run)")]
 
 
+@accounts_app.command("add")
+def accounts_add(
+    name: Annotated[str, typer.Argument(help="The new account's name (its stack's name too)")],
+    ou: Annotated[str, typer.Option(help="Its organizational unit")],
+    email: Annotated[str, typer.Option(help="Its root user's e-mail, unique to it")],
+    environment: Annotated[str, typer.Option(help="Its Environment tag value")],
+    budget: Annotated[float, typer.Option(help="Its monthly budget in USD")],
+    quota: Annotated[
+        int, typer.Option(help="The organization's account quota (Service Quotas)")
+    ] = 10,
+    apply: Apply = False,
+    project_dir: ProjectDir = PROJECT_DIR,
+) -> None:
+    """A new account in two files: its entry in Pulumi.management.yaml (ID `pending`) and its
+    own Pulumi.<name>.yaml with the baseline settings; no other stack file changes. Validated
+    with every stack file first (e-mail unique, OU known, budget, quota); a dry run unless
+    --apply. Prints the next steps."""
+    from .ops.vending import AddRefused, NewAccount, add
+
+    account = NewAccount(name, email, ou, environment, budget)
+    try:
+        plan = add(project_dir, account, apply, quota)
+    except (AddRefused, ConfigError) as refused:
+        raise _fail(f"{refused}; nothing written", EXIT_CONFIG_ERROR) from None
+    console = Console(soft_wrap=True)
+    console.print(
+        f"{name}: {environment} account in {ou}, ${budget:.2f} a month; files: "
+        + ", ".join(plan.files),
+        markup=False,
+        highlight=False,
+    )
+    if not plan.written:
+        console.print("dry run: nothing written (--apply writes the two files)")
+        return
+    console.print("written. Next:", markup=False)
+    for step in plan.steps():
+        console.print(f"  {step}", markup=False, highlight=False)
+
+
 @accounts_app.command("retire")
 def accounts_retire(
     name: AccountName, apply: Apply = False, project_dir: ProjectDir = PROJECT_DIR

@@ -353,7 +353,7 @@ def main(project_dir: Path) -> None:
     """Entry point of ``__main__.py``: validate this stack's config and its agreement with the
     project's other stack files, then register resources."""
     try:
-        settings = settings_from_pulumi()
+        settings = settings_from_pulumi(project_dir)
         project = load_project(project_dir, current=settings)
         plan = plan_stack(
             settings, enabled_security_services(project), is_retired(project, settings.stack)

@@ -13,12 +13,13 @@ from collections.abc import Mapping
 from pathlib import Path
 
 from ..errors import ConfigError
-from .loading import settings_from_config
+from .loading import settings_from_config, with_organization_ids
 from .models import MANAGEMENT_ACCOUNT, WORKLOAD_ENVIRONMENTS, NetworkEntry, StackSettings
 from .stack_files import (
     PROJECT_FILE,
     ProjectDefaults,
     load_stack_config,
+    organization_account_ids,
     project_defaults,
     stack_config_from_texts,
     stack_file,
@@ -40,7 +41,12 @@ def validated_stack(project_dir: Path, stack: str) -> StackSettings:
     and the tests validate the same files many times in one process. The settings are shared
     between callers: treat them as read-only (their model is frozen)."""
     project = project_defaults(read_bounded_text(project_dir / PROJECT_FILE))
-    outcome = _validated(stack, project, read_bounded_text(stack_file(project_dir, stack)))
+    organization_ids = (
+        None if stack == MANAGEMENT_ACCOUNT else organization_account_ids(project_dir)
+    )
+    outcome = _validated(
+        stack, project, read_bounded_text(stack_file(project_dir, stack)), organization_ids
+    )
     if isinstance(outcome, tuple):
         raise ConfigError(list(outcome))
     return outcome
@@ -48,15 +54,17 @@ def validated_stack(project_dir: Path, stack: str) -> StackSettings:
 
 @functools.lru_cache(maxsize=256)
 def _validated(
-    stack: str, project: ProjectDefaults, stack_text: str
+    stack: str, project: ProjectDefaults, stack_text: str, organization_ids: str | None
 ) -> StackSettings | tuple[str, ...]:
-    """The settings (frozen), or the problems that refused them."""
+    """The settings (frozen), or the problems that refused them. ``organization_ids``: the
+    management file's accountIds, for the accounts a member file does not list."""
     try:
         config = stack_config_from_texts(stack, project, stack_text)
     except ConfigError as error:  # its problems name the file already
         return tuple(error.problems)
     try:
-        return settings_from_config(stack, config.values, config.secret_keys)
+        values = with_organization_ids(stack, config.values, organization_ids)
+        return settings_from_config(stack, values, config.secret_keys)
     except ConfigError as error:
         return tuple(in_file(stack, error).problems)
 

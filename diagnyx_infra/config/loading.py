@@ -6,15 +6,17 @@ each name the setting and what is wrong.
 """
 
 import difflib
+import json
 import re
 from collections.abc import Collection, Mapping
+from pathlib import Path
 from typing import Any
 
 from pydantic import ValidationError
 
 from .. import CONFIG_NAMESPACE
 from ..errors import ConfigError
-from .models import StackSettings
+from .models import MANAGEMENT_ACCOUNT, StackSettings
 from .yaml_reader import parse_json_value
 
 # Settings whose values are structured (JSON objects or lists) rather than plain strings.
@@ -46,6 +48,28 @@ _QUALIFIED_PREFIX = re.compile(r"^([A-Za-z0-9_.:\[\]-]+): (.*)$", re.DOTALL)
 def known_keys() -> list[str]:
     fields = StackSettings.model_fields
     return [f.alias or name for name, f in fields.items() if name not in _FIELD_KEYS]
+
+
+def with_organization_ids(
+    stack: str, config: Mapping[str, Any], organization_ids: str | None
+) -> Mapping[str, Any]:
+    """A member stack's config with the organization's account IDs (the management file's) for
+    every account its own file does not list: a member file need list none, so adding an
+    account does not mean editing every stack file. IDs a member file does list stay, and are
+    checked against the management file's (config/consistency.py)."""
+    key = f"{CONFIG_NAMESPACE}:accountIds"
+    if stack == MANAGEMENT_ACCOUNT or organization_ids is None:
+        return config
+    own = config.get(key)
+    if own is None:
+        return {**config, key: organization_ids}
+    try:
+        listed, organization = parse_json_value(own), parse_json_value(organization_ids)
+    except ValueError:
+        return config  # its own file's problem, reported as such
+    if not isinstance(listed, dict) or not isinstance(organization, dict):
+        return config
+    return {**config, key: json.dumps({**organization, **listed})}
 
 
 def settings_from_config(
@@ -243,8 +267,9 @@ def _model_of(annotation: Any) -> Any:
     return None
 
 
-def settings_from_pulumi() -> StackSettings:
-    """Validate the config of the stack the Pulumi engine is running."""
+def settings_from_pulumi(project_dir: Path | None = None) -> StackSettings:
+    """Validate the config of the stack the Pulumi engine is running (a member stack with the
+    organization's account IDs from ``project_dir``'s management file)."""
     import pulumi
     from pulumi.runtime import config as runtime_config
 
@@ -252,4 +277,9 @@ def settings_from_pulumi() -> StackSettings:
     values = {**runtime_config.get_config_env(), **runtime_config.CONFIG.get()}
     secret_keys = {key for key in values if runtime_config.is_config_secret(key)}
     secret_keys |= set(runtime_config.get_config_secret_keys_env())
-    return settings_from_config(pulumi.get_stack(), values, secret_keys)
+    stack = pulumi.get_stack()
+    if project_dir is not None:
+        from .stack_files import organization_account_ids
+
+        values = dict(with_organization_ids(stack, values, organization_account_ids(project_dir)))
+    return settings_from_config(stack, values, secret_keys)

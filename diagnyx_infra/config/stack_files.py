@@ -101,6 +101,24 @@ def load_stack_config(project_dir: Path, stack: str) -> StackConfig:
     )
 
 
+ORGANIZATION_IDS_KEY = f"{CONFIG_NAMESPACE}:accountIds"
+
+
+def organization_account_ids(project_dir: Path) -> str | None:
+    """The management stack's accountIds (JSON text, as the engine hands config), which every
+    member stack takes for the accounts its own file does not list; None when that file cannot
+    be read (its own validation says why)."""
+    path = stack_file(project_dir, "management")
+    try:
+        if not path.is_file():
+            return None
+        project = project_defaults(read_bounded_text(project_dir / PROJECT_FILE))
+        config = stack_config_from_texts("management", project, read_bounded_text(path))
+    except (ConfigError, OSError):
+        return None
+    return config.values.get(ORGANIZATION_IDS_KEY)
+
+
 @dataclass(frozen=True)
 class ProjectDefaults:
     """What Pulumi.yaml gives every stack: the project's name and its config defaults."""

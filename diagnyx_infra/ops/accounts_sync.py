@@ -92,15 +92,17 @@ def _account_id(value, operation: str) -> str:
 
 
 def write_account_ids(project_dir: Path, actual: dict[str, str], write: bool) -> list[IdChange]:
-    """Put ``actual`` IDs into every stack file's accountIds (or only report, if not ``write``).
-    Every file is read and checked before any is written."""
+    """Put ``actual`` IDs into the management file's accountIds, and into the entries a member
+    file lists (a member file need list none: its stack takes the management file's; sync never
+    adds an account to a member file, so a new account changes no other stack's file). Only
+    reports, if not ``write``. Every file is read and checked before any is written."""
     changes = []
     yaml = round_trip_yaml()
     edited = []
     for stack in stack_names(project_dir):
         path = stack_file(project_dir, stack)
         text = path.read_text()
-        if _holds_already(path.name, text, actual):
+        if _holds_already(path.name, text, actual, only_listed=stack != MANAGEMENT_ACCOUNT):
             continue
         document = yaml.load(text)
         ids = mapping_setting(document.get("config") or {}, "accountIds", path.name)
@@ -108,6 +110,8 @@ def write_account_ids(project_dir: Path, actual: dict[str, str], write: bool) ->
             continue
         changed = False
         for name, account_id in actual.items():
+            if stack != MANAGEMENT_ACCOUNT and name not in ids:
+                continue
             current = ids.get(name)
             if current is None or str(current) != account_id:
                 written = None if current is None else str(current)
@@ -123,18 +127,24 @@ def write_account_ids(project_dir: Path, actual: dict[str, str], write: bool) ->
     return changes
 
 
-def _holds_already(file_name: str, text: str, actual: dict[str, str]) -> bool:
+def _holds_already(
+    file_name: str, text: str, actual: dict[str, str], only_listed: bool = False
+) -> bool:
     """Whether the file's accountIds, read as the Pulumi CLI reads them, already hold every ID
-    of ``actual`` as text (or the file has none): then it is not edited, and not read for
-    editing either, which keeps comments but takes ten times as long. An ID written as a
-    number, or a file the CLI would refuse, is left to the editing path."""
+    of ``actual`` as text (``only_listed``: every ID the file lists; or the file has none): then
+    it is not edited, and not read for editing either, which keeps comments but takes ten times
+    as long. An ID written as a number, or a file the CLI would refuse, is left to the editing
+    path."""
     try:
         document = parse_yaml_text(file_name, text)
     except ConfigError:
         return False
     config = document.get("config") if isinstance(document, dict) else None
     ids = mapping_setting(config if isinstance(config, dict) else {}, "accountIds", file_name)
-    return ids is None or all(ids.get(name) == account_id for name, account_id in actual.items())
+    if ids is None:
+        return True
+    wanted = {n: i for n, i in actual.items() if n in ids} if only_listed else actual
+    return all(ids.get(name) == account_id for name, account_id in wanted.items())
 
 
 def sync(aws: Aws, zone: LandingZone, project_dir: Path, write: bool) -> SyncResult:

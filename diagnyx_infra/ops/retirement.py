@@ -8,9 +8,6 @@ reviewed like any other and `unretire` puts it back. `pulumi up -s management` c
 Nothing is closed: closing an account is a decision made in AWS, by a person.
 """
 
-import os
-import shutil
-import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -24,7 +21,7 @@ from ..config.models import (
     SUSPENDED_POLICY,
 )
 from ..config.stack_files import mapping_setting, round_trip_yaml, stack_file
-from ..errors import ConfigError
+from .stack_edits import EditRefused, dumped, write_validated
 
 # The accounts every stack depends on: retiring one would leave the landing zone without its
 # audit trail or its CI.
@@ -180,33 +177,9 @@ def _remove_direct_access(config: Any, name: str) -> list[Access]:
 
 
 def _write_if_valid(project_dir: Path, document: Any, apply: bool) -> bool:
-    """The edited file is validated with the rest of the project in a scratch copy; only then,
-    and only with ``apply``, does it replace the real one (atomically)."""
-    text = _dumped(document)
-    with tempfile.TemporaryDirectory(prefix="diagnyx-retire-") as scratch:
-        copy = Path(scratch)
-        for path in project_dir.glob("Pulumi*.yaml"):
-            shutil.copy(path, copy)
-        stack_file(copy, MANAGEMENT_ACCOUNT).write_text(text)
-        try:
-            load_project(copy)
-        except ConfigError as error:
-            raise RetirementRefused(
-                "the change would leave the stack files invalid; nothing written: "
-                + "; ".join(error.problems)
-            ) from None
-    if not apply:
-        return False
-    path = stack_file(project_dir, MANAGEMENT_ACCOUNT)
-    written = path.with_suffix(".yaml.partial")
-    written.write_text(text)
-    os.replace(written, path)
-    return True
-
-
-def _dumped(document: Any) -> str:
-    import io
-
-    out = io.StringIO()
-    round_trip_yaml().dump(document, out)
-    return out.getvalue()
+    try:
+        return write_validated(
+            project_dir, {stack_file(project_dir, MANAGEMENT_ACCOUNT).name: dumped(document)}, apply
+        )
+    except EditRefused as refused:
+        raise RetirementRefused(str(refused)) from None

@@ -4,7 +4,7 @@ import pytest
 
 from diagnyx_infra.engine.runner import run_stack
 from diagnyx_infra.errors import ConfigError
-from tests.helpers import edited_config, spy_registrations
+from tests.helpers import edited_config, edited_project, spy_registrations
 
 
 def _org(config):
@@ -218,12 +218,31 @@ def test_config_error_registers_nothing(monkeypatch):
     assert [t for t in registered if t != "pulumi:pulumi:Stack"] == []
 
 
-def test_member_stack_needs_its_own_account_id():
+def test_a_member_stack_takes_the_ids_its_file_does_not_list_from_the_management_file():
+    """Adding an account edits the management file and its own, not every stack file."""
+
+    def drop_every_id(config):
+        del config["diagnyx:accountIds"]
+
+    recording = run_stack("dev", config=edited_config("dev", drop_every_id))
+    (provider,) = [r for r in recording.resources if r.type == "pulumi:providers:aws"]
+    assert provider.inputs["allowedAccountIds"] == ["444444444444"]
+
     def drop_own_id(config):
         del config["diagnyx:accountIds"]["dev"]
 
-    with pytest.raises(ConfigError, match="accountIds: no ID for this stack's account 'dev'"):
-        run_stack("dev", config=edited_config("dev", drop_own_id))
+    assert run_stack("dev", config=edited_config("dev", drop_own_id)).outputs["accountId"] == (
+        "444444444444"
+    )
+
+
+def test_an_id_a_member_file_lists_must_be_the_management_files(tmp_path):
+    def another_id(stack, config):
+        if stack == "dev":
+            config["diagnyx:accountIds"] = {"dev": "999999999999"}
+
+    with pytest.raises(ConfigError, match=r"Pulumi\.dev\.yaml diagnyx:accountIds\.dev: '9{12}'"):
+        run_stack("dev", edited_project(tmp_path, another_id, stacks=["dev"]))
 
 
 def test_member_stack_cannot_describe_the_organization():

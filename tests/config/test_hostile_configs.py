@@ -389,8 +389,12 @@ CATALOGUE = {
     ),
     "a VPC of an account without an ID": (
         "dev",
-        data_edit(lambda c: c["diagnyx:accountIds"].pop("staging")),
-        "diagnyx:networks.staging: no ID for account 'staging' in accountIds",
+        data_edit(
+            lambda c: c["diagnyx:networks"].update(
+                ghost={"cidr": "10.99.0.0/16", "environment": "development"}
+            )
+        ),
+        "diagnyx:networks.ghost: no ID for account 'ghost' in accountIds",
     ),
     "an account ID in full-width digits": (
         "dev",

@@ -1,0 +1,147 @@
+"""`diagnyx accounts add`: one new account touches two files; the program plans it; `accounts
+sync` then records its ID in the management file alone; every refusal writes nothing."""
+
+import shutil
+
+import pytest
+
+from diagnyx_infra.engine.runner import PROJECT_DIR, run_stack
+from diagnyx_infra.ops.accounts_sync import sync
+from diagnyx_infra.ops.aws import Aws
+from diagnyx_infra.ops.landing_zone import LandingZone
+from diagnyx_infra.ops.vending import AddRefused, NewAccount, add
+from diagnyx_infra.rehearsal.rehearse import emulated_aws
+from tests.helpers import dump_yaml, edited_project, load_yaml
+from tests.test_cli import invoke
+
+SANDBOX = NewAccount("sandbox", "aws+sandbox@diagnyx.ai", "NonProduction", "development", 50)
+
+
+def _files(project) -> dict[str, str]:
+    return {p.name: p.read_text() for p in sorted(project.glob("Pulumi*.yaml"))}
+
+
+def _members_list_no_ids(stack, config):
+    """Stack files as `accounts add` writes them: a member lists no account IDs."""
+    if stack != "management":
+        config.pop("diagnyx:accountIds", None)
+
+
+@pytest.fixture
+def project(tmp_path):
+    return edited_project(tmp_path, _members_list_no_ids)
+
+
+def test_adding_an_account_is_a_dry_run_unless_applied(project):
+    before = _files(project)
+    plan = add(project, SANDBOX, apply=False, quota=10)
+    assert plan.files == ["Pulumi.management.yaml", "Pulumi.sandbox.yaml"]
+    assert not plan.written and _files(project) == before
+
+
+def test_an_added_account_touches_two_files_and_the_program_plans_it(project):
+    before = _files(project)
+    assert add(project, SANDBOX, apply=True, quota=10).written
+    after = _files(project)
+    changed = sorted(n for n in after if before.get(n) != after[n])
+    assert changed == ["Pulumi.management.yaml", "Pulumi.sandbox.yaml"]
+    management = load_yaml(after["Pulumi.management.yaml"])["config"]
+    assert management["diagnyx:accountIds"]["sandbox"] == "pending"
+    assert management["diagnyx:organization"]["accounts"]["sandbox"] == {
+        "email": "aws+sandbox@diagnyx.ai",
+        "monthlyBudgetUsd": 50,
+        "ou": "NonProduction",
+        "environment": "development",
+    }
+    own = load_yaml(after["Pulumi.sandbox.yaml"])["config"]
+    assert "diagnyx:accountIds" not in own
+    assert own["diagnyx:ciExternalId"] == {"secure": "v1:REPLACE-ME-WITH-pulumi-config-set-secret"}
+    # The organization creates it in its OU; its stack plans once sync has recorded its ID.
+    plan = run_stack("management", project)
+    (account,) = [
+        a for a in plan.of_type("aws:organizations/account:Account") if a.name.endswith("-sandbox")
+    ]
+    ous = {
+        o.id: o.inputs["name"]
+        for o in plan.of_type("aws:organizations/organizationalUnit:OrganizationalUnit")
+    }
+    assert ous[account.inputs["parentId"]] == "NonProduction"
+    text = (project / "Pulumi.management.yaml").read_text()
+    (project / "Pulumi.management.yaml").write_text(
+        text.replace('sandbox: "pending"', 'sandbox: "888888888888"')
+    )
+    sandbox = run_stack("sandbox", project)
+    assert sandbox.outputs["accountId"] == "888888888888"
+    assert sandbox.of_type("aws:kms/key:Key")  # the baseline
+
+
+def test_sync_records_a_new_accounts_id_in_the_management_file_alone(project):
+    add(project, SANDBOX, apply=True, quota=10)
+    with emulated_aws():
+        aws = Aws.from_environment("us-east-1")
+        zone = LandingZone.load(project, check_account_ids=False)
+        assert zone.management.organization is not None
+        # moto's organization is managed by the caller's account.
+        path = project / "Pulumi.management.yaml"
+        data = load_yaml(path.read_text())
+        data["config"]["diagnyx:accountIds"]["management"] = aws.account_id
+        del data["config"]["diagnyx:costGovernance"]["servicesMonitorArn"]  # names 111111111111
+        path.write_text(dump_yaml(data, sort_keys=False))
+        organizations = aws.client("organizations")
+        organizations.create_organization(FeatureSet="ALL")
+        for name, account in zone.management.organization.accounts.items():
+            organizations.create_account(AccountName=name, Email=account.email)
+        before = _files(project)
+        sync(aws, LandingZone.load(project, check_account_ids=False), project, write=True)
+    after = _files(project)
+    assert sorted(n for n in after if before[n] != after[n]) == ["Pulumi.management.yaml"]
+    ids = load_yaml(after["Pulumi.management.yaml"])["config"]["diagnyx:accountIds"]
+    assert ids["sandbox"] != "pending" and len(ids["sandbox"]) == 12
+
+
+@pytest.mark.parametrize(
+    ("options", "message"),
+    [
+        ({"name": "dev"}, "Pulumi.dev.yaml exists already"),
+        ({"ou": "Nowhere"}, "unknown organizational unit 'Nowhere'"),
+        ({"ou": "Suspended"}, "holds retired accounts only"),
+        ({"email": "aws+dev@diagnyx.ai"}, "is already the e-mail of account 'dev'"),
+        ({"environment": "production"}, "mixes production accounts"),
+        ({"environment": "qa"}, "environment"),
+        ({"budget": "0"}, "monthlyBudgetUsd"),
+        ({"name": "Bad_Name"}, "is not a valid account name"),
+        ({"quota": "7"}, "over its quota of 7"),
+    ],
+)
+def test_each_refusal_names_why_and_writes_nothing(tmp_path, options, message):
+    for path in (*PROJECT_DIR.glob("Pulumi*.yaml"), PROJECT_DIR / "__main__.py"):
+        shutil.copy(path, tmp_path)
+    before = _files(tmp_path)
+    values = {
+        "name": "sandbox",
+        "ou": "NonProduction",
+        "email": "aws+sandbox@diagnyx.ai",
+        "environment": "development",
+        "budget": "50",
+        "quota": "10",
+        **options,
+    }
+    result = invoke(
+        "accounts",
+        "add",
+        values["name"],
+        *("--ou", values["ou"], "--email", values["email"]),
+        *("--environment", values["environment"], "--budget", values["budget"]),
+        *("--quota", values["quota"], "--apply", "--project-dir", str(tmp_path)),
+    )
+    assert result.returncode == 2, result.stdout
+    assert message in result.stderr and "nothing written" in result.stderr, result.stderr
+    assert "Traceback" not in result.stderr
+    assert _files(tmp_path) == before
+
+
+def test_an_existing_stack_file_is_never_overwritten(project):
+    (project / "Pulumi.sandbox.yaml").write_text("config: {}\n")
+    with pytest.raises(AddRefused, match=r"Pulumi\.sandbox\.yaml exists already"):
+        add(project, SANDBOX, apply=True, quota=10)
+    assert (project / "Pulumi.sandbox.yaml").read_text() == "config: {}\n"
