@@ -1,8 +1,10 @@
 """A synthetic project of N member accounts, written as a whole: Pulumi.yaml, the program, the
-management file (the real one with N generated accounts, one in ten production) and a stack file
-per member account, each as the stack files are written today (its environment, budget, the
-external ID of a workload, and every account's ID). The security and shared accounts keep their
-real stack files' own settings."""
+management file (the real one with N generated accounts, one in ten production, and every
+account's ID) and a stack file per member account as `accounts add` writes one (its region,
+environment, budget and a workload's external ID; no account IDs: each member stack takes them
+from the management file). With ``every_id_in_every_file`` each member file lists every account's
+ID, as all stack files did before issue 17. The security and shared accounts keep their real
+stack files' own settings."""
 
 import json
 import shutil
@@ -59,7 +61,12 @@ def _own_settings(stack: str) -> dict:
     }
 
 
-def write_project(folder: Path, members: int, ids: dict[str, str] | None = None) -> Path:
+def write_project(
+    folder: Path,
+    members: int,
+    ids: dict[str, str] | None = None,
+    every_id_in_every_file: bool = False,
+) -> Path:
     """The project of ``members`` accounts in ``folder``; ``ids`` (name -> ID or "pending")
     replaces the generated IDs."""
     folder.mkdir(parents=True, exist_ok=True)
@@ -92,7 +99,10 @@ def write_project(folder: Path, members: int, ids: dict[str, str] | None = None)
                 "diagnyx:budget": {"monthlyLimitUsd": 100},
                 "diagnyx:ciExternalId": workload["diagnyx:ciExternalId"],
             }
-        settings["diagnyx:accountIds"] = account_ids
+        if every_id_in_every_file:
+            settings["diagnyx:accountIds"] = account_ids
+        else:
+            settings.pop("diagnyx:accountIds", None)
         _write(folder, name, settings)
     return folder
 

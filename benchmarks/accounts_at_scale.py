@@ -1,15 +1,16 @@
-"""Account vending at scale, the stack files as they are written today (issue 17 measures its
-change against these figures): for organizations of 100, 500 and 1,000 member accounts,
+"""Account vending at scale: for organizations of 100, 500 and 1,000 member accounts, with the
+stack files as `accounts add` writes them (member files list no account IDs; `--every-id` writes
+every ID into every file, as before issue 17),
 
 - `plan management` (the project validated, the management stack evaluated) in a fresh
   interpreter: seconds and peak memory;
 - the project's stack files: how many, and their lines in all;
 - `accounts sync` writing the organization's IDs into them (moto in this process holds the
   organization): seconds, files and lines written;
-- at the largest size, adding one account (its management entry, its stack file, then sync):
-  seconds and files touched.
+- at the largest size, adding one account (`accounts add --apply`, then sync): seconds and files
+  touched.
 
-    .venv/bin/python benchmarks/accounts_at_scale.py [--sizes 100 500 1000]
+    .venv/bin/python benchmarks/accounts_at_scale.py [--sizes 100 500 1000] [--every-id]
 """
 
 import argparse
@@ -28,10 +29,10 @@ from _synthetic_organization import (
     write_project,
 )
 
-from diagnyx_infra.config.stack_files import round_trip_yaml
 from diagnyx_infra.ops.accounts_sync import sync
 from diagnyx_infra.ops.aws import Aws
 from diagnyx_infra.ops.landing_zone import LandingZone
+from diagnyx_infra.ops.vending import NewAccount, add
 from diagnyx_infra.rehearsal.rehearse import emulated_aws
 
 PLAN = """
@@ -80,25 +81,17 @@ def synced(aws: Aws, folder: Path) -> dict:
 
 
 def add_one(aws: Aws, folder: Path, members: int) -> dict:
-    """One more account as it is added today: its entry in the management file, its own stack
-    file, then `accounts sync` (every stack file lists every account's ID)."""
+    """One more account: `accounts add --apply` (its management entry and its own stack file),
+    the organization creating it, then `accounts sync`."""
     name = f"workload-{members:04d}"
+    entry = account_entry(members, name)
+    account = NewAccount(
+        name, entry["email"], entry["ou"], entry["environment"], entry["monthlyBudgetUsd"]
+    )
     before = contents(folder)
     started = time.perf_counter()
-    # Edited as a person or `accounts sync` edits them: quotes kept (an ID is a quoted string).
-    editor = round_trip_yaml()
-    management = folder / "Pulumi.management.yaml"
-    data = editor.load(management.read_text())
-    data["config"]["diagnyx:organization"]["accounts"][name] = account_entry(members, name)
-    data["config"]["diagnyx:accountIds"][name] = "pending"
-    with management.open("w") as out:
-        editor.dump(data, out)
-    template = editor.load((folder / "Pulumi.workload-0002.yaml").read_text())
-    template["config"]["diagnyx:environment"] = account_entry(members, name)["environment"]
-    template["config"]["diagnyx:accountIds"][name] = "pending"
-    with (folder / f"Pulumi.{name}.yaml").open("w") as out:
-        editor.dump(template, out)
-    aws.client("organizations").create_account(AccountName=name, Email=f"aws+{name}@diagnyx.ai")
+    add(folder, account, apply=True, quota=members + 10)
+    aws.client("organizations").create_account(AccountName=name, Email=entry["email"])
     zone = LandingZone.load(folder, check_account_ids=False)
     sync(aws, zone, folder, write=True)
     files, lines = written(before, contents(folder))
@@ -113,12 +106,14 @@ def add_one(aws: Aws, folder: Path, members: int) -> dict:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--sizes", type=int, nargs="+", default=[100, 500, 1000])
-    sizes = parser.parse_args().sizes
+    parser.add_argument("--every-id", action="store_true", help="every ID in every stack file")
+    arguments = parser.parse_args()
+    sizes, every_id = arguments.sizes, arguments.every_id
     rows, added = [], None
     for members in sizes:
         folder = Path(tempfile.mkdtemp(prefix=f"diagnyx-vending-{members}-"))
         try:
-            write_project(folder, members)
+            write_project(folder, members, every_id_in_every_file=every_id)
             row = {"members": members, "stackFiles": len(contents(folder))}
             row["configLines"] = config_lines(folder)
             row["plan"] = plan(folder)
@@ -127,15 +122,21 @@ def main() -> None:
                 names = member_names(members)
                 pending = dict.fromkeys(names, "pending")
                 shutil.rmtree(folder)
-                write_project(folder, members, {"management": aws.account_id, **pending})
+                write_project(
+                    folder,
+                    members,
+                    {"management": aws.account_id, **pending},
+                    every_id_in_every_file=every_id,
+                )
                 organization_of(aws, names)
                 row["sync"] = synced(aws, folder)
-                if members == max(sizes):
+                if members == max(sizes) and not every_id:
                     added = add_one(aws, folder, members)
             rows.append(row)
         finally:
             shutil.rmtree(folder, ignore_errors=True)
-    emit("accounts at scale", {"organizations": rows, "addOneAccount": added})
+    layout = "every ID in every stack file" if every_id else "member files list no IDs"
+    emit("accounts at scale", {"stackFiles": layout, "organizations": rows, "addOneAccount": added})
 
 
 if __name__ == "__main__":

@@ -16,7 +16,7 @@ from pydantic import ValidationError
 
 from .. import CONFIG_NAMESPACE
 from ..errors import ConfigError
-from .models import MANAGEMENT_ACCOUNT, StackSettings
+from .models import MANAGEMENT_ACCOUNT, SECURITY_ACCOUNT, SHARED_SERVICES_ACCOUNT, StackSettings
 from .yaml_reader import parse_json_value
 
 # Settings whose values are structured (JSON objects or lists) rather than plain strings.
@@ -54,22 +54,45 @@ def with_organization_ids(
     stack: str, config: Mapping[str, Any], organization_ids: str | None
 ) -> Mapping[str, Any]:
     """A member stack's config with the organization's account IDs (the management file's) for
-    every account its own file does not list: a member file need list none, so adding an
-    account does not mean editing every stack file. IDs a member file does list stay, and are
-    checked against the management file's (config/consistency.py)."""
+    the accounts it uses that its own file does not list: a member file need list none, so
+    adding an account does not mean editing every stack file. A stack uses its own account, the
+    management, shared services and security accounts, and the accounts its config names (VPCs
+    in ``networks``, ``sharedServices.pullAccounts``); the security stack, whose buckets admit
+    every account's deliveries, uses them all. Only those are given, so that validating N
+    stacks stays linear in N. IDs a member file does list stay, and are checked against the
+    management file's (config/consistency.py)."""
     key = f"{CONFIG_NAMESPACE}:accountIds"
     if stack == MANAGEMENT_ACCOUNT or organization_ids is None:
         return config
-    own = config.get(key)
-    if own is None:
-        return {**config, key: organization_ids}
     try:
-        listed, organization = parse_json_value(own), parse_json_value(organization_ids)
+        organization = parse_json_value(organization_ids)
+        listed = parse_json_value(config[key]) if key in config else {}
     except ValueError:
         return config  # its own file's problem, reported as such
-    if not isinstance(listed, dict) or not isinstance(organization, dict):
+    if not isinstance(organization, dict) or not isinstance(listed, dict):
         return config
-    return {**config, key: json.dumps({**organization, **listed})}
+    used = _accounts_used(stack, config)
+    given = {n: i for n, i in organization.items() if used is None or n in used}
+    return {**config, key: json.dumps({**given, **listed})}
+
+
+def _accounts_used(stack: str, config: Mapping[str, Any]) -> set[str] | None:
+    """The accounts whose IDs ``stack`` uses (None: every account's)."""
+    if stack == SECURITY_ACCOUNT:
+        return None
+    used = {stack, MANAGEMENT_ACCOUNT, SHARED_SERVICES_ACCOUNT, SECURITY_ACCOUNT}
+    for setting, read in (
+        ("networks", lambda value: value),
+        ("sharedServices", lambda value: value.get("pullAccounts") or []),
+    ):
+        raw = config.get(f"{CONFIG_NAMESPACE}:{setting}")
+        try:
+            value = parse_json_value(raw) if isinstance(raw, str) else raw
+            names = read(value) if isinstance(value, dict) else []
+        except (ValueError, AttributeError):
+            continue  # its own problem, reported by validation
+        used.update(str(name) for name in names if isinstance(name, str))
+    return used
 
 
 def settings_from_config(

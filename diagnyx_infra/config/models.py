@@ -10,6 +10,7 @@ import importlib.util
 import ipaddress
 import json
 import re
+from collections import Counter
 from enum import StrEnum
 from pathlib import Path
 from typing import Annotated, Literal
@@ -413,7 +414,7 @@ class AccessAssignment(Model):
     @classmethod
     def _each_target_once(cls, targets: list[str]) -> list[str]:
         # Compared as validation leaves them: `" ou:X"` is `"ou:X"` again.
-        repeated = sorted({t for t in targets if targets.count(t) > 1})
+        repeated = sorted(t for t, n in Counter(targets).items() if n > 1)
         if repeated:
             raise ValueError(f"'{repeated[0]}' is listed twice")
         return targets
@@ -655,7 +656,7 @@ class OrganizationSettings(Model):
     @model_validator(mode="after")
     def _check_references(self) -> "OrganizationSettings":
         ou_names = [ou.name for ou in self.organizational_units]
-        duplicates = sorted({n for n in ou_names if ou_names.count(n) > 1})
+        duplicates = sorted(name for name, n in Counter(ou_names).items() if n > 1)
         if duplicates:
             raise ValueError(f"organizational unit names are repeated: {', '.join(duplicates)}")
         if MANAGEMENT_ACCOUNT in self.accounts:
@@ -839,7 +840,7 @@ class StackSettings(Model):
         if not owns_archive and self.audit_archive is not None:
             raise ValueError("auditArchive: only the security stack holds the audit archive")
         ids = [i for i in self.account_ids.values() if i != PENDING_ID]
-        repeated = sorted({i for i in ids if ids.count(i) > 1})
+        repeated = sorted(i for i, n in Counter(ids).items() if n > 1)
         if repeated:
             owners = {i: sorted(n for n, v in self.account_ids.items() if v == i) for i in repeated}
             detail = "; ".join(f"{i} for {', '.join(names)}" for i, names in owners.items())

@@ -112,10 +112,17 @@ def organization_account_ids(project_dir: Path) -> str | None:
     try:
         if not path.is_file():
             return None
-        project = project_defaults(read_bounded_text(project_dir / PROJECT_FILE))
-        config = stack_config_from_texts("management", project, read_bounded_text(path))
+        project_text = read_bounded_text(project_dir / PROJECT_FILE)
+        return _organization_account_ids(project_text, read_bounded_text(path))
     except (ConfigError, OSError):
         return None
+
+
+@functools.lru_cache(maxsize=8)
+def _organization_account_ids(project_text: str, management_text: str) -> str | None:
+    """Read once per text: every member stack of a project asks for the same."""
+    project = project_defaults(project_text)
+    config = stack_config_from_texts("management", project, management_text)
     return config.values.get(ORGANIZATION_IDS_KEY)
 
 
