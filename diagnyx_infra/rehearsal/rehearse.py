@@ -210,6 +210,19 @@ SETTING_VALUES: dict[str, Callable[[World], object]] = {
 }
 
 
+def with_added_accounts(sequence: tuple[Step, ...], stacks: list[str]) -> tuple[Step, ...]:
+    """The sequence with every stack it does not name (an account `accounts add` vended)
+    deployed where the workloads are: after shared services, once the IDs are synced."""
+    named = {stack for step in sequence for stack in step.stacks}
+    added = tuple(stack for stack in stacks if stack not in named)
+    if not added:
+        return sequence
+    return tuple(
+        replace(step, stacks=(*step.stacks, *added)) if step.key == "workloads" else step
+        for step in sequence
+    )
+
+
 def _step_applies(step: Step, stacks: set[str]) -> bool:
     """A step for another stack, or one that only deploys stacks not asked for, is skipped."""
     if step.for_stack is not None and step.for_stack not in stacks:
@@ -273,6 +286,7 @@ def _rehearse(
     if any(stack.is_workload for name, stack in configured.items() if name in wanted):
         # Workload deploy roles trust the shared services deploy role, which must exist first.
         wanted.add(SHARED_SERVICES_ACCOUNT)
+    sequence = with_added_accounts(sequence, list(configured))
     numbers = {step.key: n for n, step in enumerate(sequence, 1)}
     applicable = [step for step in sequence if _step_applies(step, wanted)]
     total = len(applicable)

@@ -145,3 +145,78 @@ def test_an_existing_stack_file_is_never_overwritten(project):
     with pytest.raises(AddRefused, match=r"Pulumi\.sandbox\.yaml exists already"):
         add(project, SANDBOX, apply=True, quota=10)
     assert (project / "Pulumi.sandbox.yaml").read_text() == "config: {}\n"
+
+
+def test_an_added_and_a_retired_account_rehearsed_from_nothing(tmp_path):
+    """End to end: `accounts add` vends sandbox and `accounts retire` retires uat in the stack
+    files; the documented sequence, rehearsed from an empty management account, creates sandbox
+    in its OU with its baseline (deployed with the workloads, once sync has recorded its ID in
+    the management file) and uat in the Suspended OU under its SCP, with no assignment; the
+    checklist of both passes and nothing has drifted."""
+    from diagnyx_infra.ops.retirement import retire
+    from diagnyx_infra.rehearsal.rehearse import rehearse
+
+    project = edited_project(tmp_path, _members_list_no_ids)
+    add(project, SANDBOX, apply=True, quota=10)
+    retire(project, "uat", apply=True)
+    worlds: list = []
+    held: dict = {}
+
+    def before_step(step, work, world):
+        worlds[:] = [world]
+
+    def on_progress(advance):
+        if advance.step == "checklist":  # the emulated AWS is still there
+            held.update(_placement(worlds[0]))
+
+    result = rehearse(["management", "security", "sandbox", "uat"], project, on_progress,
+                      before_step=before_step)  # fmt: skip
+    assert result.failure is None, str(result.failure)
+    # Deployed with the workloads, after uat (the sequence's own), once each.
+    assert [d.stack for d in result.stacks if d.stack in ("sandbox", "uat")] == ["uat", "sandbox"]
+    failed = [f for f in result.findings if f.status == "fail"]
+    assert failed == [], failed
+    checked = {f.account for f in result.findings}
+    assert {"sandbox", "uat"} <= checked
+    assert result.drift is not None and result.drift.drifts == []
+    # sandbox has its OU's access; no one is assigned to the retired uat.
+    assert held["diagnyx-sandbox"] == (
+        "NonProduction",
+        ["Administrator", "Auditor", "DevOps", "Developer"],
+    )
+    assert held["diagnyx-uat"] == ("Suspended", [])
+    assert held["Suspended policies"] >= {"DiagnyxSuspendedAccount"}
+
+
+def _placement(world) -> dict:
+    """Each account's OU and the permission sets assigned in it, read from the emulated
+    organization and Identity Center, and the Suspended OU's SCPs."""
+    organizations = world.management.client("organizations")
+    sso = world.management.client("sso-admin")
+    instance = sso.list_instances()["Instances"][0]["InstanceArn"]
+    sets = {
+        arn: sso.describe_permission_set(InstanceArn=instance, PermissionSetArn=arn)[
+            "PermissionSet"
+        ]["Name"]
+        for arn in sso.list_permission_sets(InstanceArn=instance)["PermissionSets"]
+    }
+    root = organizations.list_roots()["Roots"][0]["Id"]
+    units = organizations.list_organizational_units_for_parent(ParentId=root)
+    names = {o["Id"]: o["Name"] for o in units["OrganizationalUnits"]}
+    placed: dict = {}
+    for account in organizations.list_accounts()["Accounts"]:
+        parents = organizations.list_parents(ChildId=account["Id"])["Parents"]
+        assigned = sorted(
+            name
+            for arn, name in sets.items()
+            if sso.list_account_assignments(
+                InstanceArn=instance, AccountId=account["Id"], PermissionSetArn=arn
+            )["AccountAssignments"]
+        )
+        placed[account["Name"]] = (names.get(parents[0]["Id"], "root"), assigned)
+    suspended = next(i for i, n in names.items() if n == "Suspended")
+    policies = organizations.list_policies_for_target(
+        TargetId=suspended, Filter="SERVICE_CONTROL_POLICY"
+    )["Policies"]
+    placed["Suspended policies"] = {p["Name"] for p in policies}
+    return placed
