@@ -9,6 +9,7 @@ registers or changes anything, naming both files and the key.
 """
 
 import functools
+import ipaddress
 from collections.abc import Mapping
 from pathlib import Path
 
@@ -223,8 +224,10 @@ def _member_problems(settings: StackSettings, management: StackSettings) -> list
 
 
 def _network_problems(stacks: Mapping[str, StackSettings], management: StackSettings) -> list[str]:
-    """Each VPC's entry is owned by its account's file; every network stack lists the same
-    entries, with the organization's environment for each."""
+    """Each VPC's entry is owned by its account's file, with the organization's environment; a
+    network stack lists its own VPC and those it peers with (it may list more), each as the
+    owner says; and no two VPCs of the project overlap, whichever files list them (so a new
+    account's VPC is written in its own file only)."""
     assert management.organization is not None
     accounts = management.organization.accounts
     with_networks = {s: settings.networks for s, settings in stacks.items() if settings.networks}
@@ -246,16 +249,32 @@ def _network_problems(stacks: Mapping[str, StackSettings], management: StackSett
             )
         for stack, networks in with_networks.items():
             key = f"{file_of(stack)} diagnyx:networks.{name}"
-            if name not in networks:
-                problems.append(
-                    f"{key}: missing, but {file_of(owner)} lists it (every network stack lists "
-                    "every VPC)"
-                )
-            elif networks[name] != truth:
+            if name in networks and networks[name] != truth:
                 problems.append(
                     f"{key}: {_describe(networks[name])}, but {file_of(owner)} says "
                     f"{_describe(truth)}"
                 )
+    return problems + _overlaps(with_networks, names)
+
+
+def _overlaps(with_networks: Mapping[str, Mapping[str, NetworkEntry]], names: list[str]) -> list:
+    """Every pair of VPCs of the project whose CIDRs overlap, each by its owner's entry (a
+    file checks only the VPCs it lists)."""
+    owners = {}
+    for name in names:
+        listing = [s for s, networks in with_networks.items() if name in networks]
+        owner = name if name in listing else listing[0]
+        owners[name] = (owner, ipaddress.IPv4Network(with_networks[owner][name].cidr))
+    problems = []
+    ordered = sorted(owners.items(), key=lambda item: item[1][1])
+    for index, (first, (first_file, first_cidr)) in enumerate(ordered):
+        for second, (second_file, second_cidr) in ordered[index + 1 :]:
+            if second_cidr.network_address > first_cidr.broadcast_address:
+                break  # sorted by address: nothing further overlaps the first
+            problems.append(
+                f"{file_of(first_file)} diagnyx:networks.{first}: the VPCs of {first} "
+                f"({first_cidr}) and {second} ({second_cidr}, {file_of(second_file)}) overlap"
+            )
     return problems
 
 

@@ -81,9 +81,15 @@ DISAGREEMENTS: dict[str, tuple[Edit, str]] = {
         "Pulumi.prod.yaml diagnyx:networks.dev: cidr 10.11.0.0/16, environment development, but "
         "Pulumi.dev.yaml says cidr 10.10.0.0/16, environment development",
     ),
-    "a VPC missing from one network stack": (
-        _edit_config("uat", lambda c: c["diagnyx:networks"].pop("staging")),
-        "Pulumi.uat.yaml diagnyx:networks.staging: missing, but Pulumi.staging.yaml lists it",
+    "two VPCs that overlap, in files that do not list each other": (
+        _edit_config(
+            "uat",
+            lambda c: (
+                c["diagnyx:networks"].pop("staging"),
+                c["diagnyx:networks"]["uat"].update(cidr="10.20.128.0/17"),
+            ),
+        ),
+        "the VPCs of staging (10.20.0.0/16) and uat (10.20.128.0/17, Pulumi.uat.yaml) overlap",
     ),
     "prod relabelled uat in the management file only": (
         _edit_config("management", _relabel_prod_and_give_developers_prod),
