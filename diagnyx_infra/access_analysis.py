@@ -18,6 +18,7 @@ import json
 from collections import deque
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
+from pathlib import Path
 
 from . import naming
 from .access_matrix import expand
@@ -541,12 +542,18 @@ def _chains(
 
 def analyse_project(project_dir, stacks: Iterable[str]) -> Analysis:
     """Every stack evaluated offline (under mocks), then analysed together."""
-    from .config.loading import settings_from_config
+    from .config.loading import settings_from_config, with_organization_ids
+    from .config.stack_files import organization_account_ids
     from .engine.runner import run_stack
 
     recordings = {stack: run_stack(stack, project_dir) for stack in stacks}
+    organization_ids = organization_account_ids(Path(project_dir))
     settings = {
-        stack: settings_from_config(stack, r.config.values, r.config.secret_keys)
+        stack: settings_from_config(
+            stack,
+            with_organization_ids(stack, r.config.values, organization_ids),
+            r.config.secret_keys,
+        )
         for stack, r in recordings.items()
     }
     return analyse(recordings, settings)

@@ -252,8 +252,29 @@ def _stacks_to_run(stack: str | None, all_stacks: bool, project_dir: Path) -> li
         raise _fail("give either a STACK or --all", EXIT_CONFIG_ERROR)
     if stack is not None and stack not in stack_names(project_dir):
         raise _fail(_unknown_stack(stack, project_dir), EXIT_CONFIG_ERROR)
-    _validated_project(project_dir)  # every file valid and in agreement before any stack runs
-    return ordered_stacks(project_dir) if stack is None else [stack]
+    project = _validated_project(project_dir)  # every file valid and in agreement first
+    if stack is not None:
+        return [stack]
+    return [name for name in ordered_stacks(project_dir) if not _waits_for_its_id(project, name)]
+
+
+def _waits_for_its_id(project: dict[str, StackSettings], stack: str) -> bool:
+    """A member stack whose account the organization has not created yet (vended by `accounts
+    add`, its ID `pending`): --all leaves it out, saying so, until `accounts sync` records it."""
+    management = project.get(MANAGEMENT_ACCOUNT)
+    if stack == MANAGEMENT_ACCOUNT or management is None:
+        return False
+    if management.known_management_account_id is None:
+        return False  # nothing can deploy yet: each stack says why
+    if management.known_account_id(stack) is not None:
+        return False
+    _stderr().print(
+        f"{stack}: left out: its account ID is pending (`pulumi up -s management` creates it, "
+        "then `diagnyx accounts sync` records it)",
+        markup=False,
+        highlight=False,
+    )
+    return True
 
 
 @app.command()

@@ -15,8 +15,8 @@ from rich.console import Console
 from rich.table import Table
 
 from .config.consistency import SOURCE_OF_TRUTH
-from .config.loading import settings_from_config
 from .config.models import MANAGEMENT_ACCOUNT
+from .config.yaml_reader import parse_json_value
 from .engine.recording import RecordedResource
 from .engine.runner import StackRecording
 
@@ -173,11 +173,12 @@ def estimate(recording: StackRecording) -> StackEstimate:
     regions and the security services switched on (every stack exports the switches it
     followed: ``securityServices``)."""
     table = price_table()
-    config = recording.config
-    settings = settings_from_config(recording.stack, config.values, config.secret_keys)
+    # The evaluation validated the stack's config; its allowed regions (Pulumi.yaml's default
+    # or the file's) are read back as the program read them.
+    regions = parse_json_value(recording.config.values.get("diagnyx:allowedRegions", "[]"))
     result = StackEstimate(
         recording.stack,
-        regions=tuple(settings.allowed_regions),
+        regions=tuple(regions),
         switched_on=tuple(recording.outputs.get("securityServices") or ()),
     )
     custom = [r for r in recording.resources if r.custom and not r.is_provider]

@@ -82,12 +82,20 @@ def target_accounts(recording: StackRecording) -> dict[str, str]:
 
 
 def _account_names(recording: StackRecording) -> dict[str, str]:
+    """ID -> account name, from the stack file's accountIds and, for a file that lists none
+    (its stack takes them from the management file), the stack's own account."""
+    names = {}
+    own = recording.outputs.get("accountId")
+    if isinstance(own, str):
+        names[own] = recording.stack
     raw = recording.config.values.get("diagnyx:accountIds", "{}")
     try:
         ids = json.loads(raw)
     except json.JSONDecodeError:
-        return {}
-    return {str(v): k for k, v in ids.items()} if isinstance(ids, dict) else {}
+        return names
+    if isinstance(ids, dict):
+        names.update({str(v): k for k, v in ids.items()})
+    return names
 
 
 def planned_resources(recording: StackRecording) -> list[PlannedResource]:

@@ -126,11 +126,22 @@ def _region(value: str) -> str:
     return value
 
 
+# Names a stack may not have: a deploy job runs in the GitHub environment named after its stack,
+# and its OIDC subject (`environment:<name>`) is what the account's deploy role trusts; the
+# drift job's environment (delivery.DRIFT_ENVIRONMENT) must stay the drift job's alone.
+RESERVED_ACCOUNT_NAMES = frozenset({"drift"})
+
+
 def _account_name(value: str) -> str:
     if not re.fullmatch(r"[a-z][a-z0-9-]{1,39}", value):
         raise ValueError(
             f"'{value}' is not a valid account name (lowercase letters, digits and '-', "
             "starting with a letter; it is also the stack name)"
+        )
+    if value in RESERVED_ACCOUNT_NAMES:
+        raise ValueError(
+            f"'{value}' is reserved: it names the GitHub environment of the scheduled drift "
+            "check, whose OIDC subject an account named so would trust to deploy"
         )
     return value
 
@@ -172,6 +183,11 @@ def _account_id_or_pending(value: str) -> str:
             "(not created or not synced yet)"
         )
     return value
+
+
+def validate_account_name(value: str) -> str:
+    """An account (and stack) name as config accepts it, or ValueError saying why."""
+    return _account_name(value)
 
 
 AccountId = Annotated[StrictStr, AfterValidator(_account_id)]

@@ -30,10 +30,13 @@ CORE_ACCOUNTS = (MANAGEMENT_ACCOUNT, SECURITY_ACCOUNT, SHARED_SERVICES_ACCOUNT)
 CLOSING = (
     "Closing the account is done in AWS, by a person, and only when it is no longer wanted: "
     "Organizations' CloseAccount (or the console) suspends it for a 90-day post-closure "
-    "period (it can be reopened in that time), then AWS deletes it and everything in it for "
-    "good; at most 10% of the member accounts (at least 10) close in any 30 days; its e-mail "
-    "address cannot be used again for a new account. Until then `diagnyx accounts unretire "
-    "{name}` brings it back."
+    "period, in which only AWS Support can reopen it; then AWS deletes it and everything in it "
+    "for good. What it used before closing is still billed; it counts against the "
+    "organization's account quota until it is removed; 10% of the member accounts (between 10 "
+    "and 1,000) can be closed in 30 days; its e-mail address cannot be used again. Once AWS "
+    "has removed it, take its entry and stack file out of config (the account resource is "
+    "protected: `pulumi state unprotect`, then `pulumi state delete`). Until it is closed, "
+    "`diagnyx accounts unretire {name}` brings it back."
 )
 
 
@@ -77,6 +80,7 @@ def retire(project_dir: Path, name: str, apply: bool) -> RetirementPlan:
         )
     if entry.get("retired") is not None:
         raise RetirementRefused(f"'{name}' is already retired (in {SUSPENDED_OU})")
+    _refuse_what_reaches_it(project_dir, name)
     plan = RetirementPlan(name, str(entry["ou"]), SUSPENDED_OU)
     plan.access = _remove_direct_access(config, name)
     units = organization["organizationalUnits"]
@@ -130,6 +134,25 @@ def unretire(project_dir: Path, name: str, apply: bool) -> RetirementPlan:
 # --- the management file --------------------------------------------------------------------
 
 
+def _refuse_what_reaches_it(project_dir: Path, name: str) -> None:
+    """An SCP restricts only the account's own principals: a peering into its VPC or images
+    pulled from shared services would stay open. Each is removed first, in config."""
+    for stack, settings in load_project(project_dir).items():
+        if settings.network is not None:
+            for left, right in settings.network.peerings:
+                if name in (left, right):
+                    raise RetirementRefused(
+                        f"'{name}' is peered with {right if left == name else left} "
+                        f"(Pulumi.{stack}.yaml diagnyx:network.peerings): remove the peering "
+                        "first, in both stacks"
+                    )
+        if settings.shared_services is not None and name in settings.shared_services.pull_accounts:
+            raise RetirementRefused(
+                f"'{name}' pulls images from shared services (Pulumi.{stack}.yaml "
+                "diagnyx:sharedServices.pullAccounts): take it out of the list first"
+            )
+
+
 def _management_file(project_dir: Path) -> tuple[Any, Any]:
     """The management stack's file, validated with the whole project first (a file that is
     already wrong is not edited), as a round-trip document and its `config` mapping."""
@@ -167,10 +190,13 @@ def _remove_direct_access(config: Any, name: str) -> list[Access]:
     assignments = _assignments(config)
     for assignment in list(assignments):
         targets = assignment["targets"]
-        if name not in targets:
+        # Compared as validation reads them (`' uat'` is `uat`).
+        naming_it = [t for t in targets if str(t).strip() == name]
+        if not naming_it:
             continue
         removed.append(Access(str(assignment["group"]), str(assignment["permissionSet"])))
-        targets.remove(name)
+        for target in naming_it:
+            targets.remove(target)
         if not targets:
             assignments.remove(assignment)
     return removed

@@ -42,7 +42,10 @@ def write_validated(project_dir: Path, files: dict[str, str], apply: bool) -> bo
         return False
     for name, text in files.items():
         path = project_dir / name
-        partial = path.with_name(f"{path.name}.partial")
-        partial.write_text(text)
+        # A new file of our own (O_EXCL), never one already there: a planted link is not
+        # followed.
+        handle, partial = tempfile.mkstemp(prefix=f".{path.name}.", dir=project_dir)
+        with os.fdopen(handle, "w") as out:
+            out.write(text)
         os.replace(partial, path)
     return True

@@ -18,6 +18,7 @@ from ..config.models import (
     PENDING_ID,
     SUSPENDED_OU,
     WORKLOAD_ENVIRONMENTS,
+    validate_account_name,
 )
 from ..config.stack_files import mapping_setting, round_trip_yaml, stack_file
 from .stack_edits import EditRefused, dumped, write_validated
@@ -60,26 +61,52 @@ class AddPlan:
         return [
             *steps,
             f"pulumi up -s {MANAGEMENT_ACCOUNT}   # the organization creates {name}",
-            "./run accounts sync                # records its ID",
+            "./run accounts sync   # records its ID in Pulumi.management.yaml",
+            f"pulumi up -s {MANAGEMENT_ACCOUNT}   # trusts it (drift role, cost allocation)",
+            "pulumi up -s security   # its buckets admit the new account's deliveries",
             f"pulumi stack init {name} && pulumi up -s {name}",
             f"./run checklist --account {name}",
-            "# its CI through the shared services deploy role, its image pulls and a VPC are "
-            "each one more line: sharedServices.pullAccounts (Pulumi.shared.yaml), network",
+            f"# CI: a GitHub environment named {name} (approvals, branch main), and {name} in "
+            "the stack lists of .github/workflows/pull-request.yml and deploy.yml",
+            "# optional, one setting each: sharedServices.pullAccounts in Pulumi.shared.yaml "
+            f"(images, shared CI), diagnyx:network in Pulumi.{name}.yaml (a VPC)",
         ]
 
 
 def add(project_dir: Path, account: NewAccount, apply: bool, quota: int) -> AddPlan:
     """The management entry and the new stack file for ``account`` (a dry run unless
     ``apply``)."""
-    own_file = stack_file(project_dir, account.name)
-    if own_file.exists():
-        raise AddRefused(f"{own_file.name} exists already; remove it or choose another name")
+    try:  # first: the name becomes a file name
+        validate_account_name(account.name)
+    except ValueError as error:
+        raise AddRefused(f"NAME: {error}") from None
     zone = load_project(project_dir)
     management = zone[MANAGEMENT_ACCOUNT]
     organization = management.organization
     assert organization is not None
     if account.name in organization.accounts or account.name == MANAGEMENT_ACCOUNT:
         raise AddRefused(f"'{account.name}' is already an account of {SOURCE_OF_TRUTH}")
+    own_file = stack_file(project_dir, account.name)
+    if own_file.exists():
+        raise AddRefused(f"{own_file.name} exists already; remove it or choose another name")
+    workloads = sorted(e.value for e in WORKLOAD_ENVIRONMENTS)
+    if account.environment not in workloads:
+        raise AddRefused(
+            f"--environment: '{account.environment}' is not a workload environment "
+            f"({', '.join(workloads)}); the management, security and shared accounts are the "
+            "landing zone's own"
+        )
+    core = sorted(
+        name
+        for name, member in organization.accounts.items()
+        if member.ou == account.ou and member.environment.value not in workloads
+    )
+    if core:
+        raise AddRefused(
+            f"--ou: '{account.ou}' holds {', '.join(core)}, an account of the landing zone's "
+            "own; a workload account goes into a workload OU (its guardrails are the "
+            "workloads')"
+        )
     if account.ou == SUSPENDED_OU:
         raise AddRefused(f"'{SUSPENDED_OU}' holds retired accounts only")
     total = len(organization.accounts) + 2  # the management account and the new one
@@ -92,7 +119,7 @@ def add(project_dir: Path, account: NewAccount, apply: bool, quota: int) -> AddP
     document = round_trip_yaml().load(stack_file(project_dir, MANAGEMENT_ACCOUNT).read_text())
     config = document["config"]
     entry = CommentedMap()
-    entry["email"] = account.email
+    entry["email"] = account.email.strip().lower()  # as validation reads it
     entry["monthlyBudgetUsd"] = _amount(account.monthly_budget_usd)
     entry["ou"] = account.ou
     entry["environment"] = account.environment

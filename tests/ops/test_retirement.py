@@ -17,7 +17,11 @@ from tests.test_cli import invoke
 
 
 def _developers_named(stack, config):
-    """Developers reach the non-production accounts by name, not through their OU."""
+    """Developers reach the non-production accounts by name, not through their OU; uat pulls no
+    images (an account that does is refused: test below)."""
+    if stack == "shared":
+        pulls = config["diagnyx:sharedServices"]["pullAccounts"]
+        config["diagnyx:sharedServices"]["pullAccounts"] = [a for a in pulls if a != "uat"]
     if stack == "management":
         for assignment in config["diagnyx:identityCenter"]["assignments"]:
             if assignment["group"] == "Developers":
@@ -26,7 +30,7 @@ def _developers_named(stack, config):
 
 @pytest.fixture
 def project(tmp_path):
-    return edited_project(tmp_path, _developers_named, stacks=["management"])
+    return edited_project(tmp_path, _developers_named, stacks=["management", "shared"])
 
 
 def _management_text(project) -> str:
@@ -55,6 +59,19 @@ def test_retire_moves_the_account_records_what_it_removed_and_unretire_puts_it_b
     units = after["config"]["diagnyx:organization"]["organizationalUnits"]
     assert units.pop() == {"name": SUSPENDED_OU, "policies": ["suspended-account"]}
     assert after == before
+
+
+def test_a_peered_account_is_not_retired_while_the_peering_stands(tmp_path):
+    def peer_uat(stack, config):
+        if stack == "shared":
+            pulls = config["diagnyx:sharedServices"]["pullAccounts"]
+            config["diagnyx:sharedServices"]["pullAccounts"] = [a for a in pulls if a != "uat"]
+        if stack in ("dev", "uat"):
+            config["diagnyx:network"]["peerings"] = [["dev", "uat"]]
+
+    project = edited_project(tmp_path, peer_uat)
+    with pytest.raises(RetirementRefused, match="'uat' is peered with dev"):
+        retire(project, "uat", apply=False)
 
 
 def test_the_program_moves_a_retired_account_and_gives_no_one_access_to_it(project):
@@ -102,6 +119,7 @@ def test_the_suspended_accounts_scp_leaves_only_the_administrators():
         (("retire", "management"), "unknown account 'management'"),
         (("retire", "nobody"), "unknown account 'nobody'"),
         (("unretire", "dev"), "'dev' is not retired"),
+        (("retire", "dev"), "pulls images from shared services"),
     ],
 )
 def test_each_refusal_names_why_and_writes_nothing(tmp_path, args, message):

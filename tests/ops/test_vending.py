@@ -6,6 +6,7 @@ import shutil
 import pytest
 
 from diagnyx_infra.engine.runner import PROJECT_DIR, run_stack
+from diagnyx_infra.errors import ConfigError
 from diagnyx_infra.ops.accounts_sync import sync
 from diagnyx_infra.ops.aws import Aws
 from diagnyx_infra.ops.landing_zone import LandingZone
@@ -22,9 +23,13 @@ def _files(project) -> dict[str, str]:
 
 
 def _members_list_no_ids(stack, config):
-    """Stack files as `accounts add` writes them: a member lists no account IDs."""
+    """Stack files as `accounts add` writes them: a member lists no account IDs. (uat pulls no
+    images here: the end-to-end test retires it.)"""
     if stack != "management":
         config.pop("diagnyx:accountIds", None)
+    if stack == "shared":
+        pulls = config["diagnyx:sharedServices"]["pullAccounts"]
+        config["diagnyx:sharedServices"]["pullAccounts"] = [a for a in pulls if a != "uat"]
 
 
 @pytest.fixture
@@ -102,7 +107,11 @@ def test_sync_records_a_new_accounts_id_in_the_management_file_alone(project):
 @pytest.mark.parametrize(
     ("options", "message"),
     [
-        ({"name": "dev"}, "Pulumi.dev.yaml exists already"),
+        ({"name": "dev"}, "'dev' is already an account"),
+        ({"name": "drift"}, "is reserved"),
+        ({"name": "x" * 300}, "is not a valid account name"),
+        ({"environment": "security"}, "is not a workload environment"),
+        ({"ou": "Security"}, "holds security, an account of the landing zone's own"),
         ({"ou": "Nowhere"}, "unknown organizational unit 'Nowhere'"),
         ({"ou": "Suspended"}, "holds retired accounts only"),
         ({"email": "aws+dev@diagnyx.ai"}, "is already the e-mail of account 'dev'"),
@@ -142,9 +151,20 @@ def test_each_refusal_names_why_and_writes_nothing(tmp_path, options, message):
 
 def test_an_existing_stack_file_is_never_overwritten(project):
     (project / "Pulumi.sandbox.yaml").write_text("config: {}\n")
-    with pytest.raises(AddRefused, match=r"Pulumi\.sandbox\.yaml exists already"):
+    # A file of an account the organization does not have: the project itself is refused.
+    with pytest.raises((AddRefused, ConfigError)):
         add(project, SANDBOX, apply=True, quota=10)
     assert (project / "Pulumi.sandbox.yaml").read_text() == "config: {}\n"
+
+
+def test_a_planted_link_is_not_followed(project, tmp_path_factory):
+    outside = tmp_path_factory.mktemp("outside") / "target"
+    outside.write_text("untouched\n")
+    for name in ("Pulumi.management.yaml.partial", ".Pulumi.management.yaml.partial"):
+        (project / name).symlink_to(outside)
+    add(project, SANDBOX, apply=True, quota=10)
+    assert outside.read_text() == "untouched\n"
+    assert not (project / "Pulumi.management.yaml").is_symlink()
 
 
 def test_an_added_and_a_retired_account_rehearsed_from_nothing(tmp_path):
