@@ -400,7 +400,13 @@ cost_app = typer.Typer(
 bootstrap_app = typer.Typer(
     help="A new organization's first steps.", no_args_is_help=True, rich_markup_mode="markdown"
 )
+state_app = typer.Typer(
+    help="A stack's Pulumi state in its versioned state bucket: its versions, a restore.",
+    no_args_is_help=True,
+    rich_markup_mode="markdown",
+)
 app.add_typer(accounts_app, name="accounts")
+app.add_typer(state_app, name="state")
 app.add_typer(bootstrap_app, name="bootstrap")
 app.add_typer(cost_app, name="cost")
 
@@ -632,6 +638,111 @@ def _print_retirement(plan, lines: list[str], closing: str) -> None:
         console.print("dry run: nothing written (--apply writes Pulumi.management.yaml)")
     if closing:
         console.print(closing, markup=False, highlight=False)
+
+
+StackName = Annotated[str, typer.Argument(help="A stack of the project, e.g. prod")]
+
+
+def _state_session(stack: str, project_dir: Path, region: str | None, access_role: str):
+    """The stack's settings and a session in its account (the caller in management's; the
+    access role elsewhere), and the Pulumi project's name."""
+    from .config.stack_files import project_defaults
+
+    zone = _landing_zone(project_dir)
+    settings = zone.stacks.get(stack)
+    if settings is None:
+        raise _fail(_unknown_stack(stack, project_dir), EXIT_CONFIG_ERROR)
+    caller = _caller(region)
+    try:
+        aws = (
+            caller
+            if stack == MANAGEMENT_ACCOUNT
+            else caller.assume(settings.account_id, access_role)
+        )
+    except AWS_ERRORS as error:
+        raise _stopped(error, f"assuming {access_role} in {stack}") from None
+    project = project_defaults(read_bounded_text(project_dir / PROJECT_FILE)).name
+    return settings, aws, project
+
+
+@state_app.command("versions")
+@_aws_replies
+def state_versions(
+    stack: StackName,
+    project_dir: ProjectDir = PROJECT_DIR,
+    region: Region = None,
+    access_role: AccessRole = naming.ORG_ACCESS_ROLE,
+    as_json: AsJson = False,
+) -> None:
+    """Every version of the stack's state the versioned state bucket keeps, newest first (the
+    guide's "revert to previous version"). Read-only."""
+    from .ops.state import StateRefused, location, versions
+
+    settings, aws, project = _state_session(stack, project_dir, region, access_role)
+    try:
+        where = location(aws, settings, project)
+        found = versions(aws, where)
+    except StateRefused as refused:
+        raise _fail(str(refused), EXIT_CONFIG_ERROR) from None
+    except AWS_ERRORS as error:
+        raise _stopped(error) from None
+    if as_json:
+        print(json.dumps({"bucket": where.bucket, "key": where.key,
+                          "versions": [vars(v) for v in found]}, indent=2))  # fmt: skip
+        return
+    console = Console(soft_wrap=True)
+    console.print(f"s3://{where.bucket}/{where.key}", markup=False, highlight=False)
+    for version in found:
+        mark = "  (current)" if version.is_latest else ""
+        console.print(
+            f"{version.version_id}  {version.last_modified}  {version.size} bytes{mark}",
+            markup=False,
+            highlight=False,
+        )
+
+
+@state_app.command("restore")
+@_aws_replies
+def state_restore(
+    stack: StackName,
+    version: Annotated[str, typer.Argument(help="A version ID from `state versions`")],
+    apply: Apply = False,
+    project_dir: ProjectDir = PROJECT_DIR,
+    region: Region = None,
+    access_role: AccessRole = naming.ORG_ACCESS_ROLE,
+) -> None:
+    """Make an earlier version of the stack's state current: a dry run unless --apply; refused
+    while the stack is locked, for a version that is not this stack's checkpoint, or the
+    current one. The replaced state stays a noncurrent version: restoring it undoes this. Then
+    `pulumi refresh -s STACK` reconciles the state with AWS."""
+    from .ops.state import StateRefused, restore
+
+    settings, aws, project = _state_session(stack, project_dir, region, access_role)
+    try:
+        done = restore(aws, settings, project, version, apply)
+    except StateRefused as refused:
+        raise _fail(f"{refused}; nothing changed", EXIT_CONFIG_ERROR) from None
+    except AWS_ERRORS as error:
+        raise _stopped(error) from None
+    console = Console(soft_wrap=True)
+    where = f"s3://{done.location.bucket}/{done.location.key}"
+    console.print(
+        f"{where}: {done.replaced.version_id} ({done.resources_before} resources, current) -> "
+        f"{done.version.version_id} ({done.resources_after} resources, "
+        f"{done.version.last_modified})",
+        markup=False,
+        highlight=False,
+    )
+    if not done.written:
+        console.print("dry run: nothing changed (--apply restores it)")
+        return
+    console.print(
+        f"restored. Undo: `./run state restore {stack} {done.replaced.version_id} --apply`. "
+        f"Next: `pulumi refresh -s {stack}` (the state against what AWS holds), then "
+        f"`pulumi preview -s {stack}`",
+        markup=False,
+        highlight=False,
+    )
 
 
 @bootstrap_app.command("start")
