@@ -1080,3 +1080,60 @@ def test_a_report_too_long_for_an_issue_is_cut_keeping_its_summary(drift, tmp_pa
         "(cut here: the whole report is in the run's log)\n**2000 drifted, in dev**\n"
     )
     assert all(line.endswith("|") for line in body.splitlines()[3:-3])  # no row cut in half
+
+
+@pytest.mark.skipif(shutil.which("git") is None, reason="needs git")
+def test_a_rollback_deploys_an_earlier_commit_of_the_branch_only(deploy, tmp_path):
+    """The guide's "revert to previous version": a dispatch with rollback_to deploys that commit
+    of the branch being run, through the same jobs, environments and approvals."""
+    dispatch = deploy["on"]["workflow_dispatch"]["inputs"]["rollback_to"]
+    assert (dispatch["type"], dispatch["required"], dispatch["default"]) == ("string", False, "")
+    target = deploy["jobs"]["target"]
+    assert target["outputs"]["source"] == "${{ steps.source.outputs.sha }}"
+    assert target["steps"][0]["with"]["fetch-depth"] == 0
+    step = _step(target, "Which commit this run deploys")
+    for job in ("deploy-branch", "deploy-approved"):
+        (checkout,) = [s for s in _steps(deploy["jobs"][job]) if "checkout" in s.get("uses", "")]
+        assert checkout["with"]["ref"] == "${{ needs.target.outputs.source }}"
+
+    def git(*args: str) -> str:
+        env = {"GIT_AUTHOR_NAME": "t", "GIT_AUTHOR_EMAIL": "t@example.com",
+               "GIT_COMMITTER_NAME": "t", "GIT_COMMITTER_EMAIL": "t@example.com",
+               "PATH": "/usr/bin:/bin", "HOME": str(tmp_path)}  # fmt: skip
+        done = subprocess.run(["git", *args], cwd=tmp_path, env=env, capture_output=True,
+                              text=True, check=True)  # fmt: skip
+        return done.stdout.strip()
+
+    git("init", "-q", "-b", "main")
+    git("commit", "-q", "--allow-empty", "-m", "earlier")
+    earlier = git("rev-parse", "HEAD")
+    git("commit", "-q", "--allow-empty", "-m", "head")
+    head = git("rev-parse", "HEAD")
+    git("checkout", "-q", "-b", "elsewhere", earlier)
+    git("commit", "-q", "--allow-empty", "-m", "another branch")
+    other = git("rev-parse", "HEAD")
+    git("checkout", "-q", "main")
+
+    def outcome(rollback_to: str):
+        output = tmp_path / "output"
+        output.write_text("")
+        env = {"ROLLBACK_TO": rollback_to, "HEAD_SHA": head, "GITHUB_OUTPUT": str(output)}
+        result = run_step(step, env, cwd=tmp_path)
+        return result, output.read_text()
+
+    assert outcome("")[1] == f"sha={head}\n"
+    assert outcome(earlier)[1] == f"sha={earlier}\n"
+    for refused, why in (
+        (other, "is not a commit of this branch's history"),
+        (earlier[:12], "must be a full commit SHA"),
+        ("main; curl evil", "must be a full commit SHA"),
+    ):
+        result, written = outcome(refused)
+        assert result.returncode == 1 and why in result.stdout and written == "", refused
+
+
+def test_every_deploy_previews_before_it_applies():
+    steps = yaml.safe_load(ACTION.read_text())["runs"]["steps"]
+    commands = [s["with"]["command"] for s in steps if "pulumi/actions" in s.get("uses", "")
+                and "command" in s.get("with", {})]  # fmt: skip
+    assert commands == ["preview", "up"]
