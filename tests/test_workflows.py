@@ -1093,8 +1093,14 @@ def test_a_rollback_deploys_an_earlier_commit_of_the_branch_only(deploy, tmp_pat
     assert target["steps"][0]["with"]["fetch-depth"] == 0
     step = _step(target, "Which commit this run deploys")
     for job in ("deploy-branch", "deploy-approved"):
-        (checkout,) = [s for s in _steps(deploy["jobs"][job]) if "checkout" in s.get("uses", "")]
-        assert checkout["with"]["ref"] == "${{ needs.target.outputs.source }}"
+        steps = _steps(deploy["jobs"][job])
+        deployed, own = [s for s in steps if "checkout" in s.get("uses", "")]
+        assert deployed["with"]["ref"] == "${{ needs.target.outputs.source }}"
+        # The deploy action is this run's own, with its preview, whatever commit is deployed.
+        assert "ref" not in own["with"] and own["with"]["path"] == ".deploy-action"
+        (action,) = [s for s in steps if "pulumi-up" in s.get("uses", "")]
+        assert action["uses"] == "./.deploy-action/.github/actions/pulumi-up"
+    assert "rollback to" in deploy["run-name"]
 
     def git(*args: str) -> str:
         env = {"GIT_AUTHOR_NAME": "t", "GIT_AUTHOR_EMAIL": "t@example.com",

@@ -9,14 +9,21 @@ replaces stays as a noncurrent version and the same command with that version ID
 After a restore, `pulumi refresh` reconciles the state with what AWS holds.
 """
 
+import contextlib
+import datetime
+import getpass
 import gzip
 import json
+import os
+import socket
+import uuid
+from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
 from ..config.models import StackSettings
 from ..naming import state_bucket_name
-from .aws import Aws, reply_field
+from .aws import Aws, MalformedReply, reply_field
 
 STACKS_PREFIX = ".pulumi/stacks"
 LOCKS_PREFIX = ".pulumi/locks"
@@ -52,25 +59,37 @@ class Restore:
 
 
 def location(aws: Aws, settings: StackSettings, project: str) -> Location:
-    """The stack's checkpoint object in its account's state bucket: the project-scoped layout
-    of Pulumi's DIY backend (`.pulumi/stacks/<project>/<stack>.json`, gzipped with
-    PULUMI_DIY_BACKEND_GZIP), else the older one (`.pulumi/stacks/<stack>.json`)."""
+    """The stack's checkpoint object in its account's state bucket, as Pulumi's DIY backend
+    finds it (pkg/backend/diy/state.go, stackPath): of `.pulumi/stacks/<project>/<stack>.json`
+    and its gzip and zstd forms, the one changed last that still exists (switching the
+    compression deletes the other); the pre-project layout (`.pulumi/stacks/<stack>.json`)
+    only when the project-scoped one holds nothing."""
     bucket = state_bucket_name(settings.account_id, settings.region)
-    s3 = aws.client("s3")
-    candidates = [
-        f"{STACKS_PREFIX}/{project}/{settings.stack}.json",
-        f"{STACKS_PREFIX}/{project}/{settings.stack}.json.gz",
-        f"{STACKS_PREFIX}/{settings.stack}.json",
+    scoped = [
+        f"{STACKS_PREFIX}/{project}/{settings.stack}.json{suffix}" for suffix in ("", ".gz", ".zst")
     ]
-    for key in candidates:
-        reply = s3.list_object_versions(Bucket=bucket, Prefix=key, MaxKeys=1)
-        found = reply.get("Versions", []) + reply.get("DeleteMarkers", [])
-        if any(reply_field(v, "Key", operation="s3:ListObjectVersions") == key for v in found):
-            return Location(bucket, key)
+    legacy = [f"{STACKS_PREFIX}/{settings.stack}.json{suffix}" for suffix in ("", ".gz", ".zst")]
+    for candidates in (scoped, legacy):
+        current = [
+            (modified, key) for key in candidates if (modified := _current(aws, bucket, key))
+        ]
+        if current:
+            return Location(bucket, max(current)[1])
     raise StateRefused(
-        f"no state of stack {settings.stack} in s3://{bucket} (looked for {', '.join(candidates)}):"
+        f"no state of stack {settings.stack} in s3://{bucket} (looked for {', '.join(scoped)}):"
         ' has it been moved to its account\'s bucket (step 14 of "Deploying for real")?'
     )
+
+
+def _current(aws: Aws, bucket: str, key: str) -> str | None:
+    """When ``key``'s current version was written, or None when it has none (never written,
+    or deleted)."""
+    reply = aws.client("s3").list_object_versions(Bucket=bucket, Prefix=key, MaxKeys=10)
+    operation = "s3:ListObjectVersions"
+    for version in reply.get("Versions", []):
+        if reply_field(version, "Key", operation=operation) == key and version.get("IsLatest"):
+            return str(reply_field(version, "LastModified", operation=operation))
+    return None
 
 
 def versions(aws: Aws, where: Location) -> list[StateVersion]:
@@ -83,11 +102,14 @@ def versions(aws: Aws, where: Location) -> list[StateVersion]:
         for version in page.get("Versions", []):
             if reply_field(version, "Key", operation=operation) != where.key:
                 continue
+            size = reply_field(version, "Size", operation=operation)
+            if not isinstance(size, int):
+                raise MalformedReply(operation=operation, problem=f"has a Size {size!r}")
             found.append(
                 StateVersion(
                     version_id=str(reply_field(version, "VersionId", operation=operation)),
                     last_modified=str(reply_field(version, "LastModified", operation=operation)),
-                    size=int(reply_field(version, "Size", operation=operation)),
+                    size=size,
                     is_latest=bool(version.get("IsLatest")),
                 )
             )
@@ -113,38 +135,95 @@ def restore(
     if current.version_id == version_id:
         raise StateRefused(f"{version_id} is already the current state of {settings.stack}")
     _refuse_if_locked(aws, where, settings.stack, project)
-    before = _resources(aws, where, current, settings.stack)
-    after = _resources(aws, where, wanted, settings.stack)
+    reference = _reference(where, settings.stack, project)
+    before = _resources(aws, where, current, reference)
+    after = _resources(aws, where, wanted, reference)
     result = Restore(where, wanted, current, before, after)
     if apply:
-        aws.client("s3").copy_object(
-            Bucket=where.bucket,
-            Key=where.key,
-            CopySource={"Bucket": where.bucket, "Key": where.key, "VersionId": version_id},
-            MetadataDirective="COPY",
-        )
+        with _locked(aws, where, settings.stack, project):
+            # Under the lock nothing else writes it: still the version the plan replaces?
+            latest = next((v for v in versions(aws, where) if v.is_latest), None)
+            if latest is None or latest.version_id != current.version_id:
+                raise StateRefused(
+                    f"the state of {settings.stack} changed while this ran (now "
+                    f"{latest.version_id if latest else 'deleted'}); run it again"
+                )
+            aws.client("s3").copy_object(
+                Bucket=where.bucket,
+                Key=where.key,
+                CopySource={"Bucket": where.bucket, "Key": where.key, "VersionId": version_id},
+                MetadataDirective="COPY",
+            )
         result.written = True
     return result
+
+
+def _lock_prefix(stack: str, project: str) -> str:
+    """Pulumi's DIY backend lock folder of a project-scoped stack (pkg/backend/diy/lock.go:
+    `.pulumi/locks/organization/<project>/<stack>/<id>.json`)."""
+    return f"{LOCKS_PREFIX}/organization/{project}/{stack}/"
+
+
+@contextlib.contextmanager
+def _locked(aws: Aws, where: Location, stack: str, project: str) -> Iterator[None]:
+    """The stack's lock, taken as Pulumi takes it: write a lock file, then check that it is the
+    only one (another taken in between means an update started: refused)."""
+    s3 = aws.client("s3")
+    key = f"{_lock_prefix(stack, project)}{uuid.uuid4()}.json"
+    content = {
+        "pid": os.getpid(),
+        "username": getpass.getuser(),
+        "hostname": socket.gethostname(),
+        "timestamp": datetime.datetime.now(datetime.UTC).isoformat(),
+        "by": "diagnyx state restore",
+    }
+    s3.put_object(Bucket=where.bucket, Key=key, Body=json.dumps(content).encode())
+    try:
+        others = [k for k in _lock_keys(aws, where, stack, project) if k != key]
+        if others:
+            raise StateRefused(
+                f"stack {stack} was locked meanwhile (s3://{where.bucket}/{others[0]})"
+            )
+        yield
+    finally:
+        s3.delete_object(Bucket=where.bucket, Key=key)
+
+
+def _lock_keys(aws: Aws, where: Location, stack: str, project: str) -> list[str]:
+    s3 = aws.client("s3")
+    keys = []
+    for prefix in (_lock_prefix(stack, project), f"{LOCKS_PREFIX}/{stack}/"):
+        for page in s3.get_paginator("list_objects_v2").paginate(
+            Bucket=where.bucket, Prefix=prefix
+        ):
+            keys += [
+                str(reply_field(item, "Key", operation="s3:ListObjectsV2"))
+                for item in page.get("Contents", [])
+            ]
+    return keys
 
 
 def _refuse_if_locked(aws: Aws, where: Location, stack: str, project: str) -> None:
     """Pulumi's DIY backend locks a stack with objects under .pulumi/locks/ while an update
     runs; restoring under it would be overwritten, or break it."""
-    s3 = aws.client("s3")
-    reply = s3.list_objects_v2(Bucket=where.bucket, Prefix=f"{LOCKS_PREFIX}/")
-    for item in reply.get("Contents", []):
-        key = str(reply_field(item, "Key", operation="s3:ListObjectsV2"))
-        parts = key.removeprefix(f"{LOCKS_PREFIX}/").split("/")
-        if stack in parts[:-1] and (project in parts[:-1] or len(parts) == 2):
-            raise StateRefused(
-                f"stack {stack} is locked (s3://{where.bucket}/{key}): an update is running, or "
-                "one was stopped; `pulumi cancel` after checking, then restore"
-            )
+    locks = _lock_keys(aws, where, stack, project)
+    if locks:
+        raise StateRefused(
+            f"stack {stack} is locked (s3://{where.bucket}/{locks[0]}): an update is running, "
+            "or one was stopped; `pulumi cancel` after checking, then restore"
+        )
 
 
-def _resources(aws: Aws, where: Location, version: StateVersion, stack: str) -> int:
-    """The checkpoint's resource count, after checking it is a Pulumi checkpoint of ``stack``
-    (a file not validated against config is not restored)."""
+def _reference(where: Location, stack: str, project: str) -> str:
+    """The checkpoint's own name of the stack: `organization/<project>/<stack>` in the
+    project-scoped layout, the bare name in the older one."""
+    scoped = where.key.startswith(f"{STACKS_PREFIX}/{project}/")
+    return f"organization/{project}/{stack}" if scoped else stack
+
+
+def _resources(aws: Aws, where: Location, version: StateVersion, reference: str) -> int:
+    """The checkpoint's resource count, after checking it is a Pulumi checkpoint of the stack
+    ``reference`` names (a file not validated against config is not restored)."""
     if version.size > MAX_CHECKPOINT_BYTES:
         raise StateRefused(f"version {version.version_id} is {version.size} bytes: not a state")
     body = (
@@ -157,15 +236,15 @@ def _resources(aws: Aws, where: Location, version: StateVersion, stack: str) -> 
     try:
         document: Any = json.loads(body)
         checkpoint = document["checkpoint"]
-        named = str(checkpoint["stack"]).rsplit("/", 1)[-1]
+        named = str(checkpoint["stack"])
         resources = (checkpoint.get("latest") or {}).get("resources") or []
-    except (ValueError, KeyError, TypeError, AttributeError):
+    except (ValueError, KeyError, TypeError, AttributeError, OSError, EOFError):
         raise StateRefused(
             f"version {version.version_id} is not a Pulumi checkpoint (JSON with "
             "checkpoint.stack); nothing restored"
         ) from None
-    if named != stack:
+    if named != reference:
         raise StateRefused(
-            f"version {version.version_id} is the state of stack {named!r}, not {stack!r}"
+            f"version {version.version_id} is the state of stack {named!r}, not {reference!r}"
         )
     return len(resources)

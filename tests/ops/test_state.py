@@ -87,12 +87,82 @@ def test_each_refusal_changes_nothing(state):
     s3.put_object(Bucket=bucket, Key=KEY, Body=checkpoint(3))
     with pytest.raises(StateRefused, match="is not a Pulumi checkpoint"):
         restore(aws, settings, "diagnyx", garbage, apply=True)
-    with pytest.raises(StateRefused, match="is the state of stack 'prod'"):
+    with pytest.raises(StateRefused, match="is the state of stack 'organization/diagnyx/prod'"):
         restore(aws, settings, "diagnyx", other, apply=True)
+    another_project = s3.put_object(
+        Bucket=bucket, Key=KEY, Body=checkpoint(2).replace(b"/diagnyx/", b"/other/")
+    )["VersionId"]
+    s3.put_object(Bucket=bucket, Key=KEY, Body=checkpoint(3))
+    with pytest.raises(StateRefused, match="'organization/other/management'"):
+        restore(aws, settings, "diagnyx", another_project, apply=True)
     s3.put_object(Bucket=bucket, Key=".pulumi/locks/organization/diagnyx/management/1.json")
     with pytest.raises(StateRefused, match="is locked"):
         restore(aws, settings, "diagnyx", written[0], apply=True)
     assert _current(aws, bucket) == checkpoint(3)
+
+
+def test_a_lock_taken_while_the_restore_runs_stops_it(state, monkeypatch):
+    """Pulumi's own protocol: write the lock, then look for any other; one that appeared in
+    between (an update starting) wins, and nothing is copied."""
+    from diagnyx_infra.ops import state as module
+
+    aws, settings, bucket, written = state
+    s3 = aws.client("s3")
+    lock = ".pulumi/locks/organization/diagnyx/management/update.json"
+    looked = module._lock_keys
+    calls = []
+
+    def an_update_starts_after_the_first_look(*args):
+        calls.append(args)
+        if len(calls) == 2:  # between the restore's own lock and its second look
+            s3.put_object(Bucket=bucket, Key=lock, Body=b"{}")
+        return looked(*args)
+
+    monkeypatch.setattr(module, "_lock_keys", an_update_starts_after_the_first_look)
+    with pytest.raises(StateRefused, match="was locked meanwhile"):
+        restore(aws, settings, "diagnyx", written[0], apply=True)
+    assert _current(aws, bucket) == checkpoint(3)
+    # Its own lock is gone; the update's stays.
+    keys = [
+        o["Key"] for o in s3.list_objects_v2(Bucket=bucket, Prefix=".pulumi/locks/")["Contents"]
+    ]
+    assert keys == [lock]
+
+
+def test_the_state_file_is_the_one_pulumi_reads_after_a_compression_switch(state):
+    aws, settings, bucket, _ = state
+    s3 = aws.client("s3")
+    import gzip
+
+    s3.put_object(Bucket=bucket, Key=KEY + ".gz", Body=gzip.compress(checkpoint(4)))
+    s3.delete_object(Bucket=bucket, Key=KEY)  # Pulumi removes the other form
+    where = location(aws, settings, "diagnyx")
+    assert where.key == KEY + ".gz"
+    (only,) = versions(aws, where)
+    with pytest.raises(StateRefused, match="already the current state"):
+        restore(aws, settings, "diagnyx", only.version_id, apply=False)
+
+
+def test_a_reply_with_a_size_that_is_no_number_is_not_an_aws_answer(state, monkeypatch):
+    from diagnyx_infra.ops.aws import MalformedReply
+
+    aws, settings, _, _ = state
+    s3 = aws.client("s3")
+    real = s3.get_paginator
+
+    class Pages:
+        def __init__(self, name):
+            self.paginator = real(name)
+
+        def paginate(self, **kwargs):
+            for page in self.paginator.paginate(**kwargs):
+                for version in page.get("Versions", []):
+                    version["Size"] = "big"
+                yield page
+
+    monkeypatch.setattr(s3, "get_paginator", Pages)
+    with pytest.raises(MalformedReply, match="has a Size 'big'"):
+        versions(aws, location(aws, settings, "diagnyx"))
 
 
 def test_a_stack_without_state_in_its_bucket_is_named(state):
