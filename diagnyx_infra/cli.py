@@ -897,6 +897,42 @@ def doctor(
     _report(diagnose(_caller(region), zone), "Doctor", as_json)
 
 
+@app.command()
+@_aws_replies
+def maintenance(
+    cadence: Annotated[str, typer.Argument(help="weekly (monthly and quarterly follow)")],
+    account: Annotated[str | None, typer.Option(help="One account by name")] = None,
+    markdown: Annotated[
+        bool, typer.Option("--markdown", help="Markdown, fit to archive or paste into an issue")
+    ] = False,
+    project_dir: ProjectDir = PROJECT_DIR,
+    region: Region = None,
+    access_role: AccessRole = naming.ORG_ACCESS_ROLE,
+    as_json: AsJson = False,
+) -> None:
+    """The guide's Maintenance Tasks answered with live data, read-only: weekly, unused
+    resources that cost money (with their monthly price) and backup health, in every account
+    (or --account). Exit codes as `checklist`: 1 when an item needs action, 3 when one could
+    not be looked at."""
+    from .ops.maintenance import CADENCES, report
+    from .ops.maintenance import markdown as as_markdown
+
+    if cadence not in CADENCES:
+        raise _fail(
+            f"unknown cadence {cadence!r} (built: {', '.join(CADENCES)})", EXIT_CONFIG_ERROR
+        )
+    zone = _landing_zone(project_dir)
+    names = zone.account_names() if account is None else [account]
+    unknown = [n for n in names if n not in zone.account_ids]
+    if unknown:
+        raise _fail(_unknown_account(unknown[0], zone), EXIT_CONFIG_ERROR)
+    result = report(_caller(region), zone, cadence, names, access_role)
+    if markdown:
+        print(as_markdown(result))
+        raise typer.Exit(exit_code(result.findings))
+    _report(result.findings, f"{cadence.capitalize()} maintenance", as_json)
+
+
 def _report(findings: list[Finding], title: str, as_json: bool) -> None:
     """The findings, and the exit code findings.exit_code gives them (see its rule)."""
     code = exit_code(findings)

@@ -1,0 +1,286 @@
+"""`diagnyx maintenance weekly`: the guide's "Maintenance Tasks", answered with live data,
+read-only. Each item is a definition with its metadata (its cadence, the guide's task it
+answers, where it applies) and a check of one account; a check needs action (the checklist's
+"fail"), finds nothing to do ("pass"), or could not look ("cannot check", with why). Outputs and
+exit codes are the checklist's (ops/findings.py), plus Markdown fit to paste into an issue.
+
+Built so far: the weekly report's unused resources that cost money, and backup health. The
+weekly cost anomalies, the monthly and quarterly reports and their scheduled workflow follow.
+"""
+
+import datetime
+import re
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from botocore.exceptions import ClientError
+
+from ..config.models import MANAGEMENT_ACCOUNT, StackSettings
+from ..costs import price_table
+from ..naming import LOCK_TABLE_NAME, state_bucket_name
+from .aws import Aws, classify, every, reply_field
+from .findings import Finding, run_check
+from .landing_zone import LandingZone
+
+STOPPED_FOR_DAYS = 30
+SNAPSHOT_OLDER_THAN_DAYS = 90
+BACKUP_WINDOW_DAYS = 7
+# "User initiated (2026-10-01 12:00:00 GMT)": when EC2 stopped the instance.
+_STOPPED_AT = re.compile(r"\((\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}) (?:GMT|UTC)\)")
+
+
+@dataclass(frozen=True)
+class Account:
+    name: str
+    aws: Aws
+    settings: StackSettings
+    now: datetime.datetime
+
+    @property
+    def regions(self) -> list[str]:
+        return list(self.settings.allowed_regions)
+
+
+@dataclass(frozen=True)
+class MaintenanceItem:
+    id: str
+    cadence: str
+    item: str  # the report's line
+    task: str  # the guide's task it answers
+    check: Callable[[Account], tuple[bool, str]]
+    hint: str = ""
+
+
+@dataclass
+class Report:
+    cadence: str
+    findings: list[Finding] = field(default_factory=list)
+
+
+# --- weekly: unused resources that cost money --------------------------------------------
+
+
+def _idle_prices() -> dict:
+    return price_table()["idle"]
+
+
+def unused_resources(account: Account) -> tuple[bool, str]:
+    """Unattached volumes, unassociated Elastic IPs, instances stopped for over 30 days (their
+    volumes still bill), snapshots older than 90 days and load balancers without targets, each
+    with its monthly price from the price table."""
+    prices = _idle_prices()
+    found: list[tuple[str, float]] = []
+    for region in account.regions:
+        ec2 = account.aws.client("ec2", region)
+        for volume in every(
+            ec2,
+            "describe_volumes",
+            "Volumes",
+            Filters=[{"Name": "status", "Values": ["available"]}],
+        ):
+            size = int(reply_field(volume, "Size", operation="ec2:DescribeVolumes"))
+            found.append(
+                (
+                    f"{region}: volume {volume['VolumeId']} ({size} GB) attached to nothing",
+                    size * prices["ebsVolumePerGbMonth"],
+                )
+            )
+        for address in ec2.describe_addresses()["Addresses"]:
+            if not address.get("AssociationId"):
+                found.append(
+                    (
+                        f"{region}: Elastic IP {address.get('PublicIp')} associated with nothing",
+                        prices["publicIpv4Monthly"],
+                    )
+                )
+        found += _long_stopped(account, ec2, region, prices)
+        for snapshot in every(ec2, "describe_snapshots", "Snapshots", OwnerIds=["self"]):
+            started = reply_field(snapshot, "StartTime", operation="ec2:DescribeSnapshots")
+            if account.now - started > datetime.timedelta(days=SNAPSHOT_OLDER_THAN_DAYS):
+                size = int(snapshot.get("VolumeSize") or 0)
+                found.append(
+                    (
+                        f"{region}: snapshot {snapshot['SnapshotId']} ({size} GB) from "
+                        f"{started:%Y-%m-%d}, over {SNAPSHOT_OLDER_THAN_DAYS} days old",
+                        size * prices["ebsSnapshotPerGbMonth"],
+                    )
+                )
+        found += _idle_load_balancers(account, region, prices)
+    if not found:
+        return True, "nothing unused that costs money"
+    total = sum(price for _, price in found)
+    lines = "; ".join(f"{what} (${price:.2f}/month)" for what, price in found)
+    return False, f"${total:.2f} a month: {lines}"
+
+
+def _long_stopped(account: Account, ec2, region: str, prices: dict) -> list[tuple[str, float]]:
+    found = []
+    stopped = every(
+        ec2,
+        "describe_instances",
+        "Reservations",
+        Filters=[{"Name": "instance-state-name", "Values": ["stopped"]}],
+    )
+    for reservation in stopped:
+        for instance in reservation.get("Instances", []):
+            when = _STOPPED_AT.search(instance.get("StateTransitionReason") or "")
+            if when is None:
+                continue
+            since = datetime.datetime.strptime(when.group(1), "%Y-%m-%d %H:%M:%S").replace(
+                tzinfo=datetime.UTC
+            )
+            if account.now - since <= datetime.timedelta(days=STOPPED_FOR_DAYS):
+                continue
+            volumes = [
+                m["Ebs"]["VolumeId"] for m in instance.get("BlockDeviceMappings", []) if "Ebs" in m
+            ]
+            size = sum(
+                int(v.get("Size") or 0)
+                for v in (ec2.describe_volumes(VolumeIds=volumes)["Volumes"] if volumes else [])
+            )
+            found.append(
+                (
+                    f"{region}: instance {instance['InstanceId']} stopped since {since:%Y-%m-%d} "
+                    f"({size} GB of volumes still billed)",
+                    size * prices["ebsVolumePerGbMonth"],
+                )
+            )
+    return found
+
+
+def _idle_load_balancers(account: Account, region: str, prices: dict) -> list[tuple[str, float]]:
+    elb = account.aws.client("elbv2", region)
+    found = []
+    for balancer in every(elb, "describe_load_balancers", "LoadBalancers"):
+        arn = balancer["LoadBalancerArn"]
+        try:
+            groups = every(elb, "describe_target_groups", "TargetGroups", LoadBalancerArn=arn)
+        except ClientError as error:
+            # A balancer without target groups: some endpoints answer so rather than with none.
+            if error.response.get("Error", {}).get("Code") != "TargetGroupNotFound":
+                raise
+            groups = []
+        targets = sum(
+            len(
+                elb.describe_target_health(TargetGroupArn=g["TargetGroupArn"])[
+                    "TargetHealthDescriptions"
+                ]
+            )
+            for g in groups
+        )
+        if not targets:
+            found.append(
+                (
+                    f"{region}: load balancer {balancer.get('LoadBalancerName')} with no targets",
+                    prices["loadBalancerMonthly"],
+                )
+            )
+    return found
+
+
+# --- weekly: backup health ----------------------------------------------------------------
+
+
+def backup_health(account: Account) -> tuple[bool, str]:
+    """The state bucket versioned, the lock table's point-in-time recovery on, and no AWS Backup
+    job failed in the last 7 days (where AWS Backup answers)."""
+    problems, notes = [], []
+    settings = account.settings
+    bucket = state_bucket_name(settings.account_id, settings.region)
+    s3 = account.aws.client("s3", settings.region)
+    if s3.get_bucket_versioning(Bucket=bucket).get("Status") != "Enabled":
+        problems.append(f"state bucket {bucket}: versioning is not enabled")
+    dynamodb = account.aws.client("dynamodb", settings.region)
+    backups = dynamodb.describe_continuous_backups(TableName=LOCK_TABLE_NAME)
+    recovery = reply_field(
+        backups,
+        "ContinuousBackupsDescription",
+        "PointInTimeRecoveryDescription",
+        "PointInTimeRecoveryStatus",
+        operation="dynamodb:DescribeContinuousBackups",
+    )
+    if recovery != "ENABLED":
+        problems.append(f"lock table {LOCK_TABLE_NAME}: point-in-time recovery is {recovery}")
+    since = account.now - datetime.timedelta(days=BACKUP_WINDOW_DAYS)
+    try:
+        failed = every(
+            account.aws.client("backup", settings.region),
+            "list_backup_jobs",
+            "BackupJobs",
+            ByState="FAILED",
+            ByCreatedAfter=since,
+        )
+    except Exception as error:
+        notes.append(f"AWS Backup jobs not looked at ({classify(error).message})")
+    else:
+        if failed:
+            problems.append(f"{len(failed)} AWS Backup job(s) failed in the last week")
+    if problems:
+        return False, "; ".join(problems + notes)
+    done = "state bucket versioned, lock table recoverable to any point of the last 35 days"
+    return True, "; ".join([done, *notes])
+
+
+ITEMS: tuple[MaintenanceItem, ...] = (
+    MaintenanceItem(
+        "unused-resources",
+        "weekly",
+        "Unused resources",
+        "Weekly: check for unused resources",
+        unused_resources,
+        "delete what is not needed (each line's price is what it costs a month)",
+    ),
+    MaintenanceItem(
+        "backup-health",
+        "weekly",
+        "Backup health",
+        "Weekly: verify backup completion",
+        backup_health,
+        "run `pulumi up -s <stack>` (the baseline keeps versioning and recovery on)",
+    ),
+)
+CADENCES = ("weekly",)
+
+
+def report(
+    caller: Aws,
+    zone: LandingZone,
+    cadence: str,
+    names: list[str],
+    access_role: str,
+    now: datetime.datetime | None = None,
+) -> Report:
+    """Each item of ``cadence`` for each account of ``names``, read through ``access_role``."""
+    now = now or datetime.datetime.now(datetime.UTC)
+    result = Report(cadence)
+    items = [item for item in ITEMS if item.cadence == cadence]
+    for name in names:
+        settings = zone.stacks.get(name)
+        if settings is None:
+            continue
+        aws = (
+            caller
+            if name == MANAGEMENT_ACCOUNT
+            else caller.assume(settings.account_id, access_role)
+        )
+        account = Account(name, aws, settings, now)
+        for item in items:
+            check = item.check
+            result.findings.append(
+                run_check(name, item.item, lambda c=check, a=account: c(a), item.hint)
+            )
+    return result
+
+
+def markdown(result: Report) -> str:
+    """The report as Markdown, fit to archive or paste into an issue."""
+    lines = [f"# {result.cadence.capitalize()} maintenance report", ""]
+    for item in [i for i in ITEMS if i.cadence == result.cadence]:
+        lines += [f"## {item.item}", "", f"The guide: {item.task}.", ""]
+        lines += ["| account | status | detail |", "|---|---|---|"]
+        for finding in result.findings:
+            if finding.item == item.item:
+                detail = finding.detail.replace("|", "\\|")
+                lines.append(f"| {finding.account} | {finding.status} | {detail} |")
+        lines.append("")
+    return "\n".join(lines)
