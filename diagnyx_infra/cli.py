@@ -910,10 +910,11 @@ def maintenance(
     access_role: AccessRole = naming.ORG_ACCESS_ROLE,
     as_json: AsJson = False,
 ) -> None:
-    """The guide's Maintenance Tasks answered with live data, read-only: weekly, unused
-    resources that cost money (with their monthly price) and backup health, in every account
-    (or --account). Exit codes as `checklist`: 1 when an item needs action, 3 when one could
-    not be looked at."""
+    """The guide's Maintenance Tasks, with live data, read-only.
+
+    Weekly: unused resources that cost money (with their monthly price) and backup health, in
+    every account (or --account). Exit codes as `checklist`: 1 when an item needs action, 3 when
+    one could not be looked at."""
     from .ops.maintenance import CADENCES, report
     from .ops.maintenance import markdown as as_markdown
 

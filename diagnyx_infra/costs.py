@@ -6,11 +6,8 @@ apart as what they would add when off."""
 
 import math
 from dataclasses import dataclass, field
-from functools import cache
-from pathlib import Path
 from typing import Any
 
-import yaml
 from rich.console import Console
 from rich.table import Table
 
@@ -19,15 +16,10 @@ from .config.models import MANAGEMENT_ACCOUNT
 from .config.yaml_reader import parse_json_value
 from .engine.recording import RecordedResource
 from .engine.runner import StackRecording
+from .prices import PRICES, price_table  # noqa: F401  (PRICES: where the table is, for readers)
 
-PRICES = Path(__file__).parent / "data" / "prices.yaml"
 VPC = "aws:ec2/vpc:Vpc"
 NAT_GATEWAY = "aws:ec2/natGateway:NatGateway"
-
-
-@cache
-def price_table() -> dict[str, Any]:
-    return yaml.safe_load(PRICES.read_text())
 
 
 def assumptions() -> list[str]:

@@ -16,8 +16,8 @@ from dataclasses import dataclass, field
 from botocore.exceptions import ClientError
 
 from ..config.models import MANAGEMENT_ACCOUNT, StackSettings
-from ..costs import price_table
 from ..naming import LOCK_TABLE_NAME, state_bucket_name
+from ..prices import price_table
 from .aws import Aws, classify, every, reply_field
 from .findings import Finding, run_check
 from .landing_zone import LandingZone

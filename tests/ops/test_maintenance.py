@@ -5,13 +5,13 @@ import datetime
 
 import pytest
 
-from diagnyx_infra.costs import price_table
 from diagnyx_infra.engine.runner import PROJECT_DIR
 from diagnyx_infra.naming import LOCK_TABLE_NAME, state_bucket_name
 from diagnyx_infra.ops.aws import Aws
 from diagnyx_infra.ops.findings import Status
 from diagnyx_infra.ops.landing_zone import LandingZone
 from diagnyx_infra.ops.maintenance import markdown, report
+from diagnyx_infra.prices import price_table
 from diagnyx_infra.rehearsal.rehearse import emulated_aws
 from tests.test_cli import invoke
 
