@@ -16,7 +16,7 @@ from .config.models import MANAGEMENT_ACCOUNT
 from .config.yaml_reader import parse_json_value
 from .engine.recording import RecordedResource
 from .engine.runner import StackRecording
-from .prices import PRICES, price_table  # noqa: F401  (PRICES: where the table is, for readers)
+from .prices import price_table
 
 VPC = "aws:ec2/vpc:Vpc"
 NAT_GATEWAY = "aws:ec2/natGateway:NatGateway"
