@@ -900,7 +900,7 @@ def doctor(
 @app.command()
 @_aws_replies
 def maintenance(
-    cadence: Annotated[str, typer.Argument(help="weekly (monthly and quarterly follow)")],
+    cadence: Annotated[str, typer.Argument(help="weekly or monthly (quarterly follows)")],
     account: Annotated[str | None, typer.Option(help="One account by name")] = None,
     markdown: Annotated[
         bool, typer.Option("--markdown", help="Markdown, fit to archive or paste into an issue")
@@ -912,9 +912,10 @@ def maintenance(
 ) -> None:
     """The guide's Maintenance Tasks, with live data, read-only.
 
-    Weekly: unused resources that cost money (with their monthly price) and backup health, in
-    every account (or --account). Exit codes as `checklist`: 1 when an item needs action, 3 when
-    one could not be looked at."""
+    Weekly: unused resources that cost money (with their monthly price), backup health, cost
+    anomalies. Monthly: unused roles, users and old access keys; Identity Center group
+    memberships. In every account (or --account). Exit codes as `checklist`: 1 when an item needs
+    action, 3 when one could not be looked at."""
     from .ops.maintenance import CADENCES, report
     from .ops.maintenance import markdown as as_markdown
 

@@ -4,8 +4,9 @@ answers, where it applies) and a check of one account; a check needs action (the
 "fail"), finds nothing to do ("pass"), or could not look ("cannot check", with why). Outputs and
 exit codes are the checklist's (ops/findings.py), plus Markdown fit to paste into an issue.
 
-Built so far: the weekly report's unused resources that cost money, and backup health. The
-weekly cost anomalies, the monthly and quarterly reports and their scheduled workflow follow.
+Built so far: weekly, the unused resources that cost money, backup health and cost anomalies;
+monthly, unused access and Identity Center group memberships. The monthly budget comparison,
+the quarterly report and the scheduled workflow follow.
 """
 
 import datetime
@@ -221,6 +222,110 @@ def backup_health(account: Account) -> tuple[bool, str]:
     return True, "; ".join([done, *notes])
 
 
+# --- weekly: cost anomalies (management account) -----------------------------------------
+
+
+def cost_anomalies(account: Account) -> tuple[bool, str]:
+    """Cost Anomaly Detection's anomalies of the last 7 days, with their root causes (service,
+    account, region, usage type) and total impact. Cost Explorer answers in the management
+    account only, for the whole organization."""
+    if account.name != MANAGEMENT_ACCOUNT:
+        return True, "not applicable: Cost Explorer answers in the management account"
+    ce = account.aws.client("ce", "us-east-1")
+    start = (account.now - datetime.timedelta(days=7)).date().isoformat()
+    anomalies = every(ce, "get_anomalies", "Anomalies", DateInterval={"StartDate": start})
+    if not anomalies:
+        return True, "no cost anomaly in the last 7 days"
+    found = []
+    for anomaly in anomalies:
+        impact = reply_field(anomaly, "Impact", operation="ce:GetAnomalies")
+        causes = [
+            ", ".join(
+                f"{key} {cause[key]}"
+                for key in ("Service", "LinkedAccount", "Region", "UsageType")
+                if cause.get(key)
+            )
+            for cause in anomaly.get("RootCauses") or []
+        ]
+        found.append(
+            f"{anomaly.get('AnomalyStartDate', '?')}: ${float(impact.get('TotalImpact', 0)):.2f}"
+            + (f" ({'; '.join(causes)})" if causes else "")
+        )
+    return False, f"{len(found)} anomal{'y' if len(found) == 1 else 'ies'}: " + "; ".join(found)
+
+
+# --- monthly: who has not used their access ----------------------------------------------
+
+UNUSED_FOR_DAYS = 90
+
+
+def unused_access(account: Account) -> tuple[bool, str]:
+    """IAM roles and users not used in 90 days and access keys older than 90 days (the
+    service-linked roles, which AWS manages, left out)."""
+    iam = account.aws.client("iam")
+    cutoff = account.now - datetime.timedelta(days=UNUSED_FOR_DAYS)
+    found = []
+    for role in every(iam, "list_roles", "Roles"):
+        if str(role.get("Path", "/")).startswith("/aws-service-role/"):
+            continue
+        name = reply_field(role, "RoleName", operation="iam:ListRoles")
+        used = (iam.get_role(RoleName=name)["Role"].get("RoleLastUsed") or {}).get("LastUsedDate")
+        created = reply_field(role, "CreateDate", operation="iam:ListRoles")
+        if (used or created) < cutoff:
+            found.append(f"role {name} " + (f"last used {used:%Y-%m-%d}" if used else "never used"))
+    for user in every(iam, "list_users", "Users"):
+        name = reply_field(user, "UserName", operation="iam:ListUsers")
+        created = reply_field(user, "CreateDate", operation="iam:ListUsers")
+        used = user.get("PasswordLastUsed")
+        for key in every(iam, "list_access_keys", "AccessKeyMetadata", UserName=name):
+            key_id = reply_field(key, "AccessKeyId", operation="iam:ListAccessKeys")
+            made = reply_field(key, "CreateDate", operation="iam:ListAccessKeys")
+            if made < cutoff:
+                found.append(f"user {name}'s access key {key_id} from {made:%Y-%m-%d}")
+            last = iam.get_access_key_last_used(AccessKeyId=key_id)["AccessKeyLastUsed"]
+            if last.get("LastUsedDate") and (used is None or last["LastUsedDate"] > used):
+                used = last["LastUsedDate"]
+        if (used or created) < cutoff:
+            found.append(f"user {name} " + (f"last active {used:%Y-%m-%d}" if used else "never"))
+    if not found:
+        return True, f"every role and user used within {UNUSED_FOR_DAYS} days, no older key"
+    return False, "; ".join(found)
+
+
+# --- monthly: Identity Center group memberships (management account) ---------------------
+
+
+def group_memberships(account: Account) -> tuple[bool, str]:
+    """Who is in each Identity Center group, for the monthly review the guide asks for (a
+    person judges it: the line lists, it does not fail)."""
+    if account.name != MANAGEMENT_ACCOUNT:
+        return True, "not applicable: Identity Center lives in the management account"
+    sso = account.aws.client("sso-admin", account.settings.region)
+    instances = every(sso, "list_instances", "Instances")
+    if not instances:
+        return True, "Identity Center is not enabled"
+    store = reply_field(instances[0], "IdentityStoreId", operation="sso:ListInstances")
+    identities = account.aws.client("identitystore", account.settings.region)
+    listed = []
+    for group in every(identities, "list_groups", "Groups", IdentityStoreId=store):
+        group_id = reply_field(group, "GroupId", operation="identitystore:ListGroups")
+        members = every(
+            identities,
+            "list_group_memberships",
+            "GroupMemberships",
+            IdentityStoreId=store,
+            GroupId=group_id,
+        )
+        names = []
+        for membership in members:
+            user_id = (membership.get("MemberId") or {}).get("UserId")
+            if user_id:
+                user = identities.describe_user(IdentityStoreId=store, UserId=user_id)
+                names.append(str(user.get("UserName") or user_id))
+        listed.append(f"{group.get('DisplayName', group_id)}: {', '.join(sorted(names)) or 'none'}")
+    return True, "; ".join(listed) or "no groups"
+
+
 ITEMS: tuple[MaintenanceItem, ...] = (
     MaintenanceItem(
         "unused-resources",
@@ -238,8 +343,31 @@ ITEMS: tuple[MaintenanceItem, ...] = (
         backup_health,
         "run `pulumi up -s <stack>` (the baseline keeps versioning and recovery on)",
     ),
+    MaintenanceItem(
+        "cost-anomalies",
+        "weekly",
+        "Cost anomalies",
+        "Weekly: review cost anomalies",
+        cost_anomalies,
+        "look into each root cause (`diagnyx cost report` for the month)",
+    ),
+    MaintenanceItem(
+        "unused-access",
+        "monthly",
+        "Unused access",
+        "Monthly: review IAM roles and users; rotate access keys",
+        unused_access,
+        "delete what nobody uses; rotate or delete old keys (people use Identity Center)",
+    ),
+    MaintenanceItem(
+        "group-memberships",
+        "monthly",
+        "Identity Center groups",
+        "Monthly: review SSO group memberships",
+        group_memberships,
+    ),
 )
-CADENCES = ("weekly",)
+CADENCES = ("weekly", "monthly")
 
 
 def report(

@@ -131,3 +131,56 @@ def test_an_account_without_its_backend_could_not_be_looked_at(dev):
 def test_an_unknown_cadence_exits_2():
     result = invoke("maintenance", "yearly", "--project-dir", str(PROJECT_DIR))
     assert result.returncode == 2 and "unknown cadence 'yearly'" in result.stderr
+
+
+def test_cost_anomalies_are_read_in_the_management_account_only(dev):
+    caller, zone, _ = dev
+    result = report(caller, zone, "weekly", ["management", "dev"], "OrganizationAccountAccessRole")
+    lines = {(f.account, f.item): f for f in result.findings}
+    assert lines["dev", "Cost anomalies"].detail.startswith("not applicable")
+    # moto has no GetAnomalies: the management account's line says it could not look.
+    anomalies = lines["management", "Cost anomalies"]
+    assert anomalies.status == Status.CANNOT, anomalies
+
+
+def test_roles_users_and_keys_unused_for_90_days_need_action(dev):
+    caller, zone, account = dev
+    iam = account.client("iam")
+    iam.create_role(RoleName="forgotten", AssumeRolePolicyDocument="{}")
+    iam.create_role(
+        RoleName="AWSServiceRoleForThing",
+        Path="/aws-service-role/thing.amazonaws.com/",
+        AssumeRolePolicyDocument="{}",
+    )
+    iam.create_user(UserName="someone")
+    key = iam.create_access_key(UserName="someone")["AccessKey"]["AccessKeyId"]
+    monthly = report(caller, zone, "monthly", ["dev"], "OrganizationAccountAccessRole")
+    (fresh,) = [f for f in monthly.findings if f.item == "Unused access"]
+    assert fresh.status == Status.PASS, fresh.detail
+    later = datetime.datetime.now(datetime.UTC) + datetime.timedelta(days=100)
+    monthly = report(caller, zone, "monthly", ["dev"], "OrganizationAccountAccessRole", later)
+    (old,) = [f for f in monthly.findings if f.item == "Unused access"]
+    assert old.status == Status.FAIL
+    assert "role forgotten never used" in old.detail
+    assert f"user someone's access key {key}" in old.detail and "user someone never" in old.detail
+    assert "AWSServiceRoleForThing" not in old.detail  # AWS manages it
+
+
+def test_group_memberships_are_listed_for_the_review(dev):
+    caller, zone, _ = dev
+    sso = caller.client("sso-admin")
+    store = sso.list_instances()["Instances"][0]["IdentityStoreId"]
+    identities = caller.client("identitystore")
+    group = identities.create_group(IdentityStoreId=store, DisplayName="Administrators")
+    user = identities.create_user(
+        IdentityStoreId=store,
+        UserName="ada",
+        DisplayName="Ada",
+        Name={"GivenName": "Ada", "FamilyName": "L"},
+    )
+    identities.create_group_membership(
+        IdentityStoreId=store, GroupId=group["GroupId"], MemberId={"UserId": user["UserId"]}
+    )
+    monthly = report(caller, zone, "monthly", ["management"], "OrganizationAccountAccessRole")
+    (groups,) = [f for f in monthly.findings if f.item == "Identity Center groups"]
+    assert groups.status == Status.PASS and "Administrators: ada" in groups.detail
