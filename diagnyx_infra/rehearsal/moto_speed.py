@@ -20,11 +20,19 @@ import moto.kms.models
 _MODULES = tuple(moto.backends.list_of_moto_modules())
 moto.backends.list_of_moto_modules = lambda: iter(_MODULES)
 
-# moto lists a response class's methods (inspect.getmembers) on every request it answers; they
-# never change while it runs, so once per class is enough (a tenth of a rehearsal's time).
+# moto lists a response class's methods (inspect.getmembers) on every request it answers; once
+# per class is enough (a tenth of a rehearsal's time). Code that adds a method to a response
+# class (world.cost_allocation_tags_answered) calls forget_response_methods.
 moto.core.responses.method_names_from_class = functools.cache(
     moto.core.responses.method_names_from_class
 )
+
+
+def forget_response_methods() -> None:
+    """A response class gained or lost a method: list every class's again."""
+    cached = moto.core.responses.method_names_from_class
+    if hasattr(cached, "cache_clear"):
+        cached.cache_clear()
 
 # moto makes botocore sessions of its own (three as it imports its EC2 backend, one for every
 # backend's regions), and each would parse botocore's endpoint data and EC2's model again (a

@@ -144,8 +144,12 @@ def cost_allocation_tags_answered(world: World) -> Iterator[None]:
         ]
         return json.dumps({"CostAllocationTags": tags})
 
+    from .moto_speed import forget_response_methods
+
     CostExplorerResponse.list_cost_allocation_tags = list_cost_allocation_tags
+    forget_response_methods()  # moto_speed keeps each class's methods: it has one more now
     try:
         yield
     finally:
         del CostExplorerResponse.list_cost_allocation_tags
+        forget_response_methods()
