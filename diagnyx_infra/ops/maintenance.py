@@ -5,8 +5,8 @@ answers, where it applies) and a check of one account; a check needs action (the
 exit codes are the checklist's (ops/findings.py), plus Markdown fit to paste into an issue.
 
 Built so far: weekly, the unused resources that cost money, backup health and cost anomalies;
-monthly, unused access and Identity Center group memberships. The monthly budget comparison,
-the quarterly report and the scheduled workflow follow.
+monthly, budget against actual, unused access and Identity Center group memberships. The
+quarterly report and the scheduled workflow follow.
 """
 
 import datetime
@@ -20,6 +20,8 @@ from ..config.models import MANAGEMENT_ACCOUNT, StackSettings
 from ..naming import LOCK_TABLE_NAME, state_bucket_name
 from ..prices import price_table
 from .aws import Aws, classify, every, reply_field
+from .cost_report import last_full_month
+from .cost_report import report as cost_report
 from .findings import Finding, run_check
 from .landing_zone import LandingZone
 
@@ -36,6 +38,7 @@ class Account:
     aws: Aws
     settings: StackSettings
     now: datetime.datetime
+    zone: LandingZone
 
     @property
     def regions(self) -> list[str]:
@@ -254,6 +257,31 @@ def cost_anomalies(account: Account) -> tuple[bool, str]:
     return False, f"{len(found)} anomal{'y' if len(found) == 1 else 'ies'}: " + "; ".join(found)
 
 
+# --- monthly: budget against actual (management account) ----------------------------------
+
+
+def budgets(account: Account) -> tuple[bool, str]:
+    """Last month's spend of every account against its budget (`diagnyx cost report`): an
+    account at 80% or more of its budget, or spend of an account config does not know, needs a
+    look."""
+    if account.name != MANAGEMENT_ACCOUNT:
+        return True, "not applicable: Cost Explorer answers in the management account"
+    month = last_full_month(account.now.date())
+    costs = cost_report(account.aws, account.zone, month)
+    over = [r for r in costs.rows if r.over_alert or (r.budget_usd is None and r.spend_usd > 0)]
+    shown = "; ".join(
+        f"{r.account} ${r.spend_usd:,.2f}"
+        + (f" of ${r.budget_usd:,.2f} ({r.percent:.0f}%)" if r.budget_usd else " (no budget)")
+        for r in costs.rows
+        if r.spend_usd or r.budget_usd
+    )
+    summary = f"{month}: ${costs.total_usd:,.2f} of ${costs.organization_budget_usd:,.2f}"
+    if over:
+        names = ", ".join(r.account for r in over)
+        return False, f"{summary}; at 80% of its budget or more, or unknown: {names}; {shown}"
+    return True, f"{summary}; {shown}"
+
+
 # --- monthly: who has not used their access ----------------------------------------------
 
 UNUSED_FOR_DAYS = 90
@@ -352,6 +380,14 @@ ITEMS: tuple[MaintenanceItem, ...] = (
         "look into each root cause (`diagnyx cost report` for the month)",
     ),
     MaintenanceItem(
+        "budgets",
+        "monthly",
+        "Budget against actual",
+        "Monthly: review budget vs. actual spending",
+        budgets,
+        "see `diagnyx cost report`; raise the budget in config, or find the spend",
+    ),
+    MaintenanceItem(
         "unused-access",
         "monthly",
         "Unused access",
@@ -391,7 +427,7 @@ def report(
             if name == MANAGEMENT_ACCOUNT
             else caller.assume(settings.account_id, access_role)
         )
-        account = Account(name, aws, settings, now)
+        account = Account(name, aws, settings, now, zone)
         for item in items:
             check = item.check
             result.findings.append(

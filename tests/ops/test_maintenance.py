@@ -184,3 +184,37 @@ def test_group_memberships_are_listed_for_the_review(dev):
     monthly = report(caller, zone, "monthly", ["management"], "OrganizationAccountAccessRole")
     (groups,) = [f for f in monthly.findings if f.item == "Identity Center groups"]
     assert groups.status == Status.PASS and "Administrators: ada" in groups.detail
+
+
+def _spend(account_id: str, by_account: dict[str, float], month: str) -> None:
+    """Cost Explorer's answer for the month, through moto's injection (its backend's queue)."""
+    from moto.ce.models import ce_backends
+
+    from diagnyx_infra.ops.cost_report import month_range
+
+    start, end = month_range(month)
+    groups = [
+        {"Keys": [i], "Metrics": {"UnblendedCost": {"Amount": str(a), "Unit": "USD"}}}
+        for i, a in by_account.items()
+    ]
+    result = {
+        "ResultsByTime": [
+            {"TimePeriod": {"Start": start, "End": end}, "Total": {}, "Groups": groups}
+        ]
+    }
+    ce_backends[account_id]["global"].cost_usage_results_queue.append(result)
+
+
+def test_last_months_spend_is_held_against_each_budget(dev):
+    from diagnyx_infra.ops.cost_report import last_full_month
+
+    caller, zone, _ = dev
+    month = last_full_month()
+    ids = zone.account_ids
+    _spend(caller.account_id, {ids["dev"]: 170.0, ids["prod"]: 900.0}, month)
+    monthly = report(caller, zone, "monthly", ["management"], "OrganizationAccountAccessRole")
+    (budgets,) = [f for f in monthly.findings if f.item == "Budget against actual"]
+    assert budgets.status == Status.FAIL, budgets.detail
+    assert "at 80% of its budget or more, or unknown: dev" in budgets.detail
+    assert "dev $170.00 of $200.00 (85%)" in budgets.detail
+    assert "prod $900.00 of $1,800.00 (50%)" in budgets.detail
