@@ -914,8 +914,8 @@ def maintenance(
 
     Weekly: unused resources that cost money (with their monthly price), backup health, cost
     anomalies. Monthly: budget against actual; unused roles, users and old access keys; Identity
-    Center group memberships. In every account (or --account). Exit codes as `checklist`: 1 when an item needs
-    action, 3 when one could not be looked at."""
+    Center group memberships. In every account (or --account). Exit codes as `checklist`: 1 when
+    an item needs action, 3 when one could not be looked at."""
     from .ops.maintenance import CADENCES, report
     from .ops.maintenance import markdown as as_markdown
 

@@ -34,6 +34,7 @@ def forget_response_methods() -> None:
     if hasattr(cached, "cache_clear"):
         cached.cache_clear()
 
+
 # moto makes botocore sessions of its own (three as it imports its EC2 backend, one for every
 # backend's regions), and each would parse botocore's endpoint data and EC2's model again (a
 # tenth of a rehearsal). Sessions of one data path share one loader, as ops/aws.py's do: its
