@@ -900,7 +900,7 @@ def doctor(
 @app.command()
 @_aws_replies
 def maintenance(
-    cadence: Annotated[str, typer.Argument(help="weekly or monthly (quarterly follows)")],
+    cadence: Annotated[str, typer.Argument(help="weekly, monthly or quarterly")],
     account: Annotated[str | None, typer.Option(help="One account by name")] = None,
     markdown: Annotated[
         bool, typer.Option("--markdown", help="Markdown, fit to archive or paste into an issue")
@@ -914,8 +914,9 @@ def maintenance(
 
     Weekly: unused resources that cost money (with their monthly price), backup health, cost
     anomalies. Monthly: budget against actual; unused roles, users and old access keys; Identity
-    Center group memberships. In every account (or --account). Exit codes as `checklist`: 1 when
-    an item needs action, 3 when one could not be looked at."""
+    Center group memberships. Quarterly: cross-account roles and who may assume them; reservation
+    and Savings Plans coverage; open Security Hub findings. In every account (or --account).
+    Exit codes as `checklist`: 1 when an item needs action, 3 when one could not be looked at."""
     from .ops.maintenance import CADENCES, report
     from .ops.maintenance import markdown as as_markdown
 

@@ -5,12 +5,16 @@ answers, where it applies) and a check of one account; a check needs action (the
 exit codes are the checklist's (ops/findings.py), plus Markdown fit to paste into an issue.
 
 Built so far: weekly, the unused resources that cost money, backup health and cost anomalies;
-monthly, budget against actual, unused access and Identity Center group memberships. The
-quarterly report and the scheduled workflow follow.
+monthly, budget against actual, unused access and Identity Center group memberships;
+quarterly, cross-account roles and who may assume them, reservation and Savings Plans coverage,
+and open Security Hub findings. The quarterly SCP review with drift, the scheduled workflow
+and the rehearsal's run of the reports follow.
 """
 
 import datetime
+import json
 import re
+import urllib.parse
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
@@ -354,6 +358,104 @@ def group_memberships(account: Account) -> tuple[bool, str]:
     return True, "; ".join(listed) or "no groups"
 
 
+# --- quarterly: who can assume what -------------------------------------------------------
+
+
+def cross_account_roles(account: Account) -> tuple[bool, str]:
+    """Every role another account, an identity provider or anyone may assume, and who (the
+    service-linked roles aside). A trust outside the organization's accounts needs a look."""
+    iam = account.aws.client("iam")
+    own = account.settings.account_id
+    known = {i for i in account.zone.account_ids.values() if i}
+    listed, outside = [], []
+    for role in every(iam, "list_roles", "Roles"):
+        if str(role.get("Path", "/")).startswith("/aws-service-role/"):
+            continue
+        name = reply_field(role, "RoleName", operation="iam:ListRoles")
+        trust = role.get("AssumeRolePolicyDocument") or {}
+        if isinstance(trust, str):
+            trust = json.loads(urllib.parse.unquote(trust))
+        who = sorted(_trusted(trust) - {f"account {own}"})
+        if not who:
+            continue
+        listed.append(f"{name}: {', '.join(who)}")
+        strangers = [w for w in who if w.startswith("account ") and w.split()[1] not in known]
+        strangers += [w for w in who if w == "anyone"]
+        if strangers:
+            outside.append(f"{name} ({', '.join(strangers)})")
+    if outside:
+        return False, "trusted outside the organization: " + "; ".join(outside)
+    return True, "; ".join(listed) or "no role trusts another account"
+
+
+def _trusted(trust: dict) -> set[str]:
+    """Who a trust policy's Allow statements admit: accounts, identity providers, services."""
+    found = set()
+    statements = trust.get("Statement") or []
+    for statement in statements if isinstance(statements, list) else [statements]:
+        if statement.get("Effect") != "Allow":
+            continue
+        principal = statement.get("Principal")
+        if principal == "*":
+            found.add("anyone")
+            continue
+        for kind, values in (principal or {}).items():
+            for value in values if isinstance(values, list) else [values]:
+                if kind == "AWS":
+                    found.add("anyone" if value == "*" else f"account {str(value).split(':')[4]}"
+                              if str(value).startswith("arn:") else f"account {value}")  # fmt: skip
+                elif kind == "Federated":
+                    found.add(f"identity provider {str(value).rsplit('/', 1)[-1]}")
+    return found
+
+
+# --- quarterly: reservations and savings plans (management account) ----------------------
+
+
+def commitments(account: Account) -> tuple[bool, str]:
+    """Reserved Instance and Savings Plans coverage and utilization of the last quarter, as
+    Cost Explorer reports them for the organization (read, not judged: buying is a decision)."""
+    if account.name != MANAGEMENT_ACCOUNT:
+        return True, "not applicable: Cost Explorer answers in the management account"
+    ce = account.aws.client("ce", "us-east-1")
+    end = account.now.date().replace(day=1)
+    start = (end - datetime.timedelta(days=89)).replace(day=1)
+    period = {"Start": start.isoformat(), "End": end.isoformat()}
+    coverage = ce.get_reservation_coverage(TimePeriod=period)["Total"]
+    reserved = coverage.get("CoverageHours", {}).get("CoverageHoursPercentage", "0")
+    utilization = ce.get_reservation_utilization(TimePeriod=period)["Total"]
+    used = utilization.get("UtilizationPercentage", "0")
+    plans = ce.get_savings_plans_coverage(TimePeriod=period)["SavingsPlansCoverages"]
+    plan_share = plans[-1]["Coverage"].get("CoveragePercentage", "0") if plans else "0"
+    return True, (
+        f"{period['Start']} to {period['End']}: Reserved Instances cover {reserved}% of hours, "
+        f"used {used}%; Savings Plans cover {plan_share}% of spend"
+    )
+
+
+# --- quarterly: open Security Hub findings ------------------------------------------------
+
+
+def open_findings(account: Account) -> tuple[bool, str]:
+    """Security Hub's active findings by severity where it is on (securityServices.securityHub);
+    critical or high ones need action."""
+    if "securityHub" not in account.zone.management.organization.security_services.enabled():
+        return True, "off: organization.securityServices.securityHub is not true; not read"
+    hub = account.aws.client("securityhub", account.settings.region)
+    active = {
+        "RecordState": [{"Value": "ACTIVE", "Comparison": "EQUALS"}],
+        "WorkflowStatus": [{"Value": "SUPPRESSED", "Comparison": "NOT_EQUALS"}],
+    }
+    counts: dict[str, int] = {}
+    for finding in every(hub, "get_findings", "Findings", Filters=active):
+        label = str((finding.get("Severity") or {}).get("Label", "INFORMATIONAL"))
+        counts[label] = counts.get(label, 0) + 1
+    order = ("CRITICAL", "HIGH", "MEDIUM", "LOW", "INFORMATIONAL")
+    shown = ", ".join(f"{counts[s]} {s.lower()}" for s in order if counts.get(s))
+    urgent = counts.get("CRITICAL", 0) + counts.get("HIGH", 0)
+    return not urgent, shown or "no open finding"
+
+
 ITEMS: tuple[MaintenanceItem, ...] = (
     MaintenanceItem(
         "unused-resources",
@@ -402,8 +504,32 @@ ITEMS: tuple[MaintenanceItem, ...] = (
         "Monthly: review SSO group memberships",
         group_memberships,
     ),
+    MaintenanceItem(
+        "cross-account-roles",
+        "quarterly",
+        "Cross-account roles",
+        "Quarterly: audit cross-account roles",
+        cross_account_roles,
+        "remove the trust, or add the account to the organization; `diagnyx access` proves the "
+        "program's own roles",
+    ),
+    MaintenanceItem(
+        "commitments",
+        "quarterly",
+        "Reservations and Savings Plans",
+        "Quarterly: update Reserved Instance coverage",
+        commitments,
+    ),
+    MaintenanceItem(
+        "open-findings",
+        "quarterly",
+        "Security Hub findings",
+        "Quarterly: security assessment",
+        open_findings,
+        "triage them in the security account's Security Hub",
+    ),
 )
-CADENCES = ("weekly", "monthly")
+CADENCES = ("weekly", "monthly", "quarterly")
 
 
 def report(

@@ -218,3 +218,76 @@ def test_last_months_spend_is_held_against_each_budget(dev):
     assert "at 80% of its budget or more, or unknown: dev" in budgets.detail
     assert "dev $170.00 of $200.00 (85%)" in budgets.detail
     assert "prod $900.00 of $1,800.00 (50%)" in budgets.detail
+
+
+def test_roles_trusted_outside_the_organization_need_action(dev):
+    import json
+
+    caller, zone, account = dev
+    iam = account.client("iam")
+
+    def trust(principal):
+        statement = {"Effect": "Allow", "Principal": principal, "Action": "sts:AssumeRole"}
+        return json.dumps({"Version": "2012-10-17", "Statement": [statement]})
+
+    security = zone.account_ids["security"]
+    iam.create_role(RoleName="audit", AssumeRolePolicyDocument=trust({"AWS": security}))
+    quarterly = report(caller, zone, "quarterly", ["dev"], "OrganizationAccountAccessRole")
+    (roles,) = [f for f in quarterly.findings if f.item == "Cross-account roles"]
+    assert roles.status == Status.PASS and f"audit: account {security}" in roles.detail
+    stranger = "arn:aws:iam::999988887777:root"
+    iam.create_role(RoleName="vendor", AssumeRolePolicyDocument=trust({"AWS": stranger}))
+    quarterly = report(caller, zone, "quarterly", ["dev"], "OrganizationAccountAccessRole")
+    (roles,) = [f for f in quarterly.findings if f.item == "Cross-account roles"]
+    assert roles.status == Status.FAIL
+    assert roles.detail == "trusted outside the organization: vendor (account 999988887777)"
+
+
+def test_the_quarterly_report_reads_what_is_on_and_says_what_it_could_not(dev):
+    caller, zone, _ = dev
+    quarterly = report(caller, zone, "quarterly", ["management"], "OrganizationAccountAccessRole")
+    lines = {f.item: f for f in quarterly.findings}
+    # Security Hub is off in the project's config: not read. moto has no coverage reports.
+    assert lines["Security Hub findings"].detail.startswith("off:")
+    assert lines["Reservations and Savings Plans"].status == Status.CANNOT
+
+
+def test_open_security_hub_findings_by_severity_where_it_is_on(dev, tmp_path):
+    from tests.helpers import edited_project
+
+    caller, _, account = dev
+
+    def hub_on(stack, config):
+        if stack == "management":
+            config["diagnyx:organization"]["securityServices"] = {
+                "securityHub": True,
+                "awsConfig": True,
+            }
+
+    zone = LandingZone.load(edited_project(tmp_path, hub_on, stacks=["management"]))
+    hub = account.client("securityhub")
+    hub.enable_security_hub()
+    dev_id = zone.account_ids["dev"]
+    hub.batch_import_findings(
+        Findings=[
+            {
+                "SchemaVersion": "2018-10-08",
+                "Id": f"finding-{severity}",
+                "ProductArn": f"arn:aws:securityhub:{REGION}:{dev_id}:product/{dev_id}/default",
+                "GeneratorId": "test",
+                "AwsAccountId": dev_id,
+                "Types": ["Software and Configuration Checks"],
+                "CreatedAt": "2026-12-01T00:00:00Z",
+                "UpdatedAt": "2026-12-01T00:00:00Z",
+                "Severity": {"Label": severity},
+                "Title": f"a {severity} finding",
+                "Description": "test",
+                "Resources": [{"Type": "Other", "Id": "x"}],
+            }
+            for severity in ("HIGH", "LOW")
+        ]
+    )
+    quarterly = report(caller, zone, "quarterly", ["dev"], "OrganizationAccountAccessRole")
+    (findings,) = [f for f in quarterly.findings if f.item == "Security Hub findings"]
+    assert findings.status == Status.FAIL, findings.detail
+    assert findings.detail == "1 high, 1 low"
