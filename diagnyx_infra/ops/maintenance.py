@@ -6,9 +6,9 @@ exit codes are the checklist's (ops/findings.py), plus Markdown fit to paste int
 
 Built so far: weekly, the unused resources that cost money, backup health and cost anomalies;
 monthly, budget against actual, unused access and Identity Center group memberships;
-quarterly, cross-account roles and who may assume them, reservation and Savings Plans coverage,
-and open Security Hub findings. The quarterly SCP review with drift, the scheduled workflow
-and the rehearsal's run of the reports follow.
+quarterly, SCPs with their targets and the organization's drift, cross-account roles and who
+may assume them, reservation and Savings Plans coverage, and open Security Hub findings. The
+scheduled workflow and the rehearsal's run of the reports follow.
 """
 
 import datetime
@@ -26,6 +26,7 @@ from ..prices import price_table
 from .aws import Aws, classify, every, reply_field
 from .cost_report import last_full_month
 from .cost_report import report as cost_report
+from .drift import DriftCheck
 from .findings import Finding, run_check
 from .landing_zone import LandingZone
 
@@ -409,6 +410,37 @@ def _trusted(trust: dict) -> set[str]:
     return found
 
 
+# --- quarterly: SCPs, their targets and drift (management account) ------------------------
+
+
+def guardrails(account: Account) -> tuple[bool, str]:
+    """Every SCP with its targets, and the organization's drift from config (`diagnyx drift`'s
+    organization checks: SCPs, OUs, accounts, trusted access, delegated administrators)."""
+    if account.name != MANAGEMENT_ACCOUNT:
+        return True, "not applicable: the organization is read in the management account"
+    organizations = account.aws.client("organizations")
+    listed = []
+    scps = every(organizations, "list_policies", "Policies", Filter="SERVICE_CONTROL_POLICY")
+    for policy in scps:
+        policy_id = reply_field(policy, "Id", operation="organizations:ListPolicies")
+        targets = every(organizations, "list_targets_for_policy", "Targets", PolicyId=policy_id)
+        names = sorted(str(t.get("Name") or t.get("TargetId")) for t in targets)
+        listed.append(f"{policy.get('Name', policy_id)} on {', '.join(names) or 'nothing'}")
+    drift = DriftCheck(account.aws, account.zone).run([], organization=True)
+    if drift.not_looked:
+        first = drift.not_looked[0]
+        raise CannotLook(f"drift could not look at {first.part}: {first.reason}")
+    shown = "; ".join(sorted(listed))
+    if drift.drifts:
+        found = "; ".join(f"{d.kind}: {d.target}" for d in drift.drifts)
+        return False, f"drifted from config: {found}; SCPs: {shown}"
+    return True, f"no drift; SCPs: {shown}"
+
+
+class CannotLook(Exception):
+    """An item read what it could, but not all it needs (could not look: exit 3)."""
+
+
 # --- quarterly: reservations and savings plans (management account) ----------------------
 
 
@@ -503,6 +535,14 @@ ITEMS: tuple[MaintenanceItem, ...] = (
         "Identity Center groups",
         "Monthly: review SSO group memberships",
         group_memberships,
+    ),
+    MaintenanceItem(
+        "guardrails",
+        "quarterly",
+        "SCPs and drift",
+        "Quarterly: review SCPs and policies",
+        guardrails,
+        "`diagnyx drift --all` says each drift and its fix",
     ),
     MaintenanceItem(
         "cross-account-roles",

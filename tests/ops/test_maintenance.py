@@ -291,3 +291,15 @@ def test_open_security_hub_findings_by_severity_where_it_is_on(dev, tmp_path):
     (findings,) = [f for f in quarterly.findings if f.item == "Security Hub findings"]
     assert findings.status == Status.FAIL, findings.detail
     assert findings.detail == "1 high, 1 low"
+
+
+def test_the_guardrails_review_lists_each_scp_with_its_targets_and_the_drift(dev):
+    caller, zone, _ = dev
+    organizations = caller.client("organizations")
+    organizations.create_organization(FeatureSet="ALL")
+    quarterly = report(caller, zone, "quarterly", ["management"], "OrganizationAccountAccessRole")
+    (review,) = [f for f in quarterly.findings if f.item == "SCPs and drift"]
+    # An organization the program did not build: its drift is the review's finding.
+    assert review.status == Status.FAIL, review.detail
+    assert review.detail.startswith("drifted from config:")
+    assert "FullAWSAccess on Root" in review.detail
