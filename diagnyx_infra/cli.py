@@ -914,9 +914,10 @@ def maintenance(
 
     Weekly: unused resources that cost money (with their monthly price), backup health, cost
     anomalies. Monthly: budget against actual; unused roles, users and old access keys; Identity
-    Center group memberships. Quarterly: cross-account roles and who may assume them; reservation
-    and Savings Plans coverage; open Security Hub findings. In every account (or --account).
-    Exit codes as `checklist`: 1 when an item needs action, 3 when one could not be looked at."""
+    Center group memberships. Quarterly: SCPs with their targets and drift; cross-account roles
+    and who may assume them; reservation and Savings Plans coverage; open Security Hub findings.
+    In every account (or --account), run from the management account. Exit codes as
+    `checklist`: 1 when an item needs action, 3 when one could not be looked at."""
     from .ops.maintenance import CADENCES, report
     from .ops.maintenance import markdown as as_markdown
 
@@ -929,7 +930,7 @@ def maintenance(
     unknown = [n for n in names if n not in zone.account_ids]
     if unknown:
         raise _fail(_unknown_account(unknown[0], zone), EXIT_CONFIG_ERROR)
-    result = report(_caller(region), zone, cadence, names, access_role)
+    result = report(_management_caller(region, zone), zone, cadence, names, access_role)
     if markdown:
         print(as_markdown(result))
         raise typer.Exit(exit_code(result.findings))

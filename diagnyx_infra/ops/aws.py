@@ -679,16 +679,24 @@ _XML_PROTOCOLS = ("query", "ec2", "rest-xml")
 # exits 3 on the moto server until the API is named here. (moto in process, as the rehearsal
 # runs it, raises NotImplementedError instead, see classify; for a service it lacks altogether,
 # as Access Analyzer, it answers HTTP 404 "Not yet implemented", also taken only for these.)
-EMULATOR_GAPS = frozenset({"ce:ListCostAllocationTags", "accessanalyzer:ListAnalyzers"})
+EMULATOR_GAPS = frozenset(
+    {"ce:ListCostAllocationTags", "accessanalyzer:ListAnalyzers", "backup:ListBackupJobs"}
+)
 _WERKZEUG_500 = (
     b"<!doctype html> <html lang=en> <title>500 Internal Server Error</title> "
     b"<h1>Internal Server Error</h1> <p>The server encountered an internal error and was unable "
     b"to complete your request. Either the server is overloaded or there is an error in the "
     b"application.</p>"
 )
+# A moto server's answer to a REST path it has no route for (backup:ListBackupJobs).
+_WERKZEUG_404 = (
+    b"<!doctype html> <html lang=en> <title>404 Not Found</title> <h1>Not Found</h1> "
+    b"<p>The requested URL was not found on the server. If you entered the URL manually please "
+    b"check your spelling and try again.</p>"
+)
 _MOTO_NO_SERVICE = b"Not yet implemented"  # moto in process, for a service it does not have
 _GAP_ANSWERS = {
-    "server": "as a moto server answers an action it lacks (HTTP 500, its error page)",
+    "server": "as a moto server answers an action it lacks (HTTP 500 or 404, its error page)",
     "in process": 'as moto in process answers a service it lacks (HTTP 404, "Not yet implemented")',
 }
 
@@ -709,10 +717,11 @@ def _emulator_gap(operation_model, response_dict: dict) -> tuple[str, str] | Non
         return None
     status = response_dict.get("status_code")
     body = response_dict.get("body", b"")
+    pages = {500: _WERKZEUG_500, 404: _WERKZEUG_404}
     if (
-        status == 500
+        status in pages
         and _header(response_dict.get("headers"), "server").startswith("Werkzeug/")
-        and b" ".join(body.split()) == _WERKZEUG_500
+        and b" ".join(body.split()) == pages[status]
     ):
         return api, "server"
     if status == 404 and body == _MOTO_NO_SERVICE:

@@ -11,7 +11,6 @@ looked at (and nothing drifted); 0 otherwise.
 """
 
 import json
-import re
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from typing import Any
@@ -53,7 +52,7 @@ from ..policies.security_services import (
 )
 from ..policies.tag_policy import TAG_POLICY_NAME
 from .aws import Aws, classify, every
-from .findings import EXIT_CANNOT_LOOK, EXIT_FINDINGS, EXIT_OK, printable
+from .findings import EXIT_CANNOT_LOOK, EXIT_FINDINGS, EXIT_OK, markdown_code, printable
 from .identity_center import permission_set_names
 from .isolation import rendered_cicd_policy
 from .landing_zone import LandingZone
@@ -1314,8 +1313,8 @@ def as_markdown(report: DriftReport) -> str:
     if report.not_looked:
         lines.append("Not looked at:")
         lines += [
-            f"- {_markdown_code(n.part, False)} ({_markdown_code(n.account, False)}): "
-            f"{_markdown_code(n.reason, False)}"
+            f"- {markdown_code(n.part, False)} ({markdown_code(n.account, False)}): "
+            f"{markdown_code(n.reason, False)}"
             for n in report.not_looked
         ]
         lines.append("")
@@ -1326,22 +1325,10 @@ def as_markdown(report: DriftReport) -> str:
         ]
         for d in report.drifts:
             cells = (d.account, d.kind, d.target, d.expected, d.actual, d.fix)
-            lines.append("| " + " | ".join(_markdown_code(c) for c in cells) + " |")
+            lines.append("| " + " | ".join(markdown_code(c) for c in cells) + " |")
         lines.append("")
     lines.append(f"**{summary(report)}**")
     return "\n".join(lines) + "\n"
-
-
-def _markdown_code(text: str, in_table: bool = True) -> str:
-    """``text`` as a code span on one line, fenced by more backticks than it holds; no control
-    character (an escape sequence) gets through. In a table its pipes are escaped: a table
-    splits its cells before it reads code spans."""
-    text = printable(" ".join(text.split()))
-    if in_table:
-        text = text.replace("|", "\\|")
-    fence = "`" * (max((len(run) for run in re.findall("`+", text)), default=0) + 1)
-    padded = f" {text} " if text.startswith("`") or text.endswith("`") else text
-    return f"{fence}{padded}{fence}" if text else ""
 
 
 def render(report: DriftReport, console: Console) -> None:

@@ -1,6 +1,7 @@
 """Findings: one line per checked item, rendered for people or as JSON, and the exit code."""
 
 import json
+import re
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import asdict, dataclass
@@ -179,3 +180,15 @@ def as_json(findings: list[Finding]) -> str:
         },
         indent=2,
     )
+
+
+def markdown_code(text: str, in_table: bool = True) -> str:
+    """``text`` as a code span on one line, fenced by more backticks than it holds; no control
+    character (an escape sequence) gets through. In a table its pipes are escaped: a table
+    splits its cells before it reads code spans."""
+    text = printable(" ".join(text.split()))
+    if in_table:
+        text = text.replace("|", "\\|")
+    fence = "`" * (max((len(run) for run in re.findall("`+", text)), default=0) + 1)
+    padded = f" {text} " if text.startswith("`") or text.endswith("`") else text
+    return f"{fence}{padded}{fence}" if text else ""

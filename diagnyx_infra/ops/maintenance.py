@@ -20,14 +20,14 @@ from dataclasses import dataclass, field
 
 from botocore.exceptions import ClientError
 
-from ..config.models import MANAGEMENT_ACCOUNT, StackSettings
+from ..config.models import MANAGEMENT_ACCOUNT, PENDING_ID, StackSettings
 from ..naming import LOCK_TABLE_NAME, state_bucket_name
 from ..prices import price_table
 from .aws import Aws, classify, every, reply_field
 from .cost_report import last_full_month
 from .cost_report import report as cost_report
 from .drift import DriftCheck
-from .findings import Finding, run_check
+from .findings import PENDING, Finding, Status, markdown_code, run_check
 from .landing_zone import LandingZone
 
 STOPPED_FOR_DAYS = 30
@@ -133,13 +133,14 @@ def _long_stopped(account: Account, ec2, region: str, prices: dict) -> list[tupl
     for reservation in stopped:
         for instance in reservation.get("Instances", []):
             when = _STOPPED_AT.search(instance.get("StateTransitionReason") or "")
-            if when is None:
-                continue
-            since = datetime.datetime.strptime(when.group(1), "%Y-%m-%d %H:%M:%S").replace(
-                tzinfo=datetime.UTC
-            )
-            if account.now - since <= datetime.timedelta(days=STOPPED_FOR_DAYS):
-                continue
+            since = None
+            if when is not None:
+                since = datetime.datetime.strptime(when.group(1), "%Y-%m-%d %H:%M:%S").replace(
+                    tzinfo=datetime.UTC
+                )
+                if account.now - since <= datetime.timedelta(days=STOPPED_FOR_DAYS):
+                    continue
+            # EC2 may leave the reason empty: a stopped instance whose date is unknown is listed.
             volumes = [
                 m["Ebs"]["VolumeId"] for m in instance.get("BlockDeviceMappings", []) if "Ebs" in m
             ]
@@ -149,8 +150,9 @@ def _long_stopped(account: Account, ec2, region: str, prices: dict) -> list[tupl
             )
             found.append(
                 (
-                    f"{region}: instance {instance['InstanceId']} stopped since {since:%Y-%m-%d} "
-                    f"({size} GB of volumes still billed)",
+                    f"{region}: instance {instance['InstanceId']} stopped "
+                    + (f"since {since:%Y-%m-%d}" if since else "(since when, EC2 does not say)")
+                    + f" ({size} GB of volumes still billed)",
                     size * prices["ebsVolumePerGbMonth"],
                 )
             )
@@ -220,6 +222,8 @@ def backup_health(account: Account) -> tuple[bool, str]:
             ByCreatedAfter=since,
         )
     except Exception as error:
+        if classify(error).kind != "unavailable":  # only an endpoint without AWS Backup
+            raise
         notes.append(f"AWS Backup jobs not looked at ({classify(error).message})")
     else:
         if failed:
@@ -255,8 +259,9 @@ def cost_anomalies(account: Account) -> tuple[bool, str]:
             )
             for cause in anomaly.get("RootCauses") or []
         ]
+        amount = impact.get("TotalImpact", impact.get("MaxImpact", 0))  # TotalImpact is optional
         found.append(
-            f"{anomaly.get('AnomalyStartDate', '?')}: ${float(impact.get('TotalImpact', 0)):.2f}"
+            f"{anomaly.get('AnomalyStartDate', '?')}: ${float(amount):.2f}"
             + (f" ({'; '.join(causes)})" if causes else "")
         )
     return False, f"{len(found)} anomal{'y' if len(found) == 1 else 'ies'}: " + "; ".join(found)
@@ -290,6 +295,7 @@ def budgets(account: Account) -> tuple[bool, str]:
 # --- monthly: who has not used their access ----------------------------------------------
 
 UNUSED_FOR_DAYS = 90
+PROGRAM_ROLE_PREFIXES = ("Diagnyx", "OrganizationAccountAccessRole")
 
 
 def unused_access(account: Account) -> tuple[bool, str]:
@@ -299,9 +305,11 @@ def unused_access(account: Account) -> tuple[bool, str]:
     cutoff = account.now - datetime.timedelta(days=UNUSED_FOR_DAYS)
     found = []
     for role in every(iam, "list_roles", "Roles"):
-        if str(role.get("Path", "/")).startswith("/aws-service-role/"):
-            continue
+        if str(role.get("Path", "/")).startswith(("/aws-service-role/", "/aws-reserved/")):
+            continue  # AWS's own: service-linked roles, Identity Center's permission sets
         name = reply_field(role, "RoleName", operation="iam:ListRoles")
+        if str(name).startswith(PROGRAM_ROLE_PREFIXES):
+            continue  # the program's own, there by config (drift compares them)
         used = (iam.get_role(RoleName=name)["Role"].get("RoleLastUsed") or {}).get("LastUsedDate")
         created = reply_field(role, "CreateDate", operation="iam:ListRoles")
         if (used or created) < cutoff:
@@ -353,7 +361,12 @@ def group_memberships(account: Account) -> tuple[bool, str]:
         for membership in members:
             user_id = (membership.get("MemberId") or {}).get("UserId")
             if user_id:
-                user = identities.describe_user(IdentityStoreId=store, UserId=user_id)
+                try:
+                    user = identities.describe_user(IdentityStoreId=store, UserId=user_id)
+                except ClientError as error:
+                    if classify(error).kind != "missing":
+                        raise
+                    continue  # deleted while this ran
                 names.append(str(user.get("UserName") or user_id))
         listed.append(f"{group.get('DisplayName', group_id)}: {', '.join(sorted(names)) or 'none'}")
     return True, "; ".join(listed) or "no groups"
@@ -381,7 +394,7 @@ def cross_account_roles(account: Account) -> tuple[bool, str]:
             continue
         listed.append(f"{name}: {', '.join(who)}")
         strangers = [w for w in who if w.startswith("account ") and w.split()[1] not in known]
-        strangers += [w for w in who if w == "anyone"]
+        strangers += [w for w in who if w.startswith("anyone")]
         if strangers:
             outside.append(f"{name} ({', '.join(strangers)})")
     if outside:
@@ -396,6 +409,9 @@ def _trusted(trust: dict) -> set[str]:
     for statement in statements if isinstance(statements, list) else [statements]:
         if statement.get("Effect") != "Allow":
             continue
+        if "NotPrincipal" in statement:
+            found.add("anyone")  # Allow with NotPrincipal admits everyone else
+            continue
         principal = statement.get("Principal")
         if principal == "*":
             found.add("anyone")
@@ -403,11 +419,24 @@ def _trusted(trust: dict) -> set[str]:
         for kind, values in (principal or {}).items():
             for value in values if isinstance(values, list) else [values]:
                 if kind == "AWS":
-                    found.add("anyone" if value == "*" else f"account {str(value).split(':')[4]}"
-                              if str(value).startswith("arn:") else f"account {value}")  # fmt: skip
+                    found.add(_aws_principal(str(value)))
                 elif kind == "Federated":
-                    found.add(f"identity provider {str(value).rsplit('/', 1)[-1]}")
+                    provider = str(value).rsplit("/", 1)[-1]
+                    conditions = json.dumps(statement.get("Condition") or {})
+                    if ":sub" not in conditions:  # any token of the provider: anyone there
+                        found.add(f"anyone of identity provider {provider}")
+                    else:
+                        found.add(f"identity provider {provider}")
     return found
+
+
+def _aws_principal(value: str) -> str:
+    """ "anyone" for "*", else the account of an ARN or of a bare account ID."""
+    if value == "*":
+        return "anyone"
+    parts = value.split(":")
+    is_arn = value.startswith("arn:") and len(parts) > 4
+    return f"account {parts[4] if is_arn else value}"
 
 
 # --- quarterly: SCPs, their targets and drift (management account) ------------------------
@@ -450,15 +479,23 @@ def commitments(account: Account) -> tuple[bool, str]:
     if account.name != MANAGEMENT_ACCOUNT:
         return True, "not applicable: Cost Explorer answers in the management account"
     ce = account.aws.client("ce", "us-east-1")
-    end = account.now.date().replace(day=1)
-    start = (end - datetime.timedelta(days=89)).replace(day=1)
+    # The last three whole months; End before today (GetSavingsPlansCoverage).
+    end = min(account.now.date().replace(day=1), account.now.date() - datetime.timedelta(days=1))
+    start = (end.replace(day=1) - datetime.timedelta(days=62)).replace(day=1)
     period = {"Start": start.isoformat(), "End": end.isoformat()}
     coverage = ce.get_reservation_coverage(TimePeriod=period)["Total"]
     reserved = coverage.get("CoverageHours", {}).get("CoverageHoursPercentage", "0")
     utilization = ce.get_reservation_utilization(TimePeriod=period)["Total"]
     used = utilization.get("UtilizationPercentage", "0")
-    plans = ce.get_savings_plans_coverage(TimePeriod=period)["SavingsPlansCoverages"]
-    plan_share = plans[-1]["Coverage"].get("CoveragePercentage", "0") if plans else "0"
+    plans = every(
+        ce,
+        "get_savings_plans_coverage",
+        "SavingsPlansCoverages",
+        TimePeriod=period,
+        Granularity="MONTHLY",
+    )
+    shares = [float(p["Coverage"].get("CoveragePercentage") or 0) for p in plans]
+    plan_share = f"{sum(shares) / len(shares):.1f}" if shares else "0"
     return True, (
         f"{period['Start']} to {period['End']}: Reserved Instances cover {reserved}% of hours, "
         f"used {used}%; Savings Plans cover {plan_share}% of spend"
@@ -476,7 +513,10 @@ def open_findings(account: Account) -> tuple[bool, str]:
     hub = account.aws.client("securityhub", account.settings.region)
     active = {
         "RecordState": [{"Value": "ACTIVE", "Comparison": "EQUALS"}],
-        "WorkflowStatus": [{"Value": "SUPPRESSED", "Comparison": "NOT_EQUALS"}],
+        "WorkflowStatus": [
+            {"Value": "SUPPRESSED", "Comparison": "NOT_EQUALS"},
+            {"Value": "RESOLVED", "Comparison": "NOT_EQUALS"},
+        ],
     }
     counts: dict[str, int] = {}
     for finding in every(hub, "get_findings", "Findings", Filters=active):
@@ -588,29 +628,50 @@ def report(
         settings = zone.stacks.get(name)
         if settings is None:
             continue
-        aws = (
-            caller
-            if name == MANAGEMENT_ACCOUNT
-            else caller.assume(settings.account_id, access_role)
-        )
-        account = Account(name, aws, settings, now, zone)
+        if zone.account_ids.get(name) == PENDING_ID:
+            detail = "the account is not created yet: its ID is pending in config"
+            result.findings += [
+                Finding(name, item.item, Status.CANNOT, detail, item.hint, PENDING)
+                for item in items
+            ]
+            continue
+
+        # Assumed inside each check: a role the account refuses is that item's "cannot check",
+        # never a traceback or a stop of the other accounts' report.
+        def account(name=name, settings=settings) -> Account:
+            aws = (
+                caller
+                if name == MANAGEMENT_ACCOUNT
+                else caller.assume(settings.account_id, access_role)
+            )
+            return Account(name, aws, settings, now, zone)
+
         for item in items:
             check = item.check
             result.findings.append(
-                run_check(name, item.item, lambda c=check, a=account: c(a), item.hint)
+                run_check(name, item.item, lambda c=check, a=account: c(a()), item.hint)
             )
     return result
 
 
+# GitHub refuses an issue body over 65,536 characters; a cell is cut well below.
+MAX_CELL = 2000
+
+
 def markdown(result: Report) -> str:
-    """The report as Markdown, fit to archive or paste into an issue."""
+    """The report as Markdown, fit to archive or paste into an issue: every text from AWS as a
+    code span on one line (no markup, mention, link or control character gets through), each
+    cell cut to MAX_CELL characters."""
     lines = [f"# {result.cadence.capitalize()} maintenance report", ""]
     for item in [i for i in ITEMS if i.cadence == result.cadence]:
-        lines += [f"## {item.item}", "", f"The guide: {item.task}.", ""]
-        lines += ["| account | status | detail |", "|---|---|---|"]
+        lines += [f"## {item.item}", "", f"Answers the guide's task: {item.task}.", ""]
+        lines += ["| account | status | detail | what to do |", "|---|---|---|---|"]
         for finding in result.findings:
             if finding.item == item.item:
-                detail = finding.detail.replace("|", "\\|")
-                lines.append(f"| {finding.account} | {finding.status} | {detail} |")
+                detail = finding.detail
+                if len(detail) > MAX_CELL:
+                    detail = detail[:MAX_CELL] + f"... ({len(finding.detail)} characters)"
+                cells = (finding.account, str(finding.status), detail, finding.hint)
+                lines.append("| " + " | ".join(markdown_code(c) for c in cells) + " |")
         lines.append("")
     return "\n".join(lines)

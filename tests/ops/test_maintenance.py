@@ -2,15 +2,18 @@
 there by the test: unused resources priced from the price table, and backup health."""
 
 import datetime
+import json
 
 import pytest
+from botocore.exceptions import ClientError
 
+from diagnyx_infra.config.models import PENDING_ID
 from diagnyx_infra.engine.runner import PROJECT_DIR
 from diagnyx_infra.naming import LOCK_TABLE_NAME, state_bucket_name
 from diagnyx_infra.ops.aws import Aws
-from diagnyx_infra.ops.findings import Status
+from diagnyx_infra.ops.findings import EXIT_CANNOT_LOOK, PENDING, Finding, Status, exit_code
 from diagnyx_infra.ops.landing_zone import LandingZone
-from diagnyx_infra.ops.maintenance import markdown, report
+from diagnyx_infra.ops.maintenance import MAX_CELL, Report, markdown, report
 from diagnyx_infra.prices import price_table
 from diagnyx_infra.rehearsal.rehearse import emulated_aws
 from tests.test_cli import invoke
@@ -303,3 +306,53 @@ def test_the_guardrails_review_lists_each_scp_with_its_targets_and_the_drift(dev
     assert review.status == Status.FAIL, review.detail
     assert review.detail.startswith("drifted from config:")
     assert "FullAWSAccess on Root" in review.detail
+
+
+def test_a_role_any_token_of_an_identity_provider_may_assume_needs_action(dev):
+    caller, zone, account = dev
+    provider = "arn:aws:iam::{}:oidc-provider/token.actions.githubusercontent.com"
+    statement = {
+        "Effect": "Allow",
+        "Principal": {"Federated": provider.format(zone.account_ids["dev"])},
+        "Action": "sts:AssumeRoleWithWebIdentity",
+        "Condition": {"StringEquals": {"token.actions.githubusercontent.com:aud": "sts"}},
+    }
+    account.client("iam").create_role(
+        RoleName="ci", AssumeRolePolicyDocument=json.dumps({"Statement": [statement]})
+    )
+    quarterly = report(caller, zone, "quarterly", ["dev"], "OrganizationAccountAccessRole")
+    (roles,) = [f for f in quarterly.findings if f.item == "Cross-account roles"]
+    assert roles.status == Status.FAIL
+    assert "anyone of identity provider token.actions.githubusercontent.com" in roles.detail
+
+
+def test_an_account_still_pending_or_refusing_the_role_could_not_be_looked_at(dev, monkeypatch):
+    caller, zone, _ = dev
+    ids = {**zone.account_ids, "uat": PENDING_ID}
+    monkeypatch.setattr(LandingZone, "account_ids", property(lambda _: ids))
+    refused = ClientError({"Error": {"Code": "AccessDenied", "Message": "no"}}, "AssumeRole")
+
+    def assume(account_id, role):
+        if account_id == zone.account_ids["staging"]:
+            raise refused
+        return real_assume(account_id, role)
+
+    real_assume = caller.assume
+    caller.assume = assume
+    result = report(caller, zone, "weekly", ["staging", "uat", "dev"], "AuditRole")
+    by_account = {}
+    for finding in result.findings:
+        by_account.setdefault(finding.account, set()).add((finding.status, finding.cause))
+    assert by_account["staging"] == {(Status.CANNOT, "denied")}
+    assert by_account["uat"] == {(Status.CANNOT, PENDING)}
+    assert (Status.PASS, "") in by_account["dev"]  # the others are still read
+    assert exit_code(result.findings) == EXIT_CANNOT_LOOK
+
+
+def test_text_from_aws_cannot_break_out_of_its_markdown_cell():
+    hostile = "x | y\n# heading @team ``[link](https://e.example)`` \x1b[31m" + "z" * 3000
+    result = Report("weekly", [Finding("dev", "Unused resources", Status.FAIL, hostile)])
+    row = next(line for line in markdown(result).splitlines() if line.startswith("| `dev`"))
+    assert "\n" not in row and "\x1b" not in row
+    assert "x \\| y" in row and "```" in row  # pipes escaped, fenced past the text's backticks
+    assert "(3" in row and "characters)" in row and len(row) < MAX_CELL + 200
