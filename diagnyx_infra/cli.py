@@ -1369,12 +1369,13 @@ def rehearse(
         ),
     ] = None,
 ) -> None:
-    """Deploy the stacks into an embedded AWS emulator, then run the checklist and `drift` on
-    the result.
+    """Deploy the stacks into an embedded AWS emulator, then run the checklist, `drift` and the
+    three `maintenance` reports on the result.
 
     Needs no AWS account, no Pulumi CLI and no network. Shows progress on stderr, then one
     summary table (a row per stack) and what needs a look. Exit 1 if the emulated API refuses a
-    resource, a checklist item fails or the landing zone just deployed has drifted from config.
+    resource, a checklist or maintenance item fails or the landing zone just deployed has
+    drifted from config.
     With --endpoint-url, exit 2 if the emulator already holds an organization, 3 if it cannot
     be reached.
     """
@@ -1447,7 +1448,7 @@ def rehearse(
         _explore_hint(endpoint_url, result.stack_files, stack)
     if result.failure is not None:
         raise typer.Exit(EXIT_FINDINGS)
-    codes = {exit_code(result.findings)}
+    codes = {exit_code(result.findings), exit_code(result.maintenance)}
     if result.drift is not None:  # a rehearsed landing zone that drifted fails as a finding
         codes.add(result.drift.exit_code)
     raise typer.Exit(next(c for c in (EXIT_FINDINGS, EXIT_CANNOT_LOOK, 0) if c in codes))

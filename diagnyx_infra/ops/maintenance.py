@@ -399,7 +399,7 @@ def cross_account_roles(account: Account) -> tuple[bool, str]:
             outside.append(f"{name} ({', '.join(strangers)})")
     if outside:
         return False, "trusted outside the organization: " + "; ".join(outside)
-    return True, "; ".join(listed) or "no role trusts another account"
+    return True, "; ".join(sorted(listed)) or "no role trusts another account"
 
 
 def _trusted(trust: dict) -> set[str]:

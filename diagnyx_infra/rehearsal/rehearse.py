@@ -25,6 +25,7 @@ from moto import mock_aws
 from ..config.models import MANAGEMENT_ACCOUNT, SECURITY_ACCOUNT, SHARED_SERVICES_ACCOUNT
 from ..deploy_sequence import SEQUENCE, Step
 from ..engine.runner import PROJECT_DIR, run_stack
+from ..naming import ORG_ACCESS_ROLE
 from ..ops.accounts_sync import sync
 from ..ops.aws import Aws, classify
 from ..ops.bootstrap import set_setting, start
@@ -33,6 +34,8 @@ from ..ops.doctor import diagnose
 from ..ops.drift import DriftCheck, DriftReport
 from ..ops.findings import Finding, Status
 from ..ops.landing_zone import LandingZone
+from ..ops.maintenance import CADENCES as MAINTENANCE_CADENCES
+from ..ops.maintenance import report as maintenance_report
 from . import moto_speed  # noqa: F401 (moto made faster, for its effect)
 from .emulator import Created, EmulatorMocks, RehearsalFailure
 from .world import CONSOLE_STEPS, World, cost_allocation_tags_answered
@@ -109,6 +112,9 @@ class RehearsalResult:
     # `diagnyx drift` of the checked accounts (and of the organization, with management's):
     # a landing zone just deployed by the program has not drifted from its config.
     drift: DriftReport | None = None
+    # `diagnyx maintenance` of the checked accounts, every cadence (ops.maintenance.ITEMS):
+    # a landing zone just deployed needs nothing; what moto cannot answer is "not emulated".
+    maintenance: list[Finding] = field(default_factory=list)
     # Rehearsed into a running emulator: the stack files with its account IDs, kept.
     stack_files: Path | None = None
 
@@ -240,6 +246,7 @@ class Resume:
     steps: tuple[Step, ...]
     work: Path
     checked: list[str] | None = None
+    reports: bool = True  # the maintenance reports too (a variation checking else leaves them)
 
 
 # Called before each step is carried out, in the emulated AWS, with the step, the folder of the
@@ -294,7 +301,7 @@ def _rehearse(
         order=list(dict.fromkeys(s for step in applicable for s in step.stacks if s in wanted)),
         total_steps=total,
     )
-    checked = stacks
+    checked, reports = stacks, True
     owner = os.getpid()  # a hook may fork: only the process that made the scratch folder clears it
     scratch = Path(tempfile.mkdtemp(prefix="diagnyx-rehearsal-"))
     try:
@@ -316,6 +323,7 @@ def _rehearse(
                         s for s in resume.steps if _step_applies(s, wanted)
                     ]
                     work, checked = resume.work, resume.checked or checked
+                    reports = resume.reports
                     total = result.total_steps = len(applicable)
                     continue
                 label = f"step {numbers.get(step.key, done + 1)}: {step.title}"
@@ -341,12 +349,23 @@ def _rehearse(
             result.findings = [_name_emulator_gaps(f) for f in findings]
             organization = MANAGEMENT_ACCOUNT in result.checked
             result.drift = DriftCheck(world.management, zone).run(result.checked, organization)
+            if reports:
+                result.maintenance = _maintenance_reports(world, zone, result.checked)
     finally:
         # Kept for a running emulator (its account IDs are in them); a hook may fork: only the
         # process that made the folder clears it.
         if os.getpid() == owner and result.stack_files is None:
             shutil.rmtree(scratch, ignore_errors=True)
     return result
+
+
+def _maintenance_reports(world: World, zone: LandingZone, accounts: list[str]) -> list[Finding]:
+    """The three maintenance reports, read as the scheduled workflow reads them."""
+    found = []
+    for cadence in MAINTENANCE_CADENCES:
+        report = maintenance_report(world.management, zone, cadence, accounts, ORG_ACCESS_ROLE)
+        found += [_name_emulator_gaps(f) for f in report.findings]
+    return found
 
 
 def _refuse_an_organization(world: World) -> None:

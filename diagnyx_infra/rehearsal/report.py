@@ -2,11 +2,13 @@
 from rehearse()'s ``on_progress``). By default, one summary table (a row per stack,
 in deploy order) and what needs a look, each once: the failure, failed checklist items, items
 that could not be checked, resources the emulator does not carry out (by type, moto's reason
-shortened to one line) and what still waits after a stack's last deploy. ``verbose`` adds the
-details first: the steps, each stack's resources by type per deploy, every resource not
-emulated, the full checklist. The JSON holds everything (``from_json`` rebuilds the result from
-it). Every list is in a fixed order, so two rehearsals print the same but for the timings and,
-in the JSON and the verbose checklist, the member account IDs moto makes up at random.
+shortened to one line) and what still waits after a stack's last deploy; maintenance items
+that failed or could not look are among them. ``verbose`` adds the details first: the steps,
+each stack's resources by type per deploy, every resource not emulated, the full checklist,
+each maintenance item's count of accounts by status. The JSON holds everything
+(``from_json`` rebuilds the result from it). Every list is in a fixed order, so two
+rehearsals print the same but for the timings and, in the JSON and the verbose checklist, the
+member account IDs moto makes up at random.
 """
 
 import re
@@ -25,6 +27,7 @@ from ..ops.findings import Finding, Status, one_line
 from ..ops.findings import as_json as findings_json
 from ..ops.findings import render as render_findings
 from ..ops.findings import summary as findings_summary
+from ..ops.maintenance import ITEMS as MAINTENANCE_ITEMS
 from .emulator import Created, RehearsalFailure
 from .rehearse import RehearsalResult, StackResult
 
@@ -175,7 +178,7 @@ def _problems(result: RehearsalResult, console: Console, verbose: bool) -> None:
     stack's last deploy (grouped by text)."""
     if result.failure is not None:
         _line(console, "refused", "red", one_line(str(result.failure), 1000))
-    for finding in result.findings:
+    for finding in [*result.findings, *result.maintenance]:
         if finding.status == Status.FAIL:
             hint = f" (hint: {finding.hint})" if finding.hint else ""
             _line(
@@ -190,7 +193,7 @@ def _problems(result: RehearsalResult, console: Console, verbose: bool) -> None:
     if verbose:
         return
     cannot: dict[tuple[str, str], list[str]] = {}
-    for finding in result.findings:
+    for finding in [*result.findings, *result.maintenance]:
         if finding.status == Status.CANNOT:
             key = (finding.item, short_reason(finding.detail))
             cannot.setdefault(key, []).append(finding.account)
@@ -220,6 +223,9 @@ def _verdict(result: RehearsalResult) -> str:
         not_looked = len(result.drift.not_looked)
         verdict += f"; drift: {drifted or 'none'}"
         verdict += f" ({not_looked} parts not looked at)" if not_looked else ""
+    if result.maintenance:
+        counts = findings_summary(result.maintenance)
+        verdict += "; maintenance: " + ", ".join(f"{n} {s}" for s, n in counts.items() if n)
     return verdict
 
 
@@ -248,6 +254,21 @@ def _details(result: RehearsalResult, console: Console) -> None:
                 console.print(Text(f"    {stack}: {', '.join(names)}"))
     if result.findings:
         render_findings([_shortened(f) for f in result.findings], CHECKLIST_TITLE, console)
+    if result.maintenance:
+        console.print(_maintenance_table(result.maintenance))
+
+
+def _maintenance_table(findings: list[Finding]) -> Table:
+    """Each maintenance item with how many accounts it passed, failed or could not check in
+    (the details, which hold dates and IDs, are in the JSON)."""
+    table = Table(title="Maintenance reports")
+    for column in ("cadence", "item", *(s.value for s in Status)):
+        table.add_column(column, justify="right" if column in set(Status) else "left")
+    for item in MAINTENANCE_ITEMS:
+        counts = Counter(f.status for f in findings if f.item == item.item)
+        if counts:
+            table.add_row(item.cadence, item.item, *(str(counts[s]) for s in Status))
+    return table
 
 
 def _short_type(type_: str) -> str:
@@ -337,6 +358,7 @@ def to_json(result: RehearsalResult) -> dict[str, Any]:
         "checked": result.checked,
         "checklist": json.loads(findings_json(result.findings)),
         "drift": None if result.drift is None else result.drift.as_json(),
+        "maintenance": json.loads(findings_json(result.maintenance)),
         # Rehearsed into a running emulator: the stack files of its accounts, kept there.
         "stackFiles": None if result.stack_files is None else str(result.stack_files),
     }
@@ -358,9 +380,8 @@ def from_json(report: dict[str, Any]) -> RehearsalResult:
             for s in report["stacks"]
         ],
         steps=list(report["steps"]),
-        findings=[
-            Finding(**{**f, "status": Status(f["status"])}) for f in report["checklist"]["findings"]
-        ],
+        findings=_findings(report["checklist"]),
+        maintenance=_findings(report.get("maintenance") or {"findings": []}),
         failure=None
         if failure is None
         else RehearsalFailure(
@@ -377,3 +398,7 @@ def from_json(report: dict[str, Any]) -> RehearsalResult:
         drift=None if report.get("drift") is None else drift_from_json(report["drift"]),
         stack_files=None if report.get("stackFiles") is None else Path(report["stackFiles"]),
     )
+
+
+def _findings(listed: dict[str, Any]) -> list[Finding]:
+    return [Finding(**{**f, "status": Status(f["status"])}) for f in listed["findings"]]

@@ -156,6 +156,33 @@ def test_rehearse_all_follows_the_deploy_sequence_from_nothing(cli_report):
     assert report["drift"] == {"drifted": False, "drifts": [], "notLooked": []}
 
 
+def test_the_three_maintenance_reports_find_nothing_to_do_in_a_landing_zone_just_deployed(
+    cli_report,
+):
+    """`diagnyx maintenance` weekly, monthly and quarterly ran on every account: each item
+    answered for each, nothing needs action, and what moto cannot answer is named "not
+    emulated" (Cost Explorer's anomalies and reservation coverage), leaving the exit code 0."""
+    from diagnyx_infra.ops.maintenance import ITEMS
+
+    findings = cli_report["maintenance"]["findings"]
+    asked = {(a, i.item) for a in cli_report["checked"] for i in ITEMS}
+    assert {(f["account"], f["item"]) for f in findings} == asked
+    assert len(findings) == len(asked)
+    unanswered = {(f["account"], f["item"]): f for f in findings if f["status"] != "pass"}
+    assert set(unanswered) == {
+        ("management", "Cost anomalies"),
+        ("management", "Reservations and Savings Plans"),
+    }
+    for finding in unanswered.values():
+        assert finding["status"] == "cannot check" and finding["cause"] == "unavailable"
+        assert finding["detail"].startswith("not emulated: the endpoint does not implement")
+    assert cli_report["maintenance"]["summary"] == {
+        "pass": len(asked) - 2,
+        "fail": 0,
+        "cannot check": 2,
+    }
+
+
 def test_every_custom_resource_the_program_registers_went_through_the_emulator(
     cli_report, recordings
 ):
@@ -478,6 +505,27 @@ def test_a_rehearsed_landing_zone_that_drifted_fails_with_each_drift_named(monke
     text = " ".join(run.stdout.split())
     assert "drift: 1" in text
     assert "drift: organization: OU missing: OU Imagined (config: present; AWS: absent)" in text
+
+
+def test_a_maintenance_item_that_needs_action_fails_the_rehearsal(monkeypatch):
+    """A landing zone just deployed that a maintenance report finds wanting (the program left
+    the lock table unrecoverable, say) fails the rehearsal, named (the result is made up: the
+    rehearsal above shows the reports run and find nothing on what the program deploys)."""
+    from diagnyx_infra.ops.findings import Finding, Status
+
+    wanting = RehearsalResult(
+        steps=["step 1: x"],
+        total_steps=1,
+        maintenance=[
+            Finding("dev", "Backup health", Status.FAIL, "point-in-time recovery is DISABLED")
+        ],
+    )
+    monkeypatch.setattr("diagnyx_infra.rehearsal.rehearse.rehearse", lambda *a, **k: wanting)
+    run = CliRunner().invoke(app, ["rehearse", "--all"])
+    assert run.exit_code == 1
+    text = " ".join(run.stdout.split())
+    assert "maintenance: 1 fail" in text
+    assert "fail: dev: Backup health: point-in-time recovery is DISABLED" in text
 
 
 def test_the_variations_change_only_what_follows_their_start(results):
