@@ -152,9 +152,9 @@ class AccessRoles(pulumi.ComponentResource):
     def _drift_role(
         self, name: str, args: AccessRolesArgs, oidc_arn: pulumi.Output[str]
     ) -> aws.iam.Role | None:
-        """`diagnyx drift`'s role: in the management account the scheduled drift check's job
-        (its GitHub environment's OIDC subject) takes it; in a member, only that role does.
-        Configuration reads only (iam.drift_reads)."""
+        """The scheduled read-only jobs' role (`diagnyx drift` and `diagnyx maintenance`): in
+        the management account the drift environment's jobs (its GitHub OIDC subject) take it;
+        in a member, only that role does. Reads only, no data (iam.drift_reads)."""
         if args.is_management:
             subject = github_drift_subject(args.github_subject_prefix)
             trust = oidc_arn.apply(lambda arn: to_json(iam.drift_trust_policy(arn, subject)))

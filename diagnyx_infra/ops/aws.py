@@ -680,7 +680,17 @@ _XML_PROTOCOLS = ("query", "ec2", "rest-xml")
 # runs it, raises NotImplementedError instead, see classify; for a service it lacks altogether,
 # as Access Analyzer, it answers HTTP 404 "Not yet implemented", also taken only for these.)
 EMULATOR_GAPS = frozenset(
-    {"ce:ListCostAllocationTags", "accessanalyzer:ListAnalyzers", "backup:ListBackupJobs"}
+    {
+        "ce:ListCostAllocationTags",
+        "accessanalyzer:ListAnalyzers",
+        # What the maintenance reports read that moto 5.2 lacks.
+        "backup:ListBackupJobs",
+        "ce:GetAnomalies",
+        "ce:GetReservationCoverage",
+        "ce:GetReservationUtilization",
+        "ce:GetSavingsPlansCoverage",
+        "ce:GetSavingsPlansUtilization",
+    }
 )
 _WERKZEUG_500 = (
     b"<!doctype html> <html lang=en> <title>500 Internal Server Error</title> "

@@ -652,6 +652,41 @@ DRIFT_ORGANIZATION_READS = (
 )
 
 
+# What `diagnyx maintenance` reads (ops/maintenance.py) beyond drift's reads, for the scheduled
+# maintenance workflow, which reads through the same role: resources that cost money, backup
+# health, when roles, users and keys were last used, Security Hub's findings (where it is on);
+# in the management account, Cost Explorer's costs, anomalies and commitments, Identity
+# Center's group members and each SCP's targets. Still no object, item, secret or log. A test
+# runs the three reports and checks each call against these (Service Authorization Reference:
+# elbv2's calls are authorized as elasticloadbalancing:*, sso-admin's as sso:*).
+MAINTENANCE_ACCOUNT_READS = (
+    "backup:ListBackupJobs",
+    "dynamodb:DescribeContinuousBackups",
+    "ec2:DescribeAddresses",
+    "ec2:DescribeInstances",
+    "ec2:DescribeSnapshots",
+    "ec2:DescribeVolumes",
+    "elasticloadbalancing:DescribeLoadBalancers",
+    "elasticloadbalancing:DescribeTargetGroups",
+    "elasticloadbalancing:DescribeTargetHealth",
+    "iam:GetAccessKeyLastUsed",
+    "iam:GetRole",
+    "iam:ListRoles",
+    "iam:ListUsers",
+    "securityhub:GetFindings",
+)
+MAINTENANCE_ORGANIZATION_READS = (
+    "ce:GetAnomalies",
+    "ce:GetCostAndUsage",
+    "ce:GetReservationCoverage",
+    "ce:GetReservationUtilization",
+    "ce:GetSavingsPlansCoverage",
+    "identitystore:DescribeUser",
+    "identitystore:ListGroupMemberships",
+    "organizations:ListTargetsForPolicy",
+)
+
+
 def drift_trust_policy(oidc_provider_arn: str, drift_subject: str) -> PolicyDocument:
     """The management account's drift role: the scheduled drift check's job only."""
     return document(_github_statement("GitHubActionsDriftCheck", oidc_provider_arn, drift_subject))
@@ -674,26 +709,38 @@ def drift_member_trust_policy(management_account_id: str) -> PolicyDocument:
 
 
 def drift_reads(is_management: bool, member_account_ids: Sequence[str] = ()) -> PolicyDocument:
-    """What the drift role may do: read the configuration drift compares; in the management
-    account also the organization's, and take the drift roles of ``member_account_ids`` (the
-    members whose IDs config knows)."""
+    """What the drift role may do: read the configuration drift compares and what the
+    maintenance reports look at; in the management account also the organization's, and take
+    the drift roles of ``member_account_ids`` (the members whose IDs config knows)."""
     statements: list[dict] = [
         {
             "Sid": "ReadAccountConfiguration",
             "Effect": "Allow",
             "Action": list(DRIFT_ACCOUNT_READS),
             "Resource": "*",
-        }
+        },
+        {
+            "Sid": "ReadMaintenanceItems",
+            "Effect": "Allow",
+            "Action": list(MAINTENANCE_ACCOUNT_READS),
+            "Resource": "*",
+        },
     ]
     if is_management:
-        statements.append(
+        statements += [
             {
                 "Sid": "ReadOrganizationConfiguration",
                 "Effect": "Allow",
                 "Action": list(DRIFT_ORGANIZATION_READS),
                 "Resource": "*",
-            }
-        )
+            },
+            {
+                "Sid": "ReadCostsMembersAndTargets",
+                "Effect": "Allow",
+                "Action": list(MAINTENANCE_ORGANIZATION_READS),
+                "Resource": "*",
+            },
+        ]
     if is_management and member_account_ids:
         statements += [
             {

@@ -183,6 +183,10 @@ def _baseline(aws: Aws, zone: LandingZone, name: str) -> None:
         KeySchema=[{"AttributeName": "LockID", "KeyType": "HASH"}],
         DeletionProtectionEnabled=True,
     )
+    aws.client("dynamodb").update_continuous_backups(  # as the bootstrap's table (issue 18)
+        TableName=LOCK_TABLE_NAME,
+        PointInTimeRecoverySpecification={"PointInTimeRecoveryEnabled": True},
+    )
 
     sns = aws.client("sns")
     topic = sns.create_topic(Name="diagnyx-alarms")["TopicArn"]
