@@ -918,7 +918,7 @@ def maintenance(
     and who may assume them; reservation and Savings Plans coverage; open Security Hub findings.
     In every account (or --account), run from the management account. Exit codes as
     `checklist`: 1 when an item needs action, 3 when one could not be looked at."""
-    from .ops.maintenance import CADENCES, report
+    from .ops.maintenance import CADENCES, accounts_to_read, report
     from .ops.maintenance import markdown as as_markdown
 
     if cadence not in CADENCES:
@@ -926,10 +926,16 @@ def maintenance(
             f"unknown cadence {cadence!r} (built: {', '.join(CADENCES)})", EXIT_CONFIG_ERROR
         )
     zone = _landing_zone(project_dir)
-    names = zone.account_names() if account is None else [account]
-    unknown = [n for n in names if n not in zone.account_ids]
-    if unknown:
-        raise _fail(_unknown_account(unknown[0], zone), EXIT_CONFIG_ERROR)
+    if account is not None and account not in zone.account_ids:
+        raise _fail(_unknown_account(account, zone), EXIT_CONFIG_ERROR)
+    names, pending = accounts_to_read(zone) if account is None else ([account], [])
+    for name in pending:
+        _stderr().print(
+            f"{name}: left out: its account ID is pending (`diagnyx accounts sync` records it "
+            "once `pulumi up -s management` has created it)",
+            markup=False,
+            highlight=False,
+        )
     result = report(_management_caller(region, zone), zone, cadence, names, access_role)
     if markdown:
         print(as_markdown(result))

@@ -306,7 +306,12 @@ def test_every_job_that_installs_gets_the_locked_uv_and_its_cache():
         assert options["cache-dependency-glob"] == "uv.lock", name
         assert options["prune-cache"] is False, name  # the wheels are what the other jobs reuse
         # Each workflow's first job that installs (the drift workflow has only one).
-        first = name in {"pull-request.yml:checks", "deploy.yml:target", "drift.yml:drift"}
+        first = name in {
+            "pull-request.yml:checks",
+            "deploy.yml:target",
+            "drift.yml:drift",
+            "maintenance.yml:maintenance",
+        }
         assert options.get("save-cache", True) is first, name
         if name != "pulumi-up":
             assert "needs" in job or first, name
@@ -316,7 +321,8 @@ def test_every_job_that_installs_gets_the_locked_uv_and_its_cache():
         "pull-request.yml:cost",
         "pull-request.yml:preview",
     } <= checked
-    assert {"deploy.yml:target", "pulumi-up", "drift.yml:drift"} <= checked
+    scheduled = {"drift.yml:drift", "maintenance.yml:maintenance"}
+    assert {"deploy.yml:target", "pulumi-up", *scheduled} <= checked
 
 
 def test_pull_requests_run_what_ci_runs(pull_request):

@@ -27,7 +27,7 @@ from .aws import Aws, classify, every, reply_field
 from .cost_report import last_full_month
 from .cost_report import report as cost_report
 from .drift import DriftCheck
-from .findings import PENDING, Finding, Status, markdown_code, run_check
+from .findings import NOT_BLOCKING, PENDING, Finding, Status, markdown_code, run_check
 from .landing_zone import LandingZone
 
 STOPPED_FOR_DAYS = 30
@@ -64,6 +64,7 @@ class MaintenanceItem:
 class Report:
     cadence: str
     findings: list[Finding] = field(default_factory=list)
+    period: str = ""  # the week, month or quarter it was made in (period())
 
 
 # --- weekly: unused resources that cost money --------------------------------------------
@@ -612,6 +613,15 @@ ITEMS: tuple[MaintenanceItem, ...] = (
 CADENCES = ("weekly", "monthly", "quarterly")
 
 
+def accounts_to_read(zone: LandingZone) -> tuple[list[str], list[str]]:
+    """Every account config names, management first: those created, and those whose ID is
+    still pending (vended by `accounts add`, not created yet: the report leaves them out, as
+    `drift` does, rather than fail on them every week until `accounts sync`)."""
+    names = zone.account_names()
+    pending = [n for n in names if zone.account_ids.get(n) == PENDING_ID]
+    return [n for n in names if n not in pending], pending
+
+
 def report(
     caller: Aws,
     zone: LandingZone,
@@ -622,7 +632,7 @@ def report(
 ) -> Report:
     """Each item of ``cadence`` for each account of ``names``, read through ``access_role``."""
     now = now or datetime.datetime.now(datetime.UTC)
-    result = Report(cadence)
+    result = Report(cadence, period=period(cadence, now))
     items = [item for item in ITEMS if item.cadence == cadence]
     for name in names:
         settings = zone.stacks.get(name)
@@ -662,7 +672,8 @@ def markdown(result: Report) -> str:
     """The report as Markdown, fit to archive or paste into an issue: every text from AWS as a
     code span on one line (no markup, mention, link or control character gets through), each
     cell cut to MAX_CELL characters."""
-    lines = [f"# {result.cadence.capitalize()} maintenance report", ""]
+    title = f"# {result.cadence.capitalize()} maintenance report"
+    lines = [f"{title}, {result.period}" if result.period else title, ""]
     for item in [i for i in ITEMS if i.cadence == result.cadence]:
         lines += [f"## {item.item}", "", f"Answers the guide's task: {item.task}.", ""]
         lines += ["| account | status | detail | what to do |", "|---|---|---|---|"]
@@ -674,4 +685,30 @@ def markdown(result: Report) -> str:
                 cells = (finding.account, str(finding.status), detail, finding.hint)
                 lines.append("| " + " | ".join(markdown_code(c) for c in cells) + " |")
         lines.append("")
+    lines.append(verdict(result.findings))
     return "\n".join(lines)
+
+
+def verdict(findings: list[Finding]) -> str:
+    """The report's last line, in bold, agreeing with its exit code (the scheduled workflow
+    files a report only when its last line is one of these)."""
+    failed = [f for f in findings if f.status == Status.FAIL]
+    blocked = [f for f in findings if f.status == Status.CANNOT and f.cause not in NOT_BLOCKING]
+    if failed:
+        accounts = len({f.account for f in failed})
+        line = f"**{len(failed)} item(s) need action, in {accounts} account(s)"
+        return line + (f"; {len(blocked)} could not be looked at**" if blocked else "**")
+    if blocked:
+        return f"**nothing needs action where it could be looked at; {len(blocked)} could not**"
+    return "**nothing needs action**"
+
+
+def period(cadence: str, now: datetime.datetime) -> str:
+    """The period a report of ``cadence`` made at ``now`` covers, as the scheduled workflow
+    names its issue: an ISO week (2026-W49), a month (2026-12) or a quarter (2026-Q4)."""
+    if cadence == "weekly":
+        year, week, _ = now.isocalendar()
+        return f"{year}-W{week:02d}"
+    if cadence == "monthly":
+        return f"{now:%Y-%m}"
+    return f"{now.year}-Q{(now.month - 1) // 3 + 1}"

@@ -13,7 +13,14 @@ from diagnyx_infra.naming import LOCK_TABLE_NAME, state_bucket_name
 from diagnyx_infra.ops.aws import Aws
 from diagnyx_infra.ops.findings import EXIT_CANNOT_LOOK, PENDING, Finding, Status, exit_code
 from diagnyx_infra.ops.landing_zone import LandingZone
-from diagnyx_infra.ops.maintenance import MAX_CELL, Report, markdown, report
+from diagnyx_infra.ops.maintenance import (
+    MAX_CELL,
+    Report,
+    accounts_to_read,
+    markdown,
+    period,
+    report,
+)
 from diagnyx_infra.prices import price_table
 from diagnyx_infra.rehearsal.rehearse import emulated_aws
 from tests.test_cli import invoke
@@ -356,3 +363,53 @@ def test_text_from_aws_cannot_break_out_of_its_markdown_cell():
     assert "\n" not in row and "\x1b" not in row
     assert "x \\| y" in row and "```" in row  # pipes escaped, fenced past the text's backticks
     assert "(3" in row and "characters)" in row and len(row) < MAX_CELL + 200
+
+
+@pytest.mark.parametrize(
+    ("cadence", "day", "expected"),
+    [
+        ("weekly", datetime.date(2026, 12, 7), "2026-W50"),
+        ("weekly", datetime.date(2027, 1, 1), "2026-W53"),  # ISO weeks cross the new year
+        ("monthly", datetime.date(2026, 12, 1), "2026-12"),
+        ("quarterly", datetime.date(2026, 10, 1), "2026-Q4"),
+        ("quarterly", datetime.date(2027, 3, 31), "2027-Q1"),
+    ],
+)
+def test_each_report_names_the_period_it_was_made_in(cadence, day, expected):
+    now = datetime.datetime.combine(day, datetime.time(5, 17), datetime.UTC)
+    assert period(cadence, now) == expected
+
+
+def test_the_last_line_says_what_the_exit_code_says():
+    def ending(*findings):
+        return markdown(Report("weekly", list(findings), "2026-W50")).splitlines()[-1]
+
+    passed = Finding("dev", "Unused resources", Status.PASS, "nothing")
+    failed = Finding("dev", "Backup health", Status.FAIL, "versioning is not enabled")
+    gap = Finding("uat", "Cost anomalies", Status.CANNOT, "moto", cause="unavailable")
+    refused = Finding("uat", "Backup health", Status.CANNOT, "no", cause="denied")
+    assert ending(passed, gap) == "**nothing needs action**"
+    assert ending(passed, refused) == (
+        "**nothing needs action where it could be looked at; 1 could not**"
+    )
+    assert ending(failed, refused) == (
+        "**1 item(s) need action, in 1 account(s); 1 could not be looked at**"
+    )
+    assert ending(failed) == "**1 item(s) need action, in 1 account(s)**"
+    assert markdown(Report("weekly", [], "2026-W50")).startswith(
+        "# Weekly maintenance report, 2026-W50\n"
+    )
+
+
+def test_every_account_but_those_still_pending_is_read(monkeypatch):
+    zone = LandingZone.load(PROJECT_DIR)
+    ids = {**zone.account_ids, "uat": PENDING_ID}
+    monkeypatch.setattr(LandingZone, "account_ids", property(lambda _: ids))
+    created, pending = accounts_to_read(zone)
+    assert created[0] == "management" and "uat" not in created and pending == ["uat"]
+    assert set(created) | set(pending) == set(ids)
+
+
+def test_an_account_config_does_not_name_exits_2():
+    result = invoke("maintenance", "weekly", "--account", "qa", "--project-dir", str(PROJECT_DIR))
+    assert result.returncode == 2 and "qa" in result.stderr and "Traceback" not in result.stderr
