@@ -923,8 +923,10 @@ def maintenance(
 
     if cadence not in CADENCES:
         raise _fail(
-            f"unknown cadence {cadence!r} (built: {', '.join(CADENCES)})", EXIT_CONFIG_ERROR
+            f"unknown cadence {cadence!r} (expected: {', '.join(CADENCES)})", EXIT_CONFIG_ERROR
         )
+    if markdown and as_json:
+        raise _fail("give either --markdown or --json", EXIT_CONFIG_ERROR)
     zone = _landing_zone(project_dir)
     if account is not None and account not in zone.account_ids:
         raise _fail(_unknown_account(account, zone), EXIT_CONFIG_ERROR)
@@ -940,7 +942,7 @@ def maintenance(
     if markdown:
         print(as_markdown(result))
         raise typer.Exit(exit_code(result.findings))
-    _report(result.findings, f"{cadence.capitalize()} maintenance", as_json)
+    _report(result.findings, f"{cadence.capitalize()} maintenance, {result.period}", as_json)
 
 
 def _report(findings: list[Finding], title: str, as_json: bool) -> None:

@@ -43,29 +43,55 @@ def test_the_reports_run_in_the_drift_environment_through_the_drift_role(workflo
     assert "set +e" in made and 'echo "exit=$?"' in made
 
 
+REPOSITORY_GH = """#!/usr/bin/env bash
+# `gh api repos/o/r --jq .private`: whether the test made the repository private.
+[ "$1 $2 $3 $4" = "api repos/o/r --jq .private" ] || exit 2
+echo "$PRIVATE"
+"""
+
+
 @pytest.mark.parametrize(
-    ("schedule", "chosen", "cadence"),
+    ("schedule", "chosen", "private", "cadence"),
     [
-        ("23 6 * * 1", "", "weekly"),
-        ("41 6 1 * *", "", "monthly"),
-        ("59 6 1 1,4,7,10 *", "", "quarterly"),
-        ("", "monthly", "monthly"),
-        ("0 0 * * *", "", None),
-        ("", "daily", None),
+        ("23 6 * * 1", "", "true", "weekly"),
+        ("41 6 1 * *", "", "true", "monthly"),
+        ("59 6 1 1,4,7,10 *", "", "true", "quarterly"),
+        ("", "monthly", "true", "monthly"),
+        ("0 0 * * *", "", "true", None),
+        ("", "daily", "true", None),
+        # The reports hold costs and people's names: never filed where anyone can read them.
+        ("23 6 * * 1", "", "false", None),
+        ("23 6 * * 1", "", "", None),
     ],
 )
-def test_each_schedule_runs_its_cadence(workflow, tmp_path, schedule, chosen, cadence):
+def test_each_schedule_runs_its_cadence_in_a_private_repository_only(
+    workflow, tmp_path, schedule, chosen, private, cadence
+):
     crons = [s["cron"] for s in workflow["on"]["schedule"]]
-    assert schedule in [*crons, "", "0 0 * * *"]
+    assert schedule in [*crons, "", "0 0 * * *"] and len(crons) == len(CADENCES)
     step = _step(workflow["jobs"]["maintenance"], "Which report")
+    bin_dir, _ = _stand_in_gh(tmp_path, REPOSITORY_GH)
     output = tmp_path / "output"
-    result = run_step(step, {"SCHEDULE": schedule, "CHOSEN": chosen, "GITHUB_OUTPUT": str(output)})
+    env = {"SCHEDULE": schedule, "CHOSEN": chosen, "GITHUB_OUTPUT": str(output), "REPO": "o/r"}
+    env |= {"PRIVATE": private, "GH_TOKEN": "t"}
+    result = run_step(step, env, path=f"{bin_dir}:/usr/bin:/bin")
     if cadence is None:
         assert result.returncode != 0 and result.stdout.startswith("::error::")
+        assert not output.exists()
     else:
         assert result.returncode == 0, result.stdout + result.stderr
         assert output.read_text() == f"cadence={cadence}\n"
-    assert len(crons) == len(CADENCES)
+
+
+def test_a_scheduled_and_a_dispatched_run_of_a_cadence_wait_for_each_other(workflow):
+    """The group is the cadence's name either way (the crons in the order "Which report" maps
+    them to weekly, monthly, quarterly)."""
+    weekly, monthly, _ = (s["cron"] for s in workflow["on"]["schedule"])
+    assert workflow["concurrency"]["group"] == (
+        "maintenance-${{ inputs.cadence"
+        f" || (github.event.schedule == '{weekly}' && 'weekly')"
+        f" || (github.event.schedule == '{monthly}' && 'monthly') || 'quarterly' }}}}"
+    )
 
 
 FAKE_GH = """#!/usr/bin/env bash
@@ -173,6 +199,14 @@ LOOKUP_FAILS = None
             [f"POST repos/o/r/issues title=Weekly maintenance: {WEEK} body"],
             True,
             id="could not look: filed, and the run fails",
+        ),
+        pytest.param(
+            "1",
+            _report(FAILED, REFUSED),
+            [],
+            [f"POST repos/o/r/issues title=Weekly maintenance: {WEEK} body"],
+            True,
+            id="needs action and could not look: filed, and the run fails",
         ),
         pytest.param("2", "", [THIS_WEEKS], [], True, id="credentials refused: nothing filed"),
         pytest.param(

@@ -689,7 +689,6 @@ EMULATOR_GAPS = frozenset(
         "ce:GetReservationCoverage",
         "ce:GetReservationUtilization",
         "ce:GetSavingsPlansCoverage",
-        "ce:GetSavingsPlansUtilization",
     }
 )
 _WERKZEUG_500 = (
@@ -718,23 +717,47 @@ def _header(headers, name: str) -> str:
     return ""
 
 
-def _emulator_gap(operation_model, response_dict: dict) -> tuple[str, str] | None:
+# The DNS suffixes of AWS's partitions (botocore's endpoints.json): a reply from one of these
+# hosts is never taken for an emulator's gap, whatever page a proxy in between sends.
+_AWS_DNS_SUFFIXES = (
+    ".amazonaws.com",
+    ".amazonaws.com.cn",
+    ".api.aws",
+    ".c2s.ic.gov",
+    ".sc2s.sgov.gov",
+    ".cloud.adc-e.uk",
+    ".csp.hci.ic.gov",
+    ".amazonaws.eu",
+)
+
+
+def _is_aws_host(endpoint_url: str | None) -> bool:
+    host = (urlsplit(endpoint_url or "").hostname or "").lower().rstrip(".")
+    return host.endswith(_AWS_DNS_SUFFIXES) or host in {s[1:] for s in _AWS_DNS_SUFFIXES}
+
+
+def _emulator_gap(
+    operation_model, response_dict: dict, endpoint_url: str | None
+) -> tuple[str, str] | None:
     """('ce:ListCostAllocationTags', how) when this is moto answering an API it lacks, one of
-    EMULATOR_GAPS: its server's error page ("server") or, in process, its answer for a service
-    it does not have ("in process"); None otherwise."""
+    EMULATOR_GAPS: its server's error page from a host that is not AWS's ("server") or, in
+    process, its answer for a service it does not have, which carries no header at all, as no
+    HTTP server's reply does ("in process"); None otherwise."""
     api = f"{operation_model.service_model.service_name}:{operation_model.name}"
     if api not in EMULATOR_GAPS:
         return None
     status = response_dict.get("status_code")
     body = response_dict.get("body", b"")
+    headers = response_dict.get("headers")
     pages = {500: _WERKZEUG_500, 404: _WERKZEUG_404}
     if (
         status in pages
-        and _header(response_dict.get("headers"), "server").startswith("Werkzeug/")
+        and not _is_aws_host(endpoint_url)
+        and _header(headers, "server").startswith("Werkzeug/")
         and b" ".join(body.split()) == pages[status]
     ):
         return api, "server"
-    if status == 404 and body == _MOTO_NO_SERVICE:
+    if status == 404 and body == _MOTO_NO_SERVICE and not headers:
         return api, "in process"
     return None
 
@@ -755,7 +778,7 @@ def _refuse_non_aws(client, operation_model, response_dict: dict, **_) -> None:
     head = body[:256].lstrip(b"\xef\xbb\xbf \t\r\n")
     protocol = operation_model.metadata.get("protocol", "")
     endpoint = _base_url(client.meta.endpoint_url)
-    if gap := _emulator_gap(operation_model, response_dict):
+    if gap := _emulator_gap(operation_model, response_dict, client.meta.endpoint_url):
         api, how = gap
         what = "an HTML page" if how == "server" else repr(_MOTO_NO_SERVICE.decode())
         raise NotAwsReply(endpoint=endpoint, status=status, what=what, gap=api, how=how)

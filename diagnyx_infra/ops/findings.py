@@ -22,6 +22,7 @@ class Status(StrEnum):
 
 # Why an item could not be checked (Finding.cause): an ErrorKind's kind, or one of these.
 PENDING = "pending"  # the account's ID is not in config yet
+UNCONFIGURED = "unconfigured"  # an account of the organization without its stack file
 MANUAL = "manual"  # the tool cannot answer from here by design; the detail says how a person can
 # Causes that leave a run able to say "all is well" (exit 0): an API the endpoint does not
 # offer (only one of moto's known gaps, aws.EMULATOR_GAPS, answered as moto answers them; any
@@ -32,6 +33,7 @@ _CAUSES = {
     "denied": "access denied",
     "credentials": "credentials refused",
     PENDING: "account ID pending",
+    UNCONFIGURED: "no stack file",
     "failed": "AWS answered with an error",
     "unavailable": "not offered by this endpoint",
     MANUAL: "to check by hand",
@@ -138,7 +140,7 @@ def explain(findings: list[Finding]) -> str:
     for cause, count in causes.items():
         items = sorted({f.item for f in findings if f.status == Status.CANNOT and f.cause == cause})
         named = f" ({', '.join(items)})" if cause in NOT_BLOCKING else ""
-        parts.append(f"{count} {_CAUSES.get(cause, cause)}{named}")
+        parts.append(f"{count} {cause_text(cause)}{named}")
     blocking = any(cause not in NOT_BLOCKING for cause in causes)
     verdict = (
         "not everything was checked (exit 3 unless an item failed)"
@@ -169,6 +171,11 @@ def render(findings: list[Finding], title: str, console: Console) -> None:
     console.print(", ".join(f"{n} {status}" for status, n in counts.items()))
     if line := explain(findings):
         console.print(line, markup=False, highlight=False, emoji=False)
+
+
+def cause_text(cause: str) -> str:
+    """Why an item could not be checked, in words."""
+    return _CAUSES.get(cause, cause)
 
 
 def as_json(findings: list[Finding]) -> str:

@@ -27,7 +27,16 @@ from .aws import Aws, classify, every, reply_field
 from .cost_report import last_full_month
 from .cost_report import report as cost_report
 from .drift import DriftCheck
-from .findings import NOT_BLOCKING, PENDING, Finding, Status, markdown_code, run_check
+from .findings import (
+    NOT_BLOCKING,
+    PENDING,
+    UNCONFIGURED,
+    Finding,
+    Status,
+    cause_text,
+    markdown_code,
+    run_check,
+)
 from .landing_zone import LandingZone
 
 STOPPED_FOR_DAYS = 30
@@ -384,7 +393,8 @@ def cross_account_roles(account: Account) -> tuple[bool, str]:
     known = {i for i in account.zone.account_ids.values() if i}
     listed, outside = [], []
     for role in every(iam, "list_roles", "Roles"):
-        if str(role.get("Path", "/")).startswith("/aws-service-role/"):
+        # Service-linked roles, and Identity Center's (IAM lets no one else make roles there).
+        if str(role.get("Path", "/")).startswith(("/aws-service-role/", "/aws-reserved/")):
             continue
         name = reply_field(role, "RoleName", operation="iam:ListRoles")
         trust = role.get("AssumeRolePolicyDocument") or {}
@@ -422,13 +432,38 @@ def _trusted(trust: dict) -> set[str]:
                 if kind == "AWS":
                     found.add(_aws_principal(str(value)))
                 elif kind == "Federated":
-                    provider = str(value).rsplit("/", 1)[-1]
-                    conditions = json.dumps(statement.get("Condition") or {})
-                    if ":sub" not in conditions:  # any token of the provider: anyone there
-                        found.add(f"anyone of identity provider {provider}")
-                    else:
-                        found.add(f"identity provider {provider}")
+                    found.add(_federated(str(value), statement.get("Condition") or {}))
     return found
+
+
+def _federated(provider_arn: str, condition: dict) -> str:
+    """Who a trust of an identity provider admits. A SAML provider's own assertions say who
+    may take the role; an OIDC provider issues tokens to anyone it serves (any GitHub
+    repository, say), so its trust admits only the subjects a condition names."""
+    provider = provider_arn.rsplit("/", 1)[-1]
+    if ":saml-provider/" in provider_arn or _names_subjects(condition):
+        return f"identity provider {provider}"
+    return f"anyone of identity provider {provider}"
+
+
+def _names_subjects(condition: dict) -> bool:
+    """A StringEquals or StringLike condition on the token's `sub` whose every value has at
+    least two parts before any wildcard (repo:org/app:..., repo:org/*; never *, repo:* or
+    system:*). A negated, Null or IfExists condition restricts no one (IAM condition operators)."""
+    for operator in ("StringEquals", "StringLike"):
+        block = condition.get(operator) if isinstance(condition, dict) else None
+        for key, values in (block if isinstance(block, dict) else {}).items():
+            if not str(key).lower().endswith(":sub"):
+                continue
+            listed = values if isinstance(values, list) else [values]
+            if listed and all(_specific(str(v), operator == "StringLike") for v in listed):
+                return True
+    return False
+
+
+def _specific(subject: str, has_wildcards: bool) -> bool:
+    fixed = re.split(r"[*?]", subject, maxsplit=1)[0] if has_wildcards else subject
+    return len([part for part in fixed.split(":") if part]) >= 2
 
 
 def _aws_principal(value: str) -> str:
@@ -636,7 +671,12 @@ def report(
     items = [item for item in ITEMS if item.cadence == cadence]
     for name in names:
         settings = zone.stacks.get(name)
-        if settings is None:
+        if settings is None:  # its region and allowed regions are unknown: never a silent pass
+            detail = f"no Pulumi.{name}.yaml: the account's region and allowed regions are unknown"
+            result.findings += [
+                Finding(name, item.item, Status.CANNOT, detail, item.hint, UNCONFIGURED)
+                for item in items
+            ]
             continue
         if zone.account_ids.get(name) == PENDING_ID:
             detail = "the account is not created yet: its ID is pending in config"
@@ -682,11 +722,20 @@ def markdown(result: Report) -> str:
                 detail = finding.detail
                 if len(detail) > MAX_CELL:
                     detail = detail[:MAX_CELL] + f"... ({len(finding.detail)} characters)"
-                cells = (finding.account, str(finding.status), detail, finding.hint)
+                cells = (finding.account, str(finding.status), detail, _to_do(finding))
                 lines.append("| " + " | ".join(markdown_code(c) for c in cells) + " |")
         lines.append("")
     lines.append(verdict(result.findings))
     return "\n".join(lines)
+
+
+def _to_do(finding: Finding) -> str:
+    """The fix for an item that needs action; why one could not be looked at; else nothing."""
+    if finding.status == Status.FAIL:
+        return finding.hint
+    if finding.status == Status.CANNOT:
+        return f"could not look: {cause_text(finding.cause or 'failed')}"
+    return ""
 
 
 def verdict(findings: list[Finding]) -> str:

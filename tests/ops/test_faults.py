@@ -521,6 +521,42 @@ def test_only_a_known_emulator_gap_is_unavailable(monkeypatch, reply, api, kind)
         assert "ce:ListCostAllocationTags" in problem.message
 
 
+WERKZEUG_404 = (
+    b"<!doctype html>\n<html lang=en>\n<title>404 Not Found</title>\n<h1>Not Found</h1>\n"
+    b"<p>The requested URL was not found on the server. If you entered the URL manually please "
+    b"check your spelling and try again.</p>\n"
+)
+
+
+@pytest.mark.parametrize(
+    ("api", "reply", "endpoint", "gap"),
+    [
+        ("ce:GetAnomalies", (500, WERKZEUG_500, WERKZEUG), "http://127.0.0.1:5000", "server"),
+        ("backup:ListBackupJobs", (404, WERKZEUG_404, WERKZEUG), "http://localhost:1", "server"),
+        ("backup:ListBackupJobs", (404, b"Not yet implemented", None), "https://x", "in process"),
+        # From AWS's own hosts the page is a proxy's, never an emulator's gap.
+        ("ce:GetAnomalies", (500, WERKZEUG_500, WERKZEUG), "https://ce.amazonaws.com", None),
+        ("ce:GetAnomalies", (500, WERKZEUG_500, WERKZEUG), "https://ce.amazonaws.com.cn", None),
+        ("backup:ListBackupJobs", (404, WERKZEUG_404, WERKZEUG), "https://b.api.aws", None),
+        # An HTTP server's reply carries headers; moto in process answers without any.
+        ("backup:ListBackupJobs", (404, b"Not yet implemented", "nginx"), "https://x", None),
+        # Another API's 404 page: not a gap.
+        ("ce:GetCostAndUsage", (404, WERKZEUG_404, WERKZEUG), "http://127.0.0.1:5000", None),
+    ],
+)  # fmt: skip
+def test_a_gap_is_an_emulators_only_off_awss_hosts(api, reply, endpoint, gap):
+    import botocore.session
+
+    from diagnyx_infra.ops.aws import _emulator_gap
+
+    service, operation = api.split(":")
+    model = botocore.session.get_session().get_service_model(service).operation_model(operation)
+    status, body, server = reply
+    answer = {"status_code": status, "body": body, "headers": {"Server": server} if server else {}}
+    found = _emulator_gap(model, answer, endpoint)
+    assert (found[1] if found else None) == gap
+
+
 def test_the_console_script_prints_no_traceback_for_a_refused_connection(faults, project):
     endpoint, said = faults["closed port"]
     code, stdout, stderr, _ = _run_console_script(

@@ -1,6 +1,7 @@
 """`diagnyx maintenance weekly` against moto in this process, with what each item looks for put
 there by the test: unused resources priced from the price table, and backup health."""
 
+import dataclasses
 import datetime
 import json
 
@@ -11,11 +12,19 @@ from diagnyx_infra.config.models import PENDING_ID
 from diagnyx_infra.engine.runner import PROJECT_DIR
 from diagnyx_infra.naming import LOCK_TABLE_NAME, state_bucket_name
 from diagnyx_infra.ops.aws import Aws
-from diagnyx_infra.ops.findings import EXIT_CANNOT_LOOK, PENDING, Finding, Status, exit_code
+from diagnyx_infra.ops.findings import (
+    EXIT_CANNOT_LOOK,
+    PENDING,
+    UNCONFIGURED,
+    Finding,
+    Status,
+    exit_code,
+)
 from diagnyx_infra.ops.landing_zone import LandingZone
 from diagnyx_infra.ops.maintenance import (
     MAX_CELL,
     Report,
+    _trusted,
     accounts_to_read,
     markdown,
     period,
@@ -333,7 +342,9 @@ def test_a_role_any_token_of_an_identity_provider_may_assume_needs_action(dev):
     assert "anyone of identity provider token.actions.githubusercontent.com" in roles.detail
 
 
-def test_an_account_still_pending_or_refusing_the_role_could_not_be_looked_at(dev, monkeypatch):
+def test_an_account_pending_without_its_stack_or_refusing_the_role_could_not_be_looked_at(
+    dev, monkeypatch
+):
     caller, zone, _ = dev
     ids = {**zone.account_ids, "uat": PENDING_ID}
     monkeypatch.setattr(LandingZone, "account_ids", property(lambda _: ids))
@@ -346,12 +357,17 @@ def test_an_account_still_pending_or_refusing_the_role_could_not_be_looked_at(de
 
     real_assume = caller.assume
     caller.assume = assume
-    result = report(caller, zone, "weekly", ["staging", "uat", "dev"], "AuditRole")
+    without_prod = dataclasses.replace(
+        zone, stacks={n: s for n, s in zone.stacks.items() if n != "prod"}
+    )
+    names = ["staging", "uat", "prod", "dev"]
+    result = report(caller, without_prod, "weekly", names, "AuditRole")
     by_account = {}
     for finding in result.findings:
         by_account.setdefault(finding.account, set()).add((finding.status, finding.cause))
     assert by_account["staging"] == {(Status.CANNOT, "denied")}
     assert by_account["uat"] == {(Status.CANNOT, PENDING)}
+    assert by_account["prod"] == {(Status.CANNOT, UNCONFIGURED)}  # never a silent pass
     assert (Status.PASS, "") in by_account["dev"]  # the others are still read
     assert exit_code(result.findings) == EXIT_CANNOT_LOOK
 
@@ -413,3 +429,63 @@ def test_every_account_but_those_still_pending_is_read(monkeypatch):
 def test_an_account_config_does_not_name_exits_2():
     result = invoke("maintenance", "weekly", "--account", "qa", "--project-dir", str(PROJECT_DIR))
     assert result.returncode == 2 and "qa" in result.stderr and "Traceback" not in result.stderr
+
+
+GITHUB = "arn:aws:iam::111122223333:oidc-provider/token.actions.githubusercontent.com"
+SUB = "token.actions.githubusercontent.com:sub"
+
+
+@pytest.mark.parametrize(
+    ("provider", "condition", "anyone"),
+    [
+        (GITHUB, {"StringEquals": {SUB: "repo:diagnyx/infra:environment:prod"}}, False),
+        (GITHUB, {"StringLike": {SUB: ["repo:diagnyx/*", "repo:diagnyx/infra:*"]}}, False),
+        (GITHUB, {"StringLike": {SUB: "repo:*"}}, True),
+        (GITHUB, {"StringLike": {SUB: "*"}}, True),
+        (GITHUB, {"StringLike": {SUB: ["repo:diagnyx/*", "*"]}}, True),
+        (GITHUB, {"StringNotEquals": {SUB: "repo:someone/else"}}, True),
+        (GITHUB, {"Null": {SUB: "false"}}, True),
+        (GITHUB, {"StringEquals": {"token.actions.githubusercontent.com:aud": "sts"}}, True),
+        ("arn:aws:iam::1:saml-provider/Okta", {"StringEquals": {"SAML:aud": "x"}}, False),
+    ],
+)  # fmt: skip
+def test_an_identity_provider_trust_admits_anyone_unless_it_names_its_subjects(
+    provider, condition, anyone
+):
+    statement = {"Effect": "Allow", "Principal": {"Federated": provider}, "Condition": condition}
+    (who,) = _trusted({"Statement": [statement]})
+    assert who.startswith("anyone of identity provider") is anyone
+
+
+def test_identity_centers_roles_are_not_cross_account_roles(dev):
+    caller, zone, account = dev
+    saml = f"arn:aws:iam::{zone.account_ids['dev']}:saml-provider/AWSSSO_0123_DO_NOT_DELETE"
+    statement = {
+        "Effect": "Allow",
+        "Principal": {"Federated": saml},
+        "Action": ["sts:AssumeRoleWithSAML", "sts:TagSession"],
+    }
+    account.client("iam").create_role(
+        RoleName="AWSReservedSSO_Admin_0123",
+        Path="/aws-reserved/sso.amazonaws.com/",
+        AssumeRolePolicyDocument=json.dumps({"Statement": [statement]}),
+    )
+    quarterly = report(caller, zone, "quarterly", ["dev"], "OrganizationAccountAccessRole")
+    (roles,) = [f for f in quarterly.findings if f.item == "Cross-account roles"]
+    assert roles.status == Status.PASS and "AWSReservedSSO" not in roles.detail
+
+
+def test_markdown_and_json_together_exit_2():
+    both = ("--markdown", "--json", "--project-dir", str(PROJECT_DIR))
+    result = invoke("maintenance", "weekly", *both)
+    assert result.returncode == 2 and "either --markdown or --json" in result.stderr
+
+
+def test_an_item_that_could_not_look_says_why_not_how_to_fix_it():
+    refused = Finding("uat", "Cost anomalies", Status.CANNOT, "no", "look into it", "denied")
+    row = next(
+        line
+        for line in markdown(Report("weekly", [refused], "2026-W50")).splitlines()
+        if line.startswith("| `uat`")
+    )
+    assert row.endswith("| `could not look: access denied` |") and "look into it" not in row
