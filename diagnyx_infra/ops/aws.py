@@ -19,6 +19,7 @@ from urllib.parse import urlsplit, urlunsplit
 import boto3
 import botocore.client
 import botocore.handlers
+import botocore.loaders
 import botocore.regions
 import botocore.session
 from botocore import exceptions as boto_errors
@@ -717,23 +718,20 @@ def _header(headers, name: str) -> str:
     return ""
 
 
-# The DNS suffixes of AWS's partitions (botocore's endpoints.json): a reply from one of these
-# hosts is never taken for an emulator's gap, whatever page a proxy in between sends.
-_AWS_DNS_SUFFIXES = (
-    ".amazonaws.com",
-    ".amazonaws.com.cn",
-    ".api.aws",
-    ".c2s.ic.gov",
-    ".sc2s.sgov.gov",
-    ".cloud.adc-e.uk",
-    ".csp.hci.ic.gov",
-    ".amazonaws.eu",
-)
+@functools.cache
+def _aws_dns_suffixes() -> tuple[str, ...]:
+    """The DNS suffixes of AWS's partitions, dual-stack ones included (botocore's
+    partitions.json): a reply from one of these hosts is never taken for an emulator's gap,
+    whatever page a proxy in between sends."""
+    data = botocore.loaders.create_loader().load_data("partitions")
+    outputs = [partition.get("outputs", {}) for partition in data.get("partitions", [])]
+    keys = ("dnsSuffix", "dualStackDnsSuffix")
+    return tuple(sorted({o[k].lower() for o in outputs for k in keys if o.get(k)}))
 
 
 def _is_aws_host(endpoint_url: str | None) -> bool:
     host = (urlsplit(endpoint_url or "").hostname or "").lower().rstrip(".")
-    return host.endswith(_AWS_DNS_SUFFIXES) or host in {s[1:] for s in _AWS_DNS_SUFFIXES}
+    return any(host == s or host.endswith("." + s) for s in _aws_dns_suffixes())
 
 
 def _emulator_gap(

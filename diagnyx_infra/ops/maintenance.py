@@ -441,15 +441,17 @@ def _federated(provider_arn: str, condition: dict) -> str:
     may take the role; an OIDC provider issues tokens to anyone it serves (any GitHub
     repository, say), so its trust admits only the subjects a condition names."""
     provider = provider_arn.rsplit("/", 1)[-1]
-    if ":saml-provider/" in provider_arn or _names_subjects(condition):
+    is_saml = provider_arn.split(":", 5)[-1].startswith("saml-provider/")  # the ARN's resource
+    if is_saml or _names_subjects(condition):
         return f"identity provider {provider}"
     return f"anyone of identity provider {provider}"
 
 
 def _names_subjects(condition: dict) -> bool:
-    """A StringEquals or StringLike condition on the token's `sub` whose every value has at
-    least two parts before any wildcard (repo:org/app:..., repo:org/*; never *, repo:* or
-    system:*). A negated, Null or IfExists condition restricts no one (IAM condition operators)."""
+    """A StringEquals or StringLike condition on the token's `sub` whose every value names its
+    owner whole before any wildcard (repo:org/app:..., repo:org/*; never *, repo:*, repo:org*,
+    or EKS's system:serviceaccount:*). A negated, Null or IfExists condition restricts no one
+    (IAM condition operators), nor does a policy variable (the token compared with itself)."""
     for operator in ("StringEquals", "StringLike"):
         block = condition.get(operator) if isinstance(condition, dict) else None
         for key, values in (block if isinstance(block, dict) else {}).items():
@@ -462,8 +464,13 @@ def _names_subjects(condition: dict) -> bool:
 
 
 def _specific(subject: str, has_wildcards: bool) -> bool:
-    fixed = re.split(r"[*?]", subject, maxsplit=1)[0] if has_wildcards else subject
-    return len([part for part in fixed.split(":") if part]) >= 2
+    if "${" in subject:
+        return False
+    # The parts before any wildcard that end before it ("repo:org*" has only "repo" whole).
+    fixed = re.split(r"[*?]", subject, maxsplit=1)[0] if has_wildcards else subject + ":"
+    whole = [part for part in re.split(r"[:/]", fixed)[:-1] if part]
+    needed = 3 if whole[:2] == ["system", "serviceaccount"] else 2  # EKS: its namespace too
+    return len(whole) >= needed
 
 
 def _aws_principal(value: str) -> str:
@@ -753,8 +760,9 @@ def verdict(findings: list[Finding]) -> str:
 
 
 def period(cadence: str, now: datetime.datetime) -> str:
-    """The period a report of ``cadence`` made at ``now`` covers, as the scheduled workflow
-    names its issue: an ISO week (2026-W49), a month (2026-12) or a quarter (2026-Q4)."""
+    """The period a report of ``cadence`` made at ``now`` is filed under, as the scheduled
+    workflow names its issue: the ISO week (2026-W49), month (2026-12) or quarter (2026-Q4) it
+    was made in (a monthly report's budget figures are the month before's)."""
     if cadence == "weekly":
         year, week, _ = now.isocalendar()
         return f"{year}-W{week:02d}"

@@ -538,6 +538,7 @@ WERKZEUG_404 = (
         ("ce:GetAnomalies", (500, WERKZEUG_500, WERKZEUG), "https://ce.amazonaws.com", None),
         ("ce:GetAnomalies", (500, WERKZEUG_500, WERKZEUG), "https://ce.amazonaws.com.cn", None),
         ("backup:ListBackupJobs", (404, WERKZEUG_404, WERKZEUG), "https://b.api.aws", None),
+        ("ce:GetAnomalies", (500, WERKZEUG_500, WERKZEUG), "https://C.API.aws.ic.gov.", None),
         # An HTTP server's reply carries headers; moto in process answers without any.
         ("backup:ListBackupJobs", (404, b"Not yet implemented", "nginx"), "https://x", None),
         # Another API's 404 page: not a gap.

@@ -433,6 +433,9 @@ def test_an_account_config_does_not_name_exits_2():
 
 GITHUB = "arn:aws:iam::111122223333:oidc-provider/token.actions.githubusercontent.com"
 SUB = "token.actions.githubusercontent.com:sub"
+EKS = "arn:aws:iam::1:oidc-provider/oidc.eks.us-east-1.amazonaws.com/id/ABC"
+EKS_SUB = "oidc.eks.us-east-1.amazonaws.com/id/ABC:sub"
+OIDC_NAMED_SAML = "arn:aws:iam::1:oidc-provider/evil.example.com/:saml-provider/x"
 
 
 @pytest.mark.parametrize(
@@ -441,6 +444,12 @@ SUB = "token.actions.githubusercontent.com:sub"
         (GITHUB, {"StringEquals": {SUB: "repo:diagnyx/infra:environment:prod"}}, False),
         (GITHUB, {"StringLike": {SUB: ["repo:diagnyx/*", "repo:diagnyx/infra:*"]}}, False),
         (GITHUB, {"StringLike": {SUB: "repo:*"}}, True),
+        (GITHUB, {"StringLike": {SUB: "repo:diagnyx*"}}, True),  # diagnyx-evil/... too
+        (GITHUB, {"StringLike": {SUB: "repo:d?agnyx/*"}}, True),
+        (GITHUB, {"StringEquals": {SUB: "${token.actions.githubusercontent.com:sub}"}}, True),
+        (EKS, {"StringLike": {EKS_SUB: "system:serviceaccount:*"}}, True),
+        (EKS, {"StringLike": {EKS_SUB: "system:serviceaccount:ci:*"}}, False),
+        (OIDC_NAMED_SAML, {"StringEquals": {"x:aud": "y"}}, True),
         (GITHUB, {"StringLike": {SUB: "*"}}, True),
         (GITHUB, {"StringLike": {SUB: ["repo:diagnyx/*", "*"]}}, True),
         (GITHUB, {"StringNotEquals": {SUB: "repo:someone/else"}}, True),
