@@ -12,7 +12,15 @@ from diagnyx_infra import naming
 from diagnyx_infra.delivery import DRIFT_ENVIRONMENT
 from diagnyx_infra.ops.findings import Finding, Status
 from diagnyx_infra.ops.maintenance import CADENCES, Report, markdown, period
-from tests.test_workflows import WORKFLOWS, _stand_in_gh, _step, _steps, load, run_step
+from tests.test_workflows import (
+    WORKFLOWS,
+    _issue,
+    _stand_in_gh,
+    _step,
+    _steps,
+    load,
+    run_step,
+)
 
 needs_jq = pytest.mark.skipif(shutil.which("jq") is None, reason="needs jq, as on GitHub runners")
 
@@ -136,11 +144,6 @@ REFUSED = Finding("uat", "Backup health", Status.CANNOT, "access denied", cause=
 
 def _report(*findings: Finding) -> str:
     return markdown(Report("weekly", list(findings), WEEK)) + "\n"
-
-
-def _issue(number: int, login: str, body: str, pull_request: bool = False) -> dict:
-    issue = {"number": number, "user": {"login": login, "type": "Bot"}, "body": body}
-    return {**issue, "pull_request": {"url": "x"}} if pull_request else issue
 
 
 THIS_WEEKS = _issue(12, "github-actions[bot]", f"{MARKER}\nearlier run")

@@ -63,23 +63,12 @@ AUTHORIZED_AS = {
 }
 
 
-def test_the_landing_zone_as_built_has_not_drifted_and_the_drift_role_admits_every_call(
-    aws_env, healthy, monkeypatch
-):
-    """`drift --all` as the scheduled check runs it (through the members' drift roles): no
-    drift, and each of its calls is one the drift role's policy in that account allows."""
-    zone = LandingZone.load(healthy)
-    names = {account_id: name for name, account_id in zone.account_ids.items()}
-    calls: set[tuple[str, str, str]] = set()  # (account, action, resource)
-    looking_at = ["management"]
-    original_account, original_call = DriftCheck._account, BaseClient._make_api_call
-
-    def account(check, name):
-        looking_at[0] = name
-        try:
-            return original_account(check, name)
-        finally:
-            looking_at[0] = "management"
+def _record_calls(monkeypatch, looking_at: list[str]) -> set[tuple[str, str, str]]:
+    """Every AWS call from now on, as (account, IAM action, resource): the account is
+    ``looking_at[0]`` as the call is made; an AssumeRole is the management account's, on the
+    role it takes."""
+    calls: set[tuple[str, str, str]] = set()
+    original_call = BaseClient._make_api_call
 
     def call(client, operation, params):
         service = client.meta.service_model.signing_name
@@ -90,14 +79,12 @@ def test_the_landing_zone_as_built_has_not_drifted_and_the_drift_role_admits_eve
             calls.add((looking_at[0], action, "*"))
         return original_call(client, operation, params)
 
-    monkeypatch.setattr(identity_center, "_NAMES", {})  # names described once per process
-    monkeypatch.setattr(DriftCheck, "_account", account)
     monkeypatch.setattr(BaseClient, "_make_api_call", call)
-    args = ("drift", "--all", "--access-role", naming.DRIFT_ROLE, "--project-dir", str(healthy))
-    human = run_diagnyx(aws_env, *args)
-    assert human.returncode == 0, human.stdout + human.stderr
-    assert "no drift: AWS matches config" in human.stdout
-    assert {a for _, a, _ in calls} >= {"iam:GetAccountAuthorizationDetails", "sts:AssumeRole"}
+    return calls
+
+
+def _refused_by_the_drift_role(zone, calls) -> set[tuple[str, str]]:
+    """(account, action) of each call the drift role's policy in that account does not allow."""
     members = zone.stacks["management"].known_member_account_ids()
     refused = set()
     for name, action, resource in sorted(calls):
@@ -106,10 +93,39 @@ def test_the_landing_zone_as_built_has_not_drifted_and_the_drift_role_admits_eve
         role = f"arn:aws:iam::{settings.account_id}:role/{naming.DRIFT_ROLE}"
         if not allows([policy], Request(action, resource, principal_arn=role)):
             refused.add((name, action))
+    return refused
+
+
+def test_the_landing_zone_as_built_has_not_drifted_and_the_drift_role_admits_every_call(
+    aws_env, healthy, monkeypatch
+):
+    """`drift --all` as the scheduled check runs it (through the members' drift roles): no
+    drift, and each of its calls is one the drift role's policy in that account allows."""
+    zone = LandingZone.load(healthy)
+    names = {account_id: name for name, account_id in zone.account_ids.items()}
+    looking_at = ["management"]
+    original_account = DriftCheck._account
+
+    def account(check, name):
+        looking_at[0] = name
+        try:
+            return original_account(check, name)
+        finally:
+            looking_at[0] = "management"
+
+    monkeypatch.setattr(identity_center, "_NAMES", {})  # names described once per process
+    monkeypatch.setattr(DriftCheck, "_account", account)
+    calls = _record_calls(monkeypatch, looking_at)
+    args = ("drift", "--all", "--access-role", naming.DRIFT_ROLE, "--project-dir", str(healthy))
+    human = run_diagnyx(aws_env, *args)
+    assert human.returncode == 0, human.stdout + human.stderr
+    assert "no drift: AWS matches config" in human.stdout
+    assert {a for _, a, _ in calls} >= {"iam:GetAccountAuthorizationDetails", "sts:AssumeRole"}
+    assert _refused_by_the_drift_role(zone, calls) == set()
+    for _, action, resource in calls:
         if action == "sts:AssumeRole":  # a member's drift role, by name
             assert names[resource.split(":")[4]] != "management"
             assert resource.endswith(f":role/{naming.DRIFT_ROLE}")
-    assert refused == set()
     # Least privilege: every action the policies allow is one drift makes (an IAM user's keys
     # and password are read only when there is a user, a VPC's security groups and peerings
     # only when there is a workload VPC, which this landing zone has not).
@@ -131,9 +147,7 @@ def test_each_report_read_is_one_the_drift_role_allows_where_it_is_made(
     aws_env, healthy, monkeypatch
 ):
     zone = LandingZone.load(healthy)
-    calls: set[tuple[str, str, str]] = set()  # (account, action, resource)
     looking_at = ["management"]
-    original_call = BaseClient._make_api_call
 
     def in_account(check):
         def checked(account):
@@ -145,31 +159,14 @@ def test_each_report_read_is_one_the_drift_role_allows_where_it_is_made(
 
         return checked
 
-    def call(client, operation, params):
-        service = client.meta.service_model.signing_name
-        action = AUTHORIZED_AS.get((service, operation), f"{service}:{operation}")
-        if action == "sts:AssumeRole":  # the management account's call, into a member
-            calls.add(("management", action, params["RoleArn"]))
-        elif action != "sts:GetCallerIdentity":
-            calls.add((looking_at[0], action, "*"))
-        return original_call(client, operation, params)
-
     items = tuple(replace(i, check=in_account(i.check)) for i in maintenance.ITEMS)
     monkeypatch.setattr(maintenance, "ITEMS", items)
-    monkeypatch.setattr(BaseClient, "_make_api_call", call)
+    calls = _record_calls(monkeypatch, looking_at)
     for cadence in maintenance.CADENCES:
         args = ("maintenance", cadence, "--access-role", naming.DRIFT_ROLE, "--json")
         run = run_diagnyx(aws_env, *args, "--project-dir", str(healthy))
         assert run.returncode == 0, run.stdout + run.stderr
-    members = zone.stacks["management"].known_member_account_ids()
-    refused = set()
-    for name, action, resource in sorted(calls):
-        settings = zone.stacks[name]
-        policy = drift_reads(settings.is_management, members if settings.is_management else ())
-        role = f"arn:aws:iam::{settings.account_id}:role/{naming.DRIFT_ROLE}"
-        if not allows([policy], Request(action, resource, principal_arn=role)):
-            refused.add((name, action))
-    assert refused == set()
+    assert _refused_by_the_drift_role(zone, calls) == set()
     # Least privilege: every read the policies add for the reports is one they make (what is
     # read only when there is something to read: a load balancer's target groups and their
     # health, a role's or a key's last use, a group member's name, Security Hub's findings
